@@ -1,0 +1,296 @@
+/// The canonical model: what every description and importer produces and what
+/// the reference interpreter (and later the kernel planner) consumes.
+///
+/// Canonical conventions follow the ONNX operator spec:
+/// - gate order LSTM `i, o, f, c`; GRU `z, r, h`; RNN one gate;
+/// - `W` is `[G·H, I]`, `R` is `[G·H, Hr]` (Hr = projection size or H),
+///   biases `Wb`, `Rb` are `[G·H]` each, peepholes `[3·H]` in order `i, o, f`,
+///   projection `[P, H]`.
+
+public enum CellKind: String, CaseIterable, Sendable {
+    case rnn, lstm, gru
+
+    public var gateCount: Int {
+        switch self {
+        case .rnn: return 1
+        case .lstm: return 4
+        case .gru: return 3
+        }
+    }
+
+    /// Activations the cell uses: RNN `f`; LSTM `f, g, h`; GRU `f, g`.
+    public var activationCount: Int {
+        switch self {
+        case .rnn: return 1
+        case .lstm: return 3
+        case .gru: return 2
+        }
+    }
+
+    public var defaultActivations: [Activation] {
+        switch self {
+        case .rnn: return [.tanh]
+        case .lstm: return [.sigmoid, .tanh, .tanh]
+        case .gru: return [.sigmoid, .tanh]
+        }
+    }
+}
+
+/// The weights of one cell (one layer, one direction), in canonical layout.
+public struct CellWeights: Equatable, Sendable {
+    public var input: Tensor            // W  [G·H, I]
+    public var recurrent: Tensor        // R  [G·H, Hr]
+    public var inputBias: Tensor        // Wb [G·H]
+    public var recurrentBias: Tensor    // Rb [G·H]
+    public var peephole: Tensor?        // P  [3·H], order i, o, f
+    public var projection: Tensor?      // [P, H]
+
+    public init(input: Tensor, recurrent: Tensor, inputBias: Tensor, recurrentBias: Tensor,
+                peephole: Tensor? = nil, projection: Tensor? = nil) {
+        self.input = input
+        self.recurrent = recurrent
+        self.inputBias = inputBias
+        self.recurrentBias = recurrentBias
+        self.peephole = peephole
+        self.projection = projection
+    }
+}
+
+/// Options of a cell that change its math (DESIGN.md §2).
+public struct CellOptions: Equatable, Sendable {
+    /// RNN `[f]`, LSTM `[f, g, h]`, GRU `[f, g]`.
+    public var activations: [Activation]
+    /// ONNX `clip`: clips the input of every activation to ±clip.
+    public var clip: Double?
+    /// TF1 `cell_clip`: clips the new cell state itself to ±cellClip.
+    public var cellClip: Double?
+    /// LSTM coupled input-forget gate: f = 1 − i.
+    public var inputForget: Bool
+    /// TF1 `forget_bias`, added to the forget gate's pre-activation.
+    public var forgetBias: Double
+    /// GRU: apply the reset gate after the recurrent matmul (PyTorch, Keras
+    /// reset_after=True, ONNX linear_before_reset=1).
+    public var linearBeforeReset: Bool
+
+    public init(activations: [Activation], clip: Double? = nil, cellClip: Double? = nil,
+                inputForget: Bool = false, forgetBias: Double = 0, linearBeforeReset: Bool = false) {
+        self.activations = activations
+        self.clip = clip
+        self.cellClip = cellClip
+        self.inputForget = inputForget
+        self.forgetBias = forgetBias
+        self.linearBeforeReset = linearBeforeReset
+    }
+}
+
+/// One cell: one layer in one direction.
+public struct Cell: Equatable, Sendable {
+    public var kind: CellKind
+    public var inputSize: Int
+    public var hiddenSize: Int
+    public var options: CellOptions
+    public var weights: CellWeights
+
+    public init(kind: CellKind, inputSize: Int, hiddenSize: Int, options: CellOptions, weights: CellWeights) {
+        self.kind = kind
+        self.inputSize = inputSize
+        self.hiddenSize = hiddenSize
+        self.options = options
+        self.weights = weights
+    }
+
+    /// The size of `h` as the next layer and the recurrence see it.
+    public var outputSize: Int { weights.projection?.shape[0] ?? hiddenSize }
+    public var hasCellState: Bool { kind == .lstm }
+}
+
+public enum Direction: String, CaseIterable, Sendable {
+    case forward, reverse, bidirectional
+}
+
+/// How a bidirectional stack is wired.
+public enum BidirectionalForm: String, CaseIterable, Sendable {
+    /// Each layer is bidirectional and layer k+1 reads both directions
+    /// concatenated (PyTorch, ONNX, Keras).
+    case stacked
+    /// Two independent stacks, one per direction, concatenated at the end
+    /// (TF1 `bidirectional_dynamic_rnn` over `MultiRNNCell`).
+    case separateStacks = "separate_stacks"
+}
+
+/// One layer of a stack: one cell per direction (forward first).
+public struct RecurrentLayer: Equatable, Sendable {
+    public var cells: [Cell]
+    public init(cells: [Cell]) { self.cells = cells }
+}
+
+/// What a length-0 sequence returns as final state; frameworks disagree.
+public enum ZeroLengthState: String, CaseIterable, Sendable {
+    /// The initial state is copied through (TF1 `dynamic_rnn`).
+    case initial
+    /// Zeros (onnxruntime).
+    case zero
+}
+
+/// A stack of recurrent layers of one cell kind.
+public struct RecurrentStack: Equatable, Sendable {
+    public var direction: Direction
+    public var bidirectionalForm: BidirectionalForm
+    public var layers: [RecurrentLayer]
+    /// Keras `go_backwards`: a reverse stack whose output sequence is returned
+    /// in processing order (last time step first) rather than time order.
+    public var outputInProcessingOrder: Bool
+
+    public init(direction: Direction, bidirectionalForm: BidirectionalForm = .stacked,
+                layers: [RecurrentLayer], outputInProcessingOrder: Bool = false) {
+        self.direction = direction
+        self.bidirectionalForm = bidirectionalForm
+        self.layers = layers
+        self.outputInProcessingOrder = outputInProcessingOrder
+    }
+
+    public var directionCount: Int { direction == .bidirectional ? 2 : 1 }
+    public var inputSize: Int { layers[0].cells[0].inputSize }
+    public var kind: CellKind { layers[0].cells[0].kind }
+
+    /// Features per step of the stack's output: the top layer's directions concatenated.
+    public var outputSize: Int { layers.last!.cells.reduce(0) { $0 + $1.outputSize } }
+
+    /// Whether the cell at `layer` runs in reverse time order.
+    public func isReverse(direction index: Int) -> Bool {
+        direction == .reverse || (direction == .bidirectional && index == 1)
+    }
+}
+
+public enum DenseActivation: String, CaseIterable, Sendable {
+    case none, relu, tanh, sigmoid, softmax
+}
+
+/// A fully connected layer, `y = act(W x + b)`, with W `[out, in]`.
+public struct DenseLayer: Equatable, Sendable {
+    public var weight: Tensor   // [out, in]
+    public var bias: Tensor?    // [out]
+    public var activation: DenseActivation
+
+    public init(weight: Tensor, bias: Tensor?, activation: DenseActivation) {
+        self.weight = weight
+        self.bias = bias
+        self.activation = activation
+    }
+
+    public var inputSize: Int { weight.shape[1] }
+    public var outputSize: Int { weight.shape[0] }
+}
+
+/// One stage of a model's pipeline.
+public enum Stage: Equatable, Sendable {
+    /// Dense layer applied at every time step.
+    case dense(DenseLayer)
+    /// A recurrent stack.
+    case recurrent(RecurrentStack)
+    /// Several stacks reading the same input; their outputs are concatenated
+    /// per step, and their states listed stack by stack.
+    case parallel([RecurrentStack])
+    /// Dense head on the last step: the final `h` of the top layer of the
+    /// previous recurrent stage (every direction, every parallel stack),
+    /// concatenated. Ends the pipeline.
+    case head(DenseLayer)
+}
+
+public enum Layout: String, CaseIterable, Sendable {
+    /// `[T, B, F]`
+    case timeMajor = "time_major"
+    /// `[B, T, F]`
+    case batchMajor = "batch_major"
+}
+
+/// A validated model: a small pipeline of dense layers and recurrent stacks.
+public struct Model: Equatable, Sendable {
+    public var name: String
+    public var inputSize: Int
+    public var layout: Layout
+    public var zeroLengthState: ZeroLengthState
+    public var stages: [Stage]
+
+    public init(name: String, inputSize: Int, layout: Layout, zeroLengthState: ZeroLengthState = .initial, stages: [Stage]) {
+        self.name = name
+        self.inputSize = inputSize
+        self.layout = layout
+        self.zeroLengthState = zeroLengthState
+        self.stages = stages
+    }
+
+    /// Every recurrent stack in pipeline order (parallel stacks flattened);
+    /// its index is the `s` in state names `h_s{s}_l{k}_{fw|bw}`.
+    public var stacks: [RecurrentStack] {
+        stages.flatMap { stage -> [RecurrentStack] in
+            switch stage {
+            case .recurrent(let stack): return [stack]
+            case .parallel(let stacks): return stacks
+            default: return []
+            }
+        }
+    }
+
+    /// Size of the `y` output per step.
+    public var sequenceOutputSize: Int {
+        var size = inputSize
+        for stage in stages {
+            switch stage {
+            case .dense(let d): size = d.outputSize
+            case .recurrent(let s): size = s.outputSize
+            case .parallel(let s): size = s.reduce(0) { $0 + $1.outputSize }
+            case .head: break
+            }
+        }
+        return size
+    }
+
+    public var head: DenseLayer? {
+        if case .head(let d)? = stages.last { return d }
+        return nil
+    }
+}
+
+/// Names of per-layer, per-direction state tensors, shared by the interpreter,
+/// the CLI and the docs: `h_s0_l1_fw`, `c_s0_l1_bw`; inputs are prefixed
+/// `initial_`.
+public struct StateName: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public var stack: Int
+    public var layer: Int
+    public var reverse: Bool
+    public var isCell: Bool
+
+    public init(stack: Int, layer: Int, reverse: Bool, isCell: Bool) {
+        self.stack = stack
+        self.layer = layer
+        self.reverse = reverse
+        self.isCell = isCell
+    }
+
+    public var description: String { "\(isCell ? "c" : "h")_s\(stack)_l\(layer)_\(reverse ? "bw" : "fw")" }
+    public var initialName: String { "initial_" + description }
+
+    public static func < (a: StateName, b: StateName) -> Bool {
+        (a.stack, a.layer, a.reverse ? 1 : 0, a.isCell ? 1 : 0) < (b.stack, b.layer, b.reverse ? 1 : 0, b.isCell ? 1 : 0)
+    }
+}
+
+extension Model {
+    /// Every state tensor the model has, in a stable order, with its size.
+    public var stateNames: [(name: StateName, size: Int)] {
+        var out: [(StateName, Int)] = []
+        for (s, stack) in stacks.enumerated() {
+            for (k, layer) in stack.layers.enumerated() {
+                for (d, cell) in layer.cells.enumerated() {
+                    let reverse = stack.isReverse(direction: d)
+                    out.append((StateName(stack: s, layer: k, reverse: reverse, isCell: false), cell.outputSize))
+                    if cell.hasCellState {
+                        out.append((StateName(stack: s, layer: k, reverse: reverse, isCell: true), cell.hiddenSize))
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
