@@ -1,1 +1,77 @@
-public enum Commands {}
+import Foundation
+import RNNModel
+
+/// The `rnngen` command line. Thin: parses arguments, calls the libraries,
+/// writes files, and turns every error into one line on stderr and a
+/// non-zero exit.
+public enum Commands {
+    public static let usage = """
+    rnngen — turn a trained recurrent model (RNN, LSTM, GRU) into fixed-size
+    C and Swift kernels, and run it exactly as the framework it came from.
+
+    USAGE: rnngen <command> [arguments] [options]
+
+    COMMANDS:
+      inspect MODEL         Layers, sizes, parameters, weight bytes, FLOPs per step.
+      run MODEL --input NAME=FILE.npy … --output-dir DIR
+                            Run a model on .npy inputs; write every output as .npy.
+
+    MODEL is a description (*.rnn.json, see docs/description-format.md) or an
+    ONNX file (*.onnx). Run 'rnngen <command> --help' for a command's options.
+
+    EXAMPLES:
+      rnngen inspect models/binary_seq_rnn/model.rnn.json
+      rnngen run models/binary_seq_rnn/model.rnn.json \\
+          --input x=models/binary_seq_rnn/x.npy --output-dir out/
+    """
+
+    /// Runs one command line (without the program name); returns the exit code.
+    public static func main(_ args: [String], stdout: (String) -> Void = { print($0) },
+                            stderr: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) -> Int32 {
+        guard let command = args.first, command != "--help", command != "-h", command != "help" else {
+            stdout(usage)
+            return args.isEmpty ? 64 : 0
+        }
+        let rest = Array(args.dropFirst())
+        do {
+            switch command {
+            case "inspect":
+                if rest.contains("--help") || rest.contains("-h") { stdout(InspectCommand.help); return 0 }
+                try InspectCommand.run(rest, stdout: stdout)
+            case "run":
+                if rest.contains("--help") || rest.contains("-h") { stdout(RunCommand.help); return 0 }
+                try RunCommand.run(rest, stdout: stdout)
+            case "--version":
+                stdout("rnngen 0.1.0")
+            default:
+                throw RNNError(at: command, "unknown command (commands: inspect, run; see rnngen --help)")
+            }
+            return 0
+        } catch let error as RNNError {
+            stderr("rnngen: error: \(error)")
+            return 1
+        } catch {
+            stderr("rnngen: error: \(error)")
+            return 1
+        }
+    }
+}
+
+/// Loads a MODEL argument: a description or an ONNX file.
+enum ModelFile {
+    case description(Model)
+    case onnx(ONNXGraph, path: String)
+
+    static func load(_ path: String) throws -> ModelFile {
+        if path.hasSuffix(".onnx") { return .onnx(try ONNXReader.read(contentsOf: path), path: path) }
+        if path.hasSuffix(".json") { return .description(try ModelDescription.load(contentsOf: path)) }
+        throw RNNError(file: path, "unknown model file type (expected a description *.rnn.json or an ONNX model *.onnx)")
+    }
+
+    static func name(of path: String) -> String {
+        var base = URL(fileURLWithPath: path).lastPathComponent
+        for suffix in [".rnn.json", ".json", ".onnx"] where base.hasSuffix(suffix) { base = String(base.dropLast(suffix.count)) }
+        let cleaned = base.map { $0.isLetter || $0.isNumber ? $0 : "_" }
+        return String(cleaned)
+    }
+}

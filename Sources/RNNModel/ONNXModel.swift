@@ -20,7 +20,10 @@ public struct ONNXNode: Equatable {
     public var attributes: [String: ONNXAttribute]
 
     /// How errors refer to the node.
-    public var label: String { "node '\(name.isEmpty ? outputs.first ?? "?" : name)' (\(opType))" }
+    public var label: String {
+        let shown = name.isEmpty ? "output " + (outputs.first { !$0.isEmpty } ?? "?") : name
+        return "node '\(shown)' (\(opType))"
+    }
 }
 
 /// A graph input or output with its declared element type and shape

@@ -1,1 +1,4 @@
+import Foundation
 import RNNGenCommands
+
+exit(Commands.main(Array(CommandLine.arguments.dropFirst())))

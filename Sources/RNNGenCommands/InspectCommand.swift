@@ -1,0 +1,87 @@
+import Foundation
+import RNNModel
+
+enum InspectCommand {
+    static let help = """
+    USAGE: rnngen inspect MODEL [--input NAME=FILE.npy …]
+
+    Prints the model's pipeline — every dense layer and every recurrent cell
+    with its kind, direction, input and hidden sizes and options — then the
+    parameter count, the weight bytes as float32, the FLOPs per time step at
+    batch 1 (2 × multiply-adds plus bias adds; activations not counted), and
+    the names of the inputs 'rnngen run' takes and the outputs it writes.
+
+    ARGUMENTS:
+      MODEL                 A description (*.rnn.json) or an ONNX model (*.onnx).
+
+    OPTIONS:
+      --input NAME=FILE.npy For ONNX models whose weights are graph inputs
+                            (W, R, B, P): their values, so the sizes can be read.
+      -h, --help            Show this help.
+    """
+
+    static func run(_ args: [String], stdout: (String) -> Void) throws {
+        let parsed = try Arguments(args, valued: ["input"], booleans: [], command: "inspect")
+        guard parsed.positionals.count == 1 else {
+            throw RNNError(at: "inspect", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen inspect --help)")
+        }
+        let path = parsed.positionals[0]
+        let model: Model
+        var header: [String] = []
+        switch try ModelFile.load(path) {
+        case .description(let m):
+            model = m
+            header.append("model \(m.name) (description \(path))")
+        case .onnx(let graph, _):
+            var provided = try RunCommand.readInputs(parsed.options["input"] ?? [])
+            // Weights given as graph inputs: their declared shapes are enough for sizes.
+            var placeholders: [String] = []
+            for node in graph.nodes where ONNXRecurrentNode.cellKind(ofOp: node.opType) != nil {
+                for slot in [1, 2, 3, 7] {
+                    guard let name = node.input(slot), provided[name] == nil, graph.initializers[name] == nil,
+                          let info = graph.inputs.first(where: { $0.name == name }),
+                          let dims = info.shape, dims.allSatisfy({ $0 != nil }) else { continue }
+                    provided[name] = Tensor(zeros: dims.map { $0! })
+                    placeholders.append(name)
+                }
+            }
+            let recognized = try ONNXImport.recognize(graph, name: ModelFile.name(of: path), provided: provided)
+            model = recognized.model
+            header.append("model \(model.name) (ONNX \(path), opset \(graph.opsetVersion), \(graph.nodes.count) nodes, \(recognized.nodes.count) recurrent)")
+            header.append("graph inputs: " + graph.requiredInputs.map { describe($0) }.joined(separator: ", "))
+            header.append("graph outputs: " + graph.outputs.map { describe($0) }.joined(separator: ", "))
+            if !placeholders.isEmpty {
+                header.append("weights given as graph inputs (sizes from their declared shapes): " + placeholders.joined(separator: ", "))
+            }
+        }
+        let summary = ModelSummary(model)
+        var out = header
+        out.append("input: \(model.inputSize) features per step, layout \(model.layout.rawValue) (\(model.layout == .timeMajor ? "[T, B, \(model.inputSize)]" : "[B, T, \(model.inputSize)]"))")
+        out.append("zero-length sequences: final state = \(model.zeroLengthState == .initial ? "initial state" : "zeros")")
+        for stack in model.stacks where stack.direction == .bidirectional {
+            out.append("bidirectional form: \(stack.bidirectionalForm.rawValue)")
+        }
+        out.append("pipeline:")
+        let labelWidth = summary.lines.map(\.label.count).max() ?? 0
+        for line in summary.lines {
+            let label = line.label.padding(toLength: labelWidth, withPad: " ", startingAt: 0)
+            out.append("  \(label)  \(line.detail)  [\(line.parameters) params, \(line.flopsPerStep) FLOPs/step]")
+        }
+        out.append("parameters: \(summary.parameters)")
+        out.append("weight bytes (float32): \(summary.weightBytes)")
+        out.append("FLOPs per step (batch 1): \(summary.flopsPerStep)")
+        if case .description = try ModelFile.load(path) {
+            out.append("run inputs: x, seq_lens (optional, [B] integers), " + model.stateNames.map { "\($0.name.initialName) ([B, \($0.size)], optional)" }.joined(separator: ", "))
+            var outputs = ["y [\(model.layout == .timeMajor ? "T, B" : "B, T"), \(model.sequenceOutputSize)]"]
+            if let head = model.head { outputs.append("head [B, \(head.outputSize)]") }
+            outputs += model.stateNames.map { "\($0.name) [B, \($0.size)]" }
+            out.append("run outputs: " + outputs.joined(separator: ", "))
+        }
+        stdout(out.joined(separator: "\n"))
+    }
+
+    static func describe(_ info: ONNXValueInfo) -> String {
+        let shape = info.shape.map { "[" + $0.map { $0.map(String.init) ?? "?" }.joined(separator: ", ") + "]" } ?? "[?]"
+        return "\(info.name) \(shape)"
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import RNNModel
+import RNNReference
+
+enum RunCommand {
+    static let help = """
+    USAGE: rnngen run MODEL --input NAME=FILE.npy … --output-dir DIR [--engine reference]
+
+    Runs MODEL on the given .npy inputs and writes every output as DIR/NAME.npy
+    (float32). Nothing is written unless the whole run succeeds.
+
+    For a description (*.rnn.json) the inputs are:
+      x                     [B, T, I] (batch_major) or [T, B, I] (time_major), required
+      seq_lens              [B] integers, each item's length (default: T for all)
+      initial_h_s0_l0_fw …  [B, size] initial states, one per stack s, layer l,
+                            direction fw/bw (and initial_c_… for LSTMs); default 0
+    and the outputs are:
+      y.npy                 the last sequence stage's output, in the model's layout,
+                            zero past each item's length
+      head.npy              [B, O] when the model has a head
+      h_s0_l0_fw.npy …      [B, size] final states (c_… for LSTMs): the state at each
+                            item's last valid step
+    'rnngen inspect MODEL' lists the exact names and sizes.
+
+    For an ONNX model (*.onnx) NAME is a graph input (X, sequence_lens,
+    initial_h, initial_c, and W, R, B, P when the weights are graph inputs;
+    x, h0, c0 for PyTorch exports) and every graph output is written with
+    ONNX's shapes (Y, Y_h, Y_c; or output, h_n, c_n).
+
+    OPTIONS:
+      --input NAME=FILE.npy An input tensor; repeat for each input.
+      --output-dir DIR      Folder for the outputs (created if missing).
+      --engine ENGINE       reference (default): the double-precision interpreter.
+      -h, --help            Show this help.
+    """
+
+    static func readInputs(_ specs: [String]) throws -> [String: Tensor] {
+        var inputs: [String: Tensor] = [:]
+        for spec in specs {
+            guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {
+                throw RNNError(at: "--input \(spec)", "expected NAME=FILE.npy")
+            }
+            let name = String(spec[..<eq]), file = String(spec[spec.index(after: eq)...])
+            guard inputs[name] == nil else { throw RNNError(at: "--input \(name)", "given twice") }
+            inputs[name] = try NPY.read(contentsOf: file)
+        }
+        return inputs
+    }
+
+    static func run(_ args: [String], stdout: (String) -> Void) throws {
+        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine"], booleans: [], command: "run")
+        guard parsed.positionals.count == 1 else {
+            throw RNNError(at: "run", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen run --help)")
+        }
+        let engine = try parsed.single("engine") ?? "reference"
+        guard engine == "reference" else {
+            throw RNNError(at: "--engine \(engine)", "unknown engine (engines: reference)")
+        }
+        guard let outputDir = try parsed.single("output-dir") else {
+            throw RNNError(at: "--output-dir", "missing: say where to write the outputs")
+        }
+        let path = parsed.positionals[0]
+        let model = try ModelFile.load(path)
+        let inputs = try readInputs(parsed.options["input"] ?? [])
+        let outputs: [String: Tensor]
+        switch model {
+        case .description(let m): outputs = try runDescription(m, inputs: inputs)
+        case .onnx(let graph, _): outputs = try ONNXGraphRunner(graph: graph).run(inputs: inputs).mapValues { var t = $0; t.elementType = .float32; return t }
+        }
+        try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
+        for name in outputs.keys.sorted() {
+            try NPY.write(outputs[name]!, to: URL(fileURLWithPath: outputDir).appendingPathComponent(name + ".npy").path)
+        }
+        stdout("wrote " + outputs.keys.sorted().map { "\($0).npy \(outputs[$0]!.shapeDescription)" }.joined(separator: ", ") + " to \(outputDir)")
+    }
+
+    /// Maps named input tensors onto a description model's inputs and runs it.
+    static func runDescription(_ model: Model, inputs: [String: Tensor]) throws -> [String: Tensor] {
+        let stateNames = Dictionary(uniqueKeysWithValues: model.stateNames.map { ($0.name.initialName, $0.name) })
+        guard let x = inputs["x"] else { throw RNNError(at: "--input x", "missing: the model needs its input sequence x") }
+        guard x.elementType.isFloatingPoint else { throw RNNError(at: "--input x", "expected floating-point values, found \(x.elementType.rawValue)") }
+        var modelInputs = ModelInputs(x: x)
+        for (name, tensor) in inputs where name != "x" {
+            if name == "seq_lens" {
+                guard !tensor.elementType.isFloatingPoint, tensor.rank == 1 else {
+                    throw RNNError(at: "--input seq_lens", "expected a rank-1 integer tensor [B], found \(tensor.elementType.rawValue) \(tensor.shapeDescription)")
+                }
+                modelInputs.sequenceLengths = tensor.values.map { Int($0) }
+            } else if let state = stateNames[name] {
+                guard tensor.elementType.isFloatingPoint else { throw RNNError(at: "--input \(name)", "expected floating-point values, found \(tensor.elementType.rawValue)") }
+                modelInputs.initialStates[state] = tensor
+            } else {
+                throw RNNError(at: "--input \(name)", "the model has no such input (inputs: x, seq_lens, \(stateNames.keys.sorted().joined(separator: ", ")))")
+            }
+        }
+        let result: ModelOutputs
+        do {
+            result = try ReferenceInterpreter(model: model).run(modelInputs)
+        } catch let error as RNNError {
+            // The interpreter names the tensor; say it is an input.
+            throw RNNError(file: error.file, at: error.location.map { "--input \($0)" }, error.message)
+        }
+        var outputs: [String: Tensor] = ["y": result.y]
+        if let head = result.head { outputs["head"] = head }
+        for (name, tensor) in result.finalStates { outputs[name.description] = tensor }
+        return outputs
+    }
+}
