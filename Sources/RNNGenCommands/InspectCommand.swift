@@ -45,7 +45,12 @@ enum InspectCommand {
                     placeholders.append(name)
                 }
             }
-            let recognized = try ONNXImport.recognize(graph, name: ModelFile.name(of: path), provided: provided)
+            let recognized: ONNXImport.Recognized
+            do {
+                recognized = try ONNXImport.recognize(graph, name: ModelFile.name(of: path), provided: provided)
+            } catch let error as RNNError {
+                throw error.inFile(path)
+            }
             model = recognized.model
             header.append("model \(model.name) (ONNX \(path), opset \(graph.opsetVersion), \(graph.nodes.count) nodes, \(recognized.nodes.count) recurrent)")
             header.append("graph inputs: " + graph.requiredInputs.map { describe($0) }.joined(separator: ", "))

@@ -65,7 +65,12 @@ enum RunCommand {
         let outputs: [String: Tensor]
         switch model {
         case .description(let m): outputs = try runDescription(m, inputs: inputs)
-        case .onnx(let graph, _): outputs = try ONNXGraphRunner(graph: graph).run(inputs: inputs).mapValues { var t = $0; t.elementType = .float32; return t }
+        case .onnx(let graph, let path):
+            do {
+                outputs = try ONNXGraphRunner(graph: graph).run(inputs: inputs).mapValues { var t = $0; t.elementType = .float32; return t }
+            } catch let error as RNNError {
+                throw error.inFile(path)
+            }
         }
         try FileManager.default.createDirectory(atPath: outputDir, withIntermediateDirectories: true)
         for name in outputs.keys.sorted() {

@@ -1,0 +1,93 @@
+import Foundation
+import RNNModel
+import RNNGenCommands
+
+/// A fresh temporary folder per test, with helpers to write inputs and run
+/// the CLI in-process.
+struct Scratch {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+
+    @discardableResult
+    func write(_ name: String, _ text: String) throws -> String {
+        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+        return path(name)
+    }
+
+    @discardableResult
+    func write(_ name: String, bytes: [UInt8]) throws -> String {
+        try Data(bytes).write(to: url.appendingPathComponent(name))
+        return path(name)
+    }
+
+    @discardableResult
+    func write(_ name: String, _ tensor: Tensor) throws -> String {
+        try NPY.write(tensor, to: path(name))
+        return path(name)
+    }
+
+    func files(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path(folder))) ?? []).sorted()
+    }
+
+    /// Runs `rnngen ARGS`; returns exit code, stdout and stderr.
+    func rnngen(_ args: [String]) -> (code: Int32, out: String, err: String) {
+        var out = "", err = ""
+        let code = Commands.main(args, stdout: { out += $0 + "\n" }, stderr: { err += $0 + "\n" })
+        return (code, out, err)
+    }
+}
+
+/// Minimal writers for test inputs that must be malformed in precise ways.
+enum TestEncoding {
+    /// A stored (or, with `method: 8`, a fake-deflated) single-entry ZIP file.
+    static func zip(name: String, payload: [UInt8], method: UInt16 = 0) -> [UInt8] {
+        func u16(_ v: Int) -> [UInt8] { [UInt8(v & 0xff), UInt8((v >> 8) & 0xff)] }
+        func u32(_ v: Int) -> [UInt8] { u16(v & 0xffff) + u16(v >> 16) }
+        let nameBytes = Array(name.utf8)
+        let local = u32(0x0403_4b50) + u16(20) + u16(0) + u16(Int(method)) + u16(0) + u16(0) + u32(0)
+            + u32(payload.count) + u32(payload.count) + u16(nameBytes.count) + u16(0) + nameBytes + payload
+        let central = u32(0x0201_4b50) + u16(20) + u16(20) + u16(0) + u16(Int(method)) + u16(0) + u16(0) + u32(0)
+            + u32(payload.count) + u32(payload.count) + u16(nameBytes.count) + u16(0) + u16(0) + u16(0) + u16(0)
+            + u32(0) + u32(0) + nameBytes
+        let end = u32(0x0605_4b50) + u16(0) + u16(0) + u16(1) + u16(1) + u32(central.count) + u32(local.count) + u16(0)
+        return local + central + end
+    }
+
+    // Protocol-buffer fields, for hand-built ONNX graphs.
+    static func varint(_ v: UInt64) -> [UInt8] {
+        var v = v, out: [UInt8] = []
+        repeat {
+            var byte = UInt8(v & 0x7f)
+            v >>= 7
+            if v != 0 { byte |= 0x80 }
+            out.append(byte)
+        } while v != 0
+        return out
+    }
+    static func field(_ number: Int, _ bytes: [UInt8]) -> [UInt8] { varint(UInt64(number << 3 | 2)) + varint(UInt64(bytes.count)) + bytes }
+    static func field(_ number: Int, _ text: String) -> [UInt8] { field(number, Array(text.utf8)) }
+    static func field(_ number: Int, int v: Int) -> [UInt8] { varint(UInt64(number << 3)) + varint(UInt64(v)) }
+
+    /// A ModelProto with one graph of the given nodes (op, inputs, outputs).
+    static func onnx(nodes: [(op: String, inputs: [String], outputs: [String])], inputs: [String], outputs: [String]) -> [UInt8] {
+        var graph: [UInt8] = []
+        for (i, node) in nodes.enumerated() {
+            var n: [UInt8] = []
+            for input in node.inputs { n += field(1, input) }
+            for output in node.outputs { n += field(2, output) }
+            n += field(3, "node\(i)") + field(4, node.op)
+            graph += field(1, n)
+        }
+        graph += field(2, "g")
+        for input in inputs { graph += field(11, field(1, input)) }
+        for output in outputs { graph += field(12, field(1, output)) }
+        return field(1, int: 8) + field(7, graph)
+    }
+}
