@@ -37,7 +37,9 @@ public enum NPY {
             throw RNNError("the .npy header is not text")
         }
         let (type, bigEndian, fortran, shape) = try parseHeader(header)
-        let count = shape.reduce(1, *)
+        guard let count = Tensor.checkedCount(shape) else {
+            throw RNNError("the .npy header's shape \(Tensor.describe(shape)) is too large")
+        }
         let needed = count * ElementDecoding.size(of: type)
         guard reader.remaining >= needed else {
             throw RNNError("npy data is truncated: shape \(Tensor.describe(shape)) of \(type.rawValue) needs \(needed) bytes, found \(reader.remaining)")

@@ -197,9 +197,10 @@ public enum ONNXReader {
         guard let type = elementTypes[dataType] else {
             throw RNNError(at: label, "unsupported ONNX data type \(dataType) (expected float, double, float16 or an integer type)")
         }
-        guard dims.allSatisfy({ $0 >= 0 }) else { throw RNNError(at: label, "negative dimension in \(dims)") }
         let shape = dims.map { Int($0) }
-        let count = shape.reduce(1, *)
+        guard let count = Tensor.checkedCount(shape) else {
+            throw RNNError(at: label, "has an invalid or too large shape \(Tensor.describe(shape))")
+        }
         let values: [Double]
         if let raw {
             let needed = count * ElementDecoding.size(of: type)

@@ -148,7 +148,8 @@ public enum ONNXOps {
                 shape.append(x == 1 ? y : x)
             }
             let sourceStrides = Tensor.strides(of: a)
-            var out = [Double](repeating: 0, count: shape.reduce(1, *))
+            guard let total = Tensor.checkedCount(shape) else { throw fail("cannot expand to shape \(Tensor.describe(shape))") }
+            var out = [Double](repeating: 0, count: total)
             var index = [Int](repeating: 0, count: rank)
             for flat in 0..<out.count {
                 var source = 0
@@ -179,11 +180,11 @@ public enum ONNXOps {
                 shape[axis] = data.shape[axis]
             }
             if let inferred = shape.firstIndex(of: -1) {
-                let known = shape.enumerated().filter { $0.offset != inferred }.reduce(1) { $0 * $1.element }
-                guard known > 0, data.count % known == 0 else { throw fail("cannot reshape \(data.shapeDescription) to \(shape)") }
+                let others = shape.enumerated().filter { $0.offset != inferred }.map(\.element)
+                guard let known = Tensor.checkedCount(others), known > 0, data.count % known == 0 else { throw fail("cannot reshape \(data.shapeDescription) to \(shape)") }
                 shape[inferred] = data.count / known
             }
-            guard shape.allSatisfy({ $0 >= 0 }), shape.reduce(1, *) == data.count else {
+            guard Tensor.checkedCount(shape) == data.count else {
                 throw fail("cannot reshape \(data.shapeDescription) (\(data.count) values) to \(Tensor.describe(shape))")
             }
             return [data.reshaped(shape)]

@@ -37,7 +37,11 @@ public struct ONNXRecurrentNode {
         guard W.rank == 3, W.shape[0] == D, W.shape[1] % G == 0 else {
             throw fail("input W: expected shape [\(D), \(G)·hidden_size, input_size], found \(W.shapeDescription)")
         }
-        let H = Int(node.int("hidden_size") ?? Int64(W.shape[1] / G))
+        let declared = node.int("hidden_size") ?? Int64(W.shape[1] / G)
+        guard declared > 0, declared <= Int64(W.shape[1]) else {
+            throw fail("attribute hidden_size is \(declared), but W has \(W.shape[1]) rows (\(G) gates × hidden_size)")
+        }
+        let H = Int(declared)
         hiddenSize = H
         let I = W.shape[2]
         guard W.shape == [D, G * H, I] else {

@@ -27,6 +27,20 @@ public struct Tensor: Equatable, Sendable {
     }
 
     public var count: Int { values.count }
+
+    /// The number of elements of `shape`, or nil when a dimension is negative
+    /// or the product overflows or exceeds what a file could sensibly hold
+    /// (2³¹ elements): used on shapes read from files before allocating.
+    public static func checkedCount(_ shape: [Int]) -> Int? {
+        var total = 1
+        for dim in shape {
+            guard dim >= 0 else { return nil }
+            let (product, overflow) = total.multipliedReportingOverflow(by: dim)
+            guard !overflow, product <= 1 << 31 else { return nil }
+            total = product
+        }
+        return total
+    }
     public var rank: Int { shape.count }
 
     /// Row-major strides of `shape`.
