@@ -8,19 +8,26 @@ let package = Package(
         .executable(name: "rnngen", targets: ["rnngen"]),
         .library(name: "RNNModel", targets: ["RNNModel"]),
         .library(name: "RNNReference", targets: ["RNNReference"]),
+        .library(name: "RNNCodegen", targets: ["RNNCodegen"]),
     ],
     targets: [
         // Model descriptions, tensors and .npy/.npz/.onnx readers, framework importers.
         .target(name: "RNNModel"),
         // The reference interpreter: runs a Model (and an ONNX graph) in Double.
         .target(name: "RNNReference", dependencies: ["RNNModel"]),
+        // Kernel templates (Templates/c, Templates/swift), embedded into the generator.
+        .target(name: "KernelTemplates", path: "Templates", resources: [.embedInCode("c"), .embedInCode("swift")]),
+        // Planning and rendering of C and Swift kernels: pure functions, no I/O.
+        .target(name: "RNNCodegen", dependencies: ["RNNModel", "KernelTemplates"]),
+        // Compiling and running generated kernels (spawns cc / swiftc); the engines of run and verify.
+        .target(name: "RNNKernelRunner", dependencies: ["RNNModel", "RNNReference", "RNNCodegen"]),
         // The commands behind the CLI, as a library so tests can call them.
-        .target(name: "RNNGenCommands", dependencies: ["RNNModel", "RNNReference"]),
+        .target(name: "RNNGenCommands", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner"]),
         .executableTarget(name: "rnngen", dependencies: ["RNNGenCommands"]),
         .testTarget(name: "RNNModelTests", dependencies: ["RNNModel"]),
         .testTarget(
             name: "RNNReferenceTests",
-            dependencies: ["RNNModel", "RNNReference", "RNNGenCommands"],
+            dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNGenCommands"],
             resources: []
         ),
     ],

@@ -13,8 +13,10 @@ public enum Commands {
 
     COMMANDS:
       inspect MODEL         Layers, sizes, parameters, weight bytes, FLOPs per step.
-      run MODEL --input NAME=FILE.npy … --output-dir DIR
+      run MODEL --input NAME=FILE.npy … --output-dir DIR [--engine reference|c|swift]
                             Run a model on .npy inputs; write every output as .npy.
+      generate MODEL --lang c|swift --out DIR
+                            Write fixed-size C or Swift SIMD kernels for the model.
 
     MODEL is a description (*.rnn.json, see docs/description-format.md) or an
     ONNX file (*.onnx). Run 'rnngen <command> --help' for a command's options.
@@ -41,10 +43,13 @@ public enum Commands {
             case "run":
                 if rest.contains("--help") || rest.contains("-h") { stdout(RunCommand.help); return 0 }
                 try RunCommand.run(rest, stdout: stdout)
+            case "generate":
+                if rest.contains("--help") || rest.contains("-h") { stdout(GenerateCommand.help); return 0 }
+                try GenerateCommand.run(rest, stdout: stdout)
             case "--version":
                 stdout("rnngen 0.1.0")
             default:
-                throw RNNError(at: command, "unknown command (commands: inspect, run; see rnngen --help)")
+                throw RNNError(at: command, "unknown command (commands: inspect, run, generate; see rnngen --help)")
             }
             return 0
         } catch let error as RNNError {
@@ -66,6 +71,19 @@ enum ModelFile {
         if path.hasSuffix(".onnx") { return .onnx(try ONNXReader.read(contentsOf: path), path: path) }
         if path.hasSuffix(".json") { return .description(try ModelDescription.load(contentsOf: path)) }
         throw RNNError(file: path, "unknown model file type (expected a description *.rnn.json or an ONNX model *.onnx)")
+    }
+
+    /// A canonical model from either kind of file (ONNX: its recognised stack).
+    static func loadModel(_ path: String) throws -> Model {
+        switch try load(path) {
+        case .description(let model): return model
+        case .onnx(let graph, _):
+            do {
+                return try ONNXImport.recognize(graph, name: name(of: path)).model
+            } catch let error as RNNError {
+                throw error.inFile(path)
+            }
+        }
     }
 
     static func name(of path: String) -> String {

@@ -1,13 +1,17 @@
 import Foundation
 import RNNModel
+import RNNCodegen
+import RNNKernelRunner
 import RNNReference
 
 enum RunCommand {
     static let help = """
-    USAGE: rnngen run MODEL --input NAME=FILE.npy … --output-dir DIR [--engine reference]
+    USAGE: rnngen run MODEL --input NAME=FILE.npy … --output-dir DIR
+                     [--engine reference|c|swift] [--vector-width N] [--weights baked|runtime] [--libm]
 
     Runs MODEL on the given .npy inputs and writes every output as DIR/NAME.npy
-    (float32). Nothing is written unless the whole run succeeds.
+    (float32). Nothing is written unless the whole run succeeds. Every engine
+    takes the same inputs and writes the same files.
 
     For a description (*.rnn.json) the inputs are:
       x                     [B, T, I] (batch_major) or [T, B, I] (time_major), required
@@ -30,7 +34,15 @@ enum RunCommand {
     OPTIONS:
       --input NAME=FILE.npy An input tensor; repeat for each input.
       --output-dir DIR      Folder for the outputs (created if missing).
-      --engine ENGINE       reference (default): the double-precision interpreter.
+      --engine ENGINE       reference (default): the double-precision interpreter;
+                            c: the generated C kernel, compiled with cc;
+                            swift: the generated Swift kernel, compiled with swiftc.
+                            Compiled kernels are cached by content hash in
+                            $RNNGEN_CACHE (default ~/.cache/rnngen).
+      --vector-width N      c/swift engines: 4, 8 (default) or 16.
+      --weights baked|runtime
+                            c/swift engines: how the kernel gets its weights.
+      --libm                c engine: use the C library's expf/tanhf/log1pf.
       -h, --help            Show this help.
     """
 
@@ -48,14 +60,11 @@ enum RunCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine"], booleans: [], command: "run")
+        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights"], booleans: ["libm"], command: "run")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "run", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen run --help)")
         }
-        let engine = try parsed.single("engine") ?? "reference"
-        guard engine == "reference" else {
-            throw RNNError(at: "--engine \(engine)", "unknown engine (engines: reference)")
-        }
+        let executor = try engine(parsed)
         guard let outputDir = try parsed.single("output-dir") else {
             throw RNNError(at: "--output-dir", "missing: say where to write the outputs")
         }
@@ -64,10 +73,10 @@ enum RunCommand {
         let inputs = try readInputs(parsed.options["input"] ?? [])
         let outputs: [String: Tensor]
         switch model {
-        case .description(let m): outputs = try runDescription(m, inputs: inputs)
+        case .description(let m): outputs = try runDescription(m, inputs: inputs, executor: executor)
         case .onnx(let graph, let path):
             do {
-                outputs = try ONNXGraphRunner(graph: graph).run(inputs: inputs).mapValues { var t = $0; t.elementType = .float32; return t }
+                outputs = try ONNXGraphRunner(graph: graph, executor: executor).run(inputs: inputs).mapValues { var t = $0; t.elementType = .float32; return t }
             } catch let error as RNNError {
                 throw error.inFile(path)
             }
@@ -80,7 +89,25 @@ enum RunCommand {
     }
 
     /// Maps named input tensors onto a description model's inputs and runs it.
-    static func runDescription(_ model: Model, inputs: [String: Tensor]) throws -> [String: Tensor] {
+    /// The executor `--engine` asks for; kernel engines take the generate options.
+    static func engine(_ parsed: Arguments) throws -> ModelExecutor {
+        let name = try parsed.single("engine") ?? "reference"
+        if name == "reference" {
+            for flag in ["vector-width", "weights"] where parsed.options[flag] != nil {
+                throw RNNError(at: "--\(flag)", "applies to the c and swift engines only")
+            }
+            return InterpreterExecutor()
+        }
+        guard let language = KernelOptions.Language(rawValue: name) else {
+            throw RNNError(at: "--engine \(name)", "unknown engine (engines: reference, c, swift)")
+        }
+        var withLanguage = parsed
+        withLanguage.options["lang"] = [language.rawValue]
+        let options = try GenerateCommand.options(withLanguage, defaultName: "rnnkernel")
+        return KernelEngine(language: language, vectorWidth: options.vectorWidth, weights: options.weights, useLibm: options.useLibm)
+    }
+
+    static func runDescription(_ model: Model, inputs: [String: Tensor], executor: ModelExecutor = InterpreterExecutor()) throws -> [String: Tensor] {
         let stateNames = Dictionary(uniqueKeysWithValues: model.stateNames.map { ($0.name.initialName, $0.name) })
         guard let x = inputs["x"] else { throw RNNError(at: "--input x", "missing: the model needs its input sequence x") }
         guard x.elementType.isFloatingPoint else { throw RNNError(at: "--input x", "expected floating-point values, found \(x.elementType.rawValue)") }
@@ -100,7 +127,7 @@ enum RunCommand {
         }
         let result: ModelOutputs
         do {
-            result = try ReferenceInterpreter(model: model).run(modelInputs)
+            result = try executor.run(model, modelInputs)
         } catch let error as RNNError {
             // The interpreter names the tensor; say it is an input.
             throw RNNError(file: error.file, at: error.location.map { "--input \($0)" }, error.message)

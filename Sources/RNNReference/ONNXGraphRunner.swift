@@ -6,11 +6,14 @@ import RNNModel
 /// Reshape, Slice, Constant, Identity, Cast) with plain tensor code.
 public struct ONNXGraphRunner {
     public let graph: ONNXGraph
+    /// Runs each recurrent node (as a one-layer model).
+    public let executor: ModelExecutor
 
     public static let supportedOps: Set<String> = ONNXOps.supported.union(["LSTM", "GRU", "RNN"])
 
-    public init(graph: ONNXGraph) throws {
+    public init(graph: ONNXGraph, executor: ModelExecutor = InterpreterExecutor()) throws {
         self.graph = graph
+        self.executor = executor
         for node in graph.nodes where !ONNXGraphRunner.supportedOps.contains(node.opType) || !(node.domain.isEmpty || node.domain == "ai.onnx") {
             throw RNNError(at: node.label, "rnngen cannot import op '\(node.domain.isEmpty ? "" : node.domain + ".")\(node.opType)' (it imports \(ONNXGraphRunner.supportedOps.sorted().joined(separator: ", ")))")
         }
@@ -90,7 +93,7 @@ public struct ONNXGraphRunner {
         }
         let model = Model(name: node.name, inputSize: stack.inputSize, layout: batchMajor ? .batchMajor : .timeMajor,
                           zeroLengthState: .zero, stages: [.recurrent(stack)])
-        let result = try ReferenceInterpreter(model: model).run(ModelInputs(x: x, sequenceLengths: lengths, initialStates: states))
+        let result = try executor.run(model, ModelInputs(x: x, sequenceLengths: lengths, initialStates: states))
 
         // The interpreter concatenates directions per step; ONNX keeps a direction axis.
         let y = batchMajor

@@ -22,6 +22,12 @@ public struct ModelOutputs {
     public var y: Tensor
     public var head: Tensor?
     public var finalStates: [StateName: Tensor]
+
+    public init(y: Tensor, head: Tensor?, finalStates: [StateName: Tensor]) {
+        self.y = y
+        self.head = head
+        self.finalStates = finalStates
+    }
 }
 
 /// Runs any valid model with run-time sizes, in Double, one obvious loop at a

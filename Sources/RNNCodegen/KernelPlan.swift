@@ -1,0 +1,288 @@
+import RNNModel
+
+/// Everything the renderers need, decided once: the packed weight tables and
+/// their offsets, the cells and dense layers with their padded sizes, the
+/// stages in order, the state slots. Pure data computed from a Model; the C
+/// and Swift renderers turn the same plan into text.
+public struct KernelPlan {
+    public let options: KernelOptions
+    public let model: Model
+    /// Floats per vector.
+    public var W: Int { options.vectorWidth }
+    public var name: String { options.name }
+
+    /// All weights, packed, one flat float array; every table starts at a
+    /// multiple of W so vector loads are aligned.
+    public private(set) var weights: [Float] = []
+    public private(set) var cells: [CellPlan] = []
+    public private(set) var denses: [DensePlan] = []
+    public private(set) var stages: [StagePlan] = []
+    public private(set) var states: [StateSlot] = []
+
+    /// Widest per-step feature vector anywhere in the pipeline (sequence buffer row stride).
+    public private(set) var maxWidth: Int = 0
+    public var stateFloats: Int { states.reduce(0) { $0 + $1.size } }
+    public var inputSize: Int { model.inputSize }
+    public var outputSize: Int { model.sequenceOutputSize }
+    public var head: DensePlan? { stages.compactMap { if case .head(let d) = $0 { return d }; return nil }.first }
+    /// `step` streams one time step; a reverse direction needs the whole sequence.
+    public var supportsStep: Bool { !model.stacks.contains { $0.direction != .forward } }
+
+    public static func roundUp(_ n: Int, _ w: Int) -> Int { (n + w - 1) / w * w }
+
+    /// A packed table inside `weights`.
+    public struct Table: Equatable {
+        public var offset: Int
+        public var count: Int
+    }
+
+    public struct CellPlan {
+        public var id: String            // s0_l1_bw
+        public var cell: Cell
+        public var reverse: Bool
+        public var I: Int, H: Int, Hr: Int
+        /// Vector blocks over the hidden units and over the (projected) output.
+        public var blocks: Int, outBlocks: Int
+        public var Hp: Int { blocks * blocksWidth }
+        public var Hrp: Int { outBlocks * blocksWidth }
+        var blocksWidth: Int
+        /// Gate weights over the input x: `[blocks][I][gates][W]`.
+        public var inputWeights: Table
+        /// Gate weights over h: `[blocks][Hr][recurrentGates][W]`.
+        public var recurrentWeights: Table
+        /// GRU with reset before the matmul: candidate weights over r⊙h, `[blocks][H][W]`.
+        public var candidateWeights: Table?
+        /// `[blocks][gates][W]`: Wb + Rb (+ forget_bias), except a GRU with reset
+        /// after the matmul keeps the candidate's Rb apart, in `candidateBias`.
+        public var bias: Table
+        public var candidateBias: Table?
+        /// LSTM peepholes `[blocks][3][W]`, order i, o, f.
+        public var peephole: Table?
+        /// LSTM projection `[outBlocks][H][W]`.
+        public var projection: Table?
+        public var gates: Int { cell.kind.gateCount }
+        /// Gates read from h in the first pass (GRU reset-before reads 2 there).
+        public var recurrentGates: Int { cell.kind == .gru && !cell.options.linearBeforeReset ? 2 : gates }
+        /// Index of this cell's h and c in the state slots.
+        public var hSlot: Int, cSlot: Int?
+    }
+
+    public struct DensePlan {
+        public var id: String            // d0, head
+        public var layer: DenseLayer
+        public var inputs: Int, outputs: Int, blocks: Int
+        /// `[blocks][inputs][W]`
+        public var weights: Table
+        /// `[blocks][W]`
+        public var bias: Table
+    }
+
+    /// One stack as the renderers see it: cell ids per layer and direction.
+    public struct StackPlan {
+        public var index: Int
+        public var stack: RecurrentStack
+        /// `cells[layer][direction]` → index into `cells`.
+        public var cells: [[Int]]
+        public var outputSize: Int
+    }
+
+    public enum StagePlan {
+        case dense(DensePlan)
+        case recurrent(StackPlan)
+        case parallel([StackPlan])
+        case head(DensePlan)
+    }
+
+    /// One state tensor of one cell, at `offset` in the flat state vector.
+    public struct StateSlot {
+        public var name: StateName
+        public var size: Int
+        public var offset: Int
+        /// Padded storage size in the state struct.
+        public var paddedSize: Int
+        /// Where the padded storage starts in a flat, padded state array (Swift's state storage).
+        public var paddedOffset: Int
+    }
+
+    /// Floats of every state, each padded to the vector width.
+    public var paddedStateFloats: Int { states.reduce(0) { $0 + $1.paddedSize } }
+
+    public init(model: Model, options: KernelOptions) throws {
+        guard KernelOptions.vectorWidths.contains(options.vectorWidth) else {
+            throw RNNError(at: "--vector-width", "\(options.vectorWidth) is not supported (expected 4, 8 or 16)")
+        }
+        guard options.name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
+            throw RNNError(at: "--name", "'\(options.name)' is not an identifier (letters, digits and _, not starting with a digit)")
+        }
+        self.options = options
+        self.model = model
+        maxWidth = model.inputSize
+        var stackIndex = 0
+        var denseIndex = 0
+        for stage in model.stages {
+            switch stage {
+            case .dense(let d):
+                let plan = try addDense(d, id: "d\(denseIndex)")
+                denseIndex += 1
+                stages.append(.dense(plan))
+                maxWidth = max(maxWidth, d.outputSize)
+            case .head(let d):
+                stages.append(.head(try addDense(d, id: "head")))
+            case .recurrent(let s):
+                stages.append(.recurrent(try addStack(s, index: stackIndex)))
+                stackIndex += 1
+            case .parallel(let list):
+                var plans: [StackPlan] = []
+                for s in list {
+                    plans.append(try addStack(s, index: stackIndex))
+                    stackIndex += 1
+                }
+                stages.append(.parallel(plans))
+                maxWidth = max(maxWidth, plans.reduce(0) { $0 + $1.outputSize })
+            }
+        }
+    }
+
+    // MARK: Packing
+
+    private mutating func append(_ values: [Float]) -> Table {
+        let offset = weights.count
+        weights += values
+        let padded = KernelPlan.roundUp(weights.count, W)
+        weights += Array(repeating: 0, count: padded - weights.count)
+        return Table(offset: offset, count: values.count)
+    }
+
+    /// Checks every weight is finite: a NaN or infinity cannot be written as a
+    /// constant and would poison every output anyway.
+    private func finite(_ t: Tensor, _ what: String) throws -> [Float] {
+        let values = t.values.map { Float($0) }
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw RNNError(at: what, "weight \(bad) is \(values[bad]); kernels need finite weights")
+        }
+        return values
+    }
+
+    /// Packs rows `row(g, unit)` of a `[G·H, cols]` matrix as `[blocks][cols][gates][W]`.
+    private func packGates(_ m: [Float], cols: Int, H: Int, gates: [Int], blocks: Int) -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(blocks * cols * gates.count * W)
+        for b in 0..<blocks {
+            for j in 0..<cols {
+                for g in gates {
+                    for lane in 0..<W {
+                        let unit = b * W + lane
+                        out.append(unit < H ? m[(g * H + unit) * cols + j] : 0)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Packs per-gate vectors `[G·H]` as `[blocks][gates][W]`.
+    private func packVectors(_ v: [Float], H: Int, gates: [Int], blocks: Int) -> [Float] {
+        var out: [Float] = []
+        for b in 0..<blocks {
+            for g in gates {
+                for lane in 0..<W {
+                    let unit = b * W + lane
+                    out.append(unit < H ? v[g * H + unit] : 0)
+                }
+            }
+        }
+        return out
+    }
+
+    private mutating func addDense(_ d: DenseLayer, id: String) throws -> DensePlan {
+        let blocks = (d.outputSize + W - 1) / W
+        let w = try finite(d.weight, "\(id) weight")
+        let packed = packGates(w, cols: d.inputSize, H: d.outputSize, gates: [0], blocks: blocks)
+        let weightsTable = append(packed)
+        let b = try d.bias.map { try finite($0, "\(id) bias") } ?? Array(repeating: 0, count: d.outputSize)
+        let biasTable = append(packVectors(b, H: d.outputSize, gates: [0], blocks: blocks))
+        let plan = DensePlan(id: id, layer: d, inputs: d.inputSize, outputs: d.outputSize, blocks: blocks,
+                             weights: weightsTable, bias: biasTable)
+        denses.append(plan)
+        return plan
+    }
+
+    private mutating func addStack(_ stack: RecurrentStack, index: Int) throws -> StackPlan {
+        var ids: [[Int]] = []
+        for (k, layer) in stack.layers.enumerated() {
+            var row: [Int] = []
+            for (d, cell) in layer.cells.enumerated() {
+                let reverse = stack.isReverse(direction: d)
+                row.append(try addCell(cell, id: "s\(index)_l\(k)_\(reverse ? "bw" : "fw")", stack: index, layer: k, reverse: reverse))
+                maxWidth = max(maxWidth, cell.inputSize)
+            }
+            maxWidth = max(maxWidth, layer.cells.reduce(0) { $0 + $1.outputSize })
+            ids.append(row)
+        }
+        maxWidth = max(maxWidth, stack.outputSize)
+        return StackPlan(index: index, stack: stack, cells: ids, outputSize: stack.outputSize)
+    }
+
+    private mutating func addCell(_ cell: Cell, id: String, stack: Int, layer: Int, reverse: Bool) throws -> Int {
+        let I = cell.inputSize, H = cell.hiddenSize, Hr = cell.outputSize
+        let blocks = (H + W - 1) / W, outBlocks = (Hr + W - 1) / W
+        let w = cell.weights
+        let Wx = try finite(w.input, "\(id) W"), Rh = try finite(w.recurrent, "\(id) R")
+        let Wb = try finite(w.inputBias, "\(id) Wb"), Rb = try finite(w.recurrentBias, "\(id) Rb")
+        let G = cell.kind.gateCount
+        let all = Array(0..<G)
+        let lbr0 = cell.kind == .gru && !cell.options.linearBeforeReset
+        let lbr1 = cell.kind == .gru && cell.options.linearBeforeReset
+
+        let inputTable = append(packGates(Wx, cols: I, H: H, gates: all, blocks: blocks))
+        let recurrentTable = append(packGates(Rh, cols: Hr, H: H, gates: lbr0 ? [0, 1] : all, blocks: blocks))
+        var candidateTable: Table?
+        if lbr0 { candidateTable = append(packGates(Rh, cols: Hr, H: H, gates: [2], blocks: blocks)) }
+
+        // Biases are summed in double, as the interpreter does, then rounded once.
+        var combined = [Float](repeating: 0, count: G * H)
+        for r in 0..<(G * H) {
+            var sum = Double(Wb[r])
+            if !(lbr1 && r >= 2 * H) { sum += Double(Rb[r]) }
+            if cell.kind == .lstm && r >= 2 * H && r < 3 * H { sum += cell.options.forgetBias }
+            combined[r] = Float(sum)
+        }
+        let biasTable = append(packVectors(combined, H: H, gates: all, blocks: blocks))
+        var candidateBias: Table?
+        if lbr1 { candidateBias = append(packVectors(Array(Rb[(2 * H)...]), H: H, gates: [0], blocks: blocks)) }
+        var peephole: Table?
+        if let p = w.peephole { peephole = append(packVectors(try finite(p, "\(id) P"), H: H, gates: [0, 1, 2], blocks: blocks)) }
+        var projection: Table?
+        if let p = w.projection {
+            projection = append(packGates(try finite(p, "\(id) projection"), cols: H, H: Hr, gates: [0], blocks: outBlocks))
+        }
+
+        let hName = StateName(stack: stack, layer: layer, reverse: reverse, isCell: false)
+        let offset = stateFloats
+        states.append(StateSlot(name: hName, size: Hr, offset: offset, paddedSize: outBlocks * W, paddedOffset: paddedStateFloats))
+        let hSlot = states.count - 1
+        var cSlot: Int?
+        if cell.kind == .lstm {
+            states.append(StateSlot(name: StateName(stack: stack, layer: layer, reverse: reverse, isCell: true),
+                                    size: H, offset: offset + Hr, paddedSize: blocks * W, paddedOffset: paddedStateFloats))
+            cSlot = states.count - 1
+        }
+        cells.append(CellPlan(id: id, cell: cell, reverse: reverse, I: I, H: H, Hr: Hr, blocks: blocks, outBlocks: outBlocks,
+                              blocksWidth: W, inputWeights: inputTable, recurrentWeights: recurrentTable,
+                              candidateWeights: candidateTable, bias: biasTable, candidateBias: candidateBias,
+                              peephole: peephole, projection: projection, hSlot: hSlot, cSlot: cSlot))
+        return cells.count - 1
+    }
+
+    /// The head's input: final h of the top layer of the last recurrent stage, per stack and direction.
+    public var headSources: [Int] {
+        for stage in stages.reversed() {
+            switch stage {
+            case .recurrent(let s): return s.cells.last!
+            case .parallel(let list): return list.flatMap { $0.cells.last! }
+            default: continue
+            }
+        }
+        return []
+    }
+}

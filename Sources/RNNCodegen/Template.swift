@@ -1,0 +1,51 @@
+import KernelTemplates
+import RNNModel
+
+/// Fills `{{KEY}}` placeholders of a template. Every placeholder must be
+/// given and every given key must be used, so a template and its renderer
+/// cannot drift apart silently.
+struct Template {
+    let name: String
+    let text: String
+
+    init(c name: String) {
+        self.name = name
+        guard let text = KernelTemplates.c[name] else { preconditionFailure("no C template \(name)") }
+        self.text = text
+    }
+
+    init(swift name: String) {
+        self.name = name
+        guard let text = KernelTemplates.swift[name] else { preconditionFailure("no Swift template \(name)") }
+        self.text = text
+    }
+
+    func render(_ values: [String: String]) -> String {
+        var out = ""
+        var rest = Substring(text)
+        var used: Set<String> = []
+        while let open = rest.range(of: "{{") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].range(of: "}}") else { preconditionFailure("\(name): unclosed {{") }
+            let key = String(rest[open.upperBound..<close.lowerBound])
+            guard let value = values[key] else { preconditionFailure("\(name): no value for {{\(key)}}") }
+            out += value
+            used.insert(key)
+            rest = rest[close.upperBound...]
+        }
+        out += rest
+        precondition(used == Set(values.keys), "\(name): unused values \(Set(values.keys).subtracting(used).sorted())")
+        return out
+    }
+}
+
+/// Number formatting shared by the renderers: the shortest text that reads
+/// back as the same float, so generated tables are exact and deterministic.
+enum Literal {
+    static func float(_ v: Float) -> String {
+        let text = "\(v)"
+        return text == "-0.0" ? "-0.0" : text
+    }
+
+    static func cFloat(_ v: Float) -> String { float(v) + "f" }
+}

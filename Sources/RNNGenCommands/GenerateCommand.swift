@@ -1,0 +1,82 @@
+import Foundation
+import RNNCodegen
+import RNNModel
+
+enum GenerateCommand {
+    static let help = """
+    USAGE: rnngen generate MODEL --lang c|swift --out DIR [--name NAME]
+                          [--vector-width 4|8|16] [--weights baked|runtime] [--libm]
+
+    Writes fixed-size inference kernels for every part of MODEL's pipeline:
+      --lang c      NAME.h and NAME.c: C99 with GCC/Clang vector extensions;
+                    builds warning-free with gcc and clang (-Wall -Wextra) and
+                    with arm-none-eabi-gcc for Cortex-M.
+      --lang swift  NAME.swift: SIMD4/8/16<Float>, no Foundation; also builds
+                    as Embedded Swift.
+    Every size is a compile-time constant; weights are constant tables packed
+    in the order the loops read them; the state is a caller-owned struct; the
+    kernels never allocate. The header comments say how to call them.
+
+    ARGUMENTS:
+      MODEL                 A description (*.rnn.json) or an ONNX model (*.onnx).
+
+    OPTIONS:
+      --lang c|swift        Output language (required).
+      --out DIR             Folder to write into (created if missing). Files are
+                            written whole or not at all.
+      --name NAME           Prefix of every generated symbol (default: the model's
+                            name). An identifier.
+      --vector-width N      Floats per SIMD vector: 4, 8 (default) or 16. Match the
+                            target: 4 for Cortex-M and NEON, 8 for AVX2, 16 for AVX-512.
+      --weights baked|runtime
+                            baked (default): weights compiled in as constant tables.
+                            runtime: every function takes the packed weights as a
+                            parameter, written to NAME.weights.bin, so weights can be
+                            updated without regenerating for the same architecture.
+      --libm                C only: use expf/tanhf/log1pf from the C library instead
+                            of rnngen's approximations (link with -lm).
+      -h, --help            Show this help.
+    """
+
+    static func options(_ parsed: Arguments, defaultName: String, language required: Bool = true) throws -> KernelOptions {
+        guard let langText = try parsed.single("lang") else {
+            throw RNNError(at: "--lang", "missing: say which language to generate (c or swift)")
+        }
+        guard let language = KernelOptions.Language(rawValue: langText) else {
+            throw RNNError(at: "--lang \(langText)", "unknown language (expected c or swift)")
+        }
+        var width = 8
+        if let text = try parsed.single("vector-width") {
+            guard let w = Int(text), KernelOptions.vectorWidths.contains(w) else {
+                throw RNNError(at: "--vector-width \(text)", "expected 4, 8 or 16")
+            }
+            width = w
+        }
+        var weights = KernelOptions.WeightsMode.baked
+        if let text = try parsed.single("weights") {
+            guard let mode = KernelOptions.WeightsMode(rawValue: text) else {
+                throw RNNError(at: "--weights \(text)", "expected baked or runtime")
+            }
+            weights = mode
+        }
+        return KernelOptions(language: language, name: try parsed.single("name") ?? defaultName, vectorWidth: width,
+                             weights: weights, useLibm: parsed.switches.contains("libm"))
+    }
+
+    static func run(_ args: [String], stdout: (String) -> Void) throws {
+        let parsed = try Arguments(args, valued: ["lang", "out", "name", "vector-width", "weights"], booleans: ["libm"], command: "generate")
+        guard parsed.positionals.count == 1 else {
+            throw RNNError(at: "generate", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen generate --help)")
+        }
+        guard let out = try parsed.single("out") else { throw RNNError(at: "--out", "missing: say which folder to write into") }
+        let path = parsed.positionals[0]
+        let model = try ModelFile.loadModel(path)
+        let options = try options(parsed, defaultName: model.name)
+        let files = try KernelGenerator.generate(model, options: options)
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        for file in files {
+            try AtomicFile.write(Data(file.contents), to: URL(fileURLWithPath: out).appendingPathComponent(file.name).path)
+        }
+        stdout("wrote " + files.map { "\($0.name) (\($0.contents.count) bytes)" }.joined(separator: ", ") + " to \(out)")
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import RNNCodegen
+import RNNModel
+import RNNReference
+
+/// Builds generated kernels together with the test harness into one
+/// program, cached by content hash, and runs them on model inputs.
+public struct KernelCompiler {
+    public var toolchain: Toolchain
+
+    public init(toolchain: Toolchain = Toolchain()) { self.toolchain = toolchain }
+
+    /// A harness program holding one or more kernels.
+    public struct Program {
+        public let executable: URL
+        public let plans: [String: KernelPlan]
+        /// Where the sources are (kept for inspection when something fails).
+        public let sourceDirectory: URL
+    }
+
+    /// Compiles `plans` (all of one language) into one harness program.
+    public func compile(_ plans: [KernelPlan]) throws -> Program {
+        guard let language = plans.first?.options.language else { throw RNNError("nothing to compile") }
+        var sources: [(String, [UInt8])] = []
+        for plan in plans {
+            for file in try KernelGenerator.generate(plan.model, options: plan.options) where !file.name.hasSuffix(".bin") {
+                sources.append((file.name, file.contents))
+            }
+        }
+        let command: [String]
+        let compiler: String
+        switch language {
+        case .c:
+            sources.append(("harness.c", Array(HarnessRenderer.c(plans).utf8)))
+            compiler = toolchain.cCompiler
+            command = ["-std=c99", "-O2", "-Wall", "-Wextra"] + toolchain.cFlags
+                + sources.map(\.0).filter { $0.hasSuffix(".c") } + ["-o", "harness", "-lm"]
+        case .swift:
+            sources.append(("main.swift", Array(HarnessRenderer.swift(plans).utf8)))
+            compiler = toolchain.swiftCompiler
+            command = ["-O", "-wmo"] + toolchain.swiftFlags + sources.map(\.0).filter { $0.hasSuffix(".swift") } + ["-o", "harness"]
+        }
+        var key: [UInt8] = Array((compiler + "\u{0}" + command.joined(separator: "\u{0}")).utf8)
+        for (name, contents) in sources { key += Array(name.utf8) + [0] + contents + [0] }
+        let hash = SHA256.hex(key)
+        let directory = toolchain.cacheDirectory.appendingPathComponent("\(language.rawValue)-\(hash.prefix(24))")
+        let executable = directory.appendingPathComponent("harness")
+        let byName = Dictionary(uniqueKeysWithValues: plans.map { ($0.name, $0) })
+        if FileManager.default.isExecutableFile(atPath: executable.path) {
+            return Program(executable: executable, plans: byName, sourceDirectory: directory)
+        }
+        // Build in a private folder, then move it into place: concurrent builds never see half a program.
+        let staging = toolchain.cacheDirectory.appendingPathComponent(".build-\(hash.prefix(24))-\(UUID().uuidString)")
+        do {
+            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
+            for (name, contents) in sources { try Data(contents).write(to: staging.appendingPathComponent(name)) }
+        } catch {
+            throw RNNError(file: staging.path, "cannot write kernel sources: \(error.localizedDescription)")
+        }
+        let result = try Subprocess.run(compiler, command, in: staging)
+        guard result.status == 0 else {
+            let failed = toolchain.cacheDirectory.appendingPathComponent("failed-\(hash.prefix(24))")
+            try? FileManager.default.removeItem(at: failed)
+            try? FileManager.default.moveItem(at: staging, to: failed)
+            let message = (result.stderr + result.stdout).split(separator: "\n").prefix(30).joined(separator: "\n")
+            throw RNNError(file: failed.path, "\(compiler) failed (status \(result.status)) compiling the generated kernel; sources kept here:\n\(message)")
+        }
+        if rename(staging.path, directory.path) != 0 {
+            // Another process finished the same build first; use its program.
+            try? FileManager.default.removeItem(at: staging)
+        }
+        return Program(executable: executable, plans: byName, sourceDirectory: directory)
+    }
+}
+
+extension KernelCompiler.Program {
+    /// Runs kernel `name` on `inputs` through `run` (whole sequences) or
+    /// `step` (streaming: every step of every item, no padding).
+    public func run(_ name: String, _ inputs: ModelInputs, step: Bool = false) throws -> ModelOutputs {
+        guard let plan = plans[name] else { throw RNNError("no kernel named \(name) in this program") }
+        let model = plan.model
+        let x = inputs.x
+        guard x.rank == 3, x.shape[2] == model.inputSize else {
+            throw RNNError(at: "x", "expected [\(model.layout == .timeMajor ? "T, B" : "B, T"), \(model.inputSize)], found \(x.shapeDescription)")
+        }
+        let (T, B) = model.layout == .timeMajor ? (x.shape[0], x.shape[1]) : (x.shape[1], x.shape[0])
+        if let lengths = inputs.sequenceLengths {
+            guard lengths.count == B else { throw RNNError(at: "seq_lens", "expected \(B) sequence lengths (one per batch item), found \(lengths.count)") }
+            for (b, length) in lengths.enumerated() where length < 0 || length > T {
+                throw RNNError(at: "seq_lens", "item \(b) has length \(length), expected 0…\(T)")
+            }
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        func floats(_ values: [Double]) -> Data {
+            var data = Data(capacity: values.count * 4)
+            for v in values { withUnsafeBytes(of: Float(v).bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+            return data
+        }
+        try floats(x.values).write(to: directory.appendingPathComponent("x.bin"))
+        if let lengths = inputs.sequenceLengths {
+            var data = Data()
+            for l in lengths { withUnsafeBytes(of: Int32(l).littleEndian) { data.append(contentsOf: $0) } }
+            try data.write(to: directory.appendingPathComponent("lens.bin"))
+        }
+        let hasInitial = !inputs.initialStates.isEmpty
+        if hasInitial {
+            var flat = [Double](repeating: 0, count: B * plan.stateFloats)
+            for slot in plan.states {
+                guard let t = inputs.initialStates[slot.name] else { continue }
+                guard t.shape == [B, slot.size] else {
+                    throw RNNError(at: slot.name.initialName, "expected shape \(Tensor.describe([B, slot.size])), found \(t.shapeDescription)")
+                }
+                for b in 0..<B { for k in 0..<slot.size { flat[b * plan.stateFloats + slot.offset + k] = t.values[b * slot.size + k] } }
+            }
+            try floats(flat).write(to: directory.appendingPathComponent("initial.bin"))
+        }
+        if plan.options.weights == .runtime {
+            try Data(KernelGenerator.packedWeightBytes(plan)).write(to: directory.appendingPathComponent("weights.bin"))
+        }
+        let meta = "\(B) \(T) \(inputs.sequenceLengths == nil ? 0 : 1) \(hasInitial ? 1 : 0)\n"
+        try meta.write(to: directory.appendingPathComponent("meta.txt"), atomically: true, encoding: .utf8)
+
+        let result = try Subprocess.run(executable.path, [name, step ? "step" : "run", directory.path, directory.path])
+        guard result.status == 0 else {
+            throw RNNError(file: executable.path, "the compiled kernel failed (status \(result.status)): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+        }
+        func read(_ file: String, _ count: Int) throws -> [Double] {
+            let data = try Data(contentsOf: directory.appendingPathComponent(file))
+            guard data.count == count * 4 else { throw RNNError(file: file, "expected \(count * 4) bytes from the kernel, found \(data.count)") }
+            return data.withUnsafeBytes { raw in
+                (0..<count).map { Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))) }
+            }
+        }
+        let O = plan.outputSize
+        let y = Tensor(shape: model.layout == .timeMajor ? [T, B, O] : [B, T, O], values: try read("y.bin", T * B * O))
+        let flat = try read("final.bin", B * plan.stateFloats)
+        var finals: [StateName: Tensor] = [:]
+        for slot in plan.states {
+            var values: [Double] = []
+            for b in 0..<B { values += flat[(b * plan.stateFloats + slot.offset)..<(b * plan.stateFloats + slot.offset + slot.size)] }
+            finals[slot.name] = Tensor(shape: [B, slot.size], values: values)
+        }
+        var head: Tensor?
+        if let h = plan.head { head = Tensor(shape: [B, h.outputs], values: try read("head.bin", B * h.outputs)) }
+        return ModelOutputs(y: y, head: head, finalStates: finals)
+    }
+}
+
+/// A compiled kernel as a model executor: generates, compiles (cached) and
+/// runs the kernel for whatever model it is given.
+public struct KernelEngine: ModelExecutor {
+    public var language: KernelOptions.Language
+    public var vectorWidth: Int
+    public var weights: KernelOptions.WeightsMode
+    public var useLibm: Bool
+    public var compiler: KernelCompiler
+
+    public init(language: KernelOptions.Language, vectorWidth: Int = 8, weights: KernelOptions.WeightsMode = .baked,
+                useLibm: Bool = false, compiler: KernelCompiler = KernelCompiler()) {
+        self.language = language
+        self.vectorWidth = vectorWidth
+        self.weights = weights
+        self.useLibm = useLibm
+        self.compiler = compiler
+    }
+
+    public func options(name: String = "rnnkernel") -> KernelOptions {
+        KernelOptions(language: language, name: name, vectorWidth: vectorWidth, weights: weights, useLibm: useLibm)
+    }
+
+    public func run(_ model: Model, _ inputs: ModelInputs) throws -> ModelOutputs {
+        let plan = try KernelPlan(model: model, options: options())
+        return try compiler.compile([plan]).run(plan.name, inputs)
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import RNNModel
+
+/// The compilers rnngen drives to build generated kernels, and where it
+/// caches what it built (keyed by a hash of the sources and flags).
+public struct Toolchain {
+    /// C compiler: `$CC`, else `cc`.
+    public var cCompiler: String
+    /// Swift compiler: `$SWIFTC`, else `swiftc`.
+    public var swiftCompiler: String
+    /// Extra flags for every C compilation (e.g. sanitizers).
+    public var cFlags: [String]
+    /// Extra flags for every Swift compilation.
+    public var swiftFlags: [String]
+    public var cacheDirectory: URL
+
+    public init(cCompiler: String? = nil, swiftCompiler: String? = nil, cFlags: [String] = [], swiftFlags: [String] = [],
+                cacheDirectory: URL? = nil) {
+        let env = ProcessInfo.processInfo.environment
+        self.cCompiler = cCompiler ?? env["CC"] ?? "cc"
+        self.swiftCompiler = swiftCompiler ?? env["SWIFTC"] ?? "swiftc"
+        self.cFlags = cFlags
+        self.swiftFlags = swiftFlags
+        self.cacheDirectory = cacheDirectory ?? Toolchain.defaultCache()
+    }
+
+    /// `$RNNGEN_CACHE`, else `$XDG_CACHE_HOME/rnngen`, else `~/.cache/rnngen`.
+    public static func defaultCache() -> URL {
+        let env = ProcessInfo.processInfo.environment
+        if let dir = env["RNNGEN_CACHE"], !dir.isEmpty { return URL(fileURLWithPath: dir) }
+        if let xdg = env["XDG_CACHE_HOME"], !xdg.isEmpty { return URL(fileURLWithPath: xdg).appendingPathComponent("rnngen") }
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/rnngen")
+    }
+}
+
+/// Runs a program and collects its output.
+enum Subprocess {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = [executable] + arguments
+        if let directory { process.currentDirectoryURL = directory }
+        // Output goes to files, so a chatty compiler can never block on a full pipe.
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-process-\(UUID().uuidString)")
+        let outURL = base.appendingPathExtension("out"), errURL = base.appendingPathExtension("err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        let outHandle = try FileHandle(forWritingTo: outURL), errHandle = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = outHandle
+        process.standardError = errHandle
+        do { try process.run() } catch {
+            throw RNNError(at: executable, "cannot start: \(error.localizedDescription)")
+        }
+        process.waitUntilExit()
+        try? outHandle.close()
+        try? errHandle.close()
+        let outData = (try? Data(contentsOf: outURL)) ?? Data(), errData = (try? Data(contentsOf: errURL)) ?? Data()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}

@@ -1,0 +1,15 @@
+import RNNModel
+
+/// Something that runs a model on inputs: the reference interpreter, or a
+/// compiled kernel. The ONNX graph runner uses one for its recurrent nodes.
+public protocol ModelExecutor {
+    func run(_ model: Model, _ inputs: ModelInputs) throws -> ModelOutputs
+}
+
+/// The reference interpreter as an executor.
+public struct InterpreterExecutor: ModelExecutor {
+    public init() {}
+    public func run(_ model: Model, _ inputs: ModelInputs) throws -> ModelOutputs {
+        try ReferenceInterpreter(model: model).run(inputs)
+    }
+}

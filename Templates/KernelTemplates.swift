@@ -1,0 +1,27 @@
+// The kernel templates, embedded into the generator at build time so the
+// rnngen binary needs no files beside it. The templates themselves are the
+// *.tmpl files in c/ and swift/.
+
+/// Templates by file name (`kernel.c.tmpl` → `"kernel.c"`), for RNNCodegen.
+public enum KernelTemplates {
+    public static func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+
+    public static let c: [String: String] = [
+        "kernel.h": text(PackageResources.kernel_h_tmpl),
+        "kernel.c": text(PackageResources.kernel_c_tmpl),
+        "activations.c": text(PackageResources.activations_c_tmpl),
+        "exp_log_approx.c": text(PackageResources.exp_log_approx_c_tmpl),
+        "exp_log_libm.c": text(PackageResources.exp_log_libm_c_tmpl),
+        "tanh_approx.c": text(PackageResources.tanh_approx_c_tmpl),
+        "tanh_libm.c": text(PackageResources.tanh_libm_c_tmpl),
+        "harness.c": text(PackageResources.harness_c_tmpl),
+        "harness_entry.c": text(PackageResources.harness_entry_c_tmpl),
+    ]
+
+    public static let swift: [String: String] = [
+        "kernel.swift": text(PackageResources.kernel_swift_tmpl),
+        "activations.swift": text(PackageResources.activations_swift_tmpl),
+        "harness.swift": text(PackageResources.harness_swift_tmpl),
+        "harness_entry.swift": text(PackageResources.harness_entry_swift_tmpl),
+    ]
+}
