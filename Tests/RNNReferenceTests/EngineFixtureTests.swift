@@ -1,0 +1,25 @@
+import Foundation
+import XCTest
+import RNNCodegen
+import RNNKernelRunner
+import RNNModel
+import RNNReference
+
+/// Every recorded framework case through the generated C and Swift kernels
+/// (compiled in one batch per language), within 1e-5 on every output, like
+/// the interpreter.
+final class EngineFixtureTests: XCTestCase {
+    func runAll(_ language: KernelOptions.Language, vectorWidth: Int = 8) throws {
+        let cases = try FixtureCatalog.all()
+        XCTAssertEqual(cases.count, 70)
+        let batch = KernelBatch(engine: KernelEngine(language: language, vectorWidth: vectorWidth))
+        for c in cases { _ = try c.run(batch.collector) }
+        try batch.compile()
+        var worst = 0.0
+        for c in cases { worst = max(worst, try c.check(batch.replayer)) }
+        print("\(language.rawValue) engine: \(cases.count) fixtures, \(batch.models.count) kernels, worst max |error| \(worst)")
+    }
+
+    func testEveryFixtureThroughTheCKernels() throws { try runAll(.c) }
+    func testEveryFixtureThroughTheSwiftKernels() throws { try runAll(.swift) }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import XCTest
+import RNNModel
+import RNNReference
+
+/// One recorded framework case, runnable with any executor (the interpreter
+/// or a compiled kernel), with the outputs to compare.
+struct FixtureCase {
+    typealias Comparison = (label: String, got: Tensor?, want: Tensor)
+    var name: String
+    var run: (ModelExecutor) throws -> [Comparison]
+
+    /// Runs the case and asserts every output within `tolerance`; returns the worst error.
+    @discardableResult
+    func check(_ executor: ModelExecutor, tolerance: Double = fixtureTolerance, file: StaticString = #filePath, line: UInt = #line) throws -> Double {
+        let comparisons = try run(executor)
+        XCTAssertFalse(comparisons.isEmpty, "\(name): nothing to compare", file: file, line: line)
+        var worst = 0.0
+        for (label, got, want) in comparisons {
+            guard let got else { XCTFail("\(name): no output \(label)", file: file, line: line); continue }
+            XCTAssertEqual(got.shape, want.shape, "\(name): \(label) shape", file: file, line: line)
+            let error = got.maxAbsDifference(to: want)
+            worst = max(worst, error)
+            XCTAssertLessThanOrEqual(error, tolerance, "\(name): \(label) max |error| \(error)", file: file, line: line)
+        }
+        if ProcessInfo.processInfo.environment["RNNGEN_PRINT_ERRORS"] != nil { print("\(name) max |error| \(worst)") }
+        return worst
+    }
+}
+
+enum FixtureCatalog {
+    static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
+
+    /// An ONNX file run as a graph, with named inputs and expected outputs.
+    static func graphCase(_ name: String, model: URL, inputs: [String: Tensor], expected: [String: Tensor]) -> FixtureCase {
+        FixtureCase(name: name) { executor in
+            let graph = try ONNXReader.read(contentsOf: model.path)
+            let outputs = try ONNXGraphRunner(graph: graph, executor: executor).run(inputs: inputs)
+            return expected.keys.sorted().map { ($0, outputs[$0], expected[$0]!) }
+        }
+    }
+
+    static func onnxNode() throws -> [FixtureCase] {
+        try Fixtures.cases("onnx-node").map { folder in
+            let model = folder.appendingPathComponent("model.onnx")
+            let graph = try ONNXReader.read(contentsOf: model.path)
+            let data = folder.appendingPathComponent("test_data_set_0")
+            var inputs: [String: Tensor] = [:], expected: [String: Tensor] = [:]
+            for info in graph.requiredInputs { inputs[info.name] = try Fixtures.npy(data.appendingPathComponent(info.name + ".npy")) }
+            for info in graph.outputs where exists(data.appendingPathComponent(info.name + ".npy")) {
+                expected[info.name] = try Fixtures.npy(data.appendingPathComponent(info.name + ".npy"))
+            }
+            return graphCase("onnx-node/" + folder.lastPathComponent, model: model, inputs: inputs, expected: expected)
+        }
+    }
+
+    static func onnx() throws -> [FixtureCase] {
+        try Fixtures.cases("onnx").map { folder in
+            let model = folder.appendingPathComponent("model.onnx")
+            let graph = try ONNXReader.read(contentsOf: model.path)
+            var inputs: [String: Tensor] = [:], expected: [String: Tensor] = [:]
+            for info in graph.requiredInputs { inputs[info.name] = try Fixtures.npy(folder.appendingPathComponent(info.name + ".npy")) }
+            for info in graph.outputs where exists(folder.appendingPathComponent("expected_" + info.name + ".npy")) {
+                expected[info.name] = try Fixtures.npy(folder.appendingPathComponent("expected_" + info.name + ".npy"))
+            }
+            return graphCase("onnx/" + folder.lastPathComponent, model: model, inputs: inputs, expected: expected)
+        }
+    }
+
+    static func torchExports() throws -> [FixtureCase] {
+        try Fixtures.cases("torch").compactMap { folder in
+            let model = folder.appendingPathComponent("model.onnx")
+            guard exists(model) else { return nil }
+            var inputs: [String: Tensor] = ["x": try Fixtures.npy(folder.appendingPathComponent("x.npy"))]
+            for name in ["h0", "c0"] where exists(folder.appendingPathComponent(name + ".npy")) {
+                inputs[name] = try Fixtures.npy(folder.appendingPathComponent(name + ".npy"))
+            }
+            var expected: [String: Tensor] = [:]
+            for name in ["output", "h_n", "c_n"] where exists(folder.appendingPathComponent("expected_" + name + ".npy")) {
+                expected[name] = try Fixtures.npy(folder.appendingPathComponent("expected_" + name + ".npy"))
+            }
+            return graphCase("torch-onnx/" + folder.lastPathComponent, model: model, inputs: inputs, expected: expected)
+        }
+    }
+
+    /// A framework case as a description, parsed and run.
+    static func descriptionCase(_ c: FrameworkCases.Case, folder: URL) -> FixtureCase {
+        FixtureCase(name: c.name) { executor in
+            let data = try JSONSerialization.data(withJSONObject: c.description, options: [.prettyPrinted, .sortedKeys])
+            let model = try ModelDescription.parse(data, baseDirectory: folder)
+            let outputs = try executor.run(model, c.inputs)
+            return c.expected.map { ($0.label, $0.pick(outputs), $0.tensor) }
+        }
+    }
+
+    static func tf1() throws -> [FixtureCase] {
+        try Fixtures.cases("tf1").map { descriptionCase(try FrameworkCases.tf1Case($0), folder: $0) }
+    }
+
+    static func keras() throws -> [FixtureCase] {
+        try Fixtures.cases("keras").map { descriptionCase(try FrameworkCases.kerasCase($0), folder: $0) }
+    }
+
+    static func torchStateDicts() throws -> [FixtureCase] {
+        try Fixtures.cases("torch").map { descriptionCase(try FrameworkCases.torchCase($0), folder: $0) }
+    }
+
+    static func all() throws -> [FixtureCase] {
+        try onnxNode() + onnx() + torchExports() + tf1() + keras() + torchStateDicts()
+    }
+}
