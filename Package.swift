@@ -25,6 +25,7 @@ let package = Package(
         .target(name: "RNNGenCommands", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner"]),
         .executableTarget(name: "rnngen", dependencies: ["RNNGenCommands"]),
         .testTarget(name: "RNNModelTests", dependencies: ["RNNModel"]),
+        .testTarget(name: "RNNCodegenTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner"]),
         .testTarget(
             name: "RNNReferenceTests",
             dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNGenCommands"],

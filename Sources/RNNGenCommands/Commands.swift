@@ -17,6 +17,8 @@ public enum Commands {
                             Run a model on .npy inputs; write every output as .npy.
       generate MODEL --lang c|swift --out DIR
                             Write fixed-size C or Swift SIMD kernels for the model.
+      verify MODEL [--lang c|swift|all]
+                            Check the generated kernels against the interpreter.
 
     MODEL is a description (*.rnn.json, see docs/description-format.md) or an
     ONNX file (*.onnx). Run 'rnngen <command> --help' for a command's options.
@@ -46,10 +48,13 @@ public enum Commands {
             case "generate":
                 if rest.contains("--help") || rest.contains("-h") { stdout(GenerateCommand.help); return 0 }
                 try GenerateCommand.run(rest, stdout: stdout)
+            case "verify":
+                if rest.contains("--help") || rest.contains("-h") { stdout(VerifyCommand.help); return 0 }
+                if try !VerifyCommand.run(rest, stdout: stdout) { return 1 }
             case "--version":
                 stdout("rnngen 0.1.0")
             default:
-                throw RNNError(at: command, "unknown command (commands: inspect, run, generate; see rnngen --help)")
+                throw RNNError(at: command, "unknown command (commands: inspect, run, generate, verify; see rnngen --help)")
             }
             return 0
         } catch let error as RNNError {
@@ -74,12 +79,17 @@ enum ModelFile {
     }
 
     /// A canonical model from either kind of file (ONNX: its recognised stack).
-    static func loadModel(_ path: String) throws -> Model {
+    /// `provided`: ONNX graph inputs given ahead (weights that are graph inputs).
+    static func loadModel(_ path: String, provided: [String: Tensor] = [:]) throws -> Model {
         switch try load(path) {
-        case .description(let model): return model
+        case .description(let model):
+            guard provided.isEmpty else {
+                throw RNNError(at: "--input", "only ONNX models take weights as inputs; a description names its weight files")
+            }
+            return model
         case .onnx(let graph, _):
             do {
-                return try ONNXImport.recognize(graph, name: name(of: path)).model
+                return try ONNXImport.recognize(graph, name: name(of: path), provided: provided).model
             } catch let error as RNNError {
                 throw error.inFile(path)
             }

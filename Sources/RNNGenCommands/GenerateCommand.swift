@@ -35,6 +35,8 @@ enum GenerateCommand {
                             updated without regenerating for the same architecture.
       --libm                C only: use expf/tanhf/log1pf from the C library instead
                             of rnngen's approximations (link with -lm).
+      --input NAME=FILE.npy For ONNX models whose weights are graph inputs (W, R,
+                            B, P): their values. Repeat for each.
       -h, --help            Show this help.
     """
 
@@ -64,13 +66,13 @@ enum GenerateCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["lang", "out", "name", "vector-width", "weights"], booleans: ["libm"], command: "generate")
+        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights"], booleans: ["libm"], command: "generate")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "generate", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen generate --help)")
         }
         guard let out = try parsed.single("out") else { throw RNNError(at: "--out", "missing: say which folder to write into") }
         let path = parsed.positionals[0]
-        let model = try ModelFile.loadModel(path)
+        let model = try ModelFile.loadModel(path, provided: try RunCommand.readInputs(parsed.options["input"] ?? []))
         let options = try options(parsed, defaultName: model.name)
         let files = try KernelGenerator.generate(model, options: options)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)

@@ -1,0 +1,142 @@
+import RNNCodegen
+import RNNModel
+import RNNReference
+
+/// The differential test behind `rnngen verify`: a compiled kernel against
+/// the reference interpreter on random and edge inputs.
+///
+/// Tolerance, one rule for every model and output:
+///   |kernel − reference| ≤ absoluteTolerance + relativeTolerance · |reference|,
+/// and NaN exactly where the reference has NaN.
+public struct Verifier {
+    public static let absoluteTolerance = 1e-4
+    public static let relativeTolerance = 1e-4
+
+    public struct Trial {
+        public var name: String
+        public var inputs: ModelInputs
+        /// Run through `step` (streaming) instead of `run`.
+        public var streaming: Bool
+    }
+
+    /// Errors of one output over all trials.
+    public struct OutputReport {
+        public var output: String
+        public var maxAbsoluteError = 0.0
+        public var maxRelativeError = 0.0
+        /// Largest error / allowed error; ≤ 1 passes.
+        public var worstRatio = 0.0
+        public var worstTrial = ""
+        public var nanMismatch: String?
+        public var passed: Bool { worstRatio <= 1 && nanMismatch == nil }
+    }
+
+    public static func allowed(_ reference: Double) -> Double { absoluteTolerance + relativeTolerance * abs(reference) }
+
+    /// Random and edge trials: zeros, ±1e4, tiny values, NaN, every sequence
+    /// length 1…T in one batch, given initial states, then `count` random ones.
+    public static func trials(for model: Model, stateNames: [(name: StateName, size: Int)], supportsStep: Bool,
+                              count: Int, seed: UInt64) -> [Trial] {
+        var rng = SplitMix64(seed: seed)
+        func sequence(_ B: Int, _ T: Int, _ value: (inout SplitMix64) -> Double) -> Tensor {
+            let shape = model.layout == .timeMajor ? [T, B, model.inputSize] : [B, T, model.inputSize]
+            var values = [Double](repeating: 0, count: B * T * model.inputSize)
+            for i in values.indices { values[i] = Double(Float(value(&rng))) }
+            return Tensor(shape: shape, values: values)
+        }
+        func states(_ B: Int) -> [StateName: Tensor] {
+            var out: [StateName: Tensor] = [:]
+            for (name, size) in stateNames {
+                out[name] = Tensor(shape: [B, size], values: (0..<(B * size)).map { _ in Double(Float(rng.uniform(-1, 1))) })
+            }
+            return out
+        }
+        var trials: [Trial] = []
+        trials.append(Trial(name: "zeros", inputs: ModelInputs(x: sequence(2, 4) { _ in 0 }), streaming: false))
+        trials.append(Trial(name: "large ±1e4", inputs: ModelInputs(x: sequence(2, 5) { $0.uniform(0, 1) < 0.5 ? -1e4 : 1e4 }), streaming: false))
+        trials.append(Trial(name: "tiny ±1e-30", inputs: ModelInputs(x: sequence(2, 5) { $0.uniform(-1, 1) * 1e-30 }), streaming: false))
+        var nan = sequence(3, 5) { $0.uniform(-1, 1) }
+        nan.values[model.inputSize] = .nan  // one feature of one step of one item
+        trials.append(Trial(name: "NaN in one step", inputs: ModelInputs(x: nan), streaming: false))
+        let T = 7
+        trials.append(Trial(name: "every length 1…\(T)", inputs: ModelInputs(x: sequence(T, T) { $0.uniform(-2, 2) }, sequenceLengths: Array(1...T)), streaming: false))
+        trials.append(Trial(name: "initial states, lengths 0…3", inputs: ModelInputs(x: sequence(4, 3) { $0.uniform(-1, 1) },
+                                                                                sequenceLengths: [0, 1, 2, 3], initialStates: states(4)), streaming: false))
+        if supportsStep {
+            trials.append(Trial(name: "streaming step, initial states", inputs: ModelInputs(x: sequence(3, 6) { $0.uniform(-1, 1) }, initialStates: states(3)), streaming: true))
+        }
+        for index in 0..<count {
+            let B = Int(rng.next() % 4) + 1, steps = Int(rng.next() % 9) + 1
+            let scale = [0.1, 1, 3][Int(rng.next() % 3)]
+            var inputs = ModelInputs(x: sequence(B, steps) { $0.uniform(-scale, scale) })
+            if rng.next() % 2 == 0 { inputs.sequenceLengths = (0..<B).map { _ in Int(rng.next() % UInt64(steps + 1)) } }
+            if rng.next() % 2 == 0 { inputs.initialStates = states(B) }
+            trials.append(Trial(name: "random \(index + 1) (B=\(B), T=\(steps), scale \(scale))", inputs: inputs, streaming: false))
+        }
+        return trials
+    }
+
+    /// Compares one output tensor into `report`.
+    public static func compare(_ got: Tensor, _ want: Tensor, trial: String, into report: inout OutputReport) {
+        guard got.shape == want.shape else {
+            report.nanMismatch = "\(trial): shape \(got.shapeDescription), expected \(want.shapeDescription)"
+            return
+        }
+        for (k, r) in zip(got.values, want.values) {
+            if r.isNaN || k.isNaN {
+                if r.isNaN != k.isNaN, report.nanMismatch == nil {
+                    report.nanMismatch = "\(trial): kernel gave \(k) where the reference gave \(r)"
+                }
+                continue
+            }
+            let error = abs(k - r)
+            report.maxAbsoluteError = max(report.maxAbsoluteError, error)
+            // Relative error is reported where it means something: above the absolute tolerance.
+            if abs(r) >= absoluteTolerance { report.maxRelativeError = max(report.maxRelativeError, error / abs(r)) }
+            let ratio = error / allowed(r)
+            if ratio > report.worstRatio {
+                report.worstRatio = ratio
+                report.worstTrial = trial
+            }
+        }
+    }
+
+    /// Runs every trial through the kernel and the interpreter.
+    public static func verify(plan: KernelPlan, program: KernelCompiler.Program, trials: [Trial]) throws -> [OutputReport] {
+        var reports: [String: OutputReport] = [:]
+        func add(_ name: String, _ got: Tensor, _ want: Tensor, _ trial: String) {
+            var report = reports[name] ?? OutputReport(output: name)
+            compare(got, want, trial: trial, into: &report)
+            reports[name] = report
+        }
+        let interpreter = ReferenceInterpreter(model: plan.model)
+        for trial in trials {
+            let want = try interpreter.run(trial.inputs)
+            let got = try program.run(plan.name, trial.inputs, step: trial.streaming)
+            add("y", got.y, want.y, trial.name)
+            if let head = want.head, let gotHead = got.head { add("head", gotHead, head, trial.name) }
+            for (name, tensor) in want.finalStates {
+                guard let other = got.finalStates[name] else { continue }
+                add(name.description, other, tensor, trial.name)
+            }
+        }
+        let order = ["y", "head"] + plan.states.map { $0.name.description }
+        return order.compactMap { reports[$0] }
+    }
+}
+
+/// A small, seedable random generator (SplitMix64), so verify runs repeat exactly.
+public struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    public init(seed: UInt64) { state = seed }
+    public mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+    public mutating func uniform(_ low: Double, _ high: Double) -> Double {
+        low + (high - low) * Double(next() >> 11) / Double(1 << 53)
+    }
+}
