@@ -133,13 +133,7 @@ public struct CRenderer {
 
     func source() -> String {
         let libm = plan.options.useLibm
-        let activations = Template(c: "activations.c").render([
-            "W": "\(W)",
-            "VBYTES": "\(vectorBytes)",
-            "SPLAT": Array(repeating: "s", count: W).joined(separator: ", "),
-            "EXP_LOG": Template(c: libm ? "exp_log_libm.c" : "exp_log_approx.c").render(libm ? ["W": "\(W)"] : [:]),
-            "TANH": Template(c: libm ? "tanh_libm.c" : "tanh_approx.c").render(libm ? ["W": "\(W)"] : [:]),
-        ])
+        let activations = CRenderer.activations(vectorWidth: W, useLibm: libm)
         return Template(c: "kernel.c").render([
             "BANNER": banner,
             "NAME": name,
@@ -149,6 +143,18 @@ public struct CRenderer {
             "DENSE": plan.denses.map(dense).joined(separator: "\n"),
             "CELLS": plan.cells.map(cellStep).joined(separator: "\n") + "\n" + plan.cells.map(cellSequence).joined(separator: "\n"),
             "API": api(),
+        ])
+    }
+
+    /// The vector type, helpers and activations every C kernel starts with
+    /// (`rg_vec`, `rg_exp`, `rg_tanh`, …); public so tests can measure them.
+    public static func activations(vectorWidth W: Int, useLibm libm: Bool) -> String {
+        Template(c: "activations.c").render([
+            "W": "\(W)",
+            "VBYTES": "\(W * 4)",
+            "SPLAT": Array(repeating: "s", count: W).joined(separator: ", "),
+            "EXP_LOG": Template(c: libm ? "exp_log_libm.c" : "exp_log_approx.c").render(libm ? ["W": "\(W)"] : [:]),
+            "TANH": Template(c: libm ? "tanh_libm.c" : "tanh_approx.c").render(libm ? ["W": "\(W)"] : [:]),
         ])
     }
 

@@ -32,12 +32,17 @@ public struct SwiftRenderer {
     func source() -> String {
         Template(swift: "kernel.swift").render([
             "BANNER": banner,
-            "ACTIVATIONS": Template(swift: "activations.swift").render(["W": "\(W)"]),
+            "ACTIVATIONS": SwiftRenderer.activations(vectorWidth: W),
             "WEIGHTS": weightsTable(),
             "STATE": state(),
             "API": api(),
             "INTERNALS": internals(),
         ])
+    }
+
+    /// The vector helpers and activations every Swift kernel starts with; public so tests can measure them.
+    public static func activations(vectorWidth W: Int) -> String {
+        Template(swift: "activations.swift").render(["W": "\(W)"])
     }
 
     func weightsTable() -> String {

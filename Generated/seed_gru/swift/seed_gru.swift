@@ -79,7 +79,8 @@ fileprivate typealias VI = SIMD8<Int32>
 @inline(__always) fileprivate func sigmoid(_ x: V) -> V { 1 / (1 + exp(-x)) }
 
 /// tanh: below |x| = 1/4 its odd Taylor polynomial to x^11; above,
-/// 1 - 2/(e^2|x| + 1) with |x| capped at 9; the sign is restored last.
+/// 1 - 2/(e^2|x| + 1) with |x| capped at 10, where it rounds to exactly 1; the
+/// sign is restored last.
 @inline(__always) fileprivate func tanh(_ x: V) -> V {
     let sign = bits(x) & VI(repeating: Int32(bitPattern: 0x8000_0000))
     var a = float(bits(x) & 0x7fff_ffff)
@@ -91,7 +92,7 @@ fileprivate typealias VI = SIMD8<Int32>
     p = p * a2 + 2.0 / 15.0
     p = p * a2 + -1.0 / 3.0
     let near = a + a * a2 * p
-    a = a.replacing(with: 9, where: a .> 9)
+    a = a.replacing(with: 10, where: a .> 10)
     let far = 1 - 2 / (exp(2 * a) + 1)
     return float(bits(far.replacing(with: near, where: small)) | sign)
 }
@@ -106,7 +107,20 @@ fileprivate typealias VI = SIMD8<Int32>
     let low = y.replacing(with: 0, where: y .< 0)
     return low.replacing(with: 1, where: low .> 1)
 }
-@inline(__always) fileprivate func elu(_ x: V, _ alpha: Float) -> V { x.replacing(with: alpha * (exp(x) - 1), where: x .< 0) }
+/// e^x - 1 without the cancellation near 0: below |x| = 1/2 its Taylor
+/// polynomial to x^8, above e^x - 1.
+@inline(__always) fileprivate func expm1(_ x: V) -> V {
+    var p = V(repeating: 1.0 / 40320.0)
+    p = p * x + 1.0 / 5040.0
+    p = p * x + 1.0 / 720.0
+    p = p * x + 1.0 / 120.0
+    p = p * x + 1.0 / 24.0
+    p = p * x + 1.0 / 6.0
+    p = p * x + 0.5
+    let near = x + x * x * p
+    return (exp(x) - 1).replacing(with: near, where: float(bits(x) & 0x7fff_ffff) .< 0.5)
+}
+@inline(__always) fileprivate func elu(_ x: V, _ alpha: Float) -> V { x.replacing(with: alpha * expm1(x), where: x .< 0) }
 @inline(__always) fileprivate func softsign(_ x: V) -> V { x / (1 + float(bits(x) & 0x7fff_ffff)) }
 /// softplus(x) = max(x, 0) + log(1 + e^-|x|)
 @inline(__always) fileprivate func softplus(_ x: V) -> V { relu(x) + log1p(exp(-float(bits(x) & 0x7fff_ffff))) }

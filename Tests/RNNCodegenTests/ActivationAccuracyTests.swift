@@ -1,0 +1,178 @@
+import Foundation
+import XCTest
+import RNNCodegen
+
+/// The kernels' activation approximations, measured against double-precision
+/// libm over a dense sweep of float inputs: every 97th bit pattern of the
+/// positive finite floats, both signs (about 44 million inputs per function
+/// in C, 4 million in Swift). Each must stay within the bound stated here and
+/// in docs/kernels.md; NaN must give NaN; ±infinity must saturate.
+final class ActivationAccuracyTests: XCTestCase {
+    /// Stated maximum errors: absolute over every input, relative where |f(x)| ≥ 1e-30.
+    static let bounds: [String: (absolute: Double, relative: Double)] = [
+        "exp": (.infinity, 1.2e-7),      // on [-87, 88], where it is not clamped; unbounded output
+        "sigmoid": (1e-7, 1.5e-7),
+        "tanh": (1e-7, 3.2e-7),
+        "softplus": (.infinity, 3.5e-7), // unbounded output: the relative bound is the statement
+        "elu": (5e-8, 1e-7),
+        "log1p": (1e-7, 3e-7),           // on [0, 1]
+    ]
+
+    static let sweepC = """
+    #include <float.h>
+    #include <math.h>
+    #include <stdio.h>
+    #include <stdint.h>
+    #include <string.h>
+
+    struct stat { const char *name; double abs, rel, worst; };
+
+    static void note(struct stat *s, double x, double got, double want)
+    {
+        if (isnan(want) || isnan(got)) { if (isnan(want) != isnan(got)) { s->abs = INFINITY; s->worst = x; } return; }
+        const double e = fabs(got - want);
+        if (e > s->abs) { s->abs = e; }
+        if (fabs(want) >= 1e-30 && e / fabs(want) > s->rel) { s->rel = e / fabs(want); s->worst = x; }
+    }
+
+    static float from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
+
+    int main(int argc, char **argv)
+    {
+        const uint32_t stride = (uint32_t)(argc > 1 ? atoi(argv[1]) : 97);
+        struct stat s_exp = {"exp", 0, 0, 0}, s_sig = {"sigmoid", 0, 0, 0}, s_tanh = {"tanh", 0, 0, 0},
+                    s_sp = {"softplus", 0, 0, 0}, s_elu = {"elu", 0, 0, 0}, s_log = {"log1p", 0, 0, 0};
+        float xs[W];
+        int n = 0;
+        for (uint64_t bits = 0; bits < 0x7f800000u; bits += stride) {
+            for (int sign = 0; sign < 2; ++sign) {
+                xs[n++] = sign ? -from_bits((uint32_t)bits) : from_bits((uint32_t)bits);
+                if (n < W) continue;
+                n = 0;
+                rg_vec x; memcpy(&x, xs, sizeof x);
+                rg_vec e = x; rg_exp(&e);
+                rg_vec sg = x; rg_sigmoid(&sg);
+                rg_vec th = x; rg_tanh(&th);
+                rg_vec sp = x; rg_softplus(&sp);
+                rg_vec el = x; rg_elu(&el, 1.0f);
+                rg_vec u = x; u = RG_SELECT(u < RG_SPLAT(0.0f), -u, u); /* |x| */
+                rg_vec lg = u; rg_log1p(&lg);
+                for (int k = 0; k < W; ++k) {
+                    const double d = xs[k];
+                    if (d >= -87.0 && d <= 88.0) note(&s_exp, d, e[k], exp(d));
+                    note(&s_sig, d, sg[k], 1.0 / (1.0 + exp(-d)));
+                    note(&s_tanh, d, th[k], tanh(d));
+                    note(&s_sp, d, sp[k], d > 0 ? d + log1p(exp(-d)) : log1p(exp(d)));
+                    note(&s_elu, d, el[k], d < 0 ? expm1(d) : d);
+                    if (fabs(d) <= 1.0) note(&s_log, fabs(d), lg[k], log1p(fabs(d)));
+                }
+            }
+        }
+        struct stat *all[] = {&s_exp, &s_sig, &s_tanh, &s_sp, &s_elu, &s_log};
+        for (int i = 0; i < 6; ++i) printf("%s %.9g %.9g %.9g\\n", all[i]->name, all[i]->abs, all[i]->rel, all[i]->worst);
+        /* NaN in, NaN out; saturation at ±infinity. */
+        rg_vec v = RG_SPLAT(NAN);
+        rg_vec a = v; rg_sigmoid(&a); rg_vec b = v; rg_tanh(&b); rg_vec c = v; rg_softplus(&c); rg_vec d = v; rg_elu(&d, 1.0f);
+        rg_vec f = v; rg_relu(&f); rg_vec g = v; rg_hard_sigmoid(&g, 0.2f, 0.5f); rg_vec h = v; rg_thresholded_relu(&h, 1.0f);
+        rg_vec i = v; rg_softsign(&i); rg_vec j = v; rg_leaky_relu(&j, 0.01f); rg_vec k2 = v; rg_scaled_tanh(&k2, 1.0f, 1.0f);
+        rg_vec l = v; rg_affine(&l, 1.0f, 0.0f); rg_vec m = v; rg_clip(&m, 1.0f);
+        printf("nan %d\\n", isnan(a[0]) && isnan(b[0]) && isnan(c[0]) && isnan(d[0]) && isnan(f[0]) && isnan(g[0]) && isnan(h[0])
+                             && isnan(i[0]) && isnan(j[0]) && isnan(k2[0]) && isnan(l[0]) && isnan(m[0]));
+        rg_vec p = RG_SPLAT(INFINITY), q = RG_SPLAT(-INFINITY);
+        rg_vec sp1 = p; rg_sigmoid(&sp1); rg_vec sq1 = q; rg_sigmoid(&sq1);
+        rg_vec tp = p; rg_tanh(&tp); rg_vec tq = q; rg_tanh(&tq);
+        rg_vec big = RG_SPLAT(1e30f); rg_tanh(&big);
+        printf("saturation %d\\n", sp1[0] == 1.0f && sq1[0] >= 0.0f && sq1[0] < 1e-37f && tp[0] == 1.0f && tq[0] == -1.0f && big[0] == 1.0f);
+        return 0;
+    }
+    """
+
+    func parse(_ output: String, language: String) {
+        var seen: Set<String> = []
+        for line in output.split(separator: "\n") {
+            let parts = line.split(separator: " ").map(String.init)
+            if parts[0] == "nan" { XCTAssertEqual(parts[1], "1", "\(language): an activation does not propagate NaN"); seen.insert("nan"); continue }
+            if parts[0] == "saturation" { XCTAssertEqual(parts[1], "1", "\(language): saturation at ±infinity"); seen.insert("saturation"); continue }
+            guard let bound = Self.bounds[parts[0]], parts.count == 4, let abs = Double(parts[1]), let rel = Double(parts[2]) else { continue }
+            seen.insert(parts[0])
+            print("\(language) \(parts[0]): max abs error \(abs), max rel error \(rel) (at x = \(parts[3]))")
+            XCTAssertLessThanOrEqual(abs, bound.absolute, "\(language) \(parts[0]) absolute error")
+            XCTAssertLessThanOrEqual(rel, bound.relative, "\(language) \(parts[0]) relative error")
+        }
+        XCTAssertEqual(seen, Set(Self.bounds.keys).union(["nan", "saturation"]), "\(language): the sweep reported every function")
+    }
+
+    func testCActivationsAgainstLibm() throws {
+        for width in [4, 8] {
+            let folder = try temporaryFolder("sweep-c")
+            let source = "#include <stdint.h>\n#include <stdlib.h>\n#define W \(width)\n" + CRenderer.activations(vectorWidth: width, useLibm: false) + Self.sweepC
+            try source.write(to: folder.appendingPathComponent("sweep.c"), atomically: true, encoding: .utf8)
+            let build = try shell(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "sweep.c", "-o", "sweep", "-lm"], in: folder)
+            XCTAssertEqual(build.status, 0, build.output)
+            let run = try shell(["./sweep", "97"], in: folder)
+            XCTAssertEqual(run.status, 0, run.output)
+            parse(run.output, language: "C (width \(width))")
+        }
+    }
+
+    static let sweepSwift = """
+    import Foundation
+
+    struct Stat { var name: String; var abs = 0.0, rel = 0.0, worst = 0.0 }
+    func note(_ s: inout Stat, _ x: Double, _ got: Float, _ want: Double) {
+        if want.isNaN || got.isNaN { if want.isNaN != got.isNaN { s.abs = .infinity; s.worst = x }; return }
+        let e = Swift.abs(Double(got) - want)
+        s.abs = max(s.abs, e)
+        if Swift.abs(want) >= 1e-30 && e / Swift.abs(want) > s.rel { s.rel = e / Swift.abs(want); s.worst = x }
+    }
+    var stats = ["exp", "sigmoid", "tanh", "softplus", "elu", "log1p"].map { Stat(name: $0) }
+    let stride = UInt32(CommandLine.arguments[1])!
+    var xs = V(repeating: 0)
+    var n = 0
+    var bits: UInt32 = 0
+    while bits < 0x7f80_0000 {
+        for sign in 0..<2 {
+            let f = Float(bitPattern: bits)
+            xs[n] = sign == 1 ? -f : f
+            n += 1
+            if n < V.scalarCount { continue }
+            n = 0
+            let e = exp(xs), sg = sigmoid(xs), th = tanh(xs), sp = softplus(xs), el = elu(xs, 1)
+            let u = float(bits(xs) & 0x7fff_ffff)
+            let lg = log1p(u)
+            for k in 0..<V.scalarCount {
+                let d = Double(xs[k])
+                if d >= -87 && d <= 88 { note(&stats[0], d, e[k], Foundation.exp(d)) }
+                note(&stats[1], d, sg[k], 1 / (1 + Foundation.exp(-d)))
+                note(&stats[2], d, th[k], Foundation.tanh(d))
+                note(&stats[3], d, sp[k], d > 0 ? d + Foundation.log1p(Foundation.exp(-d)) : Foundation.log1p(Foundation.exp(d)))
+                note(&stats[4], d, el[k], d < 0 ? Foundation.expm1(d) : d)
+                if Swift.abs(d) <= 1 { note(&stats[5], Swift.abs(d), lg[k], Foundation.log1p(Swift.abs(d))) }
+            }
+        }
+        let (next, overflow) = bits.addingReportingOverflow(stride)
+        if overflow { break }
+        bits = next
+    }
+    for s in stats { print("\\(s.name) \\(s.abs) \\(s.rel) \\(s.worst)") }
+    let nan = V(repeating: .nan)
+    let nans = [sigmoid(nan), tanh(nan), softplus(nan), elu(nan, 1), relu(nan), hardSigmoid(nan, 0.2, 0.5), thresholdedRelu(nan, 1),
+                softsign(nan), leakyRelu(nan, 0.01), scaledTanh(nan, 1, 1), affine(nan, 1, 0), clip(nan, 1)]
+    print("nan \\(nans.allSatisfy { $0[0].isNaN } ? 1 : 0)")
+    let inf = V(repeating: .infinity)
+    let ok = sigmoid(inf)[0] == 1 && sigmoid(-inf)[0] >= 0 && sigmoid(-inf)[0] < 1e-37 && tanh(inf)[0] == 1 && tanh(-inf)[0] == -1
+        && tanh(V(repeating: 1e30))[0] == 1
+    print("saturation \\(ok ? 1 : 0)")
+    """
+
+    func testSwiftActivationsAgainstLibm() throws {
+        let folder = try temporaryFolder("sweep-swift")
+        let source = SwiftRenderer.activations(vectorWidth: 8).replacingOccurrences(of: "fileprivate ", with: "") + "\n" + Self.sweepSwift
+        try source.write(to: folder.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+        let build = try shell(["swiftc", "-O", "main.swift", "-o", "sweep"], in: folder)
+        XCTAssertEqual(build.status, 0, build.output)
+        let run = try shell(["./sweep", "997"], in: folder)
+        XCTAssertEqual(run.status, 0, run.output)
+        parse(run.output, language: "Swift")
+    }
+}
