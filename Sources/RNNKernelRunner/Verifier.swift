@@ -29,6 +29,8 @@ public struct Verifier {
         public var worstTrial = ""
         public var nanMismatch: String?
         public var passed: Bool { worstRatio <= 1 && nanMismatch == nil }
+
+        public init(output: String) { self.output = output }
     }
 
     public static func allowed(_ reference: Double) -> Double { absoluteTolerance + relativeTolerance * abs(reference) }

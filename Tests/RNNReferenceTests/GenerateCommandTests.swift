@@ -1,0 +1,116 @@
+import Foundation
+import XCTest
+import RNNCodegen
+import RNNKernelRunner
+import RNNModel
+
+/// `rnngen generate`, `verify` and the compiled engines through the CLI.
+final class GenerateCommandTests: XCTestCase {
+    static let repository = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+    let model = GenerateCommandTests.repository.appendingPathComponent("models/examples/tiny_lstm.rnn.json").path
+
+    func testGenerateWritesBothLanguages() throws {
+        let scratch = try Scratch()
+        let c = scratch.rnngen(["generate", model, "--lang", "c", "--out", scratch.path("c"), "--name", "my_lstm", "--vector-width", "4"])
+        XCTAssertEqual(c.code, 0, c.err)
+        XCTAssertEqual(scratch.files(in: "c"), ["my_lstm.c", "my_lstm.h"])
+        let header = try String(contentsOfFile: scratch.path("c/my_lstm.h"), encoding: .utf8)
+        XCTAssertTrue(header.contains("void my_lstm_step(my_lstm_state *state, const float *x, float *y);"), header)
+        XCTAssertTrue(header.contains("#define my_lstm_VECTOR_WIDTH 4"))
+        let swift = scratch.rnngen(["generate", model, "--lang", "swift", "--out", scratch.path("s"), "--weights", "runtime"])
+        XCTAssertEqual(swift.code, 0, swift.err)
+        XCTAssertEqual(scratch.files(in: "s"), ["tiny_lstm.swift", "tiny_lstm.weights.bin"])
+        let source = try String(contentsOfFile: scratch.path("s/tiny_lstm.swift"), encoding: .utf8)
+        XCTAssertTrue(source.contains("public static func step(weights: UnsafePointer<Float>, _ state: inout tiny_lstmState"), source)
+    }
+
+    func testGenerateRefusesBadOptionsWithoutWritingAnything() throws {
+        let scratch = try Scratch()
+        let cases: [([String], String)] = [
+            (["--out", scratch.path("o")], "--lang: missing"),
+            (["--lang", "rust", "--out", scratch.path("o")], "--lang rust: unknown language (expected c or swift)"),
+            (["--lang", "c", "--out", scratch.path("o"), "--vector-width", "6"], "--vector-width 6: expected 4, 8 or 16"),
+            (["--lang", "c", "--out", scratch.path("o"), "--name", "9lives"], "--name: '9lives' is not an identifier"),
+            (["--lang", "c", "--out", scratch.path("o"), "--weights", "flash"], "--weights flash: expected baked or runtime"),
+            (["--lang", "swift", "--out", scratch.path("o"), "--libm"], "--libm: applies to C kernels only"),
+            (["--lang", "c"], "--out: missing"),
+        ]
+        for (args, message) in cases {
+            let result = scratch.rnngen(["generate", model] + args)
+            XCTAssertEqual(result.code, 1, "\(args)")
+            XCTAssertTrue(result.err.contains(message), "\(args): \(result.err)")
+            XCTAssertEqual(scratch.files(in: "o"), [], "\(args): wrote files")
+        }
+    }
+
+    func testNonFiniteWeightsAreRefusedAtGeneration() throws {
+        let scratch = try Scratch()
+        let description = """
+        {"rnngen": 1, "name": "bad", "input_size": 1, "pipeline": [{"recurrent": {"cell": "rnn", "hidden_sizes": [1],
+          "weights": [{"W": "W.npy", "R": [[0.5]]}]}}]}
+        """
+        try scratch.write("W.npy", Tensor(shape: [1, 1], values: [.infinity]))
+        let path = try scratch.write("bad.rnn.json", description)
+        let result = scratch.rnngen(["generate", path, "--lang", "c", "--out", scratch.path("o")])
+        XCTAssertEqual(result.code, 1)
+        XCTAssertTrue(result.err.contains("s0_l0_fw W: weight 0 is inf; kernels need finite weights"), result.err)
+        XCTAssertEqual(scratch.files(in: "o"), [])
+    }
+
+    func testCompilerFailureShowsTheCompilersMessageAndTheFile() throws {
+        let model = try ModelDescription.load(contentsOf: self.model)
+        let plan = try KernelPlan(model: model, options: KernelOptions(language: .c, name: "k"))
+        let cache = try Scratch()
+        let compiler = KernelCompiler(toolchain: Toolchain(cFlags: ["-DRNNGEN_BROKEN=1", "-include", "/nonexistent/broken.h"], cacheDirectory: cache.url))
+        XCTAssertThrowsError(try compiler.compile([plan])) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("failed (status"), text)
+            XCTAssertTrue(text.contains("broken.h"), text)  // the compiler's own message
+            XCTAssertTrue(text.contains(cache.url.path), text)  // where the sources were kept
+        }
+    }
+
+    func testVerifyPassesAndPrintsATable() throws {
+        let scratch = try Scratch()
+        let result = scratch.rnngen(["verify", model, "--lang", "c", "--trials", "3", "--seed", "7"])
+        XCTAssertEqual(result.code, 0, result.out + result.err)
+        XCTAssertTrue(result.out.contains("tolerance |kernel − reference| ≤ 0.0001 + 0.0001·|reference|"), result.out)
+        for output in ["y ", "head ", "h_s0_l0_fw ", "c_s0_l0_fw "] { XCTAssertTrue(result.out.contains("  " + output), result.out) }
+        XCTAssertTrue(result.out.hasSuffix("verify: passed\n"), result.out)
+    }
+
+    /// A kernel that disagrees with the interpreter must make verify fail: the
+    /// comparison is checked on a deliberately perturbed result.
+    func testVerifierFlagsErrorsBeyondTheTolerance() {
+        var report = Verifier.OutputReport(output: "y")
+        let reference = Tensor(shape: [3], values: [0, 1, 100])
+        Verifier.compare(Tensor(shape: [3], values: [0.00005, 1.0001, 100.01]), reference, trial: "t", into: &report)
+        XCTAssertTrue(report.passed, "within 1e-4 + 1e-4·|r|")
+        Verifier.compare(Tensor(shape: [3], values: [0, 1, 100.03]), reference, trial: "bad", into: &report)
+        XCTAssertFalse(report.passed)
+        XCTAssertEqual(report.worstTrial, "bad")
+        var nan = Verifier.OutputReport(output: "y")
+        Verifier.compare(Tensor(shape: [1], values: [0]), Tensor(shape: [1], values: [.nan]), trial: "n", into: &nan)
+        XCTAssertFalse(nan.passed, "a number where the reference has NaN fails")
+    }
+
+    func testRunWithEveryEngineWritesTheSameFiles() throws {
+        let scratch = try Scratch()
+        let x = scratch.url.appendingPathComponent("x.npy").path
+        try NPY.write(Tensor(shape: [2, 5, 1], values: [0.1, 0.2, -0.3, 0.4, 0.5, 1, -1, 0.5, 0.25, 0]), to: x)
+        var outputs: [String: [String: Tensor]] = [:]
+        for engine in ["reference", "c", "swift"] {
+            let result = scratch.rnngen(["run", model, "--input", "x=" + x, "--output-dir", scratch.path(engine), "--engine", engine])
+            XCTAssertEqual(result.code, 0, result.err)
+            XCTAssertEqual(scratch.files(in: engine), ["c_s0_l0_fw.npy", "h_s0_l0_fw.npy", "head.npy", "y.npy"])
+            outputs[engine] = try Dictionary(uniqueKeysWithValues: scratch.files(in: engine).map { ($0, try NPY.read(contentsOf: scratch.path("\(engine)/\($0)"))) })
+        }
+        for engine in ["c", "swift"] {
+            for (name, tensor) in outputs["reference"]! {
+                XCTAssertLessThanOrEqual(outputs[engine]![name]!.maxAbsDifference(to: tensor), 1e-6, "\(engine) \(name)")
+            }
+        }
+        let bad = scratch.rnngen(["run", model, "--input", "x=" + x, "--output-dir", scratch.path("o"), "--engine", "fortran"])
+        XCTAssertTrue(bad.err.contains("--engine fortran: unknown engine (engines: reference, c, swift)"), bad.err)
+    }
+}
