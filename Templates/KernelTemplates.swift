@@ -16,6 +16,7 @@ public enum KernelTemplates {
         "tanh_libm.c": text(PackageResources.tanh_libm_c_tmpl),
         "harness.c": text(PackageResources.harness_c_tmpl),
         "harness_entry.c": text(PackageResources.harness_entry_c_tmpl),
+        "bench.c": text(PackageResources.bench_c_tmpl),
     ]
 
     public static let swift: [String: String] = [

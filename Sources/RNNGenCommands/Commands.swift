@@ -19,6 +19,8 @@ public enum Commands {
                             Write fixed-size C or Swift SIMD kernels for the model.
       verify MODEL [--lang c|swift|all]
                             Check the generated kernels against the interpreter.
+      bench MODEL           Time the kernel's step against a naive C loop and the
+                            interpreter.
 
     MODEL is a description (*.rnn.json, see docs/description-format.md) or an
     ONNX file (*.onnx). Run 'rnngen <command> --help' for a command's options.
@@ -51,10 +53,13 @@ public enum Commands {
             case "verify":
                 if rest.contains("--help") || rest.contains("-h") { stdout(VerifyCommand.help); return 0 }
                 if try !VerifyCommand.run(rest, stdout: stdout) { return 1 }
+            case "bench":
+                if rest.contains("--help") || rest.contains("-h") { stdout(BenchCommand.help); return 0 }
+                try BenchCommand.run(rest, stdout: stdout)
             case "--version":
                 stdout("rnngen 0.1.0")
             default:
-                throw RNNError(at: command, "unknown command (commands: inspect, run, generate, verify; see rnngen --help)")
+                throw RNNError(at: command, "unknown command (commands: inspect, run, generate, verify, bench; see rnngen --help)")
             }
             return 0
         } catch let error as RNNError {

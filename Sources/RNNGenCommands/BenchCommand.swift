@@ -1,0 +1,100 @@
+import Foundation
+import RNNCodegen
+import RNNKernelRunner
+import RNNModel
+import RNNReference
+
+enum BenchCommand {
+    static let help = """
+    USAGE: rnngen bench MODEL [--steps N] [--vector-width 4|8|16] [--cflags "…"]
+
+    Times one time step at batch 1 — the real-time path — three ways, side by
+    side on this machine: the generated C kernel's step function, a naive C
+    loop of the same model (row-major matrix-vector products, libm
+    activations; forward RNN/LSTM/GRU stacks without options only), both
+    compiled with the same flags in one program and interleaved, best of five
+    rounds; and the reference interpreter. Prints ns/step, GFLOP/s (FLOPs as
+    'rnngen inspect' counts them) and the ratios. The machine may be shared
+    and noisy: compare ratios from one run, not absolute times across runs.
+
+    OPTIONS:
+      --steps N             Time steps per round (default 200000).
+      --vector-width N      4, 8 (default) or 16.
+      --cflags "…"          Compiler flags (default "-O3 -march=native").
+      --input NAME=FILE.npy ONNX weights given as graph inputs.
+      -h, --help            Show this help.
+    """
+
+    static func run(_ args: [String], stdout: (String) -> Void) throws {
+        let parsed = try Arguments(args, valued: ["steps", "vector-width", "cflags", "input"], booleans: [], command: "bench")
+        guard parsed.positionals.count == 1 else {
+            throw RNNError(at: "bench", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen bench --help)")
+        }
+        let path = parsed.positionals[0]
+        let model = try ModelFile.loadModel(path, provided: try RunCommand.readInputs(parsed.options["input"] ?? []))
+        let stepsText = try parsed.single("steps") ?? "200000"
+        guard let steps = Int(stepsText), steps > 0 else { throw RNNError(at: "--steps \(stepsText)", "expected a positive whole number") }
+        var withLanguage = parsed
+        withLanguage.options["lang"] = ["c"]
+        withLanguage.options["cflags"] = nil
+        withLanguage.options["steps"] = nil
+        let options = try GenerateCommand.options(withLanguage, defaultName: "bench_kernel")
+        let plan = try KernelPlan(model: model, options: options)
+        guard plan.supportsStep else {
+            throw RNNError(at: path, "the model runs a direction in reverse and has no step function to time")
+        }
+        let flags = (try parsed.single("cflags") ?? "-O3 -march=native").split(separator: " ").map(String.init)
+
+        // Build the kernel and the benchmark program in a private folder.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for file in try KernelGenerator.generate(model, options: options) {
+            try Data(file.contents).write(to: folder.appendingPathComponent(file.name))
+        }
+        try BenchmarkRenderer.render(plan).write(to: folder.appendingPathComponent("bench.c"), atomically: true, encoding: .utf8)
+        let compiler = Toolchain().cCompiler
+        let build = try Subprocess.run(compiler, ["-std=c99"] + flags + ["\(plan.name).c", "bench.c", "-o", "bench", "-lm"], in: folder)
+        guard build.status == 0 else {
+            throw RNNError(file: folder.path, "\(compiler) failed building the benchmark:\n\(build.stderr)")
+        }
+        let result = try Subprocess.run(folder.appendingPathComponent("bench").path, [String(steps)])
+        guard result.status == 0 else { throw RNNError("the benchmark failed: \(result.stderr)") }
+        var values: [String: Double] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let v = Double(parts[1]) { values[String(parts[0])] = v }
+        }
+
+        // The interpreter, on one long batch-1 sequence.
+        let interpreterSteps = max(1, min(steps, 2000))
+        let shape = model.layout == .timeMajor ? [interpreterSteps, 1, model.inputSize] : [1, interpreterSteps, model.inputSize]
+        let x = Tensor(shape: shape, values: (0..<(interpreterSteps * model.inputSize)).map { sin(0.01 * Double($0)) })
+        let interpreter = ReferenceInterpreter(model: model)
+        var bestInterpreter = Double.infinity
+        for _ in 0..<3 {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try interpreter.run(ModelInputs(x: x))
+            bestInterpreter = min(bestInterpreter, Double(DispatchTime.now().uptimeNanoseconds - start) / Double(interpreterSteps))
+        }
+
+        let flops = Double(ModelSummary(model).flopsPerStep)
+        func line(_ label: String, _ ns: Double) -> String {
+            let padded = label.padding(toLength: 28, withPad: " ", startingAt: 0)
+            return "  \(padded) \(String(format: "%10.1f", ns)) ns/step  \(String(format: "%7.2f", flops / ns)) GFLOP/s"
+        }
+        var out = ["bench \(model.name) (\(path)): \(Int(flops)) FLOPs/step, batch 1, \(compiler) \(flags.joined(separator: " ")), vector width \(options.vectorWidth)"]
+        guard let kernel = values["kernel_ns_per_step"] else { throw RNNError("the benchmark printed no timing: \(result.stdout)") }
+        out.append(line("generated C kernel", kernel))
+        if let naive = values["naive_ns_per_step"] {
+            out.append(line("naive C loop", naive))
+            out.append("  naive loop agrees with the kernel within \(values["naive_max_abs_difference"].map { String(format: "%.2g", $0) } ?? "?")")
+        } else {
+            out.append("  naive C loop: not available for this model (forward RNN/LSTM/GRU stacks without options only)")
+        }
+        out.append(line("reference interpreter", bestInterpreter))
+        if let naive = values["naive_ns_per_step"] { out.append("  kernel is \(String(format: "%.1f", naive / kernel))× faster than the naive loop") }
+        out.append("  kernel is \(String(format: "%.0f", bestInterpreter / kernel))× faster than the interpreter")
+        stdout(out.joined(separator: "\n"))
+    }
+}
