@@ -5,6 +5,11 @@ public enum KernelGenerator {
     public struct File: Equatable {
         public var name: String
         public var contents: [UInt8]
+
+        public init(name: String, contents: [UInt8]) {
+            self.name = name
+            self.contents = contents
+        }
     }
 
     public static func generate(_ model: Model, options: KernelOptions) throws -> [File] {

@@ -178,7 +178,7 @@ public struct SwiftRenderer {
     func step() -> String {
         let width = KernelPlan.roundUp(plan.maxWidth, W)
         var lines: [String] = []
-        lines.append("                    let buffer0 = buffers.baseAddress!")
+        lines.append("                    let buffer0 = buffers")
         let declareSecond = lines.count
         lines.append("                    var input = x")
         var next = 0
@@ -209,7 +209,7 @@ public struct SwiftRenderer {
         }
         let body = """
                     withState(&state) { st in
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: \(2 * width)) { buffers in
+                        withScratch(InlineArray<\(2 * width), Float>.self) { buffers in
         \(lines.joined(separator: "\n"))
                         }
                     }
@@ -248,8 +248,7 @@ public struct SwiftRenderer {
             let body = """
                     var copy = state
                     withState(&copy) { st in
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: \(KernelPlan.roundUp(head.inputs, W))) { buffer in
-                            let input = buffer.baseAddress!
+                        withScratch(InlineArray<\(KernelPlan.roundUp(head.inputs, W)), Float>.self) { input in
         \(gather.joined(separator: "\n"))
                             dense_head(wt, input, out)
                         }
@@ -287,7 +286,7 @@ public struct SwiftRenderer {
         let timeMajor = plan.model.layout == .timeMajor
         func row(_ features: Int) -> String { timeMajor ? "(t * batch + b) * \(features)" : "(b * steps + t) * \(features)" }
         var lines: [String] = []
-        lines.append("                let st = states.baseAddress!")
+        lines.append("                let st = states")
         let program = plan.runProgram
         let used = (0..<KernelPlan.sequenceBuffers).filter { index in program.contains { $0.uses(buffer: index) } }
         lines.append("                let " + used.map { "buffer\($0) = workspace + \($0) * steps * \(M)" }.joined(separator: ", "))
@@ -327,8 +326,7 @@ public struct SwiftRenderer {
         lines.append("                    }")
         if let head = plan.head {
             lines.append("                    if let head {")
-            lines.append("                        withUnsafeTemporaryAllocation(of: Float.self, capacity: \(KernelPlan.roundUp(head.inputs, W))) { gathered in")
-            lines.append("                            let input = gathered.baseAddress!")
+            lines.append("                        withScratch(InlineArray<\(KernelPlan.roundUp(head.inputs, W)), Float>.self) { input in")
             var offset = 0
             for cell in plan.headSources {
                 let c = plan.cells[cell]
@@ -341,7 +339,7 @@ public struct SwiftRenderer {
         }
         lines.append("                }")
         let body = """
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: \(max(plan.paddedStateFloats, 1))) { states in
+                    withScratch(InlineArray<\(max(plan.paddedStateFloats, 1)), Float>.self) { states in
         \(lines.joined(separator: "\n"))
                     }
         """
@@ -499,8 +497,8 @@ public struct SwiftRenderer {
             body += "            store(next + b * \(W), (1 - z) * candidate + z * load(h + b * \(W)))\n"
             body += "        }\n"
         case .gru:
-            body += "        withUnsafeTemporaryAllocation(of: Float.self, capacity: \(3 * c.Hp)) { scratch in\n"
-            body += "        let rh = scratch.baseAddress!, zs = rh + \(c.Hp), partial = zs + \(c.Hp)\n"
+            body += "        withScratch(InlineArray<\(3 * c.Hp), Float>.self) { scratch in\n"
+            body += "        let rh = scratch, zs = rh + \(c.Hp), partial = zs + \(c.Hp)\n"
             body += "        for b in 0..<\(c.blocks) {\n"
             body += biasInit(c, count: 3)
             body += matvec(c, accumulators: 3, recurrentTargets: ["a0", "a1"])
@@ -543,8 +541,7 @@ public struct SwiftRenderer {
         /// \(KernelDescription.cell(c)): one time step.
         /// x[\(c.I)] in; h[\(c.Hrp)]\(c.cell.kind == .lstm ? " and c[\(c.Hp)]" : "") updated in place.
         fileprivate func cell_\(c.id)(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>\(cParam)) {
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: \(c.Hp)) { buffer in
-                let next = buffer.baseAddress!
+            withScratch(InlineArray<\(c.Hp), Float>.self) { next in
         \(body.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n"))    }
         }
 

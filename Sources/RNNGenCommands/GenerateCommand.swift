@@ -1,11 +1,13 @@
 import Foundation
 import RNNCodegen
+import RNNKernelRunner
 import RNNModel
 
 enum GenerateCommand {
     static let help = """
     USAGE: rnngen generate MODEL --lang c|swift --out DIR [--name NAME]
                           [--vector-width 4|8|16] [--weights baked|runtime] [--libm]
+                          [--golden | --golden-only [--module M] [--xctest]]
 
     Writes fixed-size inference kernels for every part of MODEL's pipeline:
       --lang c      NAME.h and NAME.c: C99 with GCC/Clang vector extensions;
@@ -35,6 +37,16 @@ enum GenerateCommand {
                             updated without regenerating for the same architecture.
       --libm                C only: use expf/tanhf/log1pf from the C library instead
                             of rnngen's approximations (link with -lm).
+      --golden              Also write a golden-vector self-check: inputs and the
+                            reference interpreter's outputs for them, and code that
+                            runs the kernel on them and compares with the verify
+                            tolerance. C: NAME_golden.h/.c with
+                            int NAME_golden_failures(float *worst). Swift:
+                            NAMEGolden.swift with NAMEGolden.check().
+      --golden-only         Write only the golden-vector check, not the kernel.
+      --module M            Swift golden check: import M, the module holding the
+                            kernel (for a test target).
+      --xctest              Swift golden check: also an XCTestCase asserting it.
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs (W, R,
                             B, P): their values. Repeat for each.
       -h, --help            Show this help.
@@ -66,7 +78,8 @@ enum GenerateCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights"], booleans: ["libm"], command: "generate")
+        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module"],
+                                   booleans: ["libm", "golden", "golden-only", "xctest"], command: "generate")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "generate", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen generate --help)")
         }
@@ -74,7 +87,18 @@ enum GenerateCommand {
         let path = parsed.positionals[0]
         let model = try ModelFile.loadModel(path, provided: try RunCommand.readInputs(parsed.options["input"] ?? []))
         let options = try options(parsed, defaultName: model.name)
-        let files = try KernelGenerator.generate(model, options: options)
+        let goldenOnly = parsed.switches.contains("golden-only")
+        var files = goldenOnly ? [] : try KernelGenerator.generate(model, options: options)
+        if goldenOnly || parsed.switches.contains("golden") {
+            let plan = try KernelPlan(model: model, options: options)
+            let cases = try GoldenVectors.cases(for: plan)
+            let rendered = options.language == .c
+                ? GoldenRenderer.c(plan, cases: cases)
+                : GoldenRenderer.swift(plan, cases: cases, module: try parsed.single("module"), xctest: parsed.switches.contains("xctest"))
+            files += rendered.map { KernelGenerator.File(name: $0.file, contents: Array($0.text.utf8)) }
+        } else if parsed.options["module"] != nil || parsed.switches.contains("xctest") {
+            throw RNNError(at: parsed.options["module"] != nil ? "--module" : "--xctest", "applies to the golden check only; add --golden")
+        }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         for file in files {
             try AtomicFile.write(Data(file.contents), to: URL(fileURLWithPath: out).appendingPathComponent(file.name).path)

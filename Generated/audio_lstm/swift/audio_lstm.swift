@@ -21,6 +21,14 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
+@inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    var storage = InlineArray<count, Float>(repeating: 0)
+    return withUnsafeMutablePointer(to: &storage) { raw in
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
+    }
+}
+
 @inline(__always) fileprivate func bits(_ v: V) -> VI { unsafeBitCast(v, to: VI.self) }
 @inline(__always) fileprivate func float(_ v: VI) -> V { unsafeBitCast(v, to: V.self) }
 
@@ -357,8 +365,8 @@ public enum audio_lstm {
         audio_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withState(&state) { st in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { buffers in
-                    let buffer0 = buffers.baseAddress!
+                withScratch(InlineArray<32, Float>.self) { buffers in
+                    let buffer0 = buffers
                     let buffer1 = buffer0 + 16
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0, st + 16)
@@ -402,8 +410,8 @@ public enum audio_lstm {
                            workspace: UnsafeMutablePointer<Float>) {
         audio_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { states in
-                let st = states.baseAddress!
+            withScratch(InlineArray<32, Float>.self) { states in
+                let st = states
                 let buffer0 = workspace + 0 * steps * 16, buffer1 = workspace + 1 * steps * 16
                 for b in 0..<batch {
                     let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
@@ -440,8 +448,7 @@ fileprivate func dense_d0(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
 /// LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[1] in; h[16] and c[16] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buffer in
-        let next = buffer.baseAddress!
+    withScratch(InlineArray<16, Float>.self) { next in
             for b in 0..<2 {
                 var a0 = load(wt + 1088 + (b * 4 + 0) * 8)
                 var a1 = load(wt + 1088 + (b * 4 + 1) * 8)

@@ -21,6 +21,14 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
+@inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    var storage = InlineArray<count, Float>(repeating: 0)
+    return withUnsafeMutablePointer(to: &storage) { raw in
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
+    }
+}
+
 @inline(__always) fileprivate func bits(_ v: V) -> VI { unsafeBitCast(v, to: VI.self) }
 @inline(__always) fileprivate func float(_ v: VI) -> V { unsafeBitCast(v, to: V.self) }
 
@@ -2788,8 +2796,8 @@ public enum bench_lstm_i16_h64 {
         bench_lstm_i16_h64Weights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withState(&state) { st in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 128) { buffers in
-                    let buffer0 = buffers.baseAddress!
+                withScratch(InlineArray<128, Float>.self) { buffers in
+                    let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0, st + 64)
                     for k in 0..<64 { buffer0[0 + k] = st[0 + k] }
@@ -2830,8 +2838,8 @@ public enum bench_lstm_i16_h64 {
                            workspace: UnsafeMutablePointer<Float>) {
         bench_lstm_i16_h64Weights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 128) { states in
-                let st = states.baseAddress!
+            withScratch(InlineArray<128, Float>.self) { states in
+                let st = states
                 let buffer0 = workspace + 0 * steps * 64, buffer1 = workspace + 1 * steps * 64
                 for b in 0..<batch {
                     let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
@@ -2854,8 +2862,7 @@ public enum bench_lstm_i16_h64 {
 /// LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[16] in; h[64] and c[64] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 64) { buffer in
-        let next = buffer.baseAddress!
+    withScratch(InlineArray<64, Float>.self) { next in
             for b in 0..<8 {
                 var a0 = load(wt + 20480 + (b * 4 + 0) * 8)
                 var a1 = load(wt + 20480 + (b * 4 + 1) * 8)

@@ -21,6 +21,14 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
+@inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    var storage = InlineArray<count, Float>(repeating: 0)
+    return withUnsafeMutablePointer(to: &storage) { raw in
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
+    }
+}
+
 @inline(__always) fileprivate func bits(_ v: V) -> VI { unsafeBitCast(v, to: VI.self) }
 @inline(__always) fileprivate func float(_ v: VI) -> V { unsafeBitCast(v, to: V.self) }
 
@@ -206,8 +214,8 @@ public enum binary_seq_rnn {
         binary_seq_rnnWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withState(&state) { st in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buffers in
-                    let buffer0 = buffers.baseAddress!
+                withScratch(InlineArray<16, Float>.self) { buffers in
+                    let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0)
                     for k in 0..<4 { buffer0[0 + k] = st[0 + k] }
@@ -240,8 +248,7 @@ public enum binary_seq_rnn {
             let wt = table.baseAddress!
             var copy = state
             withState(&copy) { st in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { buffer in
-                    let input = buffer.baseAddress!
+                withScratch(InlineArray<8, Float>.self) { input in
                     for k in 0..<4 { input[0 + k] = st[0 + k] }
                     dense_head(wt, input, out)
                 }
@@ -264,8 +271,8 @@ public enum binary_seq_rnn {
                            head: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
         binary_seq_rnnWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { states in
-                let st = states.baseAddress!
+            withScratch(InlineArray<8, Float>.self) { states in
+                let st = states
                 let buffer0 = workspace + 0 * steps * 4, buffer1 = workspace + 1 * steps * 4
                 for b in 0..<batch {
                     let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
@@ -277,8 +284,7 @@ public enum binary_seq_rnn {
                         for k in 0..<4 { finalState[b * 4 + 0 + k] = st[0 + k] }
                     }
                     if let head {
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { gathered in
-                            let input = gathered.baseAddress!
+                        withScratch(InlineArray<8, Float>.self) { input in
                             for k in 0..<4 { input[0 + k] = st[0 + k] }
                             dense_head(wt, input, head + b * 2)
                         }
@@ -311,8 +317,7 @@ fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float
 /// RNN s0_l0_fw, I=2, H=4, activations Tanh: one time step.
 /// x[2] in; h[8] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { buffer in
-        let next = buffer.baseAddress!
+    withScratch(InlineArray<8, Float>.self) { next in
             for b in 0..<1 {
                 var a0 = load(wt + 48 + (b * 1 + 0) * 8)
                 var w = wt + 0 + b * 16

@@ -21,6 +21,14 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
+@inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    var storage = InlineArray<count, Float>(repeating: 0)
+    return withUnsafeMutablePointer(to: &storage) { raw in
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
+    }
+}
+
 @inline(__always) fileprivate func bits(_ v: V) -> VI { unsafeBitCast(v, to: VI.self) }
 @inline(__always) fileprivate func float(_ v: VI) -> V { unsafeBitCast(v, to: V.self) }
 
@@ -380,8 +388,8 @@ public enum keras_classifier {
         keras_classifierWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withState(&state) { st in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 32) { buffers in
-                    let buffer0 = buffers.baseAddress!
+                withScratch(InlineArray<32, Float>.self) { buffers in
+                    let buffer0 = buffers
                     let buffer1 = buffer0 + 16
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0, st + 16)
@@ -418,8 +426,7 @@ public enum keras_classifier {
             let wt = table.baseAddress!
             var copy = state
             withState(&copy) { st in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { buffer in
-                    let input = buffer.baseAddress!
+                withScratch(InlineArray<8, Float>.self) { input in
                     for k in 0..<8 { input[0 + k] = st[32 + k] }
                     dense_head(wt, input, out)
                 }
@@ -442,8 +449,8 @@ public enum keras_classifier {
                            head: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
         keras_classifierWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 40) { states in
-                let st = states.baseAddress!
+            withScratch(InlineArray<40, Float>.self) { states in
+                let st = states
                 let buffer0 = workspace + 0 * steps * 9, buffer1 = workspace + 1 * steps * 9
                 for b in 0..<batch {
                     let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
@@ -460,8 +467,7 @@ public enum keras_classifier {
                         for k in 0..<8 { finalState[b * 26 + 18 + k] = st[32 + k] }
                     }
                     if let head {
-                        withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { gathered in
-                            let input = gathered.baseAddress!
+                        withScratch(InlineArray<8, Float>.self) { input in
                             for k in 0..<8 { input[0 + k] = st[32 + k] }
                             dense_head(wt, input, head + b * 3)
                         }
@@ -494,8 +500,7 @@ fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float
 /// LSTM s0_l0_fw, I=4, H=9, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[4] in; h[16] and c[16] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buffer in
-        let next = buffer.baseAddress!
+    withScratch(InlineArray<16, Float>.self) { next in
             for b in 0..<2 {
                 var a0 = load(wt + 832 + (b * 4 + 0) * 8)
                 var a1 = load(wt + 832 + (b * 4 + 1) * 8)
@@ -535,8 +540,7 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// GRU s1_l0_fw, I=9, H=8, activations Sigmoid, Tanh: one time step.
 /// x[9] in; h[8] updated in place.
 fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { buffer in
-        let next = buffer.baseAddress!
+    withScratch(InlineArray<8, Float>.self) { next in
             for b in 0..<1 {
                 var a0 = load(wt + 1304 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 1304 + (b * 3 + 1) * 8)

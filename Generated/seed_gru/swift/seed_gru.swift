@@ -21,6 +21,14 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
+@inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    var storage = InlineArray<count, Float>(repeating: 0)
+    return withUnsafeMutablePointer(to: &storage) { raw in
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
+    }
+}
+
 @inline(__always) fileprivate func bits(_ v: V) -> VI { unsafeBitCast(v, to: VI.self) }
 @inline(__always) fileprivate func float(_ v: VI) -> V { unsafeBitCast(v, to: V.self) }
 
@@ -218,8 +226,8 @@ public enum seed_gru {
         seed_gruWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withState(&state) { st in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buffers in
-                    let buffer0 = buffers.baseAddress!
+                withScratch(InlineArray<16, Float>.self) { buffers in
+                    let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0)
                     for k in 0..<5 { buffer0[0 + k] = st[0 + k] }
@@ -260,8 +268,8 @@ public enum seed_gru {
                            workspace: UnsafeMutablePointer<Float>) {
         seed_gruWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { states in
-                let st = states.baseAddress!
+            withScratch(InlineArray<8, Float>.self) { states in
+                let st = states
                 let buffer0 = workspace + 0 * steps * 5, buffer1 = workspace + 1 * steps * 5
                 for b in 0..<batch {
                     let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
@@ -282,10 +290,9 @@ public enum seed_gru {
 /// GRU s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh: one time step.
 /// x[3] in; h[8] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { buffer in
-        let next = buffer.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { scratch in
-            let rh = scratch.baseAddress!, zs = rh + 8, partial = zs + 8
+    withScratch(InlineArray<8, Float>.self) { next in
+            withScratch(InlineArray<24, Float>.self) { scratch in
+            let rh = scratch, zs = rh + 8, partial = zs + 8
             for b in 0..<1 {
                 var a0 = load(wt + 192 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 192 + (b * 3 + 1) * 8)

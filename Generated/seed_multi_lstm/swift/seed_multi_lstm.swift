@@ -21,6 +21,14 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
+@inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    var storage = InlineArray<count, Float>(repeating: 0)
+    return withUnsafeMutablePointer(to: &storage) { raw in
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
+    }
+}
+
 @inline(__always) fileprivate func bits(_ v: V) -> VI { unsafeBitCast(v, to: VI.self) }
 @inline(__always) fileprivate func float(_ v: VI) -> V { unsafeBitCast(v, to: V.self) }
 
@@ -340,8 +348,8 @@ public enum seed_multi_lstm {
         seed_multi_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withState(&state) { st in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buffers in
-                    let buffer0 = buffers.baseAddress!
+                withScratch(InlineArray<16, Float>.self) { buffers in
+                    let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0, st + 8)
                     cell_s0_l1_fw(wt, UnsafePointer(st + 0), st + 16, st + 24)
@@ -384,8 +392,8 @@ public enum seed_multi_lstm {
                            workspace: UnsafeMutablePointer<Float>) {
         seed_multi_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 48) { states in
-                let st = states.baseAddress!
+            withScratch(InlineArray<48, Float>.self) { states in
+                let st = states
                 let buffer0 = workspace + 0 * steps * 5, buffer1 = workspace + 1 * steps * 5, buffer2 = workspace + 2 * steps * 5, buffer3 = workspace + 3 * steps * 5
                 for b in 0..<batch {
                     let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
@@ -418,8 +426,7 @@ public enum seed_multi_lstm {
 /// LSTM s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[3] in; h[8] and c[8] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { buffer in
-        let next = buffer.baseAddress!
+    withScratch(InlineArray<8, Float>.self) { next in
             for b in 0..<1 {
                 var a0 = load(wt + 256 + (b * 4 + 0) * 8)
                 var a1 = load(wt + 256 + (b * 4 + 1) * 8)
@@ -459,8 +466,7 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// LSTM s0_l1_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[5] in; h[8] and c[8] updated in place.
 fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { buffer in
-        let next = buffer.baseAddress!
+    withScratch(InlineArray<8, Float>.self) { next in
             for b in 0..<1 {
                 var a0 = load(wt + 608 + (b * 4 + 0) * 8)
                 var a1 = load(wt + 608 + (b * 4 + 1) * 8)
@@ -500,8 +506,7 @@ fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// LSTM s0_l2_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[5] in; h[8] and c[8] updated in place.
 fileprivate func cell_s0_l2_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { buffer in
-        let next = buffer.baseAddress!
+    withScratch(InlineArray<8, Float>.self) { next in
             for b in 0..<1 {
                 var a0 = load(wt + 960 + (b * 4 + 0) * 8)
                 var a1 = load(wt + 960 + (b * 4 + 1) * 8)

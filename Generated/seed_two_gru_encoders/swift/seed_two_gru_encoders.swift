@@ -21,6 +21,14 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
+@inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    var storage = InlineArray<count, Float>(repeating: 0)
+    return withUnsafeMutablePointer(to: &storage) { raw in
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
+    }
+}
+
 @inline(__always) fileprivate func bits(_ v: V) -> VI { unsafeBitCast(v, to: VI.self) }
 @inline(__always) fileprivate func float(_ v: VI) -> V { unsafeBitCast(v, to: V.self) }
 
@@ -1430,8 +1438,8 @@ public enum seed_two_gru_encoders {
         seed_two_gru_encodersWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withState(&state) { st in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 80) { buffers in
-                    let buffer0 = buffers.baseAddress!
+                withScratch(InlineArray<80, Float>.self) { buffers in
+                    let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0)
                     cell_s0_l1_fw(wt, UnsafePointer(st + 0), st + 24)
@@ -1476,8 +1484,8 @@ public enum seed_two_gru_encoders {
                            workspace: UnsafeMutablePointer<Float>) {
         seed_two_gru_encodersWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 96) { states in
-                let st = states.baseAddress!
+            withScratch(InlineArray<96, Float>.self) { states in
+                let st = states
                 let buffer0 = workspace + 0 * steps * 40, buffer1 = workspace + 1 * steps * 40, buffer2 = workspace + 2 * steps * 40
                 for b in 0..<batch {
                     let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
@@ -1507,10 +1515,9 @@ public enum seed_two_gru_encoders {
 /// GRU s0_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step.
 /// x[6] in; h[24] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { buffer in
-        let next = buffer.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 72) { scratch in
-            let rh = scratch.baseAddress!, zs = rh + 24, partial = zs + 24
+    withScratch(InlineArray<24, Float>.self) { next in
+            withScratch(InlineArray<72, Float>.self) { scratch in
+            let rh = scratch, zs = rh + 24, partial = zs + 24
             for b in 0..<3 {
                 var a0 = load(wt + 1872 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 1872 + (b * 3 + 1) * 8)
@@ -1556,10 +1563,9 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// GRU s0_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step.
 /// x[20] in; h[24] updated in place.
 fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { buffer in
-        let next = buffer.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 72) { scratch in
-            let rh = scratch.baseAddress!, zs = rh + 24, partial = zs + 24
+    withScratch(InlineArray<24, Float>.self) { next in
+            withScratch(InlineArray<72, Float>.self) { scratch in
+            let rh = scratch, zs = rh + 24, partial = zs + 24
             for b in 0..<3 {
                 var a0 = load(wt + 4824 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 4824 + (b * 3 + 1) * 8)
@@ -1605,10 +1611,9 @@ fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// GRU s1_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step.
 /// x[6] in; h[24] updated in place.
 fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { buffer in
-        let next = buffer.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 72) { scratch in
-            let rh = scratch.baseAddress!, zs = rh + 24, partial = zs + 24
+    withScratch(InlineArray<24, Float>.self) { next in
+            withScratch(InlineArray<72, Float>.self) { scratch in
+            let rh = scratch, zs = rh + 24, partial = zs + 24
             for b in 0..<3 {
                 var a0 = load(wt + 6768 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 6768 + (b * 3 + 1) * 8)
@@ -1654,10 +1659,9 @@ fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// GRU s1_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step.
 /// x[20] in; h[24] updated in place.
 fileprivate func cell_s1_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 24) { buffer in
-        let next = buffer.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 72) { scratch in
-            let rh = scratch.baseAddress!, zs = rh + 24, partial = zs + 24
+    withScratch(InlineArray<24, Float>.self) { next in
+            withScratch(InlineArray<72, Float>.self) { scratch in
+            let rh = scratch, zs = rh + 24, partial = zs + 24
             for b in 0..<3 {
                 var a0 = load(wt + 9720 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 9720 + (b * 3 + 1) * 8)

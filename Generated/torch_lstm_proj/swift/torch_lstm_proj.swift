@@ -21,6 +21,14 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
+@inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
+    var storage = InlineArray<count, Float>(repeating: 0)
+    return withUnsafeMutablePointer(to: &storage) { raw in
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
+    }
+}
+
 @inline(__always) fileprivate func bits(_ v: V) -> VI { unsafeBitCast(v, to: VI.self) }
 @inline(__always) fileprivate func float(_ v: VI) -> V { unsafeBitCast(v, to: V.self) }
 
@@ -236,8 +244,8 @@ public enum torch_lstm_proj {
         torch_lstm_projWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withState(&state) { st in
-                withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buffers in
-                    let buffer0 = buffers.baseAddress!
+                withScratch(InlineArray<16, Float>.self) { buffers in
+                    let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0, st + 8)
                     for k in 0..<3 { buffer0[0 + k] = st[0 + k] }
@@ -278,8 +286,8 @@ public enum torch_lstm_proj {
                            workspace: UnsafeMutablePointer<Float>) {
         torch_lstm_projWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { states in
-                let st = states.baseAddress!
+            withScratch(InlineArray<16, Float>.self) { states in
+                let st = states
                 let buffer0 = workspace + 0 * steps * 4, buffer1 = workspace + 1 * steps * 4
                 for b in 0..<batch {
                     let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
@@ -302,8 +310,7 @@ public enum torch_lstm_proj {
 /// LSTM s0_l0_fw, I=4, H=8, projected to 3, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[4] in; h[8] and c[8] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withUnsafeTemporaryAllocation(of: Float.self, capacity: 8) { buffer in
-        let next = buffer.baseAddress!
+    withScratch(InlineArray<8, Float>.self) { next in
             for b in 0..<1 {
                 var a0 = load(wt + 224 + (b * 4 + 0) * 8)
                 var a1 = load(wt + 224 + (b * 4 + 1) * 8)
