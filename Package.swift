@@ -9,6 +9,10 @@ let package = Package(
         .library(name: "RNNModel", targets: ["RNNModel"]),
         .library(name: "RNNReference", targets: ["RNNReference"]),
         .library(name: "RNNCodegen", targets: ["RNNCodegen"]),
+        // Build tool plugin: kernels (and golden-vector tests) for the models in a target.
+        .plugin(name: "RNNKernelPlugin", targets: ["RNNKernelPlugin"]),
+        // Command plugin: `swift package generate-kernels`.
+        .plugin(name: "GenerateKernelsPlugin", targets: ["GenerateKernelsPlugin"]),
     ],
     targets: [
         // Model descriptions, tensors and .npy/.npz/.onnx readers, framework importers.
@@ -24,6 +28,15 @@ let package = Package(
         // The commands behind the CLI, as a library so tests can call them.
         .target(name: "RNNGenCommands", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner"]),
         .executableTarget(name: "rnngen", dependencies: ["RNNGenCommands"]),
+        .plugin(name: "RNNKernelPlugin", capability: .buildTool(), dependencies: ["rnngen"]),
+        .plugin(
+            name: "GenerateKernelsPlugin",
+            capability: .command(
+                intent: .custom(verb: "generate-kernels", description: "Write C and Swift kernels for the package's models into Generated/"),
+                permissions: [.writeToPackageDirectory(reason: "rnngen writes the generated kernels into the package (Generated/ by default)")]
+            ),
+            dependencies: ["rnngen"]
+        ),
         .testTarget(name: "RNNModelTests", dependencies: ["RNNModel"]),
         .testTarget(name: "RNNCodegenTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner"]),
         .testTarget(
