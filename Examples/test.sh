@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Builds and tests every example, as CI does. Needs the root package built
+# (swift build), arm-none-eabi-gcc with newlib, and qemu-system-arm.
+set -euo pipefail
+cd "$(dirname "$0")"
+root=$(cd .. && pwd)
+swift build --package-path "$root" --product rnngen
+rnngen="$root/.build/debug/rnngen"
+
+for package in BinarySequence SequenceClassifier; do
+  echo "== $package: swift test"
+  swift test --package-path "$package"
+done
+swift run --package-path BinarySequence binary-sequence 0110100111
+swift run --package-path SequenceClassifier classify
+
+# generate-kernels, the command plugin, writes both languages into the package.
+swift package --package-path BinarySequence --allow-writing-to-package-directory generate-kernels --output .build/generated-check
+test -f BinarySequence/.build/generated-check/BinarySequenceModel/binary_seq_rnn/c/binary_seq_rnn.c
+test -f BinarySequence/.build/generated-check/BinarySequenceModel/binary_seq_rnn/swift/binary_seq_rnn.swift
+
+# A new user's package outside the repository: one description, the plugin on
+# a library and its tests; then a malformed description must fail the build
+# with rnngen's error naming the file and field.
+fresh=$(mktemp -d)
+identity=$(basename "$root")
+mkdir -p "$fresh/Sources/Model" "$fresh/Tests/ModelTests"
+cp "$root/models/examples/tiny_gru.rnn.json" "$fresh/Sources/Model/"
+cat > "$fresh/Package.swift" <<MANIFEST
+// swift-tools-version: 6.0
+import PackageDescription
+let package = Package(
+    name: "FreshUser",
+    dependencies: [.package(path: "$root")],
+    targets: [
+        .target(name: "Model", plugins: [.plugin(name: "RNNKernelPlugin", package: "$identity")]),
+        .testTarget(name: "ModelTests", dependencies: ["Model"], plugins: [.plugin(name: "RNNKernelPlugin", package: "$identity")]),
+    ]
+)
+MANIFEST
+echo 'public func modelInputSize() -> Int { tiny_gru.inputSize }' > "$fresh/Sources/Model/Model.swift"
+printf 'import XCTest\nimport Model\nfinal class ModelTests: XCTestCase { func testSize() { XCTAssertEqual(modelInputSize(), 3) } }\n' > "$fresh/Tests/ModelTests/ModelTests.swift"
+echo "== a new user's package: swift test"
+swift test --package-path "$fresh" 2>&1 | tee "$fresh/test.log"
+grep -q "tiny_gruGoldenTests.testKernelMatchesTheReferenceInterpreter' passed" "$fresh/test.log"
+sed -i 's/"hidden_sizes": \[2\]/"hidden_sizes": [0]/' "$fresh/Sources/Model/tiny_gru.rnn.json"
+if swift build --package-path "$fresh" > "$fresh/build.log" 2>&1; then
+  echo "a malformed description built" >&2
+  exit 1
+fi
+grep "rnngen: error: .*tiny_gru.rnn.json: \$.pipeline\[1\].recurrent.hidden_sizes\[0\]: expected a positive integer" "$fresh/build.log"
+rm -rf "$fresh"
+
+for project in EmbeddedC EmbeddedSwift; do
+  echo "== $project: make test (QEMU mps2-an386)"
+  make -C "$project" clean
+  make -C "$project" test RNNGEN="$rnngen"
+done
+echo "examples: all passed"
