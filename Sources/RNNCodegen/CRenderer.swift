@@ -228,7 +228,7 @@ public struct CRenderer {
 
             """
         }
-        return """
+        return BlockUnrolling.apply("""
         /* Dense \(d.id): \(d.inputs) → \(d.outputs), activation \(d.layer.activation.rawValue). */
         static void rg_dense_\(d.id)(const float *restrict wt, const float *restrict x, float *restrict y)
         {
@@ -241,7 +241,7 @@ public struct CRenderer {
             }
         \(softmax)}
 
-        """
+        """, .c, width: W)
     }
 
     // MARK: Cells
@@ -347,6 +347,7 @@ public struct CRenderer {
         } else {
             body += "    for (int b = 0; b < \(c.blocks); ++b) RG_STORE(h + b * \(W), RG_LOAD(next + b * \(W)));\n"
         }
+        body = BlockUnrolling.apply(body, .c, width: W)
         let cParam = kind == .lstm ? ", float *restrict c" : ""
         return """
         /* \(KernelDescription.cell(c)): one time step.

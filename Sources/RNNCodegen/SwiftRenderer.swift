@@ -410,7 +410,7 @@ public struct SwiftRenderer {
 
             """
         }
-        return """
+        return BlockUnrolling.apply("""
         /// Dense \(d.id): \(d.inputs) → \(d.outputs), activation \(d.layer.activation.rawValue).
         fileprivate func dense_\(d.id)(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
             for b in 0..<\(d.blocks) {
@@ -425,7 +425,7 @@ public struct SwiftRenderer {
             }
         \(softmax)}
 
-        """
+        """, .swift, width: W)
     }
 
     func matvec(_ c: KernelPlan.CellPlan, accumulators: Int, recurrentTargets: [String]) -> String {
@@ -497,29 +497,31 @@ public struct SwiftRenderer {
             body += "            store(next + b * \(W), (1 - z) * candidate + z * load(h + b * \(W)))\n"
             body += "        }\n"
         case .gru:
+            var inner = "        let rh = scratch, zs = rh + \(c.Hp), partial = zs + \(c.Hp)\n"
+            inner += "        for b in 0..<\(c.blocks) {\n"
+            inner += biasInit(c, count: 3)
+            inner += matvec(c, accumulators: 3, recurrentTargets: ["a0", "a1"])
+            inner += gate(c, "z", "a0", acts[0])
+            inner += "            store(zs + b * \(W), z)\n"
+            inner += gate(c, "r", "a1", acts[0])
+            inner += "            store(rh + b * \(W), r * load(h + b * \(W)))\n"
+            inner += "            store(partial + b * \(W), a2)\n"
+            inner += "        }\n"
+            inner += "        // The candidate reads r⊙h, so it waits until every block's r is known.\n"
+            inner += "        for b in 0..<\(c.blocks) {\n"
+            inner += "            var a = load(partial + b * \(W))\n"
+            inner += "            var w = wt + \(c.candidateWeights!.offset) + b * \(c.Hr * W)\n"
+            inner += "            for j in 0..<\(c.Hr) {\n"
+            inner += "                a += load(w) * V(repeating: rh[j])\n"
+            inner += "                w += \(W)\n"
+            inner += "            }\n"
+            inner += gate(c, "candidate", "a", acts[1])
+            inner += "            let z = load(zs + b * \(W))\n"
+            inner += "            store(next + b * \(W), (1 - z) * candidate + z * load(h + b * \(W)))\n"
+            inner += "        }\n"
             body += "        withScratch(InlineArray<\(3 * c.Hp), Float>.self) { scratch in\n"
-            body += "        let rh = scratch, zs = rh + \(c.Hp), partial = zs + \(c.Hp)\n"
-            body += "        for b in 0..<\(c.blocks) {\n"
-            body += biasInit(c, count: 3)
-            body += matvec(c, accumulators: 3, recurrentTargets: ["a0", "a1"])
-            body += gate(c, "z", "a0", acts[0])
-            body += "            store(zs + b * \(W), z)\n"
-            body += gate(c, "r", "a1", acts[0])
-            body += "            store(rh + b * \(W), r * load(h + b * \(W)))\n"
-            body += "            store(partial + b * \(W), a2)\n"
-            body += "        }\n"
-            body += "        // The candidate reads r⊙h, so it waits until every block's r is known.\n"
-            body += "        for b in 0..<\(c.blocks) {\n"
-            body += "            var a = load(partial + b * \(W))\n"
-            body += "            var w = wt + \(c.candidateWeights!.offset) + b * \(c.Hr * W)\n"
-            body += "            for j in 0..<\(c.Hr) {\n"
-            body += "                a += load(w) * V(repeating: rh[j])\n"
-            body += "                w += \(W)\n"
-            body += "            }\n"
-            body += gate(c, "candidate", "a", acts[1])
-            body += "            let z = load(zs + b * \(W))\n"
-            body += "            store(next + b * \(W), (1 - z) * candidate + z * load(h + b * \(W)))\n"
-            body += "        }\n"
+            body += BlockUnrolling.apply(inner, .swift, width: W).split(separator: "\n", omittingEmptySubsequences: false)
+                .map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n")
             body += "        }\n"
         }
         if let p = c.projection {
@@ -536,13 +538,14 @@ public struct SwiftRenderer {
         } else {
             body += "        for b in 0..<\(c.blocks) { store(h + b * \(W), load(next + b * \(W))) }\n"
         }
+        body = BlockUnrolling.apply(body, .swift, width: W)
         let cParam = c.cell.kind == .lstm ? ", _ c: UnsafeMutablePointer<Float>" : ""
         return """
         /// \(KernelDescription.cell(c)): one time step.
         /// x[\(c.I)] in; h[\(c.Hrp)]\(c.cell.kind == .lstm ? " and c[\(c.Hp)]" : "") updated in place.
         fileprivate func cell_\(c.id)(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>\(cParam)) {
             withScratch(InlineArray<\(c.Hp), Float>.self) { next in
-        \(body.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : "    " + $0 }.joined(separator: "\n"))    }
+        \(body)    }
         }
 
         """

@@ -433,7 +433,8 @@ public enum audio_lstm {
 
 /// Dense d0: 16 → 1, activation none.
 fileprivate func dense_d0(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for b in 0..<1 {
+    do { // block 0: units 0…7
+        let b = 0
         var a = load(wt + 1280 + b * 8)
         var w = wt + 1152 + b * 128
         for j in 0..<16 {
@@ -449,39 +450,74 @@ fileprivate func dense_d0(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
 /// x[1] in; h[16] and c[16] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<16, Float>.self) { next in
-            for b in 0..<2 {
-                var a0 = load(wt + 1088 + (b * 4 + 0) * 8)
-                var a1 = load(wt + 1088 + (b * 4 + 1) * 8)
-                var a2 = load(wt + 1088 + (b * 4 + 2) * 8)
-                var a3 = load(wt + 1088 + (b * 4 + 3) * 8)
-                var w = wt + 0 + b * 32
-                for j in 0..<1 {
-                    let s = V(repeating: x[j])
-                    a0 += load(w + 0) * s
-                    a1 += load(w + 8) * s
-                    a2 += load(w + 16) * s
-                    a3 += load(w + 24) * s
-                    w += 32
-                }
-                w = wt + 64 + b * 512
-                for j in 0..<16 {
-                    let s = V(repeating: h[j])
-                    a0 += load(w + 0) * s
-                    a1 += load(w + 8) * s
-                    a2 += load(w + 16) * s
-                    a3 += load(w + 24) * s
-                    w += 32
-                }
-                let cOld = load(c + b * 8)
-                let gi = sigmoid(a0)
-                let gf = sigmoid(a2)
-                let gg = tanh(a3)
-                let cNew = gf * cOld + gi * gg
-                store(c + b * 8, cNew)
-                let go = sigmoid(a1)
-                store(next + b * 8, go * tanh(cNew))
+        do { // block 0: units 0…7
+            let b = 0
+            var a0 = load(wt + 1088 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 1088 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 1088 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 1088 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 32
+            for j in 0..<1 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
             }
-            for b in 0..<2 { store(h + b * 8, load(next + b * 8)) }
+            w = wt + 64 + b * 512
+            for j in 0..<16 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { // block 1: units 8…15
+            let b = 1
+            var a0 = load(wt + 1088 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 1088 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 1088 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 1088 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 32
+            for j in 0..<1 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            w = wt + 64 + b * 512
+            for j in 0..<16 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 1; store(h + b * 8, load(next + b * 8)) }
     }
 }
 

@@ -11,7 +11,10 @@
  * place through pointers: vectors never cross a function boundary by value,
  * so the code means the same with or without wide vector registers.       */
 
-#define RG_INLINE static inline __attribute__((always_inline, unused))
+/* Inlining is the compiler's choice: at -O2/-O3 it inlines them into the hot
+ * loops, at -Os it keeps one copy of each, which keeps flash small. A kernel
+ * uses only some of them, hence "unused". */
+#define RG_INLINE static inline __attribute__((unused))
 
 typedef float rg_vec __attribute__((vector_size(32), may_alias));
 typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
@@ -2767,7 +2770,8 @@ static const float bench_lstm_i16_h64_weights[20736] __attribute__((aligned(64))
 static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     float next[64] __attribute__((aligned(32)));
-    for (int b = 0; b < 8; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a0 = RG_LOAD(wt + 20480 + (b * 4 + 0) * 8);
         rg_vec a1 = RG_LOAD(wt + 20480 + (b * 4 + 1) * 8);
         rg_vec a2 = RG_LOAD(wt + 20480 + (b * 4 + 2) * 8);
@@ -2798,7 +2802,238 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
         rg_vec hc = c_new; rg_tanh(&hc);
         RG_STORE(next + b * 8, go * hc);
     }
-    for (int b = 0; b < 8; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { /* block 1: units 8…15 */
+        const int b = 1;
+        rg_vec a0 = RG_LOAD(wt + 20480 + (b * 4 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 20480 + (b * 4 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 20480 + (b * 4 + 2) * 8);
+        rg_vec a3 = RG_LOAD(wt + 20480 + (b * 4 + 3) * 8);
+        const float *w = wt + 0 + b * 512;
+        for (int j = 0; j < 16; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        w = wt + 4096 + b * 2048;
+        for (int j = 0; j < 64; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        const rg_vec c_old = RG_LOAD(c + b * 8);
+        rg_vec gi = a0; rg_sigmoid(&gi);
+        rg_vec gf = a2; rg_sigmoid(&gf);
+        rg_vec gg = a3; rg_tanh(&gg);
+        rg_vec c_new = gf * c_old + gi * gg;
+        RG_STORE(c + b * 8, c_new);
+        rg_vec go = a1; rg_sigmoid(&go);
+        rg_vec hc = c_new; rg_tanh(&hc);
+        RG_STORE(next + b * 8, go * hc);
+    }
+    { /* block 2: units 16…23 */
+        const int b = 2;
+        rg_vec a0 = RG_LOAD(wt + 20480 + (b * 4 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 20480 + (b * 4 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 20480 + (b * 4 + 2) * 8);
+        rg_vec a3 = RG_LOAD(wt + 20480 + (b * 4 + 3) * 8);
+        const float *w = wt + 0 + b * 512;
+        for (int j = 0; j < 16; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        w = wt + 4096 + b * 2048;
+        for (int j = 0; j < 64; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        const rg_vec c_old = RG_LOAD(c + b * 8);
+        rg_vec gi = a0; rg_sigmoid(&gi);
+        rg_vec gf = a2; rg_sigmoid(&gf);
+        rg_vec gg = a3; rg_tanh(&gg);
+        rg_vec c_new = gf * c_old + gi * gg;
+        RG_STORE(c + b * 8, c_new);
+        rg_vec go = a1; rg_sigmoid(&go);
+        rg_vec hc = c_new; rg_tanh(&hc);
+        RG_STORE(next + b * 8, go * hc);
+    }
+    { /* block 3: units 24…31 */
+        const int b = 3;
+        rg_vec a0 = RG_LOAD(wt + 20480 + (b * 4 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 20480 + (b * 4 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 20480 + (b * 4 + 2) * 8);
+        rg_vec a3 = RG_LOAD(wt + 20480 + (b * 4 + 3) * 8);
+        const float *w = wt + 0 + b * 512;
+        for (int j = 0; j < 16; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        w = wt + 4096 + b * 2048;
+        for (int j = 0; j < 64; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        const rg_vec c_old = RG_LOAD(c + b * 8);
+        rg_vec gi = a0; rg_sigmoid(&gi);
+        rg_vec gf = a2; rg_sigmoid(&gf);
+        rg_vec gg = a3; rg_tanh(&gg);
+        rg_vec c_new = gf * c_old + gi * gg;
+        RG_STORE(c + b * 8, c_new);
+        rg_vec go = a1; rg_sigmoid(&go);
+        rg_vec hc = c_new; rg_tanh(&hc);
+        RG_STORE(next + b * 8, go * hc);
+    }
+    { /* block 4: units 32…39 */
+        const int b = 4;
+        rg_vec a0 = RG_LOAD(wt + 20480 + (b * 4 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 20480 + (b * 4 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 20480 + (b * 4 + 2) * 8);
+        rg_vec a3 = RG_LOAD(wt + 20480 + (b * 4 + 3) * 8);
+        const float *w = wt + 0 + b * 512;
+        for (int j = 0; j < 16; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        w = wt + 4096 + b * 2048;
+        for (int j = 0; j < 64; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        const rg_vec c_old = RG_LOAD(c + b * 8);
+        rg_vec gi = a0; rg_sigmoid(&gi);
+        rg_vec gf = a2; rg_sigmoid(&gf);
+        rg_vec gg = a3; rg_tanh(&gg);
+        rg_vec c_new = gf * c_old + gi * gg;
+        RG_STORE(c + b * 8, c_new);
+        rg_vec go = a1; rg_sigmoid(&go);
+        rg_vec hc = c_new; rg_tanh(&hc);
+        RG_STORE(next + b * 8, go * hc);
+    }
+    { /* block 5: units 40…47 */
+        const int b = 5;
+        rg_vec a0 = RG_LOAD(wt + 20480 + (b * 4 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 20480 + (b * 4 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 20480 + (b * 4 + 2) * 8);
+        rg_vec a3 = RG_LOAD(wt + 20480 + (b * 4 + 3) * 8);
+        const float *w = wt + 0 + b * 512;
+        for (int j = 0; j < 16; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        w = wt + 4096 + b * 2048;
+        for (int j = 0; j < 64; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        const rg_vec c_old = RG_LOAD(c + b * 8);
+        rg_vec gi = a0; rg_sigmoid(&gi);
+        rg_vec gf = a2; rg_sigmoid(&gf);
+        rg_vec gg = a3; rg_tanh(&gg);
+        rg_vec c_new = gf * c_old + gi * gg;
+        RG_STORE(c + b * 8, c_new);
+        rg_vec go = a1; rg_sigmoid(&go);
+        rg_vec hc = c_new; rg_tanh(&hc);
+        RG_STORE(next + b * 8, go * hc);
+    }
+    { /* block 6: units 48…55 */
+        const int b = 6;
+        rg_vec a0 = RG_LOAD(wt + 20480 + (b * 4 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 20480 + (b * 4 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 20480 + (b * 4 + 2) * 8);
+        rg_vec a3 = RG_LOAD(wt + 20480 + (b * 4 + 3) * 8);
+        const float *w = wt + 0 + b * 512;
+        for (int j = 0; j < 16; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        w = wt + 4096 + b * 2048;
+        for (int j = 0; j < 64; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        const rg_vec c_old = RG_LOAD(c + b * 8);
+        rg_vec gi = a0; rg_sigmoid(&gi);
+        rg_vec gf = a2; rg_sigmoid(&gf);
+        rg_vec gg = a3; rg_tanh(&gg);
+        rg_vec c_new = gf * c_old + gi * gg;
+        RG_STORE(c + b * 8, c_new);
+        rg_vec go = a1; rg_sigmoid(&go);
+        rg_vec hc = c_new; rg_tanh(&hc);
+        RG_STORE(next + b * 8, go * hc);
+    }
+    { /* block 7: units 56…63 */
+        const int b = 7;
+        rg_vec a0 = RG_LOAD(wt + 20480 + (b * 4 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 20480 + (b * 4 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 20480 + (b * 4 + 2) * 8);
+        rg_vec a3 = RG_LOAD(wt + 20480 + (b * 4 + 3) * 8);
+        const float *w = wt + 0 + b * 512;
+        for (int j = 0; j < 16; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        w = wt + 4096 + b * 2048;
+        for (int j = 0; j < 64; ++j, w += 32) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+            a3 += RG_LOAD(w + 24) * s;
+        }
+        const rg_vec c_old = RG_LOAD(c + b * 8);
+        rg_vec gi = a0; rg_sigmoid(&gi);
+        rg_vec gf = a2; rg_sigmoid(&gf);
+        rg_vec gg = a3; rg_tanh(&gg);
+        rg_vec c_new = gf * c_old + gi * gg;
+        RG_STORE(c + b * 8, c_new);
+        rg_vec go = a1; rg_sigmoid(&go);
+        rg_vec hc = c_new; rg_tanh(&hc);
+        RG_STORE(next + b * 8, go * hc);
+    }
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 1; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 2; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 3; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 4; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 5; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 6; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 7; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* s0_l0_fw over one item: rows of `in` and `out` are 64 floats apart; h goes to

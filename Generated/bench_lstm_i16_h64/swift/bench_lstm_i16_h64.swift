@@ -2863,39 +2863,278 @@ public enum bench_lstm_i16_h64 {
 /// x[16] in; h[64] and c[64] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<64, Float>.self) { next in
-            for b in 0..<8 {
-                var a0 = load(wt + 20480 + (b * 4 + 0) * 8)
-                var a1 = load(wt + 20480 + (b * 4 + 1) * 8)
-                var a2 = load(wt + 20480 + (b * 4 + 2) * 8)
-                var a3 = load(wt + 20480 + (b * 4 + 3) * 8)
-                var w = wt + 0 + b * 512
-                for j in 0..<16 {
-                    let s = V(repeating: x[j])
-                    a0 += load(w + 0) * s
-                    a1 += load(w + 8) * s
-                    a2 += load(w + 16) * s
-                    a3 += load(w + 24) * s
-                    w += 32
-                }
-                w = wt + 4096 + b * 2048
-                for j in 0..<64 {
-                    let s = V(repeating: h[j])
-                    a0 += load(w + 0) * s
-                    a1 += load(w + 8) * s
-                    a2 += load(w + 16) * s
-                    a3 += load(w + 24) * s
-                    w += 32
-                }
-                let cOld = load(c + b * 8)
-                let gi = sigmoid(a0)
-                let gf = sigmoid(a2)
-                let gg = tanh(a3)
-                let cNew = gf * cOld + gi * gg
-                store(c + b * 8, cNew)
-                let go = sigmoid(a1)
-                store(next + b * 8, go * tanh(cNew))
+        do { // block 0: units 0…7
+            let b = 0
+            var a0 = load(wt + 20480 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 20480 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 20480 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 20480 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 512
+            for j in 0..<16 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
             }
-            for b in 0..<8 { store(h + b * 8, load(next + b * 8)) }
+            w = wt + 4096 + b * 2048
+            for j in 0..<64 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { // block 1: units 8…15
+            let b = 1
+            var a0 = load(wt + 20480 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 20480 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 20480 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 20480 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 512
+            for j in 0..<16 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            w = wt + 4096 + b * 2048
+            for j in 0..<64 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { // block 2: units 16…23
+            let b = 2
+            var a0 = load(wt + 20480 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 20480 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 20480 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 20480 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 512
+            for j in 0..<16 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            w = wt + 4096 + b * 2048
+            for j in 0..<64 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { // block 3: units 24…31
+            let b = 3
+            var a0 = load(wt + 20480 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 20480 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 20480 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 20480 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 512
+            for j in 0..<16 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            w = wt + 4096 + b * 2048
+            for j in 0..<64 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { // block 4: units 32…39
+            let b = 4
+            var a0 = load(wt + 20480 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 20480 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 20480 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 20480 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 512
+            for j in 0..<16 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            w = wt + 4096 + b * 2048
+            for j in 0..<64 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { // block 5: units 40…47
+            let b = 5
+            var a0 = load(wt + 20480 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 20480 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 20480 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 20480 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 512
+            for j in 0..<16 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            w = wt + 4096 + b * 2048
+            for j in 0..<64 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { // block 6: units 48…55
+            let b = 6
+            var a0 = load(wt + 20480 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 20480 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 20480 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 20480 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 512
+            for j in 0..<16 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            w = wt + 4096 + b * 2048
+            for j in 0..<64 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { // block 7: units 56…63
+            let b = 7
+            var a0 = load(wt + 20480 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 20480 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 20480 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 20480 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 512
+            for j in 0..<16 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            w = wt + 4096 + b * 2048
+            for j in 0..<64 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 1; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 2; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 3; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 4; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 5; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 6; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 7; store(h + b * 8, load(next + b * 8)) }
     }
 }
 

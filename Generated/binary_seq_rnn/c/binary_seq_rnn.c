@@ -11,7 +11,10 @@
  * place through pointers: vectors never cross a function boundary by value,
  * so the code means the same with or without wide vector registers.       */
 
-#define RG_INLINE static inline __attribute__((always_inline, unused))
+/* Inlining is the compiler's choice: at -O2/-O3 it inlines them into the hot
+ * loops, at -Os it keeps one copy of each, which keeps flash small. A kernel
+ * uses only some of them, hence "unused". */
+#define RG_INLINE static inline __attribute__((unused))
 
 typedef float rg_vec __attribute__((vector_size(32), may_alias));
 typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
@@ -184,7 +187,8 @@ static const float binary_seq_rnn_weights[96] __attribute__((aligned(64))) = {
 /* Dense head: 4 → 2, activation softmax. */
 static void rg_dense_head(const float *restrict wt, const float *restrict x, float *restrict y)
 {
-    for (int b = 0; b < 1; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a = RG_LOAD(wt + 88 + b * 8);
         const float *w = wt + 56 + b * 32;
         for (int j = 0; j < 4; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(x[j]);
@@ -203,7 +207,8 @@ static void rg_dense_head(const float *restrict wt, const float *restrict x, flo
 static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h)
 {
     float next[8] __attribute__((aligned(32)));
-    for (int b = 0; b < 1; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a0 = RG_LOAD(wt + 48 + (b * 1 + 0) * 8);
         const float *w = wt + 0 + b * 16;
         for (int j = 0; j < 2; ++j, w += 8) {
@@ -218,7 +223,7 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
         rg_vec v = a0; rg_tanh(&v);
         RG_STORE(next + b * 8, v);
     }
-    for (int b = 0; b < 1; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* s0_l0_fw over one item: rows of `in` and `out` are 4 floats apart; h goes to

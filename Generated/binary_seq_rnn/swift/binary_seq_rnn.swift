@@ -297,7 +297,8 @@ public enum binary_seq_rnn {
 
 /// Dense head: 4 → 2, activation softmax.
 fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for b in 0..<1 {
+    do { // block 0: units 0…7
+        let b = 0
         var a = load(wt + 88 + b * 8)
         var w = wt + 56 + b * 32
         for j in 0..<4 {
@@ -318,24 +319,25 @@ fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float
 /// x[2] in; h[8] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<8, Float>.self) { next in
-            for b in 0..<1 {
-                var a0 = load(wt + 48 + (b * 1 + 0) * 8)
-                var w = wt + 0 + b * 16
-                for j in 0..<2 {
-                    let s = V(repeating: x[j])
-                    a0 += load(w + 0) * s
-                    w += 8
-                }
-                w = wt + 16 + b * 32
-                for j in 0..<4 {
-                    let s = V(repeating: h[j])
-                    a0 += load(w + 0) * s
-                    w += 8
-                }
-                let v = tanh(a0)
-                store(next + b * 8, v)
+        do { // block 0: units 0…7
+            let b = 0
+            var a0 = load(wt + 48 + (b * 1 + 0) * 8)
+            var w = wt + 0 + b * 16
+            for j in 0..<2 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                w += 8
             }
-            for b in 0..<1 { store(h + b * 8, load(next + b * 8)) }
+            w = wt + 16 + b * 32
+            for j in 0..<4 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                w += 8
+            }
+            let v = tanh(a0)
+            store(next + b * 8, v)
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
     }
 }
 

@@ -480,7 +480,8 @@ public enum keras_classifier {
 
 /// Dense head: 8 → 3, activation softmax.
 fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
-    for b in 0..<1 {
+    do { // block 0: units 0…7
+        let b = 0
         var a = load(wt + 1400 + b * 8)
         var w = wt + 1336 + b * 64
         for j in 0..<8 {
@@ -501,39 +502,74 @@ fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float
 /// x[4] in; h[16] and c[16] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<16, Float>.self) { next in
-            for b in 0..<2 {
-                var a0 = load(wt + 832 + (b * 4 + 0) * 8)
-                var a1 = load(wt + 832 + (b * 4 + 1) * 8)
-                var a2 = load(wt + 832 + (b * 4 + 2) * 8)
-                var a3 = load(wt + 832 + (b * 4 + 3) * 8)
-                var w = wt + 0 + b * 128
-                for j in 0..<4 {
-                    let s = V(repeating: x[j])
-                    a0 += load(w + 0) * s
-                    a1 += load(w + 8) * s
-                    a2 += load(w + 16) * s
-                    a3 += load(w + 24) * s
-                    w += 32
-                }
-                w = wt + 256 + b * 288
-                for j in 0..<9 {
-                    let s = V(repeating: h[j])
-                    a0 += load(w + 0) * s
-                    a1 += load(w + 8) * s
-                    a2 += load(w + 16) * s
-                    a3 += load(w + 24) * s
-                    w += 32
-                }
-                let cOld = load(c + b * 8)
-                let gi = sigmoid(a0)
-                let gf = sigmoid(a2)
-                let gg = tanh(a3)
-                let cNew = gf * cOld + gi * gg
-                store(c + b * 8, cNew)
-                let go = sigmoid(a1)
-                store(next + b * 8, go * tanh(cNew))
+        do { // block 0: units 0…7
+            let b = 0
+            var a0 = load(wt + 832 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 832 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 832 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 832 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 128
+            for j in 0..<4 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
             }
-            for b in 0..<2 { store(h + b * 8, load(next + b * 8)) }
+            w = wt + 256 + b * 288
+            for j in 0..<9 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { // block 1: units 8…15
+            let b = 1
+            var a0 = load(wt + 832 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 832 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 832 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 832 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 128
+            for j in 0..<4 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            w = wt + 256 + b * 288
+            for j in 0..<9 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
+            }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 1; store(h + b * 8, load(next + b * 8)) }
     }
 }
 
@@ -541,33 +577,34 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// x[9] in; h[8] updated in place.
 fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<8, Float>.self) { next in
-            for b in 0..<1 {
-                var a0 = load(wt + 1304 + (b * 3 + 0) * 8)
-                var a1 = load(wt + 1304 + (b * 3 + 1) * 8)
-                var a2 = load(wt + 1304 + (b * 3 + 2) * 8)
-                var ah = load(wt + 1328 + b * 8)
-                var w = wt + 896 + b * 216
-                for j in 0..<9 {
-                    let s = V(repeating: x[j])
-                    a0 += load(w + 0) * s
-                    a1 += load(w + 8) * s
-                    a2 += load(w + 16) * s
-                    w += 24
-                }
-                w = wt + 1112 + b * 192
-                for j in 0..<8 {
-                    let s = V(repeating: h[j])
-                    a0 += load(w + 0) * s
-                    a1 += load(w + 8) * s
-                    ah += load(w + 16) * s
-                    w += 24
-                }
-                let z = sigmoid(a0)
-                let r = sigmoid(a1)
-                let candidate = tanh(a2 + r * ah)
-                store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
+        do { // block 0: units 0…7
+            let b = 0
+            var a0 = load(wt + 1304 + (b * 3 + 0) * 8)
+            var a1 = load(wt + 1304 + (b * 3 + 1) * 8)
+            var a2 = load(wt + 1304 + (b * 3 + 2) * 8)
+            var ah = load(wt + 1328 + b * 8)
+            var w = wt + 896 + b * 216
+            for j in 0..<9 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                w += 24
             }
-            for b in 0..<1 { store(h + b * 8, load(next + b * 8)) }
+            w = wt + 1112 + b * 192
+            for j in 0..<8 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                ah += load(w + 16) * s
+                w += 24
+            }
+            let z = sigmoid(a0)
+            let r = sigmoid(a1)
+            let candidate = tanh(a2 + r * ah)
+            store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
     }
 }
 

@@ -11,7 +11,10 @@
  * place through pointers: vectors never cross a function boundary by value,
  * so the code means the same with or without wide vector registers.       */
 
-#define RG_INLINE static inline __attribute__((always_inline, unused))
+/* Inlining is the compiler's choice: at -O2/-O3 it inlines them into the hot
+ * loops, at -Os it keeps one copy of each, which keeps flash small. A kernel
+ * uses only some of them, hence "unused". */
+#define RG_INLINE static inline __attribute__((unused))
 
 typedef float rg_vec __attribute__((vector_size(32), may_alias));
 typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
@@ -204,7 +207,8 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
     float next[8] __attribute__((aligned(32)));
     float rh[8] __attribute__((aligned(32)));
     rg_vec zs[1], partial[1];
-    for (int b = 0; b < 1; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a0 = RG_LOAD(wt + 192 + (b * 3 + 0) * 8);
         rg_vec a1 = RG_LOAD(wt + 192 + (b * 3 + 1) * 8);
         rg_vec a2 = RG_LOAD(wt + 192 + (b * 3 + 2) * 8);
@@ -228,14 +232,15 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
         partial[b] = a2;
     }
     /* The candidate reads r⊙h, so it waits until every block's r is known. */
-    for (int b = 0; b < 1; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a = partial[b];
         const float *w = wt + 152 + b * 40;
         for (int j = 0; j < 5; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
         rg_vec candidate = a; rg_tanh(&candidate);
         RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
     }
-    for (int b = 0; b < 1; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* s0_l0_fw over one item: rows of `in` and `out` are 5 floats apart; h goes to

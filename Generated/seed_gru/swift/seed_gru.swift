@@ -291,9 +291,10 @@ public enum seed_gru {
 /// x[3] in; h[8] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<8, Float>.self) { next in
-            withScratch(InlineArray<24, Float>.self) { scratch in
+        withScratch(InlineArray<24, Float>.self) { scratch in
             let rh = scratch, zs = rh + 8, partial = zs + 8
-            for b in 0..<1 {
+            do { // block 0: units 0…7
+                let b = 0
                 var a0 = load(wt + 192 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 192 + (b * 3 + 1) * 8)
                 var a2 = load(wt + 192 + (b * 3 + 2) * 8)
@@ -319,7 +320,8 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
                 store(partial + b * 8, a2)
             }
             // The candidate reads r⊙h, so it waits until every block's r is known.
-            for b in 0..<1 {
+            do { // block 0: units 0…7
+                let b = 0
                 var a = load(partial + b * 8)
                 var w = wt + 152 + b * 40
                 for j in 0..<5 {
@@ -330,8 +332,8 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
                 let z = load(zs + b * 8)
                 store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
             }
-            }
-            for b in 0..<1 { store(h + b * 8, load(next + b * 8)) }
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
     }
 }
 

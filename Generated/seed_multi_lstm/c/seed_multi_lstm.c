@@ -11,7 +11,10 @@
  * place through pointers: vectors never cross a function boundary by value,
  * so the code means the same with or without wide vector registers.       */
 
-#define RG_INLINE static inline __attribute__((always_inline, unused))
+/* Inlining is the compiler's choice: at -O2/-O3 it inlines them into the hot
+ * loops, at -Os it keeps one copy of each, which keeps flash small. A kernel
+ * uses only some of them, hence "unused". */
+#define RG_INLINE static inline __attribute__((unused))
 
 typedef float rg_vec __attribute__((vector_size(32), may_alias));
 typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
@@ -299,7 +302,8 @@ static const float seed_multi_lstm_weights[992] __attribute__((aligned(64))) = {
 static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     float next[8] __attribute__((aligned(32)));
-    for (int b = 0; b < 1; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a0 = RG_LOAD(wt + 256 + (b * 4 + 0) * 8);
         rg_vec a1 = RG_LOAD(wt + 256 + (b * 4 + 1) * 8);
         rg_vec a2 = RG_LOAD(wt + 256 + (b * 4 + 2) * 8);
@@ -330,7 +334,7 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
         rg_vec hc = c_new; rg_tanh(&hc);
         RG_STORE(next + b * 8, go * hc);
     }
-    for (int b = 0; b < 1; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* LSTM s0_l1_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step.
@@ -338,7 +342,8 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     float next[8] __attribute__((aligned(32)));
-    for (int b = 0; b < 1; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a0 = RG_LOAD(wt + 608 + (b * 4 + 0) * 8);
         rg_vec a1 = RG_LOAD(wt + 608 + (b * 4 + 1) * 8);
         rg_vec a2 = RG_LOAD(wt + 608 + (b * 4 + 2) * 8);
@@ -369,7 +374,7 @@ static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, 
         rg_vec hc = c_new; rg_tanh(&hc);
         RG_STORE(next + b * 8, go * hc);
     }
-    for (int b = 0; b < 1; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* LSTM s0_l2_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step.
@@ -377,7 +382,8 @@ static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, 
 static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     float next[8] __attribute__((aligned(32)));
-    for (int b = 0; b < 1; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a0 = RG_LOAD(wt + 960 + (b * 4 + 0) * 8);
         rg_vec a1 = RG_LOAD(wt + 960 + (b * 4 + 1) * 8);
         rg_vec a2 = RG_LOAD(wt + 960 + (b * 4 + 2) * 8);
@@ -408,7 +414,7 @@ static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, 
         rg_vec hc = c_new; rg_tanh(&hc);
         RG_STORE(next + b * 8, go * hc);
     }
-    for (int b = 0; b < 1; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* s0_l0_fw over one item: rows of `in` and `out` are 5 floats apart; h goes to

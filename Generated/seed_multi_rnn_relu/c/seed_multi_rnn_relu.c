@@ -11,7 +11,10 @@
  * place through pointers: vectors never cross a function boundary by value,
  * so the code means the same with or without wide vector registers.       */
 
-#define RG_INLINE static inline __attribute__((always_inline, unused))
+/* Inlining is the compiler's choice: at -O2/-O3 it inlines them into the hot
+ * loops, at -Os it keeps one copy of each, which keeps flash small. A kernel
+ * uses only some of them, hence "unused". */
+#define RG_INLINE static inline __attribute__((unused))
 
 typedef float rg_vec __attribute__((vector_size(32), may_alias));
 typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
@@ -206,7 +209,8 @@ static const float seed_multi_rnn_relu_weights[248] __attribute__((aligned(64)))
 static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h)
 {
     float next[8] __attribute__((aligned(32)));
-    for (int b = 0; b < 1; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a0 = RG_LOAD(wt + 64 + (b * 1 + 0) * 8);
         const float *w = wt + 0 + b * 24;
         for (int j = 0; j < 3; ++j, w += 8) {
@@ -221,7 +225,7 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
         rg_vec v = a0; rg_relu(&v);
         RG_STORE(next + b * 8, v);
     }
-    for (int b = 0; b < 1; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* RNN s0_l1_fw, I=5, H=5, activations Relu: one time step.
@@ -229,7 +233,8 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h)
 {
     float next[8] __attribute__((aligned(32)));
-    for (int b = 0; b < 1; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a0 = RG_LOAD(wt + 152 + (b * 1 + 0) * 8);
         const float *w = wt + 72 + b * 40;
         for (int j = 0; j < 5; ++j, w += 8) {
@@ -244,7 +249,7 @@ static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, 
         rg_vec v = a0; rg_relu(&v);
         RG_STORE(next + b * 8, v);
     }
-    for (int b = 0; b < 1; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* RNN s0_l2_fw, I=5, H=5, activations Relu: one time step.
@@ -252,7 +257,8 @@ static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, 
 static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h)
 {
     float next[8] __attribute__((aligned(32)));
-    for (int b = 0; b < 1; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a0 = RG_LOAD(wt + 240 + (b * 1 + 0) * 8);
         const float *w = wt + 160 + b * 40;
         for (int j = 0; j < 5; ++j, w += 8) {
@@ -267,7 +273,7 @@ static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, 
         rg_vec v = a0; rg_relu(&v);
         RG_STORE(next + b * 8, v);
     }
-    for (int b = 0; b < 1; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* s0_l0_fw over one item: rows of `in` and `out` are 5 floats apart; h goes to

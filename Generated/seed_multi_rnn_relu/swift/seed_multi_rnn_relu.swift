@@ -313,24 +313,25 @@ public enum seed_multi_rnn_relu {
 /// x[3] in; h[8] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<8, Float>.self) { next in
-            for b in 0..<1 {
-                var a0 = load(wt + 64 + (b * 1 + 0) * 8)
-                var w = wt + 0 + b * 24
-                for j in 0..<3 {
-                    let s = V(repeating: x[j])
-                    a0 += load(w + 0) * s
-                    w += 8
-                }
-                w = wt + 24 + b * 40
-                for j in 0..<5 {
-                    let s = V(repeating: h[j])
-                    a0 += load(w + 0) * s
-                    w += 8
-                }
-                let v = relu(a0)
-                store(next + b * 8, v)
+        do { // block 0: units 0…7
+            let b = 0
+            var a0 = load(wt + 64 + (b * 1 + 0) * 8)
+            var w = wt + 0 + b * 24
+            for j in 0..<3 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                w += 8
             }
-            for b in 0..<1 { store(h + b * 8, load(next + b * 8)) }
+            w = wt + 24 + b * 40
+            for j in 0..<5 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                w += 8
+            }
+            let v = relu(a0)
+            store(next + b * 8, v)
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
     }
 }
 
@@ -338,24 +339,25 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// x[5] in; h[8] updated in place.
 fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<8, Float>.self) { next in
-            for b in 0..<1 {
-                var a0 = load(wt + 152 + (b * 1 + 0) * 8)
-                var w = wt + 72 + b * 40
-                for j in 0..<5 {
-                    let s = V(repeating: x[j])
-                    a0 += load(w + 0) * s
-                    w += 8
-                }
-                w = wt + 112 + b * 40
-                for j in 0..<5 {
-                    let s = V(repeating: h[j])
-                    a0 += load(w + 0) * s
-                    w += 8
-                }
-                let v = relu(a0)
-                store(next + b * 8, v)
+        do { // block 0: units 0…7
+            let b = 0
+            var a0 = load(wt + 152 + (b * 1 + 0) * 8)
+            var w = wt + 72 + b * 40
+            for j in 0..<5 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                w += 8
             }
-            for b in 0..<1 { store(h + b * 8, load(next + b * 8)) }
+            w = wt + 112 + b * 40
+            for j in 0..<5 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                w += 8
+            }
+            let v = relu(a0)
+            store(next + b * 8, v)
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
     }
 }
 
@@ -363,24 +365,25 @@ fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// x[5] in; h[8] updated in place.
 fileprivate func cell_s0_l2_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<8, Float>.self) { next in
-            for b in 0..<1 {
-                var a0 = load(wt + 240 + (b * 1 + 0) * 8)
-                var w = wt + 160 + b * 40
-                for j in 0..<5 {
-                    let s = V(repeating: x[j])
-                    a0 += load(w + 0) * s
-                    w += 8
-                }
-                w = wt + 200 + b * 40
-                for j in 0..<5 {
-                    let s = V(repeating: h[j])
-                    a0 += load(w + 0) * s
-                    w += 8
-                }
-                let v = relu(a0)
-                store(next + b * 8, v)
+        do { // block 0: units 0…7
+            let b = 0
+            var a0 = load(wt + 240 + (b * 1 + 0) * 8)
+            var w = wt + 160 + b * 40
+            for j in 0..<5 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                w += 8
             }
-            for b in 0..<1 { store(h + b * 8, load(next + b * 8)) }
+            w = wt + 200 + b * 40
+            for j in 0..<5 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                w += 8
+            }
+            let v = relu(a0)
+            store(next + b * 8, v)
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
     }
 }
 

@@ -11,7 +11,10 @@
  * place through pointers: vectors never cross a function boundary by value,
  * so the code means the same with or without wide vector registers.       */
 
-#define RG_INLINE static inline __attribute__((always_inline, unused))
+/* Inlining is the compiler's choice: at -O2/-O3 it inlines them into the hot
+ * loops, at -Os it keeps one copy of each, which keeps flash small. A kernel
+ * uses only some of them, hence "unused". */
+#define RG_INLINE static inline __attribute__((unused))
 
 typedef float rg_vec __attribute__((vector_size(32), may_alias));
 typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
@@ -1401,7 +1404,56 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
     float next[24] __attribute__((aligned(32)));
     float rh[24] __attribute__((aligned(32)));
     rg_vec zs[3], partial[3];
-    for (int b = 0; b < 3; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
+        rg_vec a0 = RG_LOAD(wt + 1872 + (b * 3 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 1872 + (b * 3 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 1872 + (b * 3 + 2) * 8);
+        const float *w = wt + 0 + b * 144;
+        for (int j = 0; j < 6; ++j, w += 24) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+        }
+        w = wt + 432 + b * 320;
+        for (int j = 0; j < 20; ++j, w += 16) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+        }
+        rg_vec z = a0; rg_sigmoid(&z);
+        zs[b] = z;
+        rg_vec r = a1; rg_sigmoid(&r);
+        RG_STORE(rh + b * 8, r * RG_LOAD(h + b * 8));
+        partial[b] = a2;
+    }
+    { /* block 1: units 8…15 */
+        const int b = 1;
+        rg_vec a0 = RG_LOAD(wt + 1872 + (b * 3 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 1872 + (b * 3 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 1872 + (b * 3 + 2) * 8);
+        const float *w = wt + 0 + b * 144;
+        for (int j = 0; j < 6; ++j, w += 24) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+        }
+        w = wt + 432 + b * 320;
+        for (int j = 0; j < 20; ++j, w += 16) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+        }
+        rg_vec z = a0; rg_sigmoid(&z);
+        zs[b] = z;
+        rg_vec r = a1; rg_sigmoid(&r);
+        RG_STORE(rh + b * 8, r * RG_LOAD(h + b * 8));
+        partial[b] = a2;
+    }
+    { /* block 2: units 16…23 */
+        const int b = 2;
         rg_vec a0 = RG_LOAD(wt + 1872 + (b * 3 + 0) * 8);
         rg_vec a1 = RG_LOAD(wt + 1872 + (b * 3 + 1) * 8);
         rg_vec a2 = RG_LOAD(wt + 1872 + (b * 3 + 2) * 8);
@@ -1425,14 +1477,33 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
         partial[b] = a2;
     }
     /* The candidate reads r⊙h, so it waits until every block's r is known. */
-    for (int b = 0; b < 3; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a = partial[b];
         const float *w = wt + 1392 + b * 160;
         for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
         rg_vec candidate = a; rg_tanh(&candidate);
         RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
     }
-    for (int b = 0; b < 3; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { /* block 1: units 8…15 */
+        const int b = 1;
+        rg_vec a = partial[b];
+        const float *w = wt + 1392 + b * 160;
+        for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
+        rg_vec candidate = a; rg_tanh(&candidate);
+        RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
+    }
+    { /* block 2: units 16…23 */
+        const int b = 2;
+        rg_vec a = partial[b];
+        const float *w = wt + 1392 + b * 160;
+        for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
+        rg_vec candidate = a; rg_tanh(&candidate);
+        RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
+    }
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 1; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 2; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* GRU s0_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step.
@@ -1442,7 +1513,56 @@ static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, 
     float next[24] __attribute__((aligned(32)));
     float rh[24] __attribute__((aligned(32)));
     rg_vec zs[3], partial[3];
-    for (int b = 0; b < 3; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
+        rg_vec a0 = RG_LOAD(wt + 4824 + (b * 3 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 4824 + (b * 3 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 4824 + (b * 3 + 2) * 8);
+        const float *w = wt + 1944 + b * 480;
+        for (int j = 0; j < 20; ++j, w += 24) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+        }
+        w = wt + 3384 + b * 320;
+        for (int j = 0; j < 20; ++j, w += 16) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+        }
+        rg_vec z = a0; rg_sigmoid(&z);
+        zs[b] = z;
+        rg_vec r = a1; rg_sigmoid(&r);
+        RG_STORE(rh + b * 8, r * RG_LOAD(h + b * 8));
+        partial[b] = a2;
+    }
+    { /* block 1: units 8…15 */
+        const int b = 1;
+        rg_vec a0 = RG_LOAD(wt + 4824 + (b * 3 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 4824 + (b * 3 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 4824 + (b * 3 + 2) * 8);
+        const float *w = wt + 1944 + b * 480;
+        for (int j = 0; j < 20; ++j, w += 24) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+        }
+        w = wt + 3384 + b * 320;
+        for (int j = 0; j < 20; ++j, w += 16) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+        }
+        rg_vec z = a0; rg_sigmoid(&z);
+        zs[b] = z;
+        rg_vec r = a1; rg_sigmoid(&r);
+        RG_STORE(rh + b * 8, r * RG_LOAD(h + b * 8));
+        partial[b] = a2;
+    }
+    { /* block 2: units 16…23 */
+        const int b = 2;
         rg_vec a0 = RG_LOAD(wt + 4824 + (b * 3 + 0) * 8);
         rg_vec a1 = RG_LOAD(wt + 4824 + (b * 3 + 1) * 8);
         rg_vec a2 = RG_LOAD(wt + 4824 + (b * 3 + 2) * 8);
@@ -1466,14 +1586,33 @@ static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, 
         partial[b] = a2;
     }
     /* The candidate reads r⊙h, so it waits until every block's r is known. */
-    for (int b = 0; b < 3; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a = partial[b];
         const float *w = wt + 4344 + b * 160;
         for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
         rg_vec candidate = a; rg_tanh(&candidate);
         RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
     }
-    for (int b = 0; b < 3; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { /* block 1: units 8…15 */
+        const int b = 1;
+        rg_vec a = partial[b];
+        const float *w = wt + 4344 + b * 160;
+        for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
+        rg_vec candidate = a; rg_tanh(&candidate);
+        RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
+    }
+    { /* block 2: units 16…23 */
+        const int b = 2;
+        rg_vec a = partial[b];
+        const float *w = wt + 4344 + b * 160;
+        for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
+        rg_vec candidate = a; rg_tanh(&candidate);
+        RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
+    }
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 1; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 2; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* GRU s1_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step.
@@ -1483,7 +1622,56 @@ static void rg_cell_s1_l0_fw(const float *restrict wt, const float *restrict x, 
     float next[24] __attribute__((aligned(32)));
     float rh[24] __attribute__((aligned(32)));
     rg_vec zs[3], partial[3];
-    for (int b = 0; b < 3; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
+        rg_vec a0 = RG_LOAD(wt + 6768 + (b * 3 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 6768 + (b * 3 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 6768 + (b * 3 + 2) * 8);
+        const float *w = wt + 4896 + b * 144;
+        for (int j = 0; j < 6; ++j, w += 24) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+        }
+        w = wt + 5328 + b * 320;
+        for (int j = 0; j < 20; ++j, w += 16) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+        }
+        rg_vec z = a0; rg_sigmoid(&z);
+        zs[b] = z;
+        rg_vec r = a1; rg_sigmoid(&r);
+        RG_STORE(rh + b * 8, r * RG_LOAD(h + b * 8));
+        partial[b] = a2;
+    }
+    { /* block 1: units 8…15 */
+        const int b = 1;
+        rg_vec a0 = RG_LOAD(wt + 6768 + (b * 3 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 6768 + (b * 3 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 6768 + (b * 3 + 2) * 8);
+        const float *w = wt + 4896 + b * 144;
+        for (int j = 0; j < 6; ++j, w += 24) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+        }
+        w = wt + 5328 + b * 320;
+        for (int j = 0; j < 20; ++j, w += 16) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+        }
+        rg_vec z = a0; rg_sigmoid(&z);
+        zs[b] = z;
+        rg_vec r = a1; rg_sigmoid(&r);
+        RG_STORE(rh + b * 8, r * RG_LOAD(h + b * 8));
+        partial[b] = a2;
+    }
+    { /* block 2: units 16…23 */
+        const int b = 2;
         rg_vec a0 = RG_LOAD(wt + 6768 + (b * 3 + 0) * 8);
         rg_vec a1 = RG_LOAD(wt + 6768 + (b * 3 + 1) * 8);
         rg_vec a2 = RG_LOAD(wt + 6768 + (b * 3 + 2) * 8);
@@ -1507,14 +1695,33 @@ static void rg_cell_s1_l0_fw(const float *restrict wt, const float *restrict x, 
         partial[b] = a2;
     }
     /* The candidate reads r⊙h, so it waits until every block's r is known. */
-    for (int b = 0; b < 3; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a = partial[b];
         const float *w = wt + 6288 + b * 160;
         for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
         rg_vec candidate = a; rg_tanh(&candidate);
         RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
     }
-    for (int b = 0; b < 3; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { /* block 1: units 8…15 */
+        const int b = 1;
+        rg_vec a = partial[b];
+        const float *w = wt + 6288 + b * 160;
+        for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
+        rg_vec candidate = a; rg_tanh(&candidate);
+        RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
+    }
+    { /* block 2: units 16…23 */
+        const int b = 2;
+        rg_vec a = partial[b];
+        const float *w = wt + 6288 + b * 160;
+        for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
+        rg_vec candidate = a; rg_tanh(&candidate);
+        RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
+    }
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 1; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 2; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* GRU s1_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step.
@@ -1524,7 +1731,56 @@ static void rg_cell_s1_l1_fw(const float *restrict wt, const float *restrict x, 
     float next[24] __attribute__((aligned(32)));
     float rh[24] __attribute__((aligned(32)));
     rg_vec zs[3], partial[3];
-    for (int b = 0; b < 3; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
+        rg_vec a0 = RG_LOAD(wt + 9720 + (b * 3 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 9720 + (b * 3 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 9720 + (b * 3 + 2) * 8);
+        const float *w = wt + 6840 + b * 480;
+        for (int j = 0; j < 20; ++j, w += 24) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+        }
+        w = wt + 8280 + b * 320;
+        for (int j = 0; j < 20; ++j, w += 16) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+        }
+        rg_vec z = a0; rg_sigmoid(&z);
+        zs[b] = z;
+        rg_vec r = a1; rg_sigmoid(&r);
+        RG_STORE(rh + b * 8, r * RG_LOAD(h + b * 8));
+        partial[b] = a2;
+    }
+    { /* block 1: units 8…15 */
+        const int b = 1;
+        rg_vec a0 = RG_LOAD(wt + 9720 + (b * 3 + 0) * 8);
+        rg_vec a1 = RG_LOAD(wt + 9720 + (b * 3 + 1) * 8);
+        rg_vec a2 = RG_LOAD(wt + 9720 + (b * 3 + 2) * 8);
+        const float *w = wt + 6840 + b * 480;
+        for (int j = 0; j < 20; ++j, w += 24) {
+            const rg_vec s = RG_SPLAT(x[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+            a2 += RG_LOAD(w + 16) * s;
+        }
+        w = wt + 8280 + b * 320;
+        for (int j = 0; j < 20; ++j, w += 16) {
+            const rg_vec s = RG_SPLAT(h[j]);
+            a0 += RG_LOAD(w + 0) * s;
+            a1 += RG_LOAD(w + 8) * s;
+        }
+        rg_vec z = a0; rg_sigmoid(&z);
+        zs[b] = z;
+        rg_vec r = a1; rg_sigmoid(&r);
+        RG_STORE(rh + b * 8, r * RG_LOAD(h + b * 8));
+        partial[b] = a2;
+    }
+    { /* block 2: units 16…23 */
+        const int b = 2;
         rg_vec a0 = RG_LOAD(wt + 9720 + (b * 3 + 0) * 8);
         rg_vec a1 = RG_LOAD(wt + 9720 + (b * 3 + 1) * 8);
         rg_vec a2 = RG_LOAD(wt + 9720 + (b * 3 + 2) * 8);
@@ -1548,14 +1804,33 @@ static void rg_cell_s1_l1_fw(const float *restrict wt, const float *restrict x, 
         partial[b] = a2;
     }
     /* The candidate reads r⊙h, so it waits until every block's r is known. */
-    for (int b = 0; b < 3; ++b) {
+    { /* block 0: units 0…7 */
+        const int b = 0;
         rg_vec a = partial[b];
         const float *w = wt + 9240 + b * 160;
         for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
         rg_vec candidate = a; rg_tanh(&candidate);
         RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
     }
-    for (int b = 0; b < 3; ++b) RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+    { /* block 1: units 8…15 */
+        const int b = 1;
+        rg_vec a = partial[b];
+        const float *w = wt + 9240 + b * 160;
+        for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
+        rg_vec candidate = a; rg_tanh(&candidate);
+        RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
+    }
+    { /* block 2: units 16…23 */
+        const int b = 2;
+        rg_vec a = partial[b];
+        const float *w = wt + 9240 + b * 160;
+        for (int j = 0; j < 20; ++j, w += 8) a += RG_LOAD(w) * RG_SPLAT(rh[j]);
+        rg_vec candidate = a; rg_tanh(&candidate);
+        RG_STORE(next + b * 8, (RG_SPLAT(1.0f) - zs[b]) * candidate + zs[b] * RG_LOAD(h + b * 8));
+    }
+    { const int b = 0; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 1; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
+    { const int b = 2; RG_STORE(h + b * 8, RG_LOAD(next + b * 8)); }
 }
 
 /* s0_l0_fw over one item: rows of `in` and `out` are 40 floats apart; h goes to

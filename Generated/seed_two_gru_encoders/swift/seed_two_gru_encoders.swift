@@ -1516,9 +1516,62 @@ public enum seed_two_gru_encoders {
 /// x[6] in; h[24] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<24, Float>.self) { next in
-            withScratch(InlineArray<72, Float>.self) { scratch in
+        withScratch(InlineArray<72, Float>.self) { scratch in
             let rh = scratch, zs = rh + 24, partial = zs + 24
-            for b in 0..<3 {
+            do { // block 0: units 0…7
+                let b = 0
+                var a0 = load(wt + 1872 + (b * 3 + 0) * 8)
+                var a1 = load(wt + 1872 + (b * 3 + 1) * 8)
+                var a2 = load(wt + 1872 + (b * 3 + 2) * 8)
+                var w = wt + 0 + b * 144
+                for j in 0..<6 {
+                    let s = V(repeating: x[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    a2 += load(w + 16) * s
+                    w += 24
+                }
+                w = wt + 432 + b * 320
+                for j in 0..<20 {
+                    let s = V(repeating: h[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    w += 16
+                }
+                let z = sigmoid(a0)
+                store(zs + b * 8, z)
+                let r = sigmoid(a1)
+                store(rh + b * 8, r * load(h + b * 8))
+                store(partial + b * 8, a2)
+            }
+            do { // block 1: units 8…15
+                let b = 1
+                var a0 = load(wt + 1872 + (b * 3 + 0) * 8)
+                var a1 = load(wt + 1872 + (b * 3 + 1) * 8)
+                var a2 = load(wt + 1872 + (b * 3 + 2) * 8)
+                var w = wt + 0 + b * 144
+                for j in 0..<6 {
+                    let s = V(repeating: x[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    a2 += load(w + 16) * s
+                    w += 24
+                }
+                w = wt + 432 + b * 320
+                for j in 0..<20 {
+                    let s = V(repeating: h[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    w += 16
+                }
+                let z = sigmoid(a0)
+                store(zs + b * 8, z)
+                let r = sigmoid(a1)
+                store(rh + b * 8, r * load(h + b * 8))
+                store(partial + b * 8, a2)
+            }
+            do { // block 2: units 16…23
+                let b = 2
                 var a0 = load(wt + 1872 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 1872 + (b * 3 + 1) * 8)
                 var a2 = load(wt + 1872 + (b * 3 + 2) * 8)
@@ -1544,7 +1597,8 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
                 store(partial + b * 8, a2)
             }
             // The candidate reads r⊙h, so it waits until every block's r is known.
-            for b in 0..<3 {
+            do { // block 0: units 0…7
+                let b = 0
                 var a = load(partial + b * 8)
                 var w = wt + 1392 + b * 160
                 for j in 0..<20 {
@@ -1555,8 +1609,34 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
                 let z = load(zs + b * 8)
                 store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
             }
+            do { // block 1: units 8…15
+                let b = 1
+                var a = load(partial + b * 8)
+                var w = wt + 1392 + b * 160
+                for j in 0..<20 {
+                    a += load(w) * V(repeating: rh[j])
+                    w += 8
+                }
+                let candidate = tanh(a)
+                let z = load(zs + b * 8)
+                store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
             }
-            for b in 0..<3 { store(h + b * 8, load(next + b * 8)) }
+            do { // block 2: units 16…23
+                let b = 2
+                var a = load(partial + b * 8)
+                var w = wt + 1392 + b * 160
+                for j in 0..<20 {
+                    a += load(w) * V(repeating: rh[j])
+                    w += 8
+                }
+                let candidate = tanh(a)
+                let z = load(zs + b * 8)
+                store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
+            }
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 1; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 2; store(h + b * 8, load(next + b * 8)) }
     }
 }
 
@@ -1564,9 +1644,62 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// x[20] in; h[24] updated in place.
 fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<24, Float>.self) { next in
-            withScratch(InlineArray<72, Float>.self) { scratch in
+        withScratch(InlineArray<72, Float>.self) { scratch in
             let rh = scratch, zs = rh + 24, partial = zs + 24
-            for b in 0..<3 {
+            do { // block 0: units 0…7
+                let b = 0
+                var a0 = load(wt + 4824 + (b * 3 + 0) * 8)
+                var a1 = load(wt + 4824 + (b * 3 + 1) * 8)
+                var a2 = load(wt + 4824 + (b * 3 + 2) * 8)
+                var w = wt + 1944 + b * 480
+                for j in 0..<20 {
+                    let s = V(repeating: x[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    a2 += load(w + 16) * s
+                    w += 24
+                }
+                w = wt + 3384 + b * 320
+                for j in 0..<20 {
+                    let s = V(repeating: h[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    w += 16
+                }
+                let z = sigmoid(a0)
+                store(zs + b * 8, z)
+                let r = sigmoid(a1)
+                store(rh + b * 8, r * load(h + b * 8))
+                store(partial + b * 8, a2)
+            }
+            do { // block 1: units 8…15
+                let b = 1
+                var a0 = load(wt + 4824 + (b * 3 + 0) * 8)
+                var a1 = load(wt + 4824 + (b * 3 + 1) * 8)
+                var a2 = load(wt + 4824 + (b * 3 + 2) * 8)
+                var w = wt + 1944 + b * 480
+                for j in 0..<20 {
+                    let s = V(repeating: x[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    a2 += load(w + 16) * s
+                    w += 24
+                }
+                w = wt + 3384 + b * 320
+                for j in 0..<20 {
+                    let s = V(repeating: h[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    w += 16
+                }
+                let z = sigmoid(a0)
+                store(zs + b * 8, z)
+                let r = sigmoid(a1)
+                store(rh + b * 8, r * load(h + b * 8))
+                store(partial + b * 8, a2)
+            }
+            do { // block 2: units 16…23
+                let b = 2
                 var a0 = load(wt + 4824 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 4824 + (b * 3 + 1) * 8)
                 var a2 = load(wt + 4824 + (b * 3 + 2) * 8)
@@ -1592,7 +1725,8 @@ fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
                 store(partial + b * 8, a2)
             }
             // The candidate reads r⊙h, so it waits until every block's r is known.
-            for b in 0..<3 {
+            do { // block 0: units 0…7
+                let b = 0
                 var a = load(partial + b * 8)
                 var w = wt + 4344 + b * 160
                 for j in 0..<20 {
@@ -1603,8 +1737,34 @@ fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
                 let z = load(zs + b * 8)
                 store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
             }
+            do { // block 1: units 8…15
+                let b = 1
+                var a = load(partial + b * 8)
+                var w = wt + 4344 + b * 160
+                for j in 0..<20 {
+                    a += load(w) * V(repeating: rh[j])
+                    w += 8
+                }
+                let candidate = tanh(a)
+                let z = load(zs + b * 8)
+                store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
             }
-            for b in 0..<3 { store(h + b * 8, load(next + b * 8)) }
+            do { // block 2: units 16…23
+                let b = 2
+                var a = load(partial + b * 8)
+                var w = wt + 4344 + b * 160
+                for j in 0..<20 {
+                    a += load(w) * V(repeating: rh[j])
+                    w += 8
+                }
+                let candidate = tanh(a)
+                let z = load(zs + b * 8)
+                store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
+            }
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 1; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 2; store(h + b * 8, load(next + b * 8)) }
     }
 }
 
@@ -1612,9 +1772,62 @@ fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// x[6] in; h[24] updated in place.
 fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<24, Float>.self) { next in
-            withScratch(InlineArray<72, Float>.self) { scratch in
+        withScratch(InlineArray<72, Float>.self) { scratch in
             let rh = scratch, zs = rh + 24, partial = zs + 24
-            for b in 0..<3 {
+            do { // block 0: units 0…7
+                let b = 0
+                var a0 = load(wt + 6768 + (b * 3 + 0) * 8)
+                var a1 = load(wt + 6768 + (b * 3 + 1) * 8)
+                var a2 = load(wt + 6768 + (b * 3 + 2) * 8)
+                var w = wt + 4896 + b * 144
+                for j in 0..<6 {
+                    let s = V(repeating: x[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    a2 += load(w + 16) * s
+                    w += 24
+                }
+                w = wt + 5328 + b * 320
+                for j in 0..<20 {
+                    let s = V(repeating: h[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    w += 16
+                }
+                let z = sigmoid(a0)
+                store(zs + b * 8, z)
+                let r = sigmoid(a1)
+                store(rh + b * 8, r * load(h + b * 8))
+                store(partial + b * 8, a2)
+            }
+            do { // block 1: units 8…15
+                let b = 1
+                var a0 = load(wt + 6768 + (b * 3 + 0) * 8)
+                var a1 = load(wt + 6768 + (b * 3 + 1) * 8)
+                var a2 = load(wt + 6768 + (b * 3 + 2) * 8)
+                var w = wt + 4896 + b * 144
+                for j in 0..<6 {
+                    let s = V(repeating: x[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    a2 += load(w + 16) * s
+                    w += 24
+                }
+                w = wt + 5328 + b * 320
+                for j in 0..<20 {
+                    let s = V(repeating: h[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    w += 16
+                }
+                let z = sigmoid(a0)
+                store(zs + b * 8, z)
+                let r = sigmoid(a1)
+                store(rh + b * 8, r * load(h + b * 8))
+                store(partial + b * 8, a2)
+            }
+            do { // block 2: units 16…23
+                let b = 2
                 var a0 = load(wt + 6768 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 6768 + (b * 3 + 1) * 8)
                 var a2 = load(wt + 6768 + (b * 3 + 2) * 8)
@@ -1640,7 +1853,8 @@ fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
                 store(partial + b * 8, a2)
             }
             // The candidate reads r⊙h, so it waits until every block's r is known.
-            for b in 0..<3 {
+            do { // block 0: units 0…7
+                let b = 0
                 var a = load(partial + b * 8)
                 var w = wt + 6288 + b * 160
                 for j in 0..<20 {
@@ -1651,8 +1865,34 @@ fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
                 let z = load(zs + b * 8)
                 store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
             }
+            do { // block 1: units 8…15
+                let b = 1
+                var a = load(partial + b * 8)
+                var w = wt + 6288 + b * 160
+                for j in 0..<20 {
+                    a += load(w) * V(repeating: rh[j])
+                    w += 8
+                }
+                let candidate = tanh(a)
+                let z = load(zs + b * 8)
+                store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
             }
-            for b in 0..<3 { store(h + b * 8, load(next + b * 8)) }
+            do { // block 2: units 16…23
+                let b = 2
+                var a = load(partial + b * 8)
+                var w = wt + 6288 + b * 160
+                for j in 0..<20 {
+                    a += load(w) * V(repeating: rh[j])
+                    w += 8
+                }
+                let candidate = tanh(a)
+                let z = load(zs + b * 8)
+                store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
+            }
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 1; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 2; store(h + b * 8, load(next + b * 8)) }
     }
 }
 
@@ -1660,9 +1900,62 @@ fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// x[20] in; h[24] updated in place.
 fileprivate func cell_s1_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<24, Float>.self) { next in
-            withScratch(InlineArray<72, Float>.self) { scratch in
+        withScratch(InlineArray<72, Float>.self) { scratch in
             let rh = scratch, zs = rh + 24, partial = zs + 24
-            for b in 0..<3 {
+            do { // block 0: units 0…7
+                let b = 0
+                var a0 = load(wt + 9720 + (b * 3 + 0) * 8)
+                var a1 = load(wt + 9720 + (b * 3 + 1) * 8)
+                var a2 = load(wt + 9720 + (b * 3 + 2) * 8)
+                var w = wt + 6840 + b * 480
+                for j in 0..<20 {
+                    let s = V(repeating: x[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    a2 += load(w + 16) * s
+                    w += 24
+                }
+                w = wt + 8280 + b * 320
+                for j in 0..<20 {
+                    let s = V(repeating: h[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    w += 16
+                }
+                let z = sigmoid(a0)
+                store(zs + b * 8, z)
+                let r = sigmoid(a1)
+                store(rh + b * 8, r * load(h + b * 8))
+                store(partial + b * 8, a2)
+            }
+            do { // block 1: units 8…15
+                let b = 1
+                var a0 = load(wt + 9720 + (b * 3 + 0) * 8)
+                var a1 = load(wt + 9720 + (b * 3 + 1) * 8)
+                var a2 = load(wt + 9720 + (b * 3 + 2) * 8)
+                var w = wt + 6840 + b * 480
+                for j in 0..<20 {
+                    let s = V(repeating: x[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    a2 += load(w + 16) * s
+                    w += 24
+                }
+                w = wt + 8280 + b * 320
+                for j in 0..<20 {
+                    let s = V(repeating: h[j])
+                    a0 += load(w + 0) * s
+                    a1 += load(w + 8) * s
+                    w += 16
+                }
+                let z = sigmoid(a0)
+                store(zs + b * 8, z)
+                let r = sigmoid(a1)
+                store(rh + b * 8, r * load(h + b * 8))
+                store(partial + b * 8, a2)
+            }
+            do { // block 2: units 16…23
+                let b = 2
                 var a0 = load(wt + 9720 + (b * 3 + 0) * 8)
                 var a1 = load(wt + 9720 + (b * 3 + 1) * 8)
                 var a2 = load(wt + 9720 + (b * 3 + 2) * 8)
@@ -1688,7 +1981,8 @@ fileprivate func cell_s1_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
                 store(partial + b * 8, a2)
             }
             // The candidate reads r⊙h, so it waits until every block's r is known.
-            for b in 0..<3 {
+            do { // block 0: units 0…7
+                let b = 0
                 var a = load(partial + b * 8)
                 var w = wt + 9240 + b * 160
                 for j in 0..<20 {
@@ -1699,8 +1993,34 @@ fileprivate func cell_s1_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
                 let z = load(zs + b * 8)
                 store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
             }
+            do { // block 1: units 8…15
+                let b = 1
+                var a = load(partial + b * 8)
+                var w = wt + 9240 + b * 160
+                for j in 0..<20 {
+                    a += load(w) * V(repeating: rh[j])
+                    w += 8
+                }
+                let candidate = tanh(a)
+                let z = load(zs + b * 8)
+                store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
             }
-            for b in 0..<3 { store(h + b * 8, load(next + b * 8)) }
+            do { // block 2: units 16…23
+                let b = 2
+                var a = load(partial + b * 8)
+                var w = wt + 9240 + b * 160
+                for j in 0..<20 {
+                    a += load(w) * V(repeating: rh[j])
+                    w += 8
+                }
+                let candidate = tanh(a)
+                let z = load(zs + b * 8)
+                store(next + b * 8, (1 - z) * candidate + z * load(h + b * 8))
+            }
+        }
+        do { let b = 0; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 1; store(h + b * 8, load(next + b * 8)) }
+        do { let b = 2; store(h + b * 8, load(next + b * 8)) }
     }
 }
 

@@ -311,48 +311,50 @@ public enum torch_lstm_proj {
 /// x[4] in; h[8] and c[8] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<8, Float>.self) { next in
-            for b in 0..<1 {
-                var a0 = load(wt + 224 + (b * 4 + 0) * 8)
-                var a1 = load(wt + 224 + (b * 4 + 1) * 8)
-                var a2 = load(wt + 224 + (b * 4 + 2) * 8)
-                var a3 = load(wt + 224 + (b * 4 + 3) * 8)
-                var w = wt + 0 + b * 128
-                for j in 0..<4 {
-                    let s = V(repeating: x[j])
-                    a0 += load(w + 0) * s
-                    a1 += load(w + 8) * s
-                    a2 += load(w + 16) * s
-                    a3 += load(w + 24) * s
-                    w += 32
-                }
-                w = wt + 128 + b * 96
-                for j in 0..<3 {
-                    let s = V(repeating: h[j])
-                    a0 += load(w + 0) * s
-                    a1 += load(w + 8) * s
-                    a2 += load(w + 16) * s
-                    a3 += load(w + 24) * s
-                    w += 32
-                }
-                let cOld = load(c + b * 8)
-                let gi = sigmoid(a0)
-                let gf = sigmoid(a2)
-                let gg = tanh(a3)
-                let cNew = gf * cOld + gi * gg
-                store(c + b * 8, cNew)
-                let go = sigmoid(a1)
-                store(next + b * 8, go * tanh(cNew))
+        do { // block 0: units 0…7
+            let b = 0
+            var a0 = load(wt + 224 + (b * 4 + 0) * 8)
+            var a1 = load(wt + 224 + (b * 4 + 1) * 8)
+            var a2 = load(wt + 224 + (b * 4 + 2) * 8)
+            var a3 = load(wt + 224 + (b * 4 + 3) * 8)
+            var w = wt + 0 + b * 128
+            for j in 0..<4 {
+                let s = V(repeating: x[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
             }
-            // Projection: h = W_hr · (o ⊙ h(c)).
-            for b in 0..<1 {
-                var a = V(repeating: 0)
-                var w = wt + 256 + b * 64
-                for j in 0..<8 {
-                    a += load(w) * V(repeating: next[j])
-                    w += 8
-                }
-                store(h + b * 8, a)
+            w = wt + 128 + b * 96
+            for j in 0..<3 {
+                let s = V(repeating: h[j])
+                a0 += load(w + 0) * s
+                a1 += load(w + 8) * s
+                a2 += load(w + 16) * s
+                a3 += load(w + 24) * s
+                w += 32
             }
+            let cOld = load(c + b * 8)
+            let gi = sigmoid(a0)
+            let gf = sigmoid(a2)
+            let gg = tanh(a3)
+            let cNew = gf * cOld + gi * gg
+            store(c + b * 8, cNew)
+            let go = sigmoid(a1)
+            store(next + b * 8, go * tanh(cNew))
+        }
+        // Projection: h = W_hr · (o ⊙ h(c)).
+        do { // block 0: units 0…7
+            let b = 0
+            var a = V(repeating: 0)
+            var w = wt + 256 + b * 64
+            for j in 0..<8 {
+                a += load(w) * V(repeating: next[j])
+                w += 8
+            }
+            store(h + b * 8, a)
+        }
     }
 }
 
