@@ -24,5 +24,6 @@ public enum KernelTemplates {
         "activations.swift": text(PackageResources.activations_swift_tmpl),
         "harness.swift": text(PackageResources.harness_swift_tmpl),
         "harness_entry.swift": text(PackageResources.harness_entry_swift_tmpl),
+        "bench.swift": text(PackageResources.bench_swift_tmpl),
     ]
 }

@@ -26,8 +26,7 @@ public enum BenchmarkRenderer {
                     naive_reset();
                     start = now();
                     for (long t = 0; t < steps; ++t) {
-                        for (int k = 0; k < \(plan.name)_INPUT_SIZE; ++k) x[k] = input(t, k);
-                        naive_step(x, y);
+                        naive_step(inputs[t % INPUT_ROWS], y);
                         sink = y[0];
                     }
                     elapsed = now() - start;
@@ -42,15 +41,19 @@ public enum BenchmarkRenderer {
                     \(plan.name)_reset(&state);
                     naive_reset();
                     for (long t = 0; t < 100; ++t) {
-                        for (int k = 0; k < \(plan.name)_INPUT_SIZE; ++k) x[k] = input(t, k);
-                        \(plan.name)_step(&state, x, y);
-                        naive_step(x, yn);
+                        \(plan.name)_step(&state, inputs[t], y);
+                        naive_step(inputs[t], yn);
                         for (int k = 0; k < \(plan.name)_OUTPUT_SIZE; ++k) worst = fabs(y[k] - yn[k]) > worst ? fabs(y[k] - yn[k]) : worst;
                     }
                     printf("naive_max_abs_difference %.3g\\n", worst);
                 }
             """ : "    (void)best_naive;",
         ])
+    }
+
+    /// `main.swift` timing the Swift kernel's `step`.
+    public static func renderSwift(_ plan: KernelPlan) -> String {
+        Template(swift: "bench.swift").render(["NAME": plan.name])
     }
 
     static func array(_ name: String, _ t: Tensor) -> String {

@@ -6,7 +6,8 @@ import RNNReference
 
 enum BenchCommand {
     static let help = """
-    USAGE: rnngen bench MODEL [--steps N] [--vector-width 4|8|16] [--cflags "…"]
+    USAGE: rnngen bench MODEL [--steps N] [--vector-width 4|8|16] [--lang c|all]
+                       [--cflags "…"] [--swiftflags "…"]
 
     Times one time step at batch 1 — the real-time path — three ways, side by
     side on this machine: the generated C kernel's step function, a naive C
@@ -16,17 +17,20 @@ enum BenchCommand {
     rounds; and the reference interpreter. Prints ns/step, GFLOP/s (FLOPs as
     'rnngen inspect' counts them) and the ratios. The machine may be shared
     and noisy: compare ratios from one run, not absolute times across runs.
+    With --lang all (the default) the Swift kernel's step is timed too.
 
     OPTIONS:
       --steps N             Time steps per round (default 200000).
       --vector-width N      4, 8 (default) or 16.
-      --cflags "…"          Compiler flags (default "-O3 -march=native").
+      --lang c|all          Time the C kernel only, or the Swift kernel as well (default all).
+      --cflags "…"          C compiler flags (default "-O3 -march=native").
+      --swiftflags "…"      Swift compiler flags (default "-O -wmo -target-cpu native").
       --input NAME=FILE.npy ONNX weights given as graph inputs.
       -h, --help            Show this help.
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["steps", "vector-width", "cflags", "input"], booleans: [], command: "bench")
+        let parsed = try Arguments(args, valued: ["steps", "vector-width", "cflags", "swiftflags", "lang", "input"], booleans: [], command: "bench")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "bench", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen bench --help)")
         }
@@ -37,7 +41,10 @@ enum BenchCommand {
         var withLanguage = parsed
         withLanguage.options["lang"] = ["c"]
         withLanguage.options["cflags"] = nil
+        withLanguage.options["swiftflags"] = nil
         withLanguage.options["steps"] = nil
+        let langText = try parsed.single("lang") ?? "all"
+        guard langText == "c" || langText == "all" else { throw RNNError(at: "--lang \(langText)", "expected c or all") }
         let options = try GenerateCommand.options(withLanguage, defaultName: "bench_kernel")
         let plan = try KernelPlan(model: model, options: options)
         guard plan.supportsStep else {
@@ -92,9 +99,35 @@ enum BenchCommand {
         } else {
             out.append("  naive C loop: not available for this model (forward RNN/LSTM/GRU stacks without options only)")
         }
+        var swiftKernel: Double?
+        if langText == "all" {
+            var swiftOptions = options
+            swiftOptions.language = .swift
+            let swiftPlan = try KernelPlan(model: model, options: swiftOptions)
+            let swiftFolder = folder.appendingPathComponent("swift")
+            try FileManager.default.createDirectory(at: swiftFolder, withIntermediateDirectories: true)
+            for file in try KernelGenerator.generate(model, options: swiftOptions) {
+                try Data(file.contents).write(to: swiftFolder.appendingPathComponent(file.name))
+            }
+            try BenchmarkRenderer.renderSwift(swiftPlan).write(to: swiftFolder.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+            let swiftFlags = (try parsed.single("swiftflags") ?? "-O -wmo -target-cpu native").split(separator: " ").map(String.init)
+            let swiftc = Toolchain().swiftCompiler
+            let swiftBuild = try Subprocess.run(swiftc, swiftFlags + ["main.swift", "\(swiftPlan.name).swift", "-o", "bench"], in: swiftFolder)
+            guard swiftBuild.status == 0 else {
+                throw RNNError(file: swiftFolder.path, "\(swiftc) failed building the Swift benchmark:\n\(swiftBuild.stderr)")
+            }
+            let swiftRun = try Subprocess.run(swiftFolder.appendingPathComponent("bench").path, [String(steps)])
+            for line in swiftRun.stdout.split(separator: "\n") {
+                let parts = line.split(separator: " ")
+                if parts.count == 2, parts[0] == "swift_kernel_ns_per_step" { swiftKernel = Double(parts[1]) }
+            }
+            guard let swiftKernel else { throw RNNError("the Swift benchmark printed no timing: \(swiftRun.stdout)\(swiftRun.stderr)") }
+            out.append(line("generated Swift kernel", swiftKernel))
+        }
         out.append(line("reference interpreter", bestInterpreter))
         if let naive = values["naive_ns_per_step"] { out.append("  kernel is \(String(format: "%.1f", naive / kernel))× faster than the naive loop") }
         out.append("  kernel is \(String(format: "%.0f", bestInterpreter / kernel))× faster than the interpreter")
+        if let swiftKernel { out.append("  Swift kernel: \(String(format: "%.2f", swiftKernel / kernel))× the C kernel's time") }
         stdout(out.joined(separator: "\n"))
     }
 }

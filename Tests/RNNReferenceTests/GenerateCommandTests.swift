@@ -114,3 +114,23 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertTrue(bad.err.contains("--engine fortran: unknown engine (engines: reference, c, swift)"), bad.err)
     }
 }
+
+/// `rnngen bench` runs end to end; timings are reported, never asserted.
+final class BenchCommandTests: XCTestCase {
+    func testBenchReportsTheKernelTheNaiveLoopAndTheInterpreter() throws {
+        let scratch = try Scratch()
+        let model = GenerateCommandTests.repository.appendingPathComponent("models/bench_lstm_i16_h64/model.rnn.json").path
+        let result = scratch.rnngen(["bench", model, "--steps", "2000", "--lang", "all", "--cflags", "-O2"])
+        XCTAssertEqual(result.code, 0, result.err)
+        for line in ["generated C kernel", "naive C loop", "generated Swift kernel", "reference interpreter", "naive loop agrees with the kernel within"] {
+            XCTAssertTrue(result.out.contains(line), result.out)
+        }
+        let unsupported = scratch.rnngen(["bench", GenerateCommandTests.repository.appendingPathComponent("models/examples/tiny_lstm.rnn.json").path,
+                                          "--steps", "100", "--lang", "c"])
+        XCTAssertEqual(unsupported.code, 0, unsupported.err)
+        XCTAssertTrue(unsupported.out.contains("naive C loop: not available for this model"), unsupported.out)
+        let reverse = scratch.rnngen(["bench", Fixtures.root.appendingPathComponent("onnx/lstm_h4_layout1_bidir/model.onnx").path])
+        XCTAssertEqual(reverse.code, 1)
+        XCTAssertTrue(reverse.err.contains("has no step function to time"), reverse.err)
+    }
+}
