@@ -42,10 +42,7 @@ struct Template {
 /// Number formatting shared by the renderers: the shortest text that reads
 /// back as the same float, so generated tables are exact and deterministic.
 enum Literal {
-    static func float(_ v: Float) -> String {
-        let text = "\(v)"
-        return text == "-0.0" ? "-0.0" : text
-    }
+    static func float(_ v: Float) -> String { "\(v)" }
 
     static func cFloat(_ v: Float) -> String { float(v) + "f" }
 }

@@ -96,6 +96,7 @@ enum RunCommand {
             for flag in ["vector-width", "weights"] where parsed.options[flag] != nil {
                 throw RNNError(at: "--\(flag)", "applies to the c and swift engines only")
             }
+            if parsed.switches.contains("libm") { throw RNNError(at: "--libm", "applies to the c engine only") }
             return InterpreterExecutor()
         }
         guard let language = KernelOptions.Language(rawValue: name) else {
