@@ -142,6 +142,11 @@ public enum ModelDescription {
         return Activation(kind, alpha: alpha, beta: beta)
     }
 
+    /// Sanity limits, far above any real RNN, so absurd numbers get an error
+    /// instead of an attempt to allocate them.
+    static let maxLayers = 1024
+    static let maxHiddenSize = 1 << 20
+
     static let stackKeys = [
         "cell", "hidden_sizes", "hidden_size", "num_layers", "direction", "bidirectional_form", "framework",
         "activations", "activation", "recurrent_activation", "clip", "cell_clip", "input_forget", "forget_bias",
@@ -168,9 +173,14 @@ public enum ModelDescription {
             if try node.member("hidden_size") != nil { throw node.error("give either 'hidden_sizes' or 'hidden_size' (with 'num_layers'), not both") }
         } else if let size = try node.member("hidden_size") {
             let layers = try node.member("num_layers")?.positiveInt() ?? 1
+            guard layers <= maxLayers else { throw RNNError(at: "\(node.path).num_layers", "\(layers) layers is more than rnngen supports (\(maxLayers))") }
             hiddenSizes = Array(repeating: try size.positiveInt(), count: layers)
         } else {
             throw node.error("missing required field 'hidden_sizes' (one size per layer)")
+        }
+
+        if let big = hiddenSizes.first(where: { $0 > maxHiddenSize }) {
+            throw node.error("hidden size \(big) is more than rnngen supports (\(maxHiddenSize))")
         }
 
         // Options.

@@ -71,6 +71,13 @@ final class BadInputTests: XCTestCase {
                          contains: ["$.pipeline[0].recurrent.activation", "unknown activation 'swish'", "LeakyRelu"])
     }
 
+    func testAbsurdSizesGetAnErrorNotAnAllocation() throws {
+        expectRunFailure(try description { $0.replacingOccurrences(of: "\"hidden_sizes\": [2]", with: "\"hidden_size\": 2, \"num_layers\": 1000000000") },
+                         contains: ["$.pipeline[0].recurrent.num_layers", "1000000000 layers is more than rnngen supports (1024)"])
+        expectRunFailure(try description { $0.replacingOccurrences(of: "\"hidden_sizes\": [2]", with: "\"hidden_sizes\": [100000000000]") },
+                         contains: ["$.pipeline[0].recurrent", "hidden size 100000000000 is more than rnngen supports"])
+    }
+
     func testMissingWeight() throws {
         expectRunFailure(try description { $0.replacingOccurrences(of: ", \"R\": \"R.npy\"", with: "") },
                          contains: ["$.pipeline[0].recurrent.weights[0]", "missing weight 'R'"])
