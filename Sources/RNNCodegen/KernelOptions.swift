@@ -12,8 +12,12 @@ public struct KernelOptions: Equatable, Sendable {
     /// Floats per SIMD vector: 4, 8 or 16.
     public var vectorWidth: Int
     public var weights: WeightsMode
-    /// Use the C library's expf/tanhf/logf instead of rnngen's approximations.
+    /// C: use the C library's expf/tanhf/log1pf instead of rnngen's approximations.
     public var useLibm: Bool
+    /// Swift: accumulate with fused multiply-adds (`addProduct`). Fast on
+    /// targets with FMA instructions (x86-64-v3, Armv8, Cortex-M4F); elsewhere
+    /// each lane calls libm's fmaf. C compilers fuse on their own.
+    public var fusedMultiplyAdd = false
 
     public static let vectorWidths = [4, 8, 16]
 

@@ -25,12 +25,13 @@ enum BenchCommand {
       --lang c|all          Time the C kernel only, or the Swift kernel as well (default all).
       --cflags "…"          C compiler flags (default "-O3 -march=native").
       --swiftflags "…"      Swift compiler flags (default "-O -wmo -target-cpu native").
+      --fma                 Generate the Swift kernel with fused multiply-adds.
       --input NAME=FILE.npy ONNX weights given as graph inputs.
       -h, --help            Show this help.
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["steps", "vector-width", "cflags", "swiftflags", "lang", "input"], booleans: [], command: "bench")
+        let parsed = try Arguments(args, valued: ["steps", "vector-width", "cflags", "swiftflags", "lang", "input"], booleans: ["fma"], command: "bench")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "bench", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen bench --help)")
         }
@@ -43,6 +44,7 @@ enum BenchCommand {
         withLanguage.options["cflags"] = nil
         withLanguage.options["swiftflags"] = nil
         withLanguage.options["steps"] = nil
+        withLanguage.switches.remove("fma")  // for the Swift kernel only
         let langText = try parsed.single("lang") ?? "all"
         guard langText == "c" || langText == "all" else { throw RNNError(at: "--lang \(langText)", "expected c or all") }
         let options = try GenerateCommand.options(withLanguage, defaultName: "bench_kernel")
@@ -103,6 +105,7 @@ enum BenchCommand {
         if langText == "all" {
             var swiftOptions = options
             swiftOptions.language = .swift
+            swiftOptions.fusedMultiplyAdd = parsed.switches.contains("fma")
             let swiftPlan = try KernelPlan(model: model, options: swiftOptions)
             let swiftFolder = folder.appendingPathComponent("swift")
             try FileManager.default.createDirectory(at: swiftFolder, withIntermediateDirectories: true)

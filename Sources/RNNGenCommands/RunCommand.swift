@@ -43,6 +43,7 @@ enum RunCommand {
       --weights baked|runtime
                             c/swift engines: how the kernel gets its weights.
       --libm                c engine: use the C library's expf/tanhf/log1pf.
+      --fma                 swift engine: fused multiply-adds (see rnngen generate --help).
       -h, --help            Show this help.
     """
 
@@ -60,7 +61,7 @@ enum RunCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights"], booleans: ["libm"], command: "run")
+        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights"], booleans: ["libm", "fma"], command: "run")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "run", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen run --help)")
         }
@@ -97,6 +98,7 @@ enum RunCommand {
                 throw RNNError(at: "--\(flag)", "applies to the c and swift engines only")
             }
             if parsed.switches.contains("libm") { throw RNNError(at: "--libm", "applies to the c engine only") }
+            if parsed.switches.contains("fma") { throw RNNError(at: "--fma", "applies to the swift engine only") }
             return InterpreterExecutor()
         }
         guard let language = KernelOptions.Language(rawValue: name) else {
@@ -105,7 +107,9 @@ enum RunCommand {
         var withLanguage = parsed
         withLanguage.options["lang"] = [language.rawValue]
         let options = try GenerateCommand.options(withLanguage, defaultName: "rnnkernel")
-        return KernelEngine(language: language, vectorWidth: options.vectorWidth, weights: options.weights, useLibm: options.useLibm)
+        var engine = KernelEngine(language: language, vectorWidth: options.vectorWidth, weights: options.weights, useLibm: options.useLibm)
+        engine.fusedMultiplyAdd = options.fusedMultiplyAdd
+        return engine
     }
 
     static func runDescription(_ model: Model, inputs: [String: Tensor], executor: ModelExecutor = InterpreterExecutor()) throws -> [String: Tensor] {

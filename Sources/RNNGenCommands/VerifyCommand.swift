@@ -31,13 +31,14 @@ enum VerifyCommand {
       --weights baked|runtime
                             How the kernel gets its weights (default baked).
       --libm                C only: use the C library's expf/tanhf/log1pf.
+      --fma                 Swift only: fused multiply-adds (see rnngen generate --help).
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs (W, R,
                             B, P): their values. Repeat for each.
       -h, --help            Show this help.
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws -> Bool {
-        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights"], booleans: ["libm"], command: "verify")
+        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights"], booleans: ["libm", "fma"], command: "verify")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "verify", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen verify --help)")
         }
@@ -46,7 +47,7 @@ enum VerifyCommand {
         let langText = try parsed.single("lang") ?? "all"
         let languages: [KernelOptions.Language]
         switch langText {
-        case "all": languages = parsed.switches.contains("libm") ? [.c] : [.c, .swift]
+        case "all": languages = parsed.switches.contains("libm") ? [.c] : (parsed.switches.contains("fma") ? [.swift] : [.c, .swift])
         default:
             guard let language = KernelOptions.Language(rawValue: langText) else {
                 throw RNNError(at: "--lang \(langText)", "unknown language (expected c, swift or all)")

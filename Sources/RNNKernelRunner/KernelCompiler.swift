@@ -156,6 +156,7 @@ public struct KernelEngine: ModelExecutor {
     public var vectorWidth: Int
     public var weights: KernelOptions.WeightsMode
     public var useLibm: Bool
+    public var fusedMultiplyAdd = false
     public var compiler: KernelCompiler
 
     public init(language: KernelOptions.Language, vectorWidth: Int = 8, weights: KernelOptions.WeightsMode = .baked,
@@ -168,7 +169,9 @@ public struct KernelEngine: ModelExecutor {
     }
 
     public func options(name: String = "rnnkernel") -> KernelOptions {
-        KernelOptions(language: language, name: name, vectorWidth: vectorWidth, weights: weights, useLibm: useLibm)
+        var options = KernelOptions(language: language, name: name, vectorWidth: vectorWidth, weights: weights, useLibm: useLibm)
+        options.fusedMultiplyAdd = fusedMultiplyAdd
+        return options
     }
 
     public func run(_ model: Model, _ inputs: ModelInputs) throws -> ModelOutputs {

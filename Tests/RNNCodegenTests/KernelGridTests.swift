@@ -66,8 +66,9 @@ final class KernelGridTests: XCTestCase {
         let widths = KernelOptions.vectorWidths
         var plans: [KernelPlan] = []
         for (index, entry) in grid.enumerated() {
-            let options = KernelOptions(language: language, name: "g\(index)", vectorWidth: widths[index % 3],
+            var options = KernelOptions(language: language, name: "g\(index)", vectorWidth: widths[index % 3],
                                         weights: index % 5 == 4 ? .runtime : .baked)
+            options.fusedMultiplyAdd = language == .swift && index % 4 == 1
             plans.append(try KernelPlan(model: entry.1, options: options))
         }
         let program = try KernelCompiler().compile(plans)

@@ -34,6 +34,7 @@ final class GenerateCommandTests: XCTestCase {
             (["--lang", "c", "--out", scratch.path("o"), "--weights", "flash"], "--weights flash: expected baked or runtime"),
             (["--lang", "swift", "--out", scratch.path("o"), "--libm"], "--libm: applies to C kernels only"),
             (["--lang", "c"], "--out: missing"),
+            (["--lang", "c", "--out", scratch.path("o"), "--fma"], "--fma: applies to Swift kernels only"),
         ]
         for (args, message) in cases {
             let result = scratch.rnngen(["generate", model] + args)
@@ -110,6 +111,9 @@ final class GenerateCommandTests: XCTestCase {
                 XCTAssertLessThanOrEqual(outputs[engine]![name]!.maxAbsDifference(to: tensor), 1e-6, "\(engine) \(name)")
             }
         }
+        let fused = scratch.rnngen(["run", model, "--input", "x=" + x, "--output-dir", scratch.path("fma"), "--engine", "swift", "--fma"])
+        XCTAssertEqual(fused.code, 0, fused.err)
+        XCTAssertLessThanOrEqual(try NPY.read(contentsOf: scratch.path("fma/y.npy")).maxAbsDifference(to: outputs["reference"]!["y.npy"]!), 1e-6)
         let bad = scratch.rnngen(["run", model, "--input", "x=" + x, "--output-dir", scratch.path("o"), "--engine", "fortran"])
         XCTAssertTrue(bad.err.contains("--engine fortran: unknown engine (engines: reference, c, swift)"), bad.err)
     }
