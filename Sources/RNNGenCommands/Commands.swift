@@ -34,9 +34,14 @@ public enum Commands {
     /// Runs one command line (without the program name); returns the exit code.
     public static func main(_ args: [String], stdout: (String) -> Void = { print($0) },
                             stderr: (String) -> Void = { FileHandle.standardError.write(($0 + "\n").data(using: .utf8)!) }) -> Int32 {
-        guard let command = args.first, command != "--help", command != "-h", command != "help" else {
+        guard let command = args.first else {
+            // No command at all is a usage error: the usage goes to stderr.
+            stderr(usage)
+            return 64
+        }
+        if command == "--help" || command == "-h" || command == "help" {
             stdout(usage)
-            return args.isEmpty ? 64 : 0
+            return 0
         }
         let rest = Array(args.dropFirst())
         do {
