@@ -69,7 +69,7 @@ enum VerifyCommand {
             let options = try GenerateCommand.options(withLanguage, defaultName: "verified")
             let plan = try KernelPlan(model: model, options: options)
             let program = try KernelCompiler().compile([plan])
-            let trials = Verifier.trials(for: model, stateNames: model.stateNames, supportsStep: plan.supportsStep, count: trialCount, seed: seed)
+            let trials = Verifier.trials(for: model, supportsStep: plan.supportsStep, count: trialCount, seed: seed)
             let reports = try Verifier.verify(plan: plan, program: program, trials: trials)
             stdout("\(language.rawValue) kernel, vector width \(options.vectorWidth), \(trials.count) trials:")
             let width = max(6, reports.map(\.output.count).max() ?? 0)

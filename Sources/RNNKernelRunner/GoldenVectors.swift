@@ -7,18 +7,9 @@ import RNNReference
 public enum GoldenVectors {
     public static func cases(for plan: KernelPlan, seed: UInt64 = 1) throws -> [GoldenCase] {
         let model = plan.model
-        var rng = SplitMix64(seed: seed)
-        func sequence(_ B: Int, _ T: Int, _ scale: Double) -> Tensor {
-            let shape = model.layout == .timeMajor ? [T, B, model.inputSize] : [B, T, model.inputSize]
-            return Tensor(shape: shape, values: (0..<(B * T * model.inputSize)).map { _ in Double(Float(rng.uniform(-scale, scale))) })
-        }
-        func states(_ B: Int) -> [StateName: Tensor] {
-            var out: [StateName: Tensor] = [:]
-            for slot in plan.states {
-                out[slot.name] = Tensor(shape: [B, slot.size], values: (0..<(B * slot.size)).map { _ in Double(Float(rng.uniform(-0.5, 0.5))) })
-            }
-            return out
-        }
+        var random = RandomInputs(model: model, seed: seed)
+        func sequence(_ B: Int, _ T: Int, _ scale: Double) -> Tensor { random.sequence(B, T, scale: scale) }
+        func states(_ B: Int) -> [StateName: Tensor] { random.states(B, scale: 0.5) }
         var specs: [(String, Bool, ModelInputs)] = [
             ("zeros", false, ModelInputs(x: sequence(1, 3, 0))),
             ("random inputs, lengths 6 and 3, initial states", false, ModelInputs(x: sequence(2, 6, 1), sequenceLengths: [6, 3], initialStates: states(2))),

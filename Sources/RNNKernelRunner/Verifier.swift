@@ -37,22 +37,11 @@ public struct Verifier {
 
     /// Random and edge trials: zeros, ±1e4, tiny values, NaN, every sequence
     /// length 1…T in one batch, given initial states, then `count` random ones.
-    public static func trials(for model: Model, stateNames: [(name: StateName, size: Int)], supportsStep: Bool,
+    public static func trials(for model: Model, supportsStep: Bool,
                               count: Int, seed: UInt64) -> [Trial] {
-        var rng = SplitMix64(seed: seed)
-        func sequence(_ B: Int, _ T: Int, _ value: (inout SplitMix64) -> Double) -> Tensor {
-            let shape = model.layout == .timeMajor ? [T, B, model.inputSize] : [B, T, model.inputSize]
-            var values = [Double](repeating: 0, count: B * T * model.inputSize)
-            for i in values.indices { values[i] = Double(Float(value(&rng))) }
-            return Tensor(shape: shape, values: values)
-        }
-        func states(_ B: Int) -> [StateName: Tensor] {
-            var out: [StateName: Tensor] = [:]
-            for (name, size) in stateNames {
-                out[name] = Tensor(shape: [B, size], values: (0..<(B * size)).map { _ in Double(Float(rng.uniform(-1, 1))) })
-            }
-            return out
-        }
+        var random = RandomInputs(model: model, seed: seed)
+        func sequence(_ B: Int, _ T: Int, _ value: (inout SplitMix64) -> Double) -> Tensor { random.sequence(B, T, value) }
+        func states(_ B: Int) -> [StateName: Tensor] { random.states(B, scale: 1) }
         var trials: [Trial] = []
         trials.append(Trial(name: "zeros", inputs: ModelInputs(x: sequence(2, 4) { _ in 0 }), streaming: false))
         trials.append(Trial(name: "large ±1e4", inputs: ModelInputs(x: sequence(2, 5) { $0.uniform(0, 1) < 0.5 ? -1e4 : 1e4 }), streaming: false))
@@ -68,11 +57,11 @@ public struct Verifier {
             trials.append(Trial(name: "streaming step, initial states", inputs: ModelInputs(x: sequence(3, 6) { $0.uniform(-1, 1) }, initialStates: states(3)), streaming: true))
         }
         for index in 0..<count {
-            let B = Int(rng.next() % 4) + 1, steps = Int(rng.next() % 9) + 1
-            let scale = [0.1, 1, 3][Int(rng.next() % 3)]
+            let B = Int(random.rng.next() % 4) + 1, steps = Int(random.rng.next() % 9) + 1
+            let scale = [0.1, 1, 3][Int(random.rng.next() % 3)]
             var inputs = ModelInputs(x: sequence(B, steps) { $0.uniform(-scale, scale) })
-            if rng.next() % 2 == 0 { inputs.sequenceLengths = (0..<B).map { _ in Int(rng.next() % UInt64(steps + 1)) } }
-            if rng.next() % 2 == 0 { inputs.initialStates = states(B) }
+            if random.rng.next() % 2 == 0 { inputs.sequenceLengths = (0..<B).map { _ in Int(random.rng.next() % UInt64(steps + 1)) } }
+            if random.rng.next() % 2 == 0 { inputs.initialStates = states(B) }
             trials.append(Trial(name: "random \(index + 1) (B=\(B), T=\(steps), scale \(scale))", inputs: inputs, streaming: false))
         }
         return trials

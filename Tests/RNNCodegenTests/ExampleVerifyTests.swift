@@ -16,7 +16,7 @@ final class ExampleVerifyTests: XCTestCase {
         }
         let program = try KernelCompiler().compile(plans)
         for (index, plan) in plans.enumerated() {
-            let trials = Verifier.trials(for: plan.model, stateNames: plan.model.stateNames, supportsStep: plan.supportsStep, count: 5, seed: 1)
+            let trials = Verifier.trials(for: plan.model, supportsStep: plan.supportsStep, count: 5, seed: 1)
             for report in try Verifier.verify(plan: plan, program: program, trials: trials) {
                 XCTAssertTrue(report.passed, "\(language.rawValue) \(examples[index].name) \(report.output): err/tolerance \(report.worstRatio) in \(report.worstTrial) \(report.nanMismatch ?? "")")
             }

@@ -74,7 +74,7 @@ final class KernelGridTests: XCTestCase {
         let program = try KernelCompiler().compile(plans)
         var worst = 0.0
         for (index, plan) in plans.enumerated() {
-            let trials = Verifier.trials(for: plan.model, stateNames: plan.model.stateNames, supportsStep: plan.supportsStep,
+            let trials = Verifier.trials(for: plan.model, supportsStep: plan.supportsStep,
                                          count: 3, seed: Self.seed + UInt64(index))
             let reports = try Verifier.verify(plan: plan, program: program, trials: trials)
             XCTAssertFalse(reports.isEmpty)
@@ -101,7 +101,7 @@ final class KernelGridTests: XCTestCase {
         let toolchain = Toolchain(cFlags: ["-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"])
         let program = try KernelCompiler(toolchain: toolchain).compile(plans)
         for (index, plan) in plans.enumerated() {
-            let trials = Verifier.trials(for: plan.model, stateNames: plan.model.stateNames, supportsStep: plan.supportsStep, count: 2, seed: Self.seed)
+            let trials = Verifier.trials(for: plan.model, supportsStep: plan.supportsStep, count: 2, seed: Self.seed)
             for report in try Verifier.verify(plan: plan, program: program, trials: trials) {
                 XCTAssertTrue(report.passed, "sanitized \(grid[index].0): \(report.output)")
             }
