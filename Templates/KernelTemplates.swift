@@ -17,6 +17,7 @@ public enum KernelTemplates {
         "harness.c": text(PackageResources.harness_c_tmpl),
         "harness_entry.c": text(PackageResources.harness_entry_c_tmpl),
         "bench.c": text(PackageResources.bench_c_tmpl),
+        "fma.c": text(PackageResources.fma_c_tmpl),
     ]
 
     public static let swift: [String: String] = [

@@ -7,12 +7,20 @@ import RNNModel
 public struct KernelPlan {
     public let options: KernelOptions
     public let model: Model
-    /// Floats per vector.
-    public var W: Int { options.vectorWidth }
+    /// Floats per vector: the options' width, or the automatic choice.
+    public let vectorWidth: Int
+    /// Independent accumulator chains per gate in matrix-vector products:
+    /// two where vectors are wide (the target has the registers to hold
+    /// both), one at width 4, meant for small cores with few registers, and
+    /// one for Swift at width 16, where the Swift 6 toolchain breaks eight
+    /// `SIMD16<Float>` accumulators into 128-bit pieces (2× slower).
+    public var accumulatorChains: Int {
+        vectorWidth == 4 || (options.language == .swift && vectorWidth == 16) ? 1 : 2
+    }
     public var name: String { options.name }
 
     /// All weights, packed, one flat float array; every table starts at a
-    /// multiple of W so vector loads are aligned.
+    /// multiple of the vector width so vector loads are aligned.
     public private(set) var weights: [Float] = []
     public private(set) var cells: [CellPlan] = []
     public private(set) var denses: [DensePlan] = []
@@ -30,6 +38,33 @@ public struct KernelPlan {
 
     public static func roundUp(_ n: Int, _ w: Int) -> Int { (n + w - 1) / w * w }
 
+    /// The vector width `auto` chooses: the widest of 16, 8 and 4 (8 and 4
+    /// for Swift) that pads the model's vector-blocked sizes (every cell's
+    /// hidden and output units, every dense layer's outputs) by at most a
+    /// quarter; if none does, the one that pads least (the widest of those).
+    /// Wide vectors cost nothing where the target's registers are narrower —
+    /// the compiler splits them — but padded lanes are work thrown away.
+    /// Swift stops at 8: on x86-64, where Swift kernels multiply and add
+    /// separately unless told the target has FMA, the Swift 6 toolchain
+    /// breaks `SIMD16<Float>` arithmetic into 128-bit pieces, about 2× slower
+    /// than width 8 at H = 64.
+    public static func automaticVectorWidth(_ model: Model, language: KernelOptions.Language) -> Int {
+        var sizes: [Int] = []
+        for stage in model.stages {
+            switch stage {
+            case .dense(let d), .head(let d): sizes.append(d.outputSize)
+            case .recurrent(let s): sizes += s.layers.flatMap { $0.cells.flatMap { [$0.hiddenSize, $0.outputSize] } }
+            case .parallel(let list): sizes += list.flatMap { $0.layers.flatMap { $0.cells.flatMap { [$0.hiddenSize, $0.outputSize] } } }
+            }
+        }
+        let used = sizes.reduce(0, +)
+        let padded = { (w: Int) in sizes.reduce(0) { $0 + roundUp($1, w) } }
+        let widest = KernelOptions.vectorWidths.sorted(by: >).filter { language == .c || $0 <= 8 }
+        if let fits = widest.first(where: { 4 * padded($0) <= 5 * used }) { return fits }
+        let least = widest.map(padded).min()!
+        return widest.first { padded($0) == least }!
+    }
+
     /// A packed table inside `weights`.
     public struct Table: Equatable {
         public var offset: Int
@@ -46,19 +81,19 @@ public struct KernelPlan {
         public var Hp: Int { blocks * blocksWidth }
         public var Hrp: Int { outBlocks * blocksWidth }
         var blocksWidth: Int
-        /// Gate weights over the input x: `[blocks][I][gates][W]`.
+        /// Gate weights over the input x: `[blocks][I][gates][lane]`.
         public var inputWeights: Table
-        /// Gate weights over h: `[blocks][Hr][recurrentGates][W]`.
+        /// Gate weights over h: `[blocks][Hr][recurrentGates][lane]`.
         public var recurrentWeights: Table
-        /// GRU with reset before the matmul: candidate weights over r⊙h, `[blocks][H][W]`.
+        /// GRU with reset before the matmul: candidate weights over r⊙h, `[blocks][H][lane]`.
         public var candidateWeights: Table?
-        /// `[blocks][gates][W]`: Wb + Rb (+ forget_bias), except a GRU with reset
+        /// `[blocks][gates][lane]`: Wb + Rb (+ forget_bias), except a GRU with reset
         /// after the matmul keeps the candidate's Rb apart, in `candidateBias`.
         public var bias: Table
         public var candidateBias: Table?
-        /// LSTM peepholes `[blocks][3][W]`, order i, o, f.
+        /// LSTM peepholes `[blocks][3][lane]`, order i, o, f.
         public var peephole: Table?
-        /// LSTM projection `[outBlocks][H][W]`.
+        /// LSTM projection `[outBlocks][H][lane]`.
         public var projection: Table?
         public var gates: Int { cell.kind.gateCount }
         /// Gates read from h in the first pass (GRU reset-before reads 2 there).
@@ -71,9 +106,9 @@ public struct KernelPlan {
         public var id: String            // d0, head
         public var layer: DenseLayer
         public var inputs: Int, outputs: Int, blocks: Int
-        /// `[blocks][inputs][W]`
+        /// `[blocks][inputs][lane]`
         public var weights: Table
-        /// `[blocks][W]`
+        /// `[blocks][lane]`
         public var bias: Table
     }
 
@@ -108,9 +143,10 @@ public struct KernelPlan {
     public var paddedStateFloats: Int { states.reduce(0) { $0 + $1.paddedSize } }
 
     public init(model: Model, options: KernelOptions) throws {
-        guard KernelOptions.vectorWidths.contains(options.vectorWidth) else {
-            throw RNNError(at: "--vector-width", "\(options.vectorWidth) is not supported (expected 4, 8 or 16)")
+        if let width = options.vectorWidth, !KernelOptions.vectorWidths.contains(width) {
+            throw RNNError(at: "--vector-width", "\(width) is not supported (expected 4, 8, 16 or auto)")
         }
+        vectorWidth = options.vectorWidth ?? KernelPlan.automaticVectorWidth(model, language: options.language)
         guard options.name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
             throw RNNError(at: "--name", "'\(options.name)' is not an identifier (letters, digits and _, not starting with a digit)")
         }
@@ -148,7 +184,7 @@ public struct KernelPlan {
     private mutating func append(_ values: [Float]) -> Table {
         let offset = weights.count
         weights += values
-        let padded = KernelPlan.roundUp(weights.count, W)
+        let padded = KernelPlan.roundUp(weights.count, vectorWidth)
         weights += Array(repeating: 0, count: padded - weights.count)
         return Table(offset: offset, count: values.count)
     }
@@ -163,15 +199,15 @@ public struct KernelPlan {
         return values
     }
 
-    /// Packs rows `row(g, unit)` of a `[G·H, cols]` matrix as `[blocks][cols][gates][W]`.
+    /// Packs rows `row(g, unit)` of a `[G·H, cols]` matrix as `[blocks][cols][gates][lane]`.
     private func packGates(_ m: [Float], cols: Int, H: Int, gates: [Int], blocks: Int) -> [Float] {
         var out: [Float] = []
-        out.reserveCapacity(blocks * cols * gates.count * W)
+        out.reserveCapacity(blocks * cols * gates.count * vectorWidth)
         for b in 0..<blocks {
             for j in 0..<cols {
                 for g in gates {
-                    for lane in 0..<W {
-                        let unit = b * W + lane
+                    for lane in 0..<vectorWidth {
+                        let unit = b * vectorWidth + lane
                         out.append(unit < H ? m[(g * H + unit) * cols + j] : 0)
                     }
                 }
@@ -180,13 +216,13 @@ public struct KernelPlan {
         return out
     }
 
-    /// Packs per-gate vectors `[G·H]` as `[blocks][gates][W]`.
+    /// Packs per-gate vectors `[G·H]` as `[blocks][gates][lane]`.
     private func packVectors(_ v: [Float], H: Int, gates: [Int], blocks: Int) -> [Float] {
         var out: [Float] = []
         for b in 0..<blocks {
             for g in gates {
-                for lane in 0..<W {
-                    let unit = b * W + lane
+                for lane in 0..<vectorWidth {
+                    let unit = b * vectorWidth + lane
                     out.append(unit < H ? v[g * H + unit] : 0)
                 }
             }
@@ -195,7 +231,7 @@ public struct KernelPlan {
     }
 
     private mutating func addDense(_ d: DenseLayer, id: String) throws -> DensePlan {
-        let blocks = (d.outputSize + W - 1) / W
+        let blocks = (d.outputSize + vectorWidth - 1) / vectorWidth
         let w = try finite(d.weight, "\(id) weight")
         let packed = packGates(w, cols: d.inputSize, H: d.outputSize, gates: [0], blocks: blocks)
         let weightsTable = append(packed)
@@ -225,7 +261,7 @@ public struct KernelPlan {
 
     private mutating func addCell(_ cell: Cell, id: String, stack: Int, layer: Int, reverse: Bool) throws -> Int {
         let I = cell.inputSize, H = cell.hiddenSize, Hr = cell.outputSize
-        let blocks = (H + W - 1) / W, outBlocks = (Hr + W - 1) / W
+        let blocks = (H + vectorWidth - 1) / vectorWidth, outBlocks = (Hr + vectorWidth - 1) / vectorWidth
         let w = cell.weights
         let Wx = try finite(w.input, "\(id) W"), Rh = try finite(w.recurrent, "\(id) R")
         let Wb = try finite(w.inputBias, "\(id) Wb"), Rb = try finite(w.recurrentBias, "\(id) Rb")
@@ -259,16 +295,16 @@ public struct KernelPlan {
 
         let hName = StateName(stack: stack, layer: layer, reverse: reverse, isCell: false)
         let offset = stateFloats
-        states.append(StateSlot(name: hName, size: Hr, offset: offset, paddedSize: outBlocks * W, paddedOffset: paddedStateFloats))
+        states.append(StateSlot(name: hName, size: Hr, offset: offset, paddedSize: outBlocks * vectorWidth, paddedOffset: paddedStateFloats))
         let hSlot = states.count - 1
         var cSlot: Int?
         if cell.kind == .lstm {
             states.append(StateSlot(name: StateName(stack: stack, layer: layer, reverse: reverse, isCell: true),
-                                    size: H, offset: offset + Hr, paddedSize: blocks * W, paddedOffset: paddedStateFloats))
+                                    size: H, offset: offset + Hr, paddedSize: blocks * vectorWidth, paddedOffset: paddedStateFloats))
             cSlot = states.count - 1
         }
         cells.append(CellPlan(id: id, cell: cell, reverse: reverse, I: I, H: H, Hr: Hr, blocks: blocks, outBlocks: outBlocks,
-                              blocksWidth: W, inputWeights: inputTable, recurrentWeights: recurrentTable,
+                              blocksWidth: vectorWidth, inputWeights: inputTable, recurrentWeights: recurrentTable,
                               candidateWeights: candidateTable, bias: biasTable, candidateBias: candidateBias,
                               peephole: peephole, projection: projection, hSlot: hSlot, cSlot: cSlot))
         return cells.count - 1

@@ -6,7 +6,8 @@ import RNNModel
 enum GenerateCommand {
     static let help = """
     USAGE: rnngen generate MODEL --lang c|swift --out DIR [--name NAME]
-                          [--vector-width 4|8|16] [--weights baked|runtime] [--libm] [--fma]
+                          [--vector-width auto|4|8|16] [--fma auto|on|off]
+                          [--weights baked|runtime] [--libm]
                           [--golden | --golden-only [--module M] [--xctest]]
 
     Writes fixed-size inference kernels for every part of MODEL's pipeline:
@@ -28,8 +29,13 @@ enum GenerateCommand {
                             written whole or not at all.
       --name NAME           Prefix of every generated symbol (default: the model's
                             name). An identifier.
-      --vector-width N      Floats per SIMD vector: 4, 8 (default) or 16. Match the
-                            target: 4 for Cortex-M and NEON, 8 for AVX2, 16 for AVX-512.
+      --vector-width auto|4|8|16
+                            Floats per SIMD vector. auto (default): the widest of
+                            16, 8 and 4 that pads the model's hidden units and dense
+                            outputs by at most a quarter (if none does, the one that
+                            pads least). Any width runs on any target; the compiler
+                            splits vectors wider than its registers. For Cortex-M
+                            without SIMD, 4 keeps the accumulators in registers.
       --weights baked|runtime
                             baked (default): weights compiled in as constant tables.
                             runtime: every function takes the packed weights as a
@@ -37,11 +43,15 @@ enum GenerateCommand {
                             updated without regenerating for the same architecture.
       --libm                C only: use expf/tanhf/log1pf from the C library instead
                             of rnngen's approximations (link with -lm).
-      --fma                 Swift only: accumulate with fused multiply-adds
-                            (addProduct). About twice as fast at width 16 on CPUs
-                            with FMA (x86-64-v3, Armv8, Cortex-M4F); on targets
-                            without it every lane calls libm's fmaf, so it is off
-                            by default.
+      --fma auto|on|off     Fused multiply-adds. auto (default): C fuses wherever the
+                            compile target has FMA instructions (x86 FMA3, Armv8,
+                            Cortex-M4F/M7, RISC-V F), decided by the preprocessor
+                            whatever the -std flag, and never calls fmaf; define
+                            RG_NO_FMA to turn them off. Swift fuses on arm64 only,
+                            since Swift code cannot ask whether an x86 target has
+                            FMA. on: always fused — for Swift on x86-64-v3 or later
+                            (-target-cpu native); a target without FMA then calls
+                            fmaf per lane. off: a multiply and an add.
       --golden              Also write a golden-vector self-check: inputs and the
                             reference interpreter's outputs for them, and code that
                             runs the kernel on them and compares with the verify
@@ -64,12 +74,19 @@ enum GenerateCommand {
         guard let language = KernelOptions.Language(rawValue: langText) else {
             throw RNNError(at: "--lang \(langText)", "unknown language (expected c or swift)")
         }
-        var width = 8
-        if let text = try parsed.single("vector-width") {
+        var width: Int?
+        if let text = try parsed.single("vector-width"), text != "auto" {
             guard let w = Int(text), KernelOptions.vectorWidths.contains(w) else {
-                throw RNNError(at: "--vector-width \(text)", "expected 4, 8 or 16")
+                throw RNNError(at: "--vector-width \(text)", "expected auto, 4, 8 or 16")
             }
             width = w
+        }
+        var fma = KernelOptions.FusedMultiplyAdd.auto
+        if let text = try parsed.single("fma") {
+            guard let mode = KernelOptions.FusedMultiplyAdd(rawValue: text) else {
+                throw RNNError(at: "--fma \(text)", "expected auto, on or off")
+            }
+            fma = mode
         }
         var weights = KernelOptions.WeightsMode.baked
         if let text = try parsed.single("weights") {
@@ -78,18 +95,13 @@ enum GenerateCommand {
             }
             weights = mode
         }
-        var options = KernelOptions(language: language, name: try parsed.single("name") ?? defaultName, vectorWidth: width,
-                                    weights: weights, useLibm: parsed.switches.contains("libm"))
-        if parsed.switches.contains("fma") {
-            guard language == .swift else { throw RNNError(at: "--fma", "applies to Swift kernels only (C compilers fuse multiply-adds themselves)") }
-            options.fusedMultiplyAdd = true
-        }
-        return options
+        return KernelOptions(language: language, name: try parsed.single("name") ?? defaultName, vectorWidth: width,
+                             weights: weights, useLibm: parsed.switches.contains("libm"), fusedMultiplyAdd: fma)
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module"],
-                                   booleans: ["libm", "fma", "golden", "golden-only", "xctest"], command: "generate")
+        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module", "fma"],
+                                   booleans: ["libm", "golden", "golden-only", "xctest"], command: "generate")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "generate", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen generate --help)")
         }

@@ -7,7 +7,7 @@ import RNNReference
 enum RunCommand {
     static let help = """
     USAGE: rnngen run MODEL --input NAME=FILE.npy … --output-dir DIR
-                     [--engine reference|c|swift] [--vector-width N] [--weights baked|runtime] [--libm]
+                     [--engine reference|c|swift] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weights baked|runtime] [--libm]
 
     Runs MODEL on the given .npy inputs and writes every output as DIR/NAME.npy
     (float32). Nothing is written unless the whole run succeeds. Every engine
@@ -39,11 +39,11 @@ enum RunCommand {
                             swift: the generated Swift kernel, compiled with swiftc.
                             Compiled kernels are cached by content hash in
                             $RNNGEN_CACHE (default ~/.cache/rnngen).
-      --vector-width N      c/swift engines: 4, 8 (default) or 16.
+      --vector-width N      c/swift engines: auto (default), 4, 8 or 16 (see rnngen generate --help).
       --weights baked|runtime
                             c/swift engines: how the kernel gets its weights.
       --libm                c engine: use the C library's expf/tanhf/log1pf.
-      --fma                 swift engine: fused multiply-adds (see rnngen generate --help).
+      --fma auto|on|off     c/swift engines: fused multiply-adds (see rnngen generate --help).
       -h, --help            Show this help.
     """
 
@@ -61,7 +61,7 @@ enum RunCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights"], booleans: ["libm", "fma"], command: "run")
+        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights", "fma"], booleans: ["libm"], command: "run")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "run", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen run --help)")
         }
@@ -94,11 +94,10 @@ enum RunCommand {
     static func engine(_ parsed: Arguments) throws -> ModelExecutor {
         let name = try parsed.single("engine") ?? "reference"
         if name == "reference" {
-            for flag in ["vector-width", "weights"] where parsed.options[flag] != nil {
+            for flag in ["vector-width", "weights", "fma"] where parsed.options[flag] != nil {
                 throw RNNError(at: "--\(flag)", "applies to the c and swift engines only")
             }
             if parsed.switches.contains("libm") { throw RNNError(at: "--libm", "applies to the c engine only") }
-            if parsed.switches.contains("fma") { throw RNNError(at: "--fma", "applies to the swift engine only") }
             return InterpreterExecutor()
         }
         guard let language = KernelOptions.Language(rawValue: name) else {
@@ -107,9 +106,7 @@ enum RunCommand {
         var withLanguage = parsed
         withLanguage.options["lang"] = [language.rawValue]
         let options = try GenerateCommand.options(withLanguage, defaultName: "rnnkernel")
-        var engine = KernelEngine(language: language, vectorWidth: options.vectorWidth, weights: options.weights, useLibm: options.useLibm)
-        engine.fusedMultiplyAdd = options.fusedMultiplyAdd
-        return engine
+        return KernelEngine(options)
     }
 
     static func runDescription(_ model: Model, inputs: [String: Tensor], executor: ModelExecutor = InterpreterExecutor()) throws -> [String: Tensor] {

@@ -6,7 +6,7 @@ import RNNModel
 enum VerifyCommand {
     static let help = """
     USAGE: rnngen verify MODEL [--lang c|swift|all] [--trials N] [--seed S]
-                        [--vector-width 4|8|16] [--weights baked|runtime] [--libm]
+                        [--vector-width auto|4|8|16] [--fma auto|on|off] [--weights baked|runtime] [--libm]
 
     The differential test: generates and compiles MODEL's kernel, runs it and
     the reference interpreter on the same inputs, and prints, per output, the
@@ -27,18 +27,18 @@ enum VerifyCommand {
       --trials N            Random trials after the edge cases (default 20).
       --seed S              Seed of the random inputs (default 1); the same seed
                             gives the same inputs.
-      --vector-width N      4, 8 (default) or 16.
+      --vector-width N      auto (default), 4, 8 or 16 (see rnngen generate --help).
       --weights baked|runtime
                             How the kernel gets its weights (default baked).
       --libm                C only: use the C library's expf/tanhf/log1pf.
-      --fma                 Swift only: fused multiply-adds (see rnngen generate --help).
+      --fma auto|on|off     Fused multiply-adds (see rnngen generate --help).
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs (W, R,
                             B, P): their values. Repeat for each.
       -h, --help            Show this help.
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws -> Bool {
-        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights"], booleans: ["libm", "fma"], command: "verify")
+        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights", "fma"], booleans: ["libm"], command: "verify")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "verify", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen verify --help)")
         }
@@ -47,7 +47,7 @@ enum VerifyCommand {
         let langText = try parsed.single("lang") ?? "all"
         let languages: [KernelOptions.Language]
         switch langText {
-        case "all": languages = parsed.switches.contains("libm") ? [.c] : (parsed.switches.contains("fma") ? [.swift] : [.c, .swift])
+        case "all": languages = parsed.switches.contains("libm") ? [.c] : [.c, .swift]
         default:
             guard let language = KernelOptions.Language(rawValue: langText) else {
                 throw RNNError(at: "--lang \(langText)", "unknown language (expected c, swift or all)")
@@ -71,7 +71,7 @@ enum VerifyCommand {
             let program = try KernelCompiler().compile([plan])
             let trials = Verifier.trials(for: model, supportsStep: plan.supportsStep, count: trialCount, seed: seed)
             let reports = try Verifier.verify(plan: plan, program: program, trials: trials)
-            stdout("\(language.rawValue) kernel, vector width \(options.vectorWidth), \(trials.count) trials:")
+            stdout("\(language.rawValue) kernel, vector width \(plan.vectorWidth)\(options.vectorWidth == nil ? " (auto)" : ""), multiply-adds \(options.fusedMultiplyAdd.rawValue), \(trials.count) trials:")
             let width = max(6, reports.map(\.output.count).max() ?? 0)
             stdout("  " + "output".padding(toLength: width, withPad: " ", startingAt: 0) + "  max abs err   max rel err   err/tolerance  result")
             for r in reports {

@@ -152,30 +152,28 @@ extension KernelCompiler.Program {
 /// A compiled kernel as a model executor: generates, compiles (cached) and
 /// runs the kernel for whatever model it is given.
 public struct KernelEngine: ModelExecutor {
-    public var language: KernelOptions.Language
-    public var vectorWidth: Int
-    public var weights: KernelOptions.WeightsMode
-    public var useLibm: Bool
-    public var fusedMultiplyAdd = false
+    /// How to generate the kernel; its name is chosen per compile.
+    public var options: KernelOptions
     public var compiler: KernelCompiler
 
-    public init(language: KernelOptions.Language, vectorWidth: Int = 8, weights: KernelOptions.WeightsMode = .baked,
-                useLibm: Bool = false, compiler: KernelCompiler = KernelCompiler()) {
-        self.language = language
-        self.vectorWidth = vectorWidth
-        self.weights = weights
-        self.useLibm = useLibm
+    public init(_ options: KernelOptions, compiler: KernelCompiler = KernelCompiler()) {
+        self.options = options
         self.compiler = compiler
     }
 
-    public func options(name: String = "rnnkernel") -> KernelOptions {
-        var options = KernelOptions(language: language, name: name, vectorWidth: vectorWidth, weights: weights, useLibm: useLibm)
-        options.fusedMultiplyAdd = fusedMultiplyAdd
-        return options
+    public init(language: KernelOptions.Language, vectorWidth: Int? = nil, compiler: KernelCompiler = KernelCompiler()) {
+        self.init(KernelOptions(language: language, name: "rnnkernel", vectorWidth: vectorWidth), compiler: compiler)
+    }
+
+    /// The engine's options under another symbol prefix.
+    public func options(name: String) -> KernelOptions {
+        var named = options
+        named.name = name
+        return named
     }
 
     public func run(_ model: Model, _ inputs: ModelInputs) throws -> ModelOutputs {
-        let plan = try KernelPlan(model: model, options: options())
+        let plan = try KernelPlan(model: model, options: options)
         return try compiler.compile([plan]).run(plan.name, inputs)
     }
 }

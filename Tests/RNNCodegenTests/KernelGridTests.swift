@@ -63,12 +63,12 @@ final class KernelGridTests: XCTestCase {
 
     func check(_ language: KernelOptions.Language) throws {
         let grid = Self.grid()
-        let widths = KernelOptions.vectorWidths
+        let widths: [Int?] = [nil] + KernelOptions.vectorWidths
+        let fusing = KernelOptions.FusedMultiplyAdd.allCases
         var plans: [KernelPlan] = []
         for (index, entry) in grid.enumerated() {
-            var options = KernelOptions(language: language, name: "g\(index)", vectorWidth: widths[index % 3],
-                                        weights: index % 5 == 4 ? .runtime : .baked)
-            options.fusedMultiplyAdd = language == .swift && index % 4 == 1
+            let options = KernelOptions(language: language, name: "g\(index)", vectorWidth: widths[index % 4],
+                                        weights: index % 5 == 4 ? .runtime : .baked, fusedMultiplyAdd: fusing[index % 3])
             plans.append(try KernelPlan(model: entry.1, options: options))
         }
         let program = try KernelCompiler().compile(plans)
@@ -81,7 +81,7 @@ final class KernelGridTests: XCTestCase {
             for report in reports {
                 worst = max(worst, report.worstRatio)
                 if report.worstRatio > 0.05 { print("  \(grid[index].0) \(report.output): max abs \(report.maxAbsoluteError), ratio \(report.worstRatio) in \(report.worstTrial)") }
-                XCTAssertTrue(report.passed, "\(language.rawValue) \(grid[index].0) (width \(plan.W), weights \(plan.options.weights.rawValue)), output \(report.output): max abs \(report.maxAbsoluteError), err/tolerance \(report.worstRatio) in \(report.worstTrial) \(report.nanMismatch ?? "")")
+                XCTAssertTrue(report.passed, "\(language.rawValue) \(grid[index].0) (width \(plan.vectorWidth), fma \(plan.options.fusedMultiplyAdd.rawValue), weights \(plan.options.weights.rawValue)), output \(report.output): max abs \(report.maxAbsoluteError), err/tolerance \(report.worstRatio) in \(report.worstTrial) \(report.nanMismatch ?? "")")
             }
         }
         print("\(language.rawValue) grid: \(plans.count) models, worst error/tolerance \(worst)")

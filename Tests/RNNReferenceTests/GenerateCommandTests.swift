@@ -29,12 +29,13 @@ final class GenerateCommandTests: XCTestCase {
         let cases: [([String], String)] = [
             (["--out", scratch.path("o")], "--lang: missing"),
             (["--lang", "rust", "--out", scratch.path("o")], "--lang rust: unknown language (expected c or swift)"),
-            (["--lang", "c", "--out", scratch.path("o"), "--vector-width", "6"], "--vector-width 6: expected 4, 8 or 16"),
+            (["--lang", "c", "--out", scratch.path("o"), "--vector-width", "6"], "--vector-width 6: expected auto, 4, 8 or 16"),
             (["--lang", "c", "--out", scratch.path("o"), "--name", "9lives"], "--name: '9lives' is not an identifier"),
             (["--lang", "c", "--out", scratch.path("o"), "--weights", "flash"], "--weights flash: expected baked or runtime"),
             (["--lang", "swift", "--out", scratch.path("o"), "--libm"], "--libm: applies to C kernels only"),
             (["--lang", "c"], "--out: missing"),
-            (["--lang", "c", "--out", scratch.path("o"), "--fma"], "--fma: applies to Swift kernels only"),
+            (["--lang", "c", "--out", scratch.path("o"), "--fma"], "--fma: expects a value"),
+            (["--lang", "c", "--out", scratch.path("o"), "--fma", "always"], "--fma always: expected auto, on or off"),
         ]
         for (args, message) in cases {
             let result = scratch.rnngen(["generate", model] + args)
@@ -111,7 +112,7 @@ final class GenerateCommandTests: XCTestCase {
                 XCTAssertLessThanOrEqual(outputs[engine]![name]!.maxAbsDifference(to: tensor), 1e-6, "\(engine) \(name)")
             }
         }
-        let fused = scratch.rnngen(["run", model, "--input", "x=" + x, "--output-dir", scratch.path("fma"), "--engine", "swift", "--fma"])
+        let fused = scratch.rnngen(["run", model, "--input", "x=" + x, "--output-dir", scratch.path("fma"), "--engine", "swift", "--fma", "on"])
         XCTAssertEqual(fused.code, 0, fused.err)
         XCTAssertLessThanOrEqual(try NPY.read(contentsOf: scratch.path("fma/y.npy")).maxAbsDifference(to: outputs["reference"]!["y.npy"]!), 1e-6)
         let bad = scratch.rnngen(["run", model, "--input", "x=" + x, "--output-dir", scratch.path("o"), "--engine", "fortran"])

@@ -1,0 +1,304 @@
+import RNNModel
+
+/// Lowers a plan's dense layers and cells to one `KernelProgram`: where the
+/// loops are unrolled, how accumulators are split, in which order gates are
+/// activated. Every speed technique lives here, once, for both languages.
+struct KernelLowering {
+    let plan: KernelPlan
+    var width: Int { plan.vectorWidth }
+
+    static func program(_ plan: KernelPlan) -> KernelProgram {
+        let lowering = KernelLowering(plan: plan)
+        return KernelProgram(functions: plan.denses.map(lowering.dense) + plan.cells.map(lowering.cellStep)
+                             + plan.cells.map(lowering.cellSequence))
+    }
+
+    // MARK: Matrix-vector products
+
+    /// One operand of a matrix-vector product: `count` floats at `scalars`,
+    /// float j broadcast against `targets.count` weight vectors at
+    /// `weights + j·targets.count·width + g·width` (the packed order).
+    struct Operand {
+        var scalars: String
+        var count: Int
+        /// The block's first weight vector.
+        var weights: Address
+        var targets: [String]
+    }
+
+    /// Multiply-adds accumulating every operand into its target vectors.
+    /// With two chains, odd floats go to `<target>_odd` (zeroed first, added
+    /// in last), so each accumulator waits on half as many multiply-adds: at
+    /// small sizes the step is one chain of them, and its length is the time.
+    /// Three floats or fewer are unrolled outright (the I = 1 path).
+    func accumulate(_ operands: [Operand]) -> [KernelStatement] {
+        let split = plan.accumulatorChains == 2 && operands.reduce(0) { $0 + $1.count } >= 4
+        var odd: [String] = []
+        if split {
+            for operand in operands where operand.count >= 2 {
+                for t in operand.targets where !odd.contains(t) { odd.append(t) }
+            }
+        }
+        var out: [KernelStatement] = odd.map { .declare("\($0)_odd", .constant(0)) }
+        for operand in operands {
+            let stride = operand.targets.count * width
+            func terms(_ j: Int, index: String?, chain: Int) -> [KernelStatement] {
+                operand.targets.enumerated().map { g, target in
+                    let name = chain == 1 ? "\(target)_odd" : target
+                    var w = operand.weights
+                    w.offset += j * stride + g * width
+                    if let index { w = w.adding(index, stride: stride) }
+                    let x = Address(operand.scalars, j, index: index)
+                    return .assign(name, .multiplyAdd(.load(w), .broadcast(x), .variable(name)))
+                }
+            }
+            let chains = split && operand.count >= 2 ? 2 : 1
+            if operand.count <= 3 {
+                for j in 0..<operand.count { out += terms(j, index: nil, chain: j % chains) }
+                continue
+            }
+            let looped = operand.count / chains * chains
+            var body: [KernelStatement] = []
+            for chain in 0..<chains { body += terms(chain, index: "j", chain: chain) }
+            out.append(.loop(index: "j", count: looped, step: chains, body))
+            for j in looped..<operand.count { out += terms(j, index: nil, chain: 0) }
+        }
+        out += odd.map { .assign($0, .add(.variable($0), .variable("\($0)_odd"))) }
+        return out
+    }
+
+    /// Which block of hidden units a statement works on: a constant when the
+    /// blocks are unrolled, the loop variable `b` when they are a loop.
+    struct Block {
+        var constant: Int?
+
+        /// `base + offset + block·stride`.
+        func at(_ base: String, _ offset: Int, stride: Int) -> Address {
+            if let k = constant { return Address(base, offset + k * stride) }
+            return Address(base, offset).adding("b", stride: stride)
+        }
+    }
+
+    /// Blocks up to this many are unrolled — each its own scope with constant
+    /// offsets, so the compiler schedules across them and small steps need no
+    /// loop — and more are a loop over `b`, so code does not grow with H.
+    static let unrolledBlocks = 4
+
+    /// The statements of every block, unrolled or as a loop.
+    func blocks(_ count: Int, units: Int, _ body: (Block) -> [KernelStatement]) -> [KernelStatement] {
+        guard count > KernelLowering.unrolledBlocks else {
+            return (0..<count).map { b in
+                .block(index: b, firstUnit: b * width, lastUnit: min(units, (b + 1) * width) - 1, body(Block(constant: b)))
+            }
+        }
+        return [.loop(index: "b", count: count, step: 1, body(Block(constant: nil)))]
+    }
+
+    /// The vector at `table + (block·perBlock + index)·width`.
+    func vectorAt(_ table: KernelPlan.Table, _ block: Block, perBlock: Int = 1, _ index: Int = 0) -> VectorExpression {
+        .load(block.at("wt", table.offset + index * width, stride: perBlock * width))
+    }
+
+    // MARK: Dense
+
+    func dense(_ d: KernelPlan.DensePlan) -> KernelFunction {
+        func statements(_ b: Block, lanes: Int) -> [KernelStatement] {
+            var s: [KernelStatement] = [.declare("a", vectorAt(d.bias, b))]
+            s += accumulate([Operand(scalars: "x", count: d.inputs, weights: b.at("wt", d.weights.offset, stride: d.inputs * width), targets: ["a"])])
+            switch d.layer.activation {
+            case .none, .softmax: break
+            case .relu: s.append(.activate("a", .relu))
+            case .tanh: s.append(.activate("a", .tanh))
+            case .sigmoid: s.append(.activate("a", .sigmoid))
+            }
+            s.append(.storeLanes(b.at("y", 0, stride: width), "a", count: lanes))
+            return s
+        }
+        // y has exactly `outputs` floats: the last block stores only its used lanes.
+        let last = d.outputs - (d.blocks - 1) * width
+        var body: [KernelStatement]
+        if d.blocks <= KernelLowering.unrolledBlocks || last == width {
+            body = blocks(d.blocks, units: d.outputs) { b in statements(b, lanes: b.constant == d.blocks - 1 ? last : width) }
+        } else {
+            body = blocks(d.blocks - 1, units: d.outputs) { b in statements(b, lanes: width) }
+            let b = d.blocks - 1
+            body.append(.block(index: b, firstUnit: b * width, lastUnit: d.outputs - 1, statements(Block(constant: b), lanes: last)))
+        }
+        if d.layer.activation == .softmax {
+            body.append(.softmax(Address("y"), count: d.outputs))
+        }
+        return KernelFunction(
+            name: "dense_\(d.id)",
+            doc: ["Dense \(d.id): \(d.inputs) → \(d.outputs), activation \(d.layer.activation.rawValue)."],
+            parameters: [.init(name: "wt", kind: .weights), .init(name: "x", kind: .input(restrict: true)),
+                         .init(name: "y", kind: .output(restrict: true))],
+            scratch: [], body: body)
+    }
+
+    // MARK: Cells
+
+    /// The ONNX clip (if any), then the activation, in place.
+    func gate(_ c: KernelPlan.CellPlan, _ name: String, _ activation: Activation) -> [KernelStatement] {
+        (c.cell.options.clip.map { [KernelStatement.clip(name, Float($0))] } ?? []) + [.activate(name, activation)]
+    }
+
+    /// Bias-initialised accumulators, one per named gate, in packed order.
+    func biases(_ c: KernelPlan.CellPlan, _ b: Block, _ names: [String]) -> [KernelStatement] {
+        names.enumerated().map { .declare($1, vectorAt(c.bias, b, perBlock: c.gates, $0)) }
+    }
+
+    func inputOperand(_ c: KernelPlan.CellPlan, _ b: Block, _ targets: [String]) -> Operand {
+        Operand(scalars: "x", count: c.I, weights: b.at("wt", c.inputWeights.offset, stride: c.I * c.gates * width), targets: targets)
+    }
+
+    func recurrentOperand(_ c: KernelPlan.CellPlan, _ b: Block, _ targets: [String]) -> Operand {
+        Operand(scalars: "h", count: c.Hr, weights: b.at("wt", c.recurrentWeights.offset, stride: c.Hr * c.recurrentGates * width),
+                targets: targets)
+    }
+
+    func cellStep(_ c: KernelPlan.CellPlan) -> KernelFunction {
+        let acts = c.cell.options.activations
+        let W = width
+        var body: [KernelStatement] = []
+        // Every block reads all of the old h, so new h waits in `next` until
+        // the last block is done — unless there is one block, whose reads all
+        // come before its store: then it goes straight to h (no copy on the
+        // step's dependency chain). A projection reads `next` either way.
+        let direct = c.blocks == 1 && c.projection == nil
+        let next = direct ? "h" : "next"
+        var scratch: [(name: String, floats: Int)] = direct ? [] : [("next", c.Hp)]
+        switch c.cell.kind {
+        case .rnn:
+            body += blocks(c.blocks, units: c.H) { b in
+                var s = biases(c, b, ["a"])
+                s += accumulate([inputOperand(c, b, ["a"]), recurrentOperand(c, b, ["a"])])
+                s += gate(c, "a", acts[0])
+                s.append(.store(b.at(next, 0, stride: W), .variable("a")))
+                return s
+            }
+        case .lstm:
+            // Packed gate order i, o, f, g (ONNX's i, o, f, c).
+            let gates = ["i", "o", "f", "g"]
+            body += blocks(c.blocks, units: c.H) { b in
+                var s = biases(c, b, gates)
+                s += accumulate([inputOperand(c, b, gates), recurrentOperand(c, b, gates)])
+                s.append(.declare("c_old", .load(b.at("c", 0, stride: W))))
+                if let p = c.peephole {
+                    s.append(.assign("i", .multiplyAdd(vectorAt(p, b, perBlock: 3, 0), .variable("c_old"), .variable("i"))))
+                    s.append(.assign("f", .multiplyAdd(vectorAt(p, b, perBlock: 3, 2), .variable("c_old"), .variable("f"))))
+                }
+                // The gates that do not wait on c' are activated together, so
+                // their independent chains overlap.
+                s += gate(c, "i", acts[0])
+                if c.cell.options.inputForget {
+                    s.append(.assign("f", .subtract(.constant(1), .variable("i"))))
+                } else {
+                    s += gate(c, "f", acts[0])
+                }
+                s += gate(c, "g", acts[1])
+                if c.peephole == nil { s += gate(c, "o", acts[0]) }
+                s.append(.declare("c_new", .multiplyAdd(.variable("f"), .variable("c_old"), .multiply(.variable("i"), .variable("g")))))
+                if let limit = c.cell.options.cellClip { s.append(.clip("c_new", Float(limit))) }
+                s.append(.store(b.at("c", 0, stride: W), .variable("c_new")))
+                if let p = c.peephole {
+                    s.append(.assign("o", .multiplyAdd(vectorAt(p, b, perBlock: 3, 1), .variable("c_new"), .variable("o"))))
+                    s += gate(c, "o", acts[0])
+                }
+                s.append(.declare("h_new", .variable("c_new")))
+                s.append(.activate("h_new", acts[2]))
+                s.append(.store(b.at(next, 0, stride: W), .multiply(.variable("o"), .variable("h_new"))))
+                return s
+            }
+        case .gru where c.cell.options.linearBeforeReset:
+            // Packed gate order z, r, n; the candidate's recurrent part (hn)
+            // keeps its own bias because the reset gate scales it.
+            body += blocks(c.blocks, units: c.H) { b in
+                var s = biases(c, b, ["z", "r", "n"])
+                s.append(.declare("hn", vectorAt(c.candidateBias!, b)))
+                s += accumulate([inputOperand(c, b, ["z", "r", "n"]), recurrentOperand(c, b, ["z", "r", "hn"])])
+                s += gate(c, "z", acts[0])
+                s += gate(c, "r", acts[0])
+                s.append(.assign("n", .multiplyAdd(.variable("r"), .variable("hn"), .variable("n"))))
+                s += gate(c, "n", acts[1])
+                s += interpolate(b, into: next)
+                return s
+            }
+        case .gru:
+            scratch += [("rh", c.Hp), ("zs", c.Hp), ("partial", c.Hp)]
+            body += blocks(c.blocks, units: c.H) { b in
+                var s = biases(c, b, ["z", "r", "n"])
+                s += accumulate([inputOperand(c, b, ["z", "r", "n"]), recurrentOperand(c, b, ["z", "r"])])
+                s += gate(c, "z", acts[0])
+                s += gate(c, "r", acts[0])
+                s.append(.store(b.at("zs", 0, stride: W), .variable("z")))
+                s.append(.store(b.at("rh", 0, stride: W), .multiply(.variable("r"), .load(b.at("h", 0, stride: W)))))
+                s.append(.store(b.at("partial", 0, stride: W), .variable("n")))
+                return s
+            }
+            body.append(.comment("The candidate reads r⊙h, so it waits until every block's r is known."))
+            body += blocks(c.blocks, units: c.H) { b in
+                var s: [KernelStatement] = [.declare("n", .load(b.at("partial", 0, stride: W)))]
+                s += accumulate([Operand(scalars: "rh", count: c.Hr, weights: b.at("wt", c.candidateWeights!.offset, stride: c.Hr * W),
+                                         targets: ["n"])])
+                s += gate(c, "n", acts[1])
+                s.append(.declare("z", .load(b.at("zs", 0, stride: W))))
+                s += interpolate(b, into: next)
+                return s
+            }
+        }
+        if let p = c.projection {
+            body.append(.comment("Projection: h = W_hr · (o ⊙ h(c))."))
+            body += blocks(c.outBlocks, units: c.Hr) { b in
+                var s: [KernelStatement] = [.declare("a", .constant(0))]
+                s += accumulate([Operand(scalars: "next", count: c.H, weights: b.at("wt", p.offset, stride: c.H * W), targets: ["a"])])
+                s.append(.store(b.at("h", 0, stride: W), .variable("a")))
+                return s
+            }
+        } else if !direct {
+            body.append(.comment("Every block has read the old h; now it is replaced."))
+            body += blocks(c.blocks, units: c.H) { b in [.store(b.at("h", 0, stride: W), .load(b.at("next", 0, stride: W)))] }
+        }
+        var parameters: [KernelFunction.Parameter] = [.init(name: "wt", kind: .weights), .init(name: "x", kind: .input(restrict: true)),
+                                                      .init(name: "h", kind: .output(restrict: true))]
+        if c.cell.kind == .lstm { parameters.append(.init(name: "c", kind: .output(restrict: true))) }
+        return KernelFunction(
+            name: "cell_\(c.id)",
+            doc: ["\(KernelDescription.cell(c)): one time step.",
+                  "x[\(c.I)] in; h[\(c.Hrp)]\(c.cell.kind == .lstm ? " and c[\(c.Hp)]" : "") updated in place."],
+            parameters: parameters, scratch: scratch, body: body)
+    }
+
+    /// GRU: h' = (1 − z)⊙n + z⊙h, written n + z⊙(h − n): one multiply-add.
+    func interpolate(_ b: Block, into next: String) -> [KernelStatement] {
+        [.store(b.at(next, 0, stride: width),
+                .multiplyAdd(.variable("z"), .subtract(.load(b.at("h", 0, stride: width)), .variable("n")), .variable("n")))]
+    }
+
+    /// The cell over one item's sequence, for `run`.
+    func cellSequence(_ c: KernelPlan.CellPlan) -> KernelFunction {
+        let M = plan.maxWidth
+        var args = ["wt", "input + t * \(M)", "h"]
+        if c.cell.kind == .lstm { args.append("c") }
+        var parameters: [KernelFunction.Parameter] = [
+            .init(name: "wt", kind: .weights), .init(name: "input", kind: .input(restrict: false)),
+            .init(name: "output", kind: .output(restrict: false)), .init(name: "offset", kind: .integer),
+            .init(name: "steps", kind: .integer), .init(name: "len", kind: .integer), .init(name: "h", kind: .output(restrict: true)),
+        ]
+        if c.cell.kind == .lstm { parameters.append(.init(name: "c", kind: .output(restrict: true))) }
+        return KernelFunction(
+            name: "sequence_\(c.id)",
+            doc: ["\(c.id) over one item: rows of `input` and `output` are \(M) floats apart; h goes to",
+                  "columns \(c.Hr) wide at `offset`. Steps past `len` give zeros; the state is kept."],
+            parameters: parameters, scratch: [],
+            body: [
+                .range(index: "k", from: "0", to: "len", [
+                    .integer("t", c.reverse ? "len - 1 - k" : "k"),
+                    .call("cell_\(c.id)", args),
+                    .loop(index: "u", count: c.Hr, step: 1, [.copyFloat(to: Address("output", index: "t * \(M) + offset + u"), from: Address("h", index: "u"))]),
+                ]),
+                .range(index: "t", from: "len", to: "steps", [
+                    .loop(index: "u", count: c.Hr, step: 1, [.copyFloat(to: Address("output", index: "t * \(M) + offset + u"), from: nil)]),
+                ]),
+            ])
+    }
+}
