@@ -28,6 +28,8 @@ let package = Package(
         // The commands behind the CLI, as a library so tests can call them.
         .target(name: "RNNGenCommands", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner"]),
         .executableTarget(name: "rnngen", dependencies: ["RNNGenCommands"]),
+        // The benchmark suite behind docs/PERFORMANCE.md: `swift run -c release rnngen-benchmarks`.
+        .executableTarget(name: "rnngen-benchmarks", dependencies: ["RNNGenCommands", "RNNModel"], path: "Benchmarks"),
         .plugin(name: "RNNKernelPlugin", capability: .buildTool(), dependencies: ["rnngen"]),
         .plugin(
             name: "GenerateKernelsPlugin",

@@ -6,8 +6,8 @@ import RNNReference
 
 enum BenchCommand {
     static let help = """
-    USAGE: rnngen bench MODEL [--steps N] [--vector-width 4|8|16] [--lang c|all]
-                       [--cflags "…"] [--swiftflags "…"]
+    USAGE: rnngen bench MODEL [--steps N] [--vector-width auto|4|8|16] [--fma auto|on|off]
+                       [--lang c|all] [--cflags "…"] [--swiftflags "…"] [--json]
 
     Times one time step at batch 1 — the real-time path — three ways, side by
     side on this machine: the generated C kernel's step function, a naive C
@@ -21,17 +21,21 @@ enum BenchCommand {
 
     OPTIONS:
       --steps N             Time steps per round (default 200000).
-      --vector-width N      4, 8 (default) or 16.
+      --vector-width N      auto (default), 4, 8 or 16 (see rnngen generate --help).
       --lang c|all          Time the C kernel only, or the Swift kernel as well (default all).
       --cflags "…"          C compiler flags (default "-O3 -march=native").
       --swiftflags "…"      Swift compiler flags (default "-O -wmo -target-cpu native").
-      --fma                 Generate the Swift kernel with fused multiply-adds.
+      --fma auto|on|off     Fused multiply-adds (see rnngen generate --help).
+      --json                Print a JSON array instead of the table: one object per
+                            implementation with "implementation" (kernel, naive,
+                            interpreter), "lang", "vector_width", "fma",
+                            "weight_type", "ns_per_step" and "gflops".
       --input NAME=FILE.npy ONNX weights given as graph inputs.
       -h, --help            Show this help.
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["steps", "vector-width", "cflags", "swiftflags", "lang", "input"], booleans: ["fma"], command: "bench")
+        let parsed = try Arguments(args, valued: ["steps", "vector-width", "cflags", "swiftflags", "lang", "input", "fma"], booleans: ["json"], command: "bench")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "bench", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen bench --help)")
         }
@@ -44,7 +48,7 @@ enum BenchCommand {
         withLanguage.options["cflags"] = nil
         withLanguage.options["swiftflags"] = nil
         withLanguage.options["steps"] = nil
-        withLanguage.switches.remove("fma")  // for the Swift kernel only
+        withLanguage.switches.remove("json")
         let langText = try parsed.single("lang") ?? "all"
         guard langText == "c" || langText == "all" else { throw RNNError(at: "--lang \(langText)", "expected c or all") }
         let options = try GenerateCommand.options(withLanguage, defaultName: "bench_kernel")
@@ -88,15 +92,23 @@ enum BenchCommand {
         }
 
         let flops = Double(ModelSummary(model).flopsPerStep)
+        var results: [BenchResult] = []
+        func record(_ implementation: String, _ lang: String, _ ns: Double, width: Int?) {
+            results.append(BenchResult(implementation: implementation, lang: lang, vectorWidth: width,
+                                       fma: width == nil ? nil : options.fusedMultiplyAdd.rawValue,
+                                       weightType: "f32", nsPerStep: ns, gflops: flops / ns))
+        }
         func line(_ label: String, _ ns: Double) -> String {
             let padded = label.padding(toLength: 28, withPad: " ", startingAt: 0)
             return "  \(padded) \(String(format: "%10.1f", ns)) ns/step  \(String(format: "%7.2f", flops / ns)) GFLOP/s"
         }
-        var out = ["bench \(model.name) (\(path)): \(Int(flops)) FLOPs/step, batch 1, \(compiler) \(flags.joined(separator: " ")), vector width \(options.vectorWidth)"]
+        var out = ["bench \(model.name) (\(path)): \(Int(flops)) FLOPs/step, batch 1, \(compiler) \(flags.joined(separator: " ")), vector width \(plan.vectorWidth)"]
         guard let kernel = values["kernel_ns_per_step"] else { throw RNNError("the benchmark printed no timing: \(result.stdout)") }
         out.append(line("generated C kernel", kernel))
+        record("kernel", "c", kernel, width: plan.vectorWidth)
         if let naive = values["naive_ns_per_step"] {
             out.append(line("naive C loop", naive))
+            record("naive", "c", naive, width: nil)
             out.append("  naive loop agrees with the kernel within \(values["naive_max_abs_difference"].map { String(format: "%.2g", $0) } ?? "?")")
         } else {
             out.append("  naive C loop: not available for this model (forward RNN/LSTM/GRU stacks without options only)")
@@ -105,7 +117,6 @@ enum BenchCommand {
         if langText == "all" {
             var swiftOptions = options
             swiftOptions.language = .swift
-            swiftOptions.fusedMultiplyAdd = parsed.switches.contains("fma")
             let swiftPlan = try KernelPlan(model: model, options: swiftOptions)
             let swiftFolder = folder.appendingPathComponent("swift")
             try FileManager.default.createDirectory(at: swiftFolder, withIntermediateDirectories: true)
@@ -126,11 +137,35 @@ enum BenchCommand {
             }
             guard let swiftKernel else { throw RNNError("the Swift benchmark printed no timing: \(swiftRun.stdout)\(swiftRun.stderr)") }
             out.append(line("generated Swift kernel", swiftKernel))
+            record("kernel", "swift", swiftKernel, width: swiftPlan.vectorWidth)
         }
         out.append(line("reference interpreter", bestInterpreter))
+        record("interpreter", "swift", bestInterpreter, width: nil)
+        if parsed.switches.contains("json") {
+            stdout("[\n" + results.map { "  " + $0.json }.joined(separator: ",\n") + "\n]")
+            return
+        }
         if let naive = values["naive_ns_per_step"] { out.append("  kernel is \(String(format: "%.1f", naive / kernel))× faster than the naive loop") }
         out.append("  kernel is \(String(format: "%.0f", bestInterpreter / kernel))× faster than the interpreter")
         if let swiftKernel { out.append("  Swift kernel: \(String(format: "%.2f", swiftKernel / kernel))× the C kernel's time") }
         stdout(out.joined(separator: "\n"))
+    }
+}
+
+/// One timed implementation, as `rnngen bench --json` prints it.
+struct BenchResult {
+    var implementation: String
+    var lang: String
+    var vectorWidth: Int?
+    var fma: String?
+    var weightType: String
+    var nsPerStep: Double
+    var gflops: Double
+
+    var json: String {
+        func text(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "null" }
+        return "{\"implementation\": \(text(implementation)), \"lang\": \(text(lang)), \"vector_width\": \(vectorWidth.map(String.init) ?? "null"), "
+            + "\"fma\": \(text(fma)), \"weight_type\": \(text(weightType)), \"ns_per_step\": \(String(format: "%.2f", nsPerStep)), "
+            + "\"gflops\": \(String(format: "%.3f", gflops))}"
     }
 }

@@ -1,0 +1,287 @@
+// rnngen-benchmarks: the benchmark suite behind docs/PERFORMANCE.md.
+//
+//   swift run -c release rnngen-benchmarks [--quick] [--out FILE] [--steps-scale X]
+//
+// For LSTM and GRU layers at (I, H) from (1, 8) to (128, 512), with weights of
+// two magnitudes, it times side by side in one run, through `rnngen bench`:
+// the generated C kernel, the generated Swift kernel and a naive C step
+// (row-major dot products, libm activations) compiled with the same flags,
+// each the best of five interleaved rounds. It also measures this machine's
+// roofline (single-core FMA peak and L2 read bandwidth) and writes the
+// tables, with the command that reproduces them, to docs/PERFORMANCE.md
+// (or --out). --quick runs two small sizes and a few steps: CI's smoke run.
+// Pin it to one core: taskset -c 1 swift run -c release rnngen-benchmarks.
+import Foundation
+import RNNGenCommands
+import RNNModel
+
+struct Options {
+    var quick = false
+    var out = "docs/PERFORMANCE.md"
+    var stepsScale = 1.0
+
+    init(_ args: [String]) throws {
+        var i = 0
+        while i < args.count {
+            switch args[i] {
+            case "--quick": quick = true
+            case "--out" where i + 1 < args.count: i += 1; out = args[i]
+            case "--steps-scale" where i + 1 < args.count:
+                i += 1
+                guard let v = Double(args[i]), v > 0 else { throw Failure("--steps-scale \(args[i]): expected a positive number") }
+                stepsScale = v
+            case "-h", "--help":
+                print("usage: rnngen-benchmarks [--quick] [--out FILE] [--steps-scale X]")
+                exit(0)
+            default: throw Failure("\(args[i]): unknown option (options: --quick, --out FILE, --steps-scale X)")
+            }
+            i += 1
+        }
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ text: String) { description = text }
+}
+
+/// How large the weights are. `small` is PyTorch's initialisation,
+/// U(±1/√H): pre-activations stay near 0. `trained` is U(±4/√(I+H)) with
+/// biases U(±1): gates saturate, as they do in trained models, which sends
+/// the activations down their far branches.
+enum Magnitude: String, CaseIterable {
+    case trained, small
+}
+
+struct Case {
+    var cell: CellKind
+    var I: Int
+    var H: Int
+    var magnitude: Magnitude
+    var flops: Int { 2 * cell.gateCount * H * (I + H) }
+    var weightBytes: Int { 4 * cell.gateCount * H * (I + H) }
+    var label: String { "\(cell.rawValue.uppercased()) (\(I),\(H))" }
+}
+
+/// Deterministic uniform numbers (SplitMix64).
+struct Random {
+    var state: UInt64
+    mutating func next() -> Double {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return Double(z >> 11) / Double(1 << 53)
+    }
+    mutating func tensor(_ shape: [Int], _ scale: Double) -> Tensor {
+        Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in (2 * next() - 1) * scale })
+    }
+}
+
+/// Writes a PyTorch-layout description with .npy weights for `c` into `folder`.
+func writeModel(_ c: Case, into folder: URL) throws -> String {
+    var random = Random(state: UInt64(c.I * 100_003 + c.H * 7 + (c.cell == .lstm ? 1 : 2) + (c.magnitude == .trained ? 1000 : 0)))
+    let G = c.cell.gateCount
+    let scale = c.magnitude == .trained ? 4 / Double(c.I + c.H).squareRoot() : 1 / Double(c.H).squareRoot()
+    let biasScale = c.magnitude == .trained ? 1.0 : scale
+    let tensors: [(String, Tensor)] = [
+        ("weight_ih", random.tensor([G * c.H, c.I], scale)), ("weight_hh", random.tensor([G * c.H, c.H], scale)),
+        ("bias_ih", random.tensor([G * c.H], biasScale)), ("bias_hh", random.tensor([G * c.H], biasScale)),
+    ]
+    let name = "\(c.cell.rawValue)_i\(c.I)_h\(c.H)_\(c.magnitude.rawValue)"
+    let dir = folder.appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    var entries: [String] = []
+    for (key, tensor) in tensors {
+        try NPY.write(tensor, to: dir.appendingPathComponent("\(key).npy").path)
+        entries.append("\"\(key)\": \"\(key).npy\"")
+    }
+    let description = """
+    {"rnngen": 1, "name": "\(name)", "framework": "pytorch", "input_size": \(c.I),
+     "pipeline": [{"recurrent": {"cell": "\(c.cell.rawValue)", "hidden_sizes": [\(c.H)], "weights": [{\(entries.joined(separator: ", "))}]}}]}
+    """
+    let path = dir.appendingPathComponent("model.rnn.json").path
+    try description.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+struct Timing {
+    var c: Double
+    var cWidth: Int
+    var swift: Double
+    var swiftWidth: Int
+    var naive: Double
+}
+
+/// `rnngen bench --json` on one model.
+func bench(_ path: String, steps: Int) throws -> Timing {
+    var output = ""
+    var errors = ""
+    let status = Commands.main(["bench", path, "--json", "--steps", String(steps)], stdout: { output += $0 + "\n" }, stderr: { errors += $0 + "\n" })
+    guard status == 0 else { throw Failure("rnngen bench \(path) failed: \(errors)") }
+    guard let objects = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] else {
+        throw Failure("rnngen bench printed no JSON array: \(output)")
+    }
+    func find(_ implementation: String, _ lang: String) throws -> [String: Any] {
+        guard let o = objects.first(where: { $0["implementation"] as? String == implementation && $0["lang"] as? String == lang }) else {
+            throw Failure("rnngen bench printed no \(implementation) \(lang) timing: \(output)")
+        }
+        return o
+    }
+    let c = try find("kernel", "c"), swift = try find("kernel", "swift"), naive = try find("naive", "c")
+    return Timing(c: c["ns_per_step"] as! Double, cWidth: c["vector_width"] as! Int,
+                  swift: swift["ns_per_step"] as! Double, swiftWidth: swift["vector_width"] as! Int,
+                  naive: naive["ns_per_step"] as! Double)
+}
+
+/// This core's roofline, measured: peak fp32 FMA throughput (independent
+/// 256-bit FMA chains) and L2 read bandwidth (a 1 MiB buffer summed repeatedly).
+func roofline(in folder: URL) throws -> (gflops: Double, l2: Double) {
+    let source = """
+    #define _POSIX_C_SOURCE 199309L
+    #include <stdio.h>
+    #include <time.h>
+    typedef float v8 __attribute__((vector_size(32)));
+    static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec; }
+    static float buffer[262144] __attribute__((aligned(64)));
+    int main(void)
+    {
+        double best_fma = 1e30, best_l2 = 1e30;
+        const long n = 20000000;
+        volatile float sink;
+        for (int k = 0; k < 262144; ++k) buffer[k] = (float)(k % 7) * 0.25f;
+        for (int round = 0; round < 5; ++round) {
+            v8 a[12], m = {1.0000001f, 1.0000001f, 1.0000001f, 1.0000001f, 1.0000001f, 1.0000001f, 1.0000001f, 1.0000001f};
+            for (int k = 0; k < 12; ++k) a[k] = m * (float)k;
+            double t = now();
+            for (long i = 0; i < n; ++i)
+                for (int k = 0; k < 12; ++k) a[k] = __builtin_elementwise_fma(a[k], m, m);
+            t = now() - t;
+            v8 s = a[0];
+            for (int k = 1; k < 12; ++k) s += a[k];
+            sink = s[0];
+            if (t < best_fma) best_fma = t;
+            v8 acc[8] = {{0}};
+            t = now();
+            for (int pass = 0; pass < 400; ++pass)
+                for (int k = 0; k < 262144; k += 64)
+                    for (int u = 0; u < 8; ++u) acc[u] += *(const v8 *)(buffer + k + 8 * u);
+            t = now() - t;
+            for (int u = 1; u < 8; ++u) acc[0] += acc[u];
+            sink = acc[0][0];
+            if (t < best_l2) best_l2 = t;
+        }
+        (void)sink;
+        printf("%f %f\\n", 2.0 * 8 * 12 * (double)n / best_fma * 1e-9, 400.0 * 262144 * 4 / best_l2 * 1e-9);
+        return 0;
+    }
+    """
+    let file = folder.appendingPathComponent("roofline.c")
+    try source.write(to: file, atomically: true, encoding: .utf8)
+    let exe = folder.appendingPathComponent("roofline").path
+    let build = Process()
+    build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    build.arguments = ["clang", "-O2", "-march=native", file.path, "-o", exe]
+    try build.run()
+    build.waitUntilExit()
+    guard build.terminationStatus == 0 else { throw Failure("clang could not build the roofline probe") }
+    let run = Process()
+    run.executableURL = URL(fileURLWithPath: exe)
+    let pipe = Pipe()
+    run.standardOutput = pipe
+    try run.run()
+    run.waitUntilExit()
+    let parts = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).split(separator: " ")
+    guard parts.count == 2, let g = Double(parts[0]), let b = Double(parts[1].trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        throw Failure("the roofline probe printed nothing usable")
+    }
+    return (g, b)
+}
+
+func machine() -> String {
+    let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+        .split(separator: "\n").first { $0.hasPrefix("model name") }?
+        .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+    return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores visible"
+}
+
+func main() throws {
+    let options = try Options(Array(CommandLine.arguments.dropFirst()))
+    let sizes = options.quick ? [(1, 8), (16, 64)] : [(1, 8), (1, 16), (8, 32), (16, 64), (32, 128), (64, 256), (128, 512)]
+    let magnitudes: [Magnitude] = options.quick ? [.trained] : Magnitude.allCases
+    var cases: [Case] = []
+    for magnitude in magnitudes {
+        for cell in [CellKind.lstm, .gru] {
+            for (I, H) in sizes { cases.append(Case(cell: cell, I: I, H: H, magnitude: magnitude)) }
+        }
+    }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-benchmarks-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
+
+    let (peak, l2) = try roofline(in: folder)
+    FileHandle.standardError.write("roofline: \(String(format: "%.1f", peak)) GFLOP/s FMA peak, \(String(format: "%.1f", l2)) GB/s L2 read\n".data(using: .utf8)!)
+    var rows: [(Case, Timing)] = []
+    for c in cases {
+        // About 0.2 s per round for the kernel; fewer in the quick run.
+        let target = options.quick ? 2e6 : 4e9 * options.stepsScale
+        let steps = max(200, min(400_000, Int(target / Double(c.flops))))
+        let timing = try bench(try writeModel(c, into: folder), steps: steps)
+        FileHandle.standardError.write("\(c.label) \(c.magnitude.rawValue): C \(String(format: "%.1f", timing.c)) ns, Swift \(String(format: "%.1f", timing.swift)) ns, naive \(String(format: "%.1f", timing.naive)) ns\n".data(using: .utf8)!)
+        rows.append((c, timing))
+    }
+
+    func f(_ v: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", v) }
+    var table: [String] = [
+        "| cell (I,H) | weights | C ns/step | C GFLOP/s | % FMA peak | L2 floor ns | C vs floor | Swift ns/step | Swift/C | naive ns/step | naive/C |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for (c, t) in rows {
+        let gflops = Double(c.flops) / t.c
+        let floor = Double(c.weightBytes) / l2
+        table.append("| \(c.label) | \(c.magnitude.rawValue) | \(f(t.c)) (w\(t.cWidth)) | \(f(gflops, 1)) | \(f(100 * gflops / peak))% | \(f(floor)) | \(f(t.c / floor, 2))× | \(f(t.swift)) (w\(t.swiftWidth)) | \(f(t.swift / t.c, 2)) | \(f(t.naive)) | \(f(t.naive / t.c, 1)) |")
+    }
+    let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
+    let report = """
+    # Performance
+
+    ns per time step at batch 1 — the real-time path — for one LSTM or GRU
+    layer, fp32 weights, default options (vector width and multiply-add fusing
+    `auto`). Written by the benchmark suite; regenerate with
+
+    ```sh
+    taskset -c 1 swift run -c release rnngen-benchmarks\(options.quick ? " --quick" : "")
+    ```
+
+    Measured \(date) on \(machine()), one core (taskset), \(options.quick ? "quick run" : "full run").
+    This core's roofline, measured by the same run: **\(f(peak, 1)) GFLOP/s** fp32
+    FMA peak (12 independent 256-bit FMA chains) and **\(f(l2, 1)) GB/s** L2 read
+    bandwidth (a 1 MiB buffer summed again and again). The L2 floor of a step
+    is its weight bytes over that bandwidth: at large H a step cannot be faster
+    with fp32 weights.
+
+    Each figure is the best of five rounds, the C kernel, the naive C step and
+    (in a second process) the Swift kernel, all built by `rnngen bench`: C with
+    `cc -std=c99 -O3 -march=native`, Swift with `swiftc -O -wmo -target-cpu
+    native`. The naive step is what one writes by hand: row-major dot products
+    over x and h and libm's expf/tanhf, in this repository's
+    `BenchmarkRenderer`. `(w16)` is the vector width `auto` chose. The machine
+    is shared: compare ratios from one run, not absolute times across runs.
+
+    Weights: `trained` are U(±4/√(I+H)) with biases U(±1), so gates saturate
+    as in trained models; `small` are PyTorch's initialisation U(±1/√H).
+
+    \(table.joined(separator: "\n"))
+
+    """
+    try report.write(toFile: options.out, atomically: true, encoding: .utf8)
+    print("wrote \(options.out): \(rows.count) cases")
+}
+
+do {
+    try main()
+} catch {
+    FileHandle.standardError.write("rnngen-benchmarks: \(error)\n".data(using: .utf8)!)
+    exit(1)
+}
