@@ -105,12 +105,7 @@ struct KernelLowering {
         func statements(_ b: Block, lanes: Int) -> [KernelStatement] {
             var s: [KernelStatement] = [.declare("a", vectorAt(d.bias, b))]
             s += accumulate([Operand(scalars: "x", count: d.inputs, weights: b.at("wt", d.weights.offset, stride: d.inputs * width), targets: ["a"])])
-            switch d.layer.activation {
-            case .none, .softmax: break
-            case .relu: s.append(.activate("a", .relu))
-            case .tanh: s.append(.activate("a", .tanh))
-            case .sigmoid: s.append(.activate("a", .sigmoid))
-            }
+            if let f = d.layer.activation.elementwise { s.append(.activate("a", f)) }
             s.append(.storeLanes(b.at("y", 0, stride: width), "a", count: lanes))
             return s
         }

@@ -66,8 +66,17 @@ public struct SwiftRenderer {
         return Template(swift: "activations.swift").render(["W": "\(width)", "FMA": fma])
     }
 
+    /// Tables up to this many floats are an `InlineArray` literal, a constant
+    /// in flash; larger ones would take the Swift compiler minutes to
+    /// optimise (about 0.35 ms per element with -O: 12 s at the limit), so
+    /// they are text.
+    public static let literalTableLimit = 32768
+
+    var literalTable: Bool { plan.weights.count <= SwiftRenderer.literalTableLimit }
+
     func weightsTable() -> String {
         guard baked else { return "// Weights are passed in at run time (\(plan.weights.count) floats, packed as rnngen generate writes them).\n" }
+        guard literalTable else { return encodedWeightsTable() }
         var lines: [String] = []
         var row: [String] = []
         for v in plan.weights {
@@ -81,6 +90,67 @@ public struct SwiftRenderer {
         fileprivate let \(name)Weights: InlineArray<\(plan.weights.count), Float> = [
         \(lines.joined(separator: "\n"))
         ]
+
+        """
+    }
+
+    /// A large table as base64 text of its little-endian float32 bytes,
+    /// decoded once, on first use.
+    func encodedWeightsTable() -> String {
+        let count = plan.weights.count
+        let text = Base64.encode(KernelGenerator.packedWeightBytes(plan))
+        var lines: [String] = []
+        var start = text.startIndex
+        while start < text.endIndex {
+            let end = text.index(start, offsetBy: 96, limitedBy: text.endIndex) ?? text.endIndex
+            lines.append(String(text[start..<end]))
+            start = end
+        }
+        return """
+        /// Every weight, packed at generation time in the order the loops read it
+        /// (\(count) floats, \(count * 4) bytes). An array literal this large would take
+        /// the Swift compiler minutes to optimise, so the table is the base64 text of
+        /// its little-endian float32 bytes, decoded on first use into memory allocated
+        /// once and kept for the life of the process: the only allocation, never on
+        /// later calls (for a microcontroller, use C or --weights runtime).
+        nonisolated(unsafe) fileprivate let \(name)WeightTable: UnsafePointer<Float> = {
+            // Swift runs a global's initialiser once, thread-safely, on first use.
+            let table = UnsafeMutablePointer<Float>.allocate(capacity: \(count))
+            decodeWeights(\(name)WeightText, into: table, count: \(count))
+            return UnsafePointer(table)
+        }()
+
+        fileprivate let \(name)WeightText: StaticString = \"\"\"
+        \(lines.joined(separator: "\n"))
+        \"\"\"
+
+        /// Base64 (A–Z a–z 0–9 + /, line breaks skipped) to little-endian float32s.
+        fileprivate func decodeWeights(_ text: StaticString, into table: UnsafeMutablePointer<Float>, count: Int) {
+            text.withUTF8Buffer { characters in
+                var bits: UInt32 = 0, pending = 0, byte = 0, word: UInt32 = 0
+                for c in characters {
+                    let v: UInt32
+                    switch c {
+                    case 65...90: v = UInt32(c) - 65
+                    case 97...122: v = UInt32(c) - 71
+                    case 48...57: v = UInt32(c) + 4
+                    case 43: v = 62
+                    case 47: v = 63
+                    default: continue
+                    }
+                    bits = (bits << 6) | v
+                    pending += 6
+                    guard pending >= 8 else { continue }
+                    pending -= 8
+                    word |= ((bits >> UInt32(pending)) & 0xff) << UInt32(8 * (byte % 4))
+                    byte += 1
+                    if byte % 4 == 0 {
+                        if byte / 4 <= count { table[byte / 4 - 1] = Float(bitPattern: word) }
+                        word = 0
+                    }
+                }
+            }
+        }
 
         """
     }
@@ -108,8 +178,11 @@ public struct SwiftRenderer {
 
     /// Wraps `body` (which sees `wt`) with access to the weights.
     func withWeights(_ body: String, indent: String = "        ") -> String {
-        if baked {
+        if baked && literalTable {
             return "\(indent)\(name)Weights.span.withUnsafeBufferPointer { table in\n\(indent)    let wt = table.baseAddress!\n\(body)\n\(indent)}"
+        }
+        if baked {
+            return "\(indent)let wt = \(name)WeightTable\n\(body)"
         }
         return "\(indent)let wt = weights\n\(body)"
     }

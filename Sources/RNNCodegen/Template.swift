@@ -46,3 +46,22 @@ enum Literal {
 
     static func cFloat(_ v: Float) -> String { float(v) + "f" }
 }
+
+/// Standard base64 (with `=` padding), for tables written as text.
+enum Base64 {
+    static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [Character] = []
+        out.reserveCapacity((bytes.count + 2) / 3 * 4)
+        var i = 0
+        while i < bytes.count {
+            let n = min(3, bytes.count - i)
+            var chunk: UInt32 = 0
+            for k in 0..<3 { chunk = chunk << 8 | (k < n ? UInt32(bytes[i + k]) : 0) }
+            for k in 0..<4 { out.append(k <= n ? alphabet[Int((chunk >> UInt32(18 - 6 * k)) & 63)] : "=") }
+            i += 3
+        }
+        return String(out)
+    }
+}

@@ -80,7 +80,8 @@ enum BenchCommand {
         }
 
         // The interpreter, on one long batch-1 sequence.
-        let interpreterSteps = max(1, min(steps, 2000))
+        // At most 2000 steps and about 2·10^8 FLOPs (a second or two): it is slow.
+        let interpreterSteps = max(1, min(steps, 2000, 200_000_000 / max(1, ModelSummary(model).flopsPerStep)))
         let shape = model.layout == .timeMajor ? [interpreterSteps, 1, model.inputSize] : [1, interpreterSteps, model.inputSize]
         let x = Tensor(shape: shape, values: (0..<(interpreterSteps * model.inputSize)).map { sin(0.01 * Double($0)) })
         let interpreter = ReferenceInterpreter(model: model)

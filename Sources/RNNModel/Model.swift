@@ -162,8 +162,21 @@ public struct RecurrentStack: Equatable, Sendable {
     }
 }
 
+/// What follows a dense layer's matrix-vector product: nothing, one of the
+/// ONNX activations element by element, or a softmax over the outputs.
 public enum DenseActivation: String, CaseIterable, Sendable {
     case none, relu, tanh, sigmoid, softmax
+
+    /// The element-wise function, whose math (reference and kernels) is
+    /// `Activation`'s; nil for none and softmax.
+    public var elementwise: Activation? {
+        switch self {
+        case .relu: return .relu
+        case .tanh: return .tanh
+        case .sigmoid: return .sigmoid
+        case .none, .softmax: return nil
+        }
+    }
 }
 
 /// A fully connected layer, `y = act(W x + b)`, with W `[out, in]`.

@@ -122,12 +122,8 @@ public struct ReferenceInterpreter {
             for j in 0..<n { sum += dense.weight.values[row * n + j] * x[j] }
             return sum
         }
-        switch dense.activation {
-        case .none: break
-        case .relu: out = out.map { $0.isNaN ? $0 : max(0, $0) }
-        case .tanh: out = out.map(Foundation.tanh)
-        case .sigmoid: out = out.map { Activation.sigmoid($0) }
-        case .softmax:
+        if let f = dense.activation.elementwise { out = out.map { f($0) } }
+        if dense.activation == .softmax {
             let top = out.max() ?? 0
             let exps = out.map { Foundation.exp($0 - top) }
             let total = exps.reduce(0, +)

@@ -8,7 +8,8 @@ import RNNReference
 /// Differential tests of generated kernels against the interpreter over a
 /// grid of cell kinds, options, directions, stack shapes and sizes (hidden
 /// 1…64, input 1…40, none required to be a multiple of the vector width),
-/// at vector widths 4, 8 and 16, in both languages, with the tolerance rule
+/// at vector widths auto, 4, 8 and 16 and every multiply-add fusing mode,
+/// in both languages, with the tolerance rule
 /// of `rnngen verify`. Kernels are compiled in one batch per language.
 final class KernelGridTests: XCTestCase {
     static let seed: UInt64 = 20_261_126
@@ -58,6 +59,8 @@ final class KernelGridTests: XCTestCase {
         add("bidirectional lstm → head sigmoid", 4, [.recurrent(r.stack(.init(kind: .lstm), inputSize: 4, hiddenSizes: [5], direction: .bidirectional)), .head(r.dense(10, 1, .sigmoid))])
         add("lstm → gru → head softmax", 4, [.recurrent(r.stack(.init(kind: .lstm), inputSize: 4, hiddenSizes: [9])), .recurrent(r.stack(.init(kind: .gru, linearBeforeReset: true), inputSize: 9, hiddenSizes: [8])), .head(r.dense(8, 3, .softmax))])
         add("lstm I=16 H=64", 16, [.recurrent(r.stack(.init(kind: .lstm), inputSize: 16, hiddenSizes: [64]))])
+        // More weights than a Swift array literal holds (SwiftRenderer.literalTableLimit): the table is text.
+        add("gru I=40 H=110, weights as text in Swift", 40, [.recurrent(r.stack(.init(kind: .gru, linearBeforeReset: true), inputSize: 40, hiddenSizes: [110]))])
         return models
     }
 

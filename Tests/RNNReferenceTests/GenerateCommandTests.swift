@@ -134,6 +134,17 @@ final class BenchCommandTests: XCTestCase {
                                           "--steps", "100", "--lang", "c"])
         XCTAssertEqual(unsupported.code, 0, unsupported.err)
         XCTAssertTrue(unsupported.out.contains("naive C loop: not available for this model"), unsupported.out)
+        let json = scratch.rnngen(["bench", model, "--steps", "500", "--cflags", "-O2", "--json", "--vector-width", "8"])
+        XCTAssertEqual(json.code, 0, json.err)
+        let objects = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]], json.out)
+        XCTAssertEqual(objects.map { "\($0["implementation"]!) \($0["lang"]!)" }, ["kernel c", "naive c", "kernel swift", "interpreter swift"])
+        for o in objects {
+            XCTAssertEqual(o["weight_type"] as? String, "f32")
+            XCTAssertGreaterThan(try XCTUnwrap(o["ns_per_step"] as? Double), 0)
+            XCTAssertGreaterThan(try XCTUnwrap(o["gflops"] as? Double), 0)
+        }
+        XCTAssertEqual(objects[0]["vector_width"] as? Int, 8)
+        XCTAssertEqual(objects[0]["fma"] as? String, "auto")
         let reverse = scratch.rnngen(["bench", Fixtures.root.appendingPathComponent("onnx/lstm_h4_layout1_bidir/model.onnx").path])
         XCTAssertEqual(reverse.code, 1)
         XCTAssertTrue(reverse.err.contains("has no step function to time"), reverse.err)

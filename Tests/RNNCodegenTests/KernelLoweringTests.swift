@@ -1,0 +1,90 @@
+import XCTest
+import RNNCodegen
+import RNNModel
+
+/// What the lowering decides, read off the generated text: the automatic
+/// vector width, unrolled versus looped blocks, split accumulators, where a
+/// Swift weight table goes. (That the kernels compute the right thing is the
+/// grid's and the fixtures' business.)
+final class KernelLoweringTests: XCTestCase {
+    func model(_ kind: CellKind, input I: Int, hidden H: [Int]) -> Model {
+        var r = RandomModels(seed: 7)
+        return Model(name: "m", inputSize: I, layout: .batchMajor, stages: [.recurrent(r.stack(.init(kind: kind), inputSize: I, hiddenSizes: H))])
+    }
+
+    func source(_ m: Model, _ language: KernelOptions.Language, width: Int? = nil) throws -> String {
+        let files = try KernelGenerator.generate(m, options: KernelOptions(language: language, name: "k", vectorWidth: width))
+        return String(decoding: files.first { $0.name.hasSuffix(language == .c ? ".c" : ".swift") }!.contents, as: UTF8.self)
+    }
+
+    func testAutomaticWidthIsTheWidestThatPadsAtMostAQuarter() {
+        func width(_ H: [Int], _ language: KernelOptions.Language = .c) -> Int {
+            KernelPlan.automaticVectorWidth(model(.lstm, input: 3, hidden: H), language: language)
+        }
+        XCTAssertEqual(width([8]), 8)
+        XCTAssertEqual(width([16]), 16)
+        XCTAssertEqual(width([64]), 16)
+        XCTAssertEqual(width([20]), 8)      // 16 would pad to 32 (+60%), 8 to 24 (+20%)
+        XCTAssertEqual(width([5]), 8)       // nothing fits; 4 and 8 both pad to 8, the wider wins
+        XCTAssertEqual(width([1]), 4)       // nothing fits; 4 pads least
+        XCTAssertEqual(width([16, 16, 5]), 8)
+        XCTAssertEqual(width([64], .swift), 8)
+        XCTAssertEqual(width([20], .swift), 8)
+    }
+
+    func testSmallCellsUnrollBlocksAndLargeOnesLoop() throws {
+        let small = try source(model(.lstm, input: 1, hidden: [32]), .c, width: 8)   // 4 blocks
+        XCTAssertTrue(small.contains("{ /* block 3: units 24…31 */"))
+        XCTAssertFalse(small.contains("for (int b = 0; b < 4; ++b) {"))
+        let large = try source(model(.lstm, input: 1, hidden: [40]), .c, width: 8)   // 5 blocks
+        XCTAssertTrue(large.contains("for (int b = 0; b < 5; ++b) {"))
+        XCTAssertFalse(large.contains("/* block "))
+    }
+
+    func testInputOfOneIsUnrolledAndLongInputsSplitIntoTwoChains() throws {
+        let c = try source(model(.gru, input: 1, hidden: [8]), .c, width: 8)
+        XCTAssertTrue(c.contains("z = RG_FMA(RG_LOAD(wt), RG_SPLAT(x[0]), z);"), "I = 1 is one multiply-add, no loop")
+        XCTAssertTrue(c.contains("for (int j = 0; j < 8; j += 2) {"), "the loop over h takes two inputs at a time")
+        XCTAssertTrue(c.contains("z_odd = RG_FMA("), "odd inputs accumulate apart")
+        XCTAssertTrue(c.contains("z = z + z_odd;"))
+        let narrow = try source(model(.gru, input: 1, hidden: [8]), .c, width: 4)
+        XCTAssertFalse(narrow.contains("_odd"), "width 4 keeps one chain: small cores have few registers")
+    }
+
+    func testOneBlockCellsWriteHDirectly() throws {
+        let one = try source(model(.lstm, input: 2, hidden: [8]), .c, width: 8)
+        XCTAssertFalse(one.contains("float next["))
+        XCTAssertTrue(one.contains("RG_STORE(h, o * h_new);"))
+        let two = try source(model(.lstm, input: 2, hidden: [16]), .c, width: 8)
+        XCTAssertTrue(two.contains("RG_STORE(next + 8, o * h_new);"))
+        XCTAssertTrue(two.contains("RG_STORE(h + 8, RG_LOAD(next + 8));"))
+    }
+
+    func testLargeSwiftTablesAreTextAndSmallOnesLiterals() throws {
+        let small = try source(model(.rnn, input: 4, hidden: [8]), .swift)
+        XCTAssertTrue(small.contains("fileprivate let kWeights: InlineArray<"))
+        XCTAssertFalse(small.contains("kWeightText"))
+        let large = try source(model(.lstm, input: 40, hidden: [80]), .swift)  // 38 400 weights
+        XCTAssertTrue(large.contains("fileprivate let kWeightText: StaticString"))
+        XCTAssertFalse(large.contains("InlineArray<38"))
+    }
+
+    func testBothLanguagesPrintTheSameProgram() throws {
+        // The same statements in the same order: each C multiply-add, store and
+        // activation of the cell's step has its Swift twin.
+        let m = model(.lstm, input: 3, hidden: [20])
+        let c = try source(m, .c, width: 8), swift = try source(m, .swift, width: 8)
+        func body(_ text: String, from start: String) -> String {
+            let tail = text[text.range(of: start)!.lowerBound...]
+            return String(tail[..<tail.range(of: "\n}\n")!.upperBound])
+        }
+        let cStep = body(c, from: "static void rg_cell_s0_l0_fw("), swiftStep = body(swift, from: "fileprivate func cell_s0_l0_fw(")
+        func count(_ text: String, _ word: String) -> Int { text.components(separatedBy: word).count - 1 }
+        XCTAssertEqual(count(cStep, "RG_FMA("), count(swiftStep, "multiplyAdd("))
+        XCTAssertEqual(count(cStep, "RG_STORE("), count(swiftStep, " store("))
+        XCTAssertEqual(count(cStep, "rg_sigmoid("), count(swiftStep, " sigmoid("))
+        XCTAssertEqual(count(cStep, "rg_tanh("), count(swiftStep, " tanh("))
+        XCTAssertEqual(count(cStep, "for ("), count(swiftStep, "for "))
+        XCTAssertGreaterThan(count(cStep, "RG_FMA("), 0)
+    }
+}
