@@ -60,18 +60,14 @@ RG_INLINE void rg_clip(rg_vec *x, float limit)
     *x = RG_SELECT(*x < RG_SPLAT(-limit), RG_SPLAT(-limit), *x);
 }
 
-/* e^x: x = n·ln2 + r with |r| <= ln2/2, e^r by its degree-7 Taylor polynomial
- * (truncation error < 6e-9) evaluated by Estrin's scheme — independent
- * pairs joined by r² and r⁴, a dependency chain of 3 multiply-adds and an
- * add instead of Horner's 7 multiply-adds — and 2^n built in the exponent bits. x is clamped to
- * [-87, 88] so 2^n stays a normal float: e^-87 ≈ 1.6e-38 stands in for
- * anything smaller, e^88 ≈ 1.7e38 for anything larger; both clamps test the
- * unclamped x, so they run side by side.                                  */
-RG_INLINE void rg_exp(rg_vec *value)
+/* e^x for x in [-87, 88], where 2^n stays a normal float: x = n·ln2 + r
+ * with |r| <= ln2/2, e^r by its degree-7 Taylor polynomial (truncation
+ * error < 6e-9) evaluated by Estrin's scheme — independent pairs joined by
+ * r² and r⁴, a dependency chain of 3 multiply-adds and an add instead of
+ * Horner's 7 multiply-adds — and 2^n built in the exponent bits.          */
+RG_INLINE void rg_exp_in_range(rg_vec *value)
 {
-    const rg_vec v = *value;
-    const rg_ivec high = v > RG_SPLAT(88.0f), low = v < RG_SPLAT(-87.0f);
-    const rg_vec x = RG_SELECT(low, RG_SPLAT(-87.0f), RG_SELECT(high, RG_SPLAT(88.0f), v));
+    const rg_vec x = *value;
     /* Adding 1.5·2^23 rounds x·log2(e) to an integer held in the low mantissa bits. */
     const rg_vec shifted = RG_FMA(x, RG_SPLAT(1.44269504088896341f), RG_SPLAT(12582912.0f));
     const rg_vec n = shifted - RG_SPLAT(12582912.0f);
@@ -84,6 +80,17 @@ RG_INLINE void rg_exp(rg_vec *value)
     const rg_vec p = RG_SPLAT(1.0f) + RG_FMA(RG_FMA(p67, r2, p45), r2 * r2, RG_FMA(p23, r2, r));
     const rg_ivec exponent = ((rg_ivec)shifted - RG_ISPLAT(0x4b400000) + RG_ISPLAT(127)) << 23;
     *value = p * (rg_vec)exponent;
+}
+
+/* e^x: x is clamped to [-87, 88] first, so e^-87 ≈ 1.6e-38 stands in for
+ * anything smaller and e^88 ≈ 1.7e38 for anything larger; both clamps test
+ * the unclamped x, so they run side by side.                              */
+RG_INLINE void rg_exp(rg_vec *value)
+{
+    const rg_vec v = *value;
+    const rg_ivec high = v > RG_SPLAT(88.0f), low = v < RG_SPLAT(-87.0f);
+    *value = RG_SELECT(low, RG_SPLAT(-87.0f), RG_SELECT(high, RG_SPLAT(88.0f), v));
+    rg_exp_in_range(value);
 }
 
 /* log(1 + u) for u in [0, 1]: w = 1 + u, log(w) from its exponent and
@@ -138,7 +145,7 @@ RG_INLINE void rg_tanh(rg_vec *value)
     const rg_vec near = a + a * a2 * p;
     a = RG_SELECT(a > RG_SPLAT(10.0f), RG_SPLAT(10.0f), a);
     rg_vec e = RG_SPLAT(2.0f) * a;
-    rg_exp(&e);
+    rg_exp_in_range(&e); /* 2|x| <= 20: no clamp needed */
     const rg_vec far = RG_SPLAT(1.0f) - RG_SPLAT(2.0f) / (e + RG_SPLAT(1.0f));
     *value = (rg_vec)((rg_ivec)RG_SELECT(small, near, far) | sign);
 }

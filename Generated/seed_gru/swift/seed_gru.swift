@@ -47,12 +47,11 @@ fileprivate typealias VI = SIMD8<Int32>
     x.replacing(with: limit, where: x .> limit).replacing(with: -limit, where: x .< -limit)
 }
 
-/// e^x: x = n·ln2 + r with |r| <= ln2/2, e^r by its degree-7 Taylor polynomial
-/// (truncation error < 6e-9) by Estrin's scheme (a chain of 3 multiply-adds
-/// and an add, not Horner's 7 multiply-adds), 2^n built in the exponent bits. x is clamped to
-/// [-87, 88] so 2^n stays a normal float; both clamps test the unclamped x.
-@inline(__always) fileprivate func exp(_ value: V) -> V {
-    let x = value.replacing(with: 88, where: value .> 88).replacing(with: -87, where: value .< -87)
+/// e^x for x in [-87, 88], where 2^n stays a normal float: x = n·ln2 + r with
+/// |r| <= ln2/2, e^r by its degree-7 Taylor polynomial (truncation error < 6e-9)
+/// by Estrin's scheme (a chain of 3 multiply-adds and an add, not Horner's 7
+/// multiply-adds), 2^n built in the exponent bits.
+@inline(__always) fileprivate func expInRange(_ x: V) -> V {
     // Adding 1.5·2^23 rounds x·log2(e) to an integer held in the low mantissa bits.
     let shifted = multiplyAdd(x, V(repeating: 1.44269504088896341), V(repeating: 12582912.0))
     let n = shifted - 12582912.0
@@ -65,6 +64,11 @@ fileprivate typealias VI = SIMD8<Int32>
     let p = 1 + multiplyAdd(multiplyAdd(p67, r2, p45), r2 * r2, multiplyAdd(p23, r2, r))
     let exponent = (bits(shifted) &- 0x4b40_0000 &+ 127) &<< 23
     return p * float(exponent)
+}
+
+/// e^x: x is clamped to [-87, 88] first (both clamps test the unclamped x).
+@inline(__always) fileprivate func exp(_ value: V) -> V {
+    expInRange(value.replacing(with: 88, where: value .> 88).replacing(with: -87, where: value .< -87))
 }
 
 /// log(1 + u) for u in [0, 1]: w = 1 + u, log(w) from its exponent and mantissa
@@ -109,7 +113,7 @@ fileprivate typealias VI = SIMD8<Int32>
     p = p * a2 + -1.0 / 3.0
     let near = a + a * a2 * p
     a = a.replacing(with: 10, where: a .> 10)
-    let far = 1 - 2 / (exp(2 * a) + 1)
+    let far = 1 - 2 / (expInRange(2 * a) + 1)  // 2|x| <= 20: no clamp needed
     return float(bits(far.replacing(with: near, where: small)) | sign)
 }
 
