@@ -187,10 +187,7 @@ struct SwiftPrinter: KernelPrinter {
     }
 
     /// Local vectors in Swift's camel case: `h_new` → `hNew`.
-    func variable(_ name: String) -> String {
-        let parts = name.split(separator: "_")
-        return parts.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst() }.joined()
-    }
+    func variable(_ name: String) -> String { Literal.camelCase(name) }
 
     func load(_ at: Address) -> String { "load(\(at.pointerText))" }
     func broadcast(_ at: Address) -> String { "V(repeating: \(at.elementText))" }

@@ -17,7 +17,6 @@ public struct SwiftRenderer {
         [("\(name).swift", source())]
     }
 
-    func f(_ v: Double) -> String { Literal.float(Float(v)) }
 
     var banner: String {
         """
@@ -264,10 +263,7 @@ public struct SwiftRenderer {
         """
     }
 
-    func camel(_ text: String) -> String {
-        let parts = text.split(separator: "_")
-        return parts.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst() }.joined()
-    }
+    func camel(_ text: String) -> String { Literal.camelCase(text) }
 
     func step() -> String {
         let rowFloats = KernelPlan.roundUp(plan.maxWidth, width)

@@ -45,6 +45,12 @@ enum Literal {
     static func float(_ v: Float) -> String { "\(v)" }
 
     static func cFloat(_ v: Float) -> String { float(v) + "f" }
+
+    /// Swift's spelling of a snake-case name: `h_new` → `hNew`.
+    static func camelCase(_ text: String) -> String {
+        let parts = text.split(separator: "_")
+        return parts.enumerated().map { $0.offset == 0 ? String($0.element) : $0.element.prefix(1).uppercased() + $0.element.dropFirst() }.joined()
+    }
 }
 
 /// Standard base64 (with `=` padding), for tables written as text.

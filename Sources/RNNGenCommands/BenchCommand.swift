@@ -81,7 +81,8 @@ enum BenchCommand {
 
         // The interpreter, on one long batch-1 sequence.
         // At most 2000 steps and about 2·10^8 FLOPs (a second or two): it is slow.
-        let interpreterSteps = max(1, min(steps, 2000, 200_000_000 / max(1, ModelSummary(model).flopsPerStep)))
+        let flops = Double(ModelSummary(model).flopsPerStep)
+        let interpreterSteps = max(1, min(steps, 2000, Int(2e8 / max(1, flops))))
         let shape = model.layout == .timeMajor ? [interpreterSteps, 1, model.inputSize] : [1, interpreterSteps, model.inputSize]
         let x = Tensor(shape: shape, values: (0..<(interpreterSteps * model.inputSize)).map { sin(0.01 * Double($0)) })
         let interpreter = ReferenceInterpreter(model: model)
@@ -92,7 +93,6 @@ enum BenchCommand {
             bestInterpreter = min(bestInterpreter, Double(DispatchTime.now().uptimeNanoseconds - start) / Double(interpreterSteps))
         }
 
-        let flops = Double(ModelSummary(model).flopsPerStep)
         var results: [BenchResult] = []
         func record(_ implementation: String, _ lang: String, _ ns: Double, width: Int?) {
             results.append(BenchResult(implementation: implementation, lang: lang, vectorWidth: width,
