@@ -18,6 +18,10 @@ public enum KernelTemplates {
         "harness_entry.c": text(PackageResources.harness_entry_c_tmpl),
         "bench.c": text(PackageResources.bench_c_tmpl),
         "fma.c": text(PackageResources.fma_c_tmpl),
+        "widen.c": text(PackageResources.widen_c_tmpl),
+        "widen_f16.c": text(PackageResources.widen_f16_c_tmpl),
+        "widen_bf16.c": text(PackageResources.widen_bf16_c_tmpl),
+        "widen_i8.c": text(PackageResources.widen_i8_c_tmpl),
     ]
 
     public static let swift: [String: String] = [
@@ -26,5 +30,9 @@ public enum KernelTemplates {
         "harness.swift": text(PackageResources.harness_swift_tmpl),
         "harness_entry.swift": text(PackageResources.harness_entry_swift_tmpl),
         "bench.swift": text(PackageResources.bench_swift_tmpl),
+        "widen.swift": text(PackageResources.widen_swift_tmpl),
+        "widen_f16.swift": text(PackageResources.widen_f16_swift_tmpl),
+        "widen_bf16.swift": text(PackageResources.widen_bf16_swift_tmpl),
+        "widen_i8.swift": text(PackageResources.widen_i8_swift_tmpl),
     ]
 }

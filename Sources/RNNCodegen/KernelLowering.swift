@@ -24,6 +24,29 @@ struct KernelLowering {
         /// The block's first weight vector.
         var weights: Address
         var targets: [String]
+        /// i8 weights: the block's first row-scale vector (target g's at
+        /// `+ g·width`); the operand's products are scaled once, at the end.
+        var scales: Address? = nil
+    }
+
+    /// Where weight matrices are: the float table, or the narrow one.
+    var matrixTable: String { plan.weightType == .f32 ? "wt" : "wm" }
+
+    /// One vector of weight-matrix entries as floats.
+    func weightVector(_ at: Address) -> VectorExpression {
+        plan.weightType == .f32 ? .load(at) : .widen(at, plan.weightType)
+    }
+
+    /// The scale vectors of an i8 matrix for one block, laid out like its biases.
+    func scales(_ table: KernelPlan.Table?, _ b: Block, gates: Int) -> Address? {
+        table.map { b.at("wt", $0.offset, stride: gates * width) }
+    }
+
+    /// The parameters every function reading weights starts with.
+    var weightParameters: [KernelFunction.Parameter] {
+        var list: [KernelFunction.Parameter] = [.init(name: "wt", kind: .weights)]
+        if plan.weightType != .f32 { list.append(.init(name: "wm", kind: .matrices(plan.weightType))) }
+        return list
     }
 
     /// Multiply-adds accumulating every operand into its target vectors.
@@ -32,6 +55,7 @@ struct KernelLowering {
     /// small sizes the step is one chain of them, and its length is the time.
     /// Three floats or fewer are unrolled outright (the I = 1 path).
     func accumulate(_ operands: [Operand]) -> [KernelStatement] {
+        if operands.contains(where: { $0.scales != nil }) { return accumulateScaled(operands) }
         let split = plan.accumulatorChains == 2 && operands.reduce(0) { $0 + $1.count } >= 4
         var odd: [String] = []
         if split {
@@ -49,7 +73,7 @@ struct KernelLowering {
                     w.offset += j * stride + g * width
                     if let index { w = w.adding(index, stride: stride) }
                     let x = Address(operand.scalars, j, index: index)
-                    return .assign(name, .multiplyAdd(.load(w), .broadcast(x), .variable(name)))
+                    return .assign(name, .multiplyAdd(weightVector(w), .broadcast(x), .variable(name)))
                 }
             }
             let chains = split && operand.count >= 2 ? 2 : 1
@@ -64,6 +88,29 @@ struct KernelLowering {
             for j in looped..<operand.count { out += terms(j, index: nil, chain: 0) }
         }
         out += odd.map { .assign($0, .add(.variable($0), .variable("\($0)_odd"))) }
+        return out
+    }
+
+    /// i8: each operand sums its integer-valued products into accumulators
+    /// of its own (`i_x`, `i_h`: separate chains), which are then scaled by
+    /// their rows' scales into the targets — one multiply-add per operand
+    /// and target, not one per weight.
+    func accumulateScaled(_ operands: [Operand]) -> [KernelStatement] {
+        var out: [KernelStatement] = []
+        for operand in operands {
+            var own = operand
+            own.scales = nil
+            own.targets = operand.targets.map { "\($0)_\(operand.scalars)" }
+            out += own.targets.map { .declare($0, .constant(0)) }
+            out += accumulate([own])
+        }
+        for operand in operands {
+            for (g, target) in operand.targets.enumerated() {
+                var scale = operand.scales!
+                scale.offset += g * width
+                out.append(.assign(target, .multiplyAdd(.load(scale), .variable("\(target)_\(operand.scalars)"), .variable(target))))
+            }
+        }
         return out
     }
 
@@ -104,7 +151,8 @@ struct KernelLowering {
     func dense(_ d: KernelPlan.DensePlan) -> KernelFunction {
         func statements(_ b: Block, lanes: Int) -> [KernelStatement] {
             var s: [KernelStatement] = [.declare("a", vectorAt(d.bias, b))]
-            s += accumulate([Operand(scalars: "x", count: d.inputs, weights: b.at("wt", d.weights.offset, stride: d.inputs * width), targets: ["a"])])
+            s += accumulate([Operand(scalars: "x", count: d.inputs, weights: b.at(matrixTable, d.weights.offset, stride: d.inputs * width),
+                                     targets: ["a"], scales: scales(d.scales, b, gates: 1))])
             if let f = d.layer.activation.elementwise { s.append(.activate("a", f)) }
             s.append(.storeLanes(b.at("y", 0, stride: width), "a", count: lanes))
             return s
@@ -125,8 +173,7 @@ struct KernelLowering {
         return KernelFunction(
             name: "dense_\(d.id)",
             doc: ["Dense \(d.id): \(d.inputs) → \(d.outputs), activation \(d.layer.activation.rawValue)."],
-            parameters: [.init(name: "wt", kind: .weights), .init(name: "x", kind: .input(restrict: true)),
-                         .init(name: "y", kind: .output(restrict: true))],
+            parameters: weightParameters + [.init(name: "x", kind: .input(restrict: true)), .init(name: "y", kind: .output(restrict: true))],
             scratch: [], body: body)
     }
 
@@ -143,12 +190,13 @@ struct KernelLowering {
     }
 
     func inputOperand(_ c: KernelPlan.CellPlan, _ b: Block, _ targets: [String]) -> Operand {
-        Operand(scalars: "x", count: c.I, weights: b.at("wt", c.inputWeights.offset, stride: c.I * c.gates * width), targets: targets)
+        Operand(scalars: "x", count: c.I, weights: b.at(matrixTable, c.inputWeights.offset, stride: c.I * c.gates * width), targets: targets,
+                scales: scales(c.inputScales, b, gates: c.gates))
     }
 
     func recurrentOperand(_ c: KernelPlan.CellPlan, _ b: Block, _ targets: [String]) -> Operand {
-        Operand(scalars: "h", count: c.Hr, weights: b.at("wt", c.recurrentWeights.offset, stride: c.Hr * c.recurrentGates * width),
-                targets: targets)
+        Operand(scalars: "h", count: c.Hr, weights: b.at(matrixTable, c.recurrentWeights.offset, stride: c.Hr * c.recurrentGates * width),
+                targets: targets, scales: scales(c.recurrentScales, b, gates: c.recurrentGates))
     }
 
     func cellStep(_ c: KernelPlan.CellPlan) -> KernelFunction {
@@ -233,8 +281,8 @@ struct KernelLowering {
             body.append(.comment("The candidate reads r⊙h, so it waits until every block's r is known."))
             body += blocks(c.blocks, units: c.H) { b in
                 var s: [KernelStatement] = [.declare("n", .load(b.at("partial", 0, stride: W)))]
-                s += accumulate([Operand(scalars: "rh", count: c.Hr, weights: b.at("wt", c.candidateWeights!.offset, stride: c.Hr * W),
-                                         targets: ["n"])])
+                s += accumulate([Operand(scalars: "rh", count: c.Hr, weights: b.at(matrixTable, c.candidateWeights!.offset, stride: c.Hr * W),
+                                         targets: ["n"], scales: scales(c.candidateScales, b, gates: 1))])
                 s += gate(c, "n", acts[1])
                 s.append(.declare("z", .load(b.at("zs", 0, stride: W))))
                 s += interpolate(b, into: next)
@@ -245,7 +293,8 @@ struct KernelLowering {
             body.append(.comment("Projection: h = W_hr · (o ⊙ h(c))."))
             body += blocks(c.outBlocks, units: c.Hr) { b in
                 var s: [KernelStatement] = [.declare("a", .constant(0))]
-                s += accumulate([Operand(scalars: "next", count: c.H, weights: b.at("wt", p.offset, stride: c.H * W), targets: ["a"])])
+                s += accumulate([Operand(scalars: "next", count: c.H, weights: b.at(matrixTable, p.offset, stride: c.H * W), targets: ["a"],
+                                         scales: scales(c.projectionScales, b, gates: 1))])
                 s.append(.store(b.at("h", 0, stride: W), .variable("a")))
                 return s
             }
@@ -253,8 +302,7 @@ struct KernelLowering {
             body.append(.comment("Every block has read the old h; now it is replaced."))
             body += blocks(c.blocks, units: c.H) { b in [.store(b.at("h", 0, stride: W), .load(b.at("next", 0, stride: W)))] }
         }
-        var parameters: [KernelFunction.Parameter] = [.init(name: "wt", kind: .weights), .init(name: "x", kind: .input(restrict: true)),
-                                                      .init(name: "h", kind: .output(restrict: true))]
+        var parameters = weightParameters + [.init(name: "x", kind: .input(restrict: true)), .init(name: "h", kind: .output(restrict: true))]
         if c.cell.kind == .lstm { parameters.append(.init(name: "c", kind: .output(restrict: true))) }
         return KernelFunction(
             name: "cell_\(c.id)",
@@ -272,10 +320,10 @@ struct KernelLowering {
     /// The cell over one item's sequence, for `run`.
     func cellSequence(_ c: KernelPlan.CellPlan) -> KernelFunction {
         let M = plan.maxWidth
-        var args = ["wt", "input + t * \(M)", "h"]
+        var args = weightParameters.map(\.name) + ["input + t * \(M)", "h"]
         if c.cell.kind == .lstm { args.append("c") }
-        var parameters: [KernelFunction.Parameter] = [
-            .init(name: "wt", kind: .weights), .init(name: "input", kind: .input(restrict: false)),
+        var parameters = weightParameters + [
+            .init(name: "input", kind: .input(restrict: false)),
             .init(name: "output", kind: .output(restrict: false)), .init(name: "offset", kind: .integer),
             .init(name: "steps", kind: .integer), .init(name: "len", kind: .integer), .init(name: "h", kind: .output(restrict: true)),
         ]

@@ -27,16 +27,19 @@ public struct KernelOptions: Equatable, Sendable {
     /// C: use the C library's expf/tanhf/log1pf instead of rnngen's approximations.
     public var useLibm: Bool
     public var fusedMultiplyAdd: FusedMultiplyAdd
+    /// How weight matrices are stored; anything but f32 needs baked weights.
+    public var weightType: WeightType
 
     public static let vectorWidths = [4, 8, 16]
 
     public init(language: Language, name: String, vectorWidth: Int? = nil, weights: WeightsMode = .baked, useLibm: Bool = false,
-                fusedMultiplyAdd: FusedMultiplyAdd = .auto) {
+                fusedMultiplyAdd: FusedMultiplyAdd = .auto, weightType: WeightType = .f32) {
         self.language = language
         self.name = name
         self.vectorWidth = vectorWidth
         self.weights = weights
         self.useLibm = useLibm
         self.fusedMultiplyAdd = fusedMultiplyAdd
+        self.weightType = weightType
     }
 }

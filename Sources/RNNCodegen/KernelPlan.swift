@@ -6,7 +6,13 @@ import RNNModel
 /// and Swift renderers turn the same plan into text.
 public struct KernelPlan {
     public let options: KernelOptions
+    /// The model with its weight matrices as the kernel stores them
+    /// (`Model.withStoredWeights`): what the kernel computes, exactly, and
+    /// what `verify` runs the reference interpreter on.
     public let model: Model
+    /// The model as given, before its weights were rounded to `weightType`.
+    public let sourceModel: Model
+    public var weightType: WeightType { options.weightType }
     /// Floats per vector: the options' width, or the automatic choice.
     public let vectorWidth: Int
     /// Independent accumulator chains per gate in matrix-vector products:
@@ -20,8 +26,15 @@ public struct KernelPlan {
     public var name: String { options.name }
 
     /// All weights, packed, one flat float array; every table starts at a
-    /// multiple of the vector width so vector loads are aligned.
+    /// multiple of the vector width so vector loads are aligned. With a
+    /// narrower weight type it holds what stays float — biases, peepholes,
+    /// i8 row scales — and the matrices are in `matrixCodes`.
     public private(set) var weights: [Float] = []
+    /// The weight matrices' codes, packed like `weights` (f16/bf16 bit
+    /// patterns or i8 values); empty for f32.
+    public private(set) var matrixCodes: [Int] = []
+    /// Bytes of weights the kernel holds: what it costs in flash.
+    public var weightBytes: Int { weights.count * 4 + matrixCodes.count * weightType.bytes }
     public private(set) var cells: [CellPlan] = []
     public private(set) var denses: [DensePlan] = []
     public private(set) var stages: [StagePlan] = []
@@ -83,6 +96,9 @@ public struct KernelPlan {
         var blocksWidth: Int
         /// Gate weights over the input x: `[blocks][I][gates][lane]`.
         public var inputWeights: Table
+        /// i8 only: one scale per row of each matrix, `[blocks][gates][lane]`
+        /// like the biases (the projection's `[outBlocks][lane]`).
+        public var inputScales: Table?, recurrentScales: Table?, candidateScales: Table?, projectionScales: Table?
         /// Gate weights over h: `[blocks][Hr][recurrentGates][lane]`.
         public var recurrentWeights: Table
         /// GRU with reset before the matmul: candidate weights over r⊙h, `[blocks][H][lane]`.
@@ -110,6 +126,8 @@ public struct KernelPlan {
         public var weights: Table
         /// `[blocks][lane]`
         public var bias: Table
+        /// i8 only: the rows' scales, `[blocks][lane]`.
+        public var scales: Table?
     }
 
     /// One stack as the renderers see it: cell ids per layer and direction.
@@ -150,8 +168,13 @@ public struct KernelPlan {
         guard options.name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
             throw RNNError(at: "--name", "'\(options.name)' is not an identifier (letters, digits and _, not starting with a digit)")
         }
+        if options.weightType != .f32 && options.weights == .runtime {
+            throw RNNError(at: "--weight-type \(options.weightType.rawValue)",
+                           "narrow weights are baked into the kernel; use --weights baked, or --weight-type f32 with --weights runtime")
+        }
         self.options = options
-        self.model = model
+        self.sourceModel = model
+        self.model = try model.withStoredWeights(options.weightType)
         maxWidth = model.inputSize
         var stackIndex = 0
         var denseIndex = 0
@@ -189,6 +212,29 @@ public struct KernelPlan {
         return Table(offset: offset, count: values.count)
     }
 
+    /// A weight matrix `[G·H, cols]` packed as `[blocks][cols][gates][lane]`
+    /// over rows `gates` (see `packGates`): floats into `weights` for f32,
+    /// codes into `matrixCodes` otherwise, and for i8 its rows' scales into
+    /// `weights` as `[blocks][gates][lane]`.
+    private mutating func appendMatrix(_ m: StoredMatrix, H: Int, gates: [Int], blocks: Int) -> (matrix: Table, scales: Table?) {
+        guard weightType != .f32 else {
+            return (append(packGates(m.values.map { Float($0) }, cols: m.columns, H: H, gates: gates, blocks: blocks)), nil)
+        }
+        let offset = matrixCodes.count
+        let packed = packGates(m.codes, cols: m.columns, H: H, gates: gates, blocks: blocks)
+        matrixCodes += packed
+        matrixCodes += Array(repeating: 0, count: KernelPlan.roundUp(matrixCodes.count, vectorWidth) - matrixCodes.count)
+        let matrix = Table(offset: offset, count: packed.count)
+        guard weightType == .i8 else { return (matrix, nil) }
+        return (matrix, append(packVectors(m.scales, H: H, gates: gates, blocks: blocks)))
+    }
+
+    /// A weight tensor `[rows, …]` as the kernel stores it.
+    private func stored(_ t: Tensor, _ what: String) throws -> StoredMatrix {
+        let rows = t.shape[0]
+        return try WeightRounding.store(try finite(t, what), rows: rows, columns: t.count / max(rows, 1), as: weightType, what: what)
+    }
+
     /// Checks every weight is finite: a NaN or infinity cannot be written as a
     /// constant and would poison every output anyway.
     private func finite(_ t: Tensor, _ what: String) throws -> [Float] {
@@ -200,8 +246,8 @@ public struct KernelPlan {
     }
 
     /// Packs rows `row(g, unit)` of a `[G·H, cols]` matrix as `[blocks][cols][gates][lane]`.
-    private func packGates(_ m: [Float], cols: Int, H: Int, gates: [Int], blocks: Int) -> [Float] {
-        var out: [Float] = []
+    private func packGates<Element: Numeric>(_ m: [Element], cols: Int, H: Int, gates: [Int], blocks: Int) -> [Element] {
+        var out: [Element] = []
         out.reserveCapacity(blocks * cols * gates.count * vectorWidth)
         for b in 0..<blocks {
             for j in 0..<cols {
@@ -219,6 +265,7 @@ public struct KernelPlan {
     /// Packs per-gate vectors `[G·H]` as `[blocks][gates][lane]`.
     private func packVectors(_ v: [Float], H: Int, gates: [Int], blocks: Int) -> [Float] {
         var out: [Float] = []
+        out.reserveCapacity(blocks * gates.count * vectorWidth)
         for b in 0..<blocks {
             for g in gates {
                 for lane in 0..<vectorWidth {
@@ -232,13 +279,11 @@ public struct KernelPlan {
 
     private mutating func addDense(_ d: DenseLayer, id: String) throws -> DensePlan {
         let blocks = (d.outputSize + vectorWidth - 1) / vectorWidth
-        let w = try finite(d.weight, "\(id) weight")
-        let packed = packGates(w, cols: d.inputSize, H: d.outputSize, gates: [0], blocks: blocks)
-        let weightsTable = append(packed)
+        let (weightsTable, scales) = appendMatrix(try stored(d.weight, "\(id) weight"), H: d.outputSize, gates: [0], blocks: blocks)
         let b = try d.bias.map { try finite($0, "\(id) bias") } ?? Array(repeating: 0, count: d.outputSize)
         let biasTable = append(packVectors(b, H: d.outputSize, gates: [0], blocks: blocks))
         let plan = DensePlan(id: id, layer: d, inputs: d.inputSize, outputs: d.outputSize, blocks: blocks,
-                             weights: weightsTable, bias: biasTable)
+                             weights: weightsTable, bias: biasTable, scales: scales)
         denses.append(plan)
         return plan
     }
@@ -263,17 +308,17 @@ public struct KernelPlan {
         let I = cell.inputSize, H = cell.hiddenSize, Hr = cell.outputSize
         let blocks = (H + vectorWidth - 1) / vectorWidth, outBlocks = (Hr + vectorWidth - 1) / vectorWidth
         let w = cell.weights
-        let Wx = try finite(w.input, "\(id) W"), Rh = try finite(w.recurrent, "\(id) R")
+        let Wx = try stored(w.input, "\(id) W"), Rh = try stored(w.recurrent, "\(id) R")
         let Wb = try finite(w.inputBias, "\(id) Wb"), Rb = try finite(w.recurrentBias, "\(id) Rb")
         let G = cell.kind.gateCount
         let all = Array(0..<G)
         let lbr0 = cell.kind == .gru && !cell.options.linearBeforeReset
         let lbr1 = cell.kind == .gru && cell.options.linearBeforeReset
 
-        let inputTable = append(packGates(Wx, cols: I, H: H, gates: all, blocks: blocks))
-        let recurrentTable = append(packGates(Rh, cols: Hr, H: H, gates: lbr0 ? [0, 1] : all, blocks: blocks))
-        var candidateTable: Table?
-        if lbr0 { candidateTable = append(packGates(Rh, cols: Hr, H: H, gates: [2], blocks: blocks)) }
+        let (inputTable, inputScales) = appendMatrix(Wx, H: H, gates: all, blocks: blocks)
+        let (recurrentTable, recurrentScales) = appendMatrix(Rh, H: H, gates: lbr0 ? [0, 1] : all, blocks: blocks)
+        var candidateTable: Table?, candidateScales: Table?
+        if lbr0 { (candidateTable, candidateScales) = appendMatrix(Rh, H: H, gates: [2], blocks: blocks) }
 
         // Biases are summed in double, as the interpreter does, then rounded once.
         var combined = [Float](repeating: 0, count: G * H)
@@ -288,9 +333,9 @@ public struct KernelPlan {
         if lbr1 { candidateBias = append(packVectors(Array(Rb[(2 * H)...]), H: H, gates: [0], blocks: blocks)) }
         var peephole: Table?
         if let p = w.peephole { peephole = append(packVectors(try finite(p, "\(id) P"), H: H, gates: [0, 1, 2], blocks: blocks)) }
-        var projection: Table?
+        var projection: Table?, projectionScales: Table?
         if let p = w.projection {
-            projection = append(packGates(try finite(p, "\(id) projection"), cols: H, H: Hr, gates: [0], blocks: outBlocks))
+            (projection, projectionScales) = appendMatrix(try stored(p, "\(id) projection"), H: Hr, gates: [0], blocks: outBlocks)
         }
 
         let hName = StateName(stack: stack, layer: layer, reverse: reverse, isCell: false)
@@ -304,7 +349,9 @@ public struct KernelPlan {
             cSlot = states.count - 1
         }
         cells.append(CellPlan(id: id, cell: cell, reverse: reverse, I: I, H: H, Hr: Hr, blocks: blocks, outBlocks: outBlocks,
-                              blocksWidth: vectorWidth, inputWeights: inputTable, recurrentWeights: recurrentTable,
+                              blocksWidth: vectorWidth, inputWeights: inputTable,
+                              inputScales: inputScales, recurrentScales: recurrentScales, candidateScales: candidateScales,
+                              projectionScales: projectionScales, recurrentWeights: recurrentTable,
                               candidateWeights: candidateTable, bias: biasTable, candidateBias: candidateBias,
                               peephole: peephole, projection: projection, hSlot: hSlot, cSlot: cSlot))
         return cells.count - 1

@@ -13,6 +13,7 @@ protocol KernelPrinter {
 
     func variable(_ name: String) -> String
     func load(_ at: Address) -> String
+    func widen(_ at: Address, _ type: WeightType) -> String
     func broadcast(_ at: Address) -> String
     func constant(_ value: Float) -> String
     func multiplyAdd(_ a: String, _ b: String, _ c: String) -> String
@@ -54,6 +55,7 @@ extension KernelPrinter {
         switch e {
         case .variable(let name): return variable(name)
         case .load(let at): return load(at)
+        case .widen(let at, let type): return widen(at, type)
         case .broadcast(let at): return broadcast(at)
         case .constant(let v): return constant(v)
         case .add(let a, let b): return binary(a, "+", b, 1)
@@ -77,6 +79,7 @@ struct CPrinter: KernelPrinter {
         let parameters = f.parameters.map { p -> String in
             switch p.kind {
             case .weights: return "const float *restrict \(p.name)"
+            case .matrices(let type): return "const \(CPrinter.storageType(type)) *restrict \(p.name)"
             case .input(let restrict): return "const float *\(restrict ? "restrict " : "")\(p.name)"
             case .output(let restrict): return "float *\(restrict ? "restrict " : "")\(p.name)"
             case .integer: return "ptrdiff_t \(p.name)"
@@ -95,6 +98,16 @@ struct CPrinter: KernelPrinter {
 
     func variable(_ name: String) -> String { name }
     func load(_ at: Address) -> String { "RG_LOAD(\(at.pointerText))" }
+    func widen(_ at: Address, _ type: WeightType) -> String { "RG_LOAD_\(type.rawValue.uppercased())(\(at.pointerText))" }
+
+    /// The C type of one stored weight.
+    static func storageType(_ type: WeightType) -> String {
+        switch type {
+        case .f32: return "float"
+        case .f16, .bf16: return "uint16_t"
+        case .i8: return "int8_t"
+        }
+    }
     func broadcast(_ at: Address) -> String { "RG_SPLAT(\(at.elementText))" }
     func constant(_ value: Float) -> String { "RG_SPLAT(\(Literal.cFloat(value)))" }
     func multiplyAdd(_ a: String, _ b: String, _ c: String) -> String { "RG_FMA(\(a), \(b), \(c))" }
@@ -163,6 +176,7 @@ struct SwiftPrinter: KernelPrinter {
         let parameters = f.parameters.map { p -> String in
             switch p.kind {
             case .weights, .input: return "_ \(p.name): UnsafePointer<Float>"
+            case .matrices(let type): return "_ \(p.name): UnsafePointer<\(SwiftPrinter.storageType(type))>"
             case .output: return "_ \(p.name): UnsafeMutablePointer<Float>"
             case .integer: return "_ \(p.name): Int"
             }
@@ -190,6 +204,18 @@ struct SwiftPrinter: KernelPrinter {
     func variable(_ name: String) -> String { Literal.camelCase(name) }
 
     func load(_ at: Address) -> String { "load(\(at.pointerText))" }
+    func widen(_ at: Address, _ type: WeightType) -> String {
+        "load\(type == .i8 ? "I8" : type == .f16 ? "F16" : "BF16")(\(at.pointerText))"
+    }
+
+    /// The Swift type of one stored weight.
+    static func storageType(_ type: WeightType) -> String {
+        switch type {
+        case .f32: return "Float"
+        case .f16, .bf16: return "UInt16"
+        case .i8: return "Int8"
+        }
+    }
     func broadcast(_ at: Address) -> String { "V(repeating: \(at.elementText))" }
     func constant(_ value: Float) -> String { "V(repeating: \(Literal.float(value)))" }
     func multiplyAdd(_ a: String, _ b: String, _ c: String) -> String { "multiplyAdd(\(a), \(b), \(c))" }

@@ -15,6 +15,8 @@ public struct KernelFunction {
     public enum ParameterKind: Equatable {
         /// The packed weight table (read only, never aliased).
         case weights
+        /// The packed weight matrices stored narrower than floats (read only).
+        case matrices(WeightType)
         /// Floats read only.
         case input(restrict: Bool)
         /// Floats read and written.
@@ -85,6 +87,8 @@ public indirect enum VectorExpression: Equatable {
     /// One vector read from memory: aligned where `base` is a weight table,
     /// scratch or state, unaligned otherwise.
     case load(Address)
+    /// One vector's worth of weights stored as a narrower type, widened to floats.
+    case widen(Address, WeightType)
     /// One float in every lane.
     case broadcast(Address)
     case constant(Float)

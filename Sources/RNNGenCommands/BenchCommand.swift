@@ -6,7 +6,7 @@ import RNNReference
 
 enum BenchCommand {
     static let help = """
-    USAGE: rnngen bench MODEL [--steps N] [--vector-width auto|4|8|16] [--fma auto|on|off]
+    USAGE: rnngen bench MODEL [--steps N] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type T]
                        [--lang c|all] [--cflags "…"] [--swiftflags "…"] [--json]
 
     Times one time step at batch 1 — the real-time path — three ways, side by
@@ -26,6 +26,9 @@ enum BenchCommand {
       --cflags "…"          C compiler flags (default "-O3 -march=native").
       --swiftflags "…"      Swift compiler flags (default "-O -wmo -target-cpu native").
       --fma auto|on|off     Fused multiply-adds (see rnngen generate --help).
+      --weight-type T       f32 (default), f16, bf16 or i8: how the kernels store
+                            their weight matrices (see rnngen generate --help); the
+                            naive loop and the interpreter stay f32.
       --json                Print a JSON array instead of the table: one object per
                             implementation with "implementation" (kernel, naive,
                             interpreter), "lang", "vector_width", "fma",
@@ -35,7 +38,7 @@ enum BenchCommand {
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["steps", "vector-width", "cflags", "swiftflags", "lang", "input", "fma"], booleans: ["json"], command: "bench")
+        let parsed = try Arguments(args, valued: ["steps", "vector-width", "cflags", "swiftflags", "lang", "input", "fma", "weight-type"], booleans: ["json"], command: "bench")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "bench", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen bench --help)")
         }
@@ -97,13 +100,13 @@ enum BenchCommand {
         func record(_ implementation: String, _ lang: String, _ ns: Double, width: Int?) {
             results.append(BenchResult(implementation: implementation, lang: lang, vectorWidth: width,
                                        fma: width == nil ? nil : options.fusedMultiplyAdd.rawValue,
-                                       weightType: "f32", nsPerStep: ns, gflops: flops / ns))
+                                       weightType: implementation == "kernel" ? options.weightType.rawValue : "f32", nsPerStep: ns, gflops: flops / ns))
         }
         func line(_ label: String, _ ns: Double) -> String {
             let padded = label.padding(toLength: 28, withPad: " ", startingAt: 0)
             return "  \(padded) \(String(format: "%10.1f", ns)) ns/step  \(String(format: "%7.2f", flops / ns)) GFLOP/s"
         }
-        var out = ["bench \(model.name) (\(path)): \(Int(flops)) FLOPs/step, batch 1, \(compiler) \(flags.joined(separator: " ")), vector width \(plan.vectorWidth)"]
+        var out = ["bench \(model.name) (\(path)): \(Int(flops)) FLOPs/step, batch 1, \(compiler) \(flags.joined(separator: " ")), vector width \(plan.vectorWidth), \(options.weightType.rawValue) weights"]
         guard let kernel = values["kernel_ns_per_step"] else { throw RNNError("the benchmark printed no timing: \(result.stdout)") }
         out.append(line("generated C kernel", kernel))
         record("kernel", "c", kernel, width: plan.vectorWidth)

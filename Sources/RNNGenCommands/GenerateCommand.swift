@@ -7,7 +7,7 @@ enum GenerateCommand {
     static let help = """
     USAGE: rnngen generate MODEL --lang c|swift --out DIR [--name NAME]
                           [--vector-width auto|4|8|16] [--fma auto|on|off]
-                          [--weights baked|runtime] [--libm]
+                          [--weight-type f32|f16|bf16|i8] [--weights baked|runtime] [--libm]
                           [--golden | --golden-only [--module M] [--xctest]]
 
     Writes fixed-size inference kernels for every part of MODEL's pipeline:
@@ -36,6 +36,18 @@ enum GenerateCommand {
                             pads least). Any width runs on any target; the compiler
                             splits vectors wider than its registers. For Cortex-M
                             without SIMD, 4 keeps the accumulators in registers.
+      --weight-type f32|f16|bf16|i8
+                            How weight matrices (W, R, projections, dense layers)
+                            are stored; biases and peepholes stay float, and every
+                            product is accumulated in float. f32 (default): as
+                            trained. f16: half precision, half the bytes (about 3
+                            significant digits; |w| < 65520; |w| < 6.1e-5 becomes
+                            0 or ±6.1e-5). bf16: float's range, 8 significant bits.
+                            i8: a quarter of the bytes; symmetric 8-bit integers
+                            with one float scale per row of each matrix
+                            (max|row| / 127). Weights are rounded to nearest;
+                            rnngen verify measures the error that adds. Needs
+                            --weights baked. See docs/kernels.md.
       --weights baked|runtime
                             baked (default): weights compiled in as constant tables.
                             runtime: every function takes the packed weights as a
@@ -95,12 +107,19 @@ enum GenerateCommand {
             }
             weights = mode
         }
+        var weightType = WeightType.f32
+        if let text = try parsed.single("weight-type") {
+            guard let type = WeightType(rawValue: text) else {
+                throw RNNError(at: "--weight-type \(text)", "expected f32, f16, bf16 or i8")
+            }
+            weightType = type
+        }
         return KernelOptions(language: language, name: try parsed.single("name") ?? defaultName, vectorWidth: width,
-                             weights: weights, useLibm: parsed.switches.contains("libm"), fusedMultiplyAdd: fma)
+                             weights: weights, useLibm: parsed.switches.contains("libm"), fusedMultiplyAdd: fma, weightType: weightType)
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module", "fma"],
+        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module", "fma", "weight-type"],
                                    booleans: ["libm", "golden", "golden-only", "xctest"], command: "generate")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "generate", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen generate --help)")

@@ -7,7 +7,7 @@ import RNNReference
 enum RunCommand {
     static let help = """
     USAGE: rnngen run MODEL --input NAME=FILE.npy … --output-dir DIR
-                     [--engine reference|c|swift] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weights baked|runtime] [--libm]
+                     [--engine reference|c|swift] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type f32|f16|bf16|i8] [--weights baked|runtime] [--libm]
 
     Runs MODEL on the given .npy inputs and writes every output as DIR/NAME.npy
     (float32). Nothing is written unless the whole run succeeds. Every engine
@@ -61,7 +61,7 @@ enum RunCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights", "fma"], booleans: ["libm"], command: "run")
+        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights", "fma", "weight-type"], booleans: ["libm"], command: "run")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "run", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen run --help)")
         }
@@ -94,7 +94,7 @@ enum RunCommand {
     static func engine(_ parsed: Arguments) throws -> ModelExecutor {
         let name = try parsed.single("engine") ?? "reference"
         if name == "reference" {
-            for flag in ["vector-width", "weights", "fma"] where parsed.options[flag] != nil {
+            for flag in ["vector-width", "weights", "fma", "weight-type"] where parsed.options[flag] != nil {
                 throw RNNError(at: "--\(flag)", "applies to the c and swift engines only")
             }
             if parsed.switches.contains("libm") { throw RNNError(at: "--libm", "applies to the c engine only") }

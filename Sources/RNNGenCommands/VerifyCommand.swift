@@ -6,7 +6,7 @@ import RNNModel
 enum VerifyCommand {
     static let help = """
     USAGE: rnngen verify MODEL [--lang c|swift|all] [--trials N] [--seed S]
-                        [--vector-width auto|4|8|16] [--fma auto|on|off] [--weights baked|runtime] [--libm]
+                        [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type f32|f16|bf16|i8] [--weights baked|runtime] [--libm]
 
     The differential test: generates and compiles MODEL's kernel, runs it and
     the reference interpreter on the same inputs, and prints, per output, the
@@ -38,7 +38,7 @@ enum VerifyCommand {
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws -> Bool {
-        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights", "fma"], booleans: ["libm"], command: "verify")
+        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type"], booleans: ["libm"], command: "verify")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "verify", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen verify --help)")
         }
