@@ -2,6 +2,7 @@ import Foundation
 import RNNCodegen
 import RNNKernelRunner
 import RNNModel
+import RNNReference
 
 enum VerifyCommand {
     static let help = """
@@ -22,6 +23,14 @@ enum VerifyCommand {
     Tolerance, one rule for every model and output:
       |kernel − reference| ≤ 1e-4 + 1e-4 · |reference|
 
+    With --weight-type f16, bf16 or i8 the reference runs on the weights as the
+    kernel stores them (rounded), under the same tolerance: that checks the
+    kernel. The rounding's own effect is then measured apart: the interpreter
+    on the rounded weights against the interpreter on the f32 weights, same
+    trials, largest |difference| per output; and per matrix, the largest row
+    sum of |w − rounded w|, which bounds how far one step moves a
+    pre-activation per unit of input magnitude.
+
     OPTIONS:
       --lang c|swift|all    Kernels to check (default: all).
       --trials N            Random trials after the edge cases (default 20).
@@ -32,13 +41,18 @@ enum VerifyCommand {
                             How the kernel gets its weights (default baked).
       --libm                C only: use the C library's expf/tanhf/log1pf.
       --fma auto|on|off     Fused multiply-adds (see rnngen generate --help).
+      --weight-type f32|f16|bf16|i8
+                            How the kernel stores weight matrices (default f32; see
+                            rnngen generate --help).
+      --max-added-error E   With a narrow --weight-type: also fail if rounding the
+                            weights changes any output by more than E.
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs (W, R,
                             B, P): their values. Repeat for each.
       -h, --help            Show this help.
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws -> Bool {
-        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type"], booleans: ["libm"], command: "verify")
+        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "max-added-error"], booleans: ["libm"], command: "verify")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "verify", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen verify --help)")
         }
@@ -81,8 +95,63 @@ enum VerifyCommand {
                 allPassed = allPassed && r.passed
             }
         }
+        var maxAdded: Double?
+        if let text = try parsed.single("max-added-error") {
+            guard let value = Double(text), value >= 0, value.isFinite else {
+                throw RNNError(at: "--max-added-error \(text)", "expected a non-negative number, e.g. 1e-3")
+            }
+            maxAdded = value
+        }
+        if let text = try parsed.single("weight-type"), let type = WeightType(rawValue: text), type != .f32 {
+            let passed = try reportRounding(model, type, trialCount: trialCount, seed: seed, limit: maxAdded, stdout: stdout)
+            allPassed = allPassed && passed
+        } else if maxAdded != nil {
+            throw RNNError(at: "--max-added-error", "only means something with --weight-type f16, bf16 or i8")
+        }
         stdout(allPassed ? "verify: passed" : "verify: FAILED")
         return allPassed
+    }
+
+    /// The rounding's own effect: the interpreter on the stored weights
+    /// against the interpreter on the given ones. False if it exceeds `limit`.
+    static func reportRounding(_ model: Model, _ type: WeightType, trialCount: Int, seed: UInt64, limit: Double?,
+                               stdout: (String) -> Void) throws -> Bool {
+        let stored = try model.withStoredWeights(type)
+        let supportsStep = !model.stacks.contains { $0.direction != .forward }
+        let trials = Verifier.trials(for: model, supportsStep: supportsStep, count: trialCount, seed: seed)
+        var added: [String: Double] = [:]
+        var order: [String] = []
+        func add(_ name: String, _ a: Tensor, _ b: Tensor) {
+            if added[name] == nil { order.append(name) }
+            var largest = added[name] ?? 0
+            for (x, y) in zip(a.values, b.values) where x.isFinite && y.isFinite { largest = max(largest, abs(x - y)) }
+            added[name] = largest
+        }
+        let exact = ReferenceInterpreter(model: model), rounded = ReferenceInterpreter(model: stored)
+        for trial in trials where !trial.streaming {
+            let want = try exact.run(trial.inputs), got = try rounded.run(trial.inputs)
+            add("y", got.y, want.y)
+            if let head = want.head, let other = got.head { add("head", other, head) }
+            for (name, tensor) in want.finalStates.sorted(by: { $0.key < $1.key }) {
+                if let other = got.finalStates[name] { add(name.description, other, tensor) }
+            }
+        }
+        stdout("weights stored as \(type.rawValue): what rounding adds (interpreter on rounded weights vs on f32 weights, same trials):")
+        var passed = true
+        for name in order {
+            let value = added[name]!
+            let over = limit.map { value > $0 } ?? false
+            passed = passed && !over
+            stdout("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + "  max |Δ| " + String(format: "%.2e", value)
+                   + (limit.map { over ? "  FAIL (over --max-added-error \($0))" : "  ok (≤ \($0))" } ?? ""))
+        }
+        let report = try WeightRoundingReport(model, storedAs: type)
+        stdout("  per matrix, largest |Δw| and largest row sum Σ_j |Δw_rj| (one step moves a pre-activation by at most")
+        stdout("  that sum × the largest |input| of the matrix):")
+        for m in report.matrices {
+            stdout("    " + m.name.padding(toLength: 18, withPad: " ", startingAt: 0) + sci(m.largestChange) + "  " + String(format: "%.2e", m.largestRowChange))
+        }
+        return passed
     }
 
     static func sci(_ v: Double) -> String {

@@ -137,16 +137,28 @@ extension Model {
     /// the rounding. Throws where a weight does not fit the type.
     public func withStoredWeights(_ type: WeightType) throws -> Model {
         guard type != .f32 else { return self }
-        func stored(_ t: Tensor, _ what: String) throws -> Tensor {
+        return try mappingMatrices { what, t in
             let rows = t.shape[0], columns = t.count / max(rows, 1)
             let matrix = try WeightRounding.store(t.values.map { Float($0) }, rows: rows, columns: columns, as: type, what: what)
             return Tensor(shape: t.shape, elementType: t.elementType, values: matrix.values)
         }
+    }
+
+    /// Every weight matrix (cells' W, R and projections, dense layers'
+    /// weights) with the name errors give it (`s0_l1_bw R`, `d0 weight`).
+    public var weightMatrices: [(name: String, tensor: Tensor)] {
+        var list: [(name: String, tensor: Tensor)] = []
+        _ = mappingMatrices { name, t in list.append((name, t)); return t }
+        return list
+    }
+
+    /// The model with `transform` applied to every weight matrix, in pipeline order.
+    public func mappingMatrices(_ transform: (String, Tensor) throws -> Tensor) rethrows -> Model {
         func cell(_ c: Cell, _ id: String) throws -> Cell {
             var copy = c
-            copy.weights.input = try stored(c.weights.input, "\(id) W")
-            copy.weights.recurrent = try stored(c.weights.recurrent, "\(id) R")
-            if let p = c.weights.projection { copy.weights.projection = try stored(p, "\(id) projection") }
+            copy.weights.input = try transform("\(id) W", c.weights.input)
+            copy.weights.recurrent = try transform("\(id) R", c.weights.recurrent)
+            if let p = c.weights.projection { copy.weights.projection = try transform("\(id) projection", p) }
             return copy
         }
         func stack(_ s: RecurrentStack, _ index: Int) throws -> RecurrentStack {
@@ -163,11 +175,11 @@ extension Model {
         for (k, stage) in stages.enumerated() {
             switch stage {
             case .dense(var d):
-                d.weight = try stored(d.weight, "d\(denseIndex) weight")
+                d.weight = try transform("d\(denseIndex) weight", d.weight)
                 denseIndex += 1
                 copy.stages[k] = .dense(d)
             case .head(var d):
-                d.weight = try stored(d.weight, "head weight")
+                d.weight = try transform("head weight", d.weight)
                 copy.stages[k] = .head(d)
             case .recurrent(let s):
                 copy.stages[k] = .recurrent(try stack(s, stackIndex))
@@ -182,5 +194,41 @@ extension Model {
             }
         }
         return copy
+    }
+}
+
+/// What rounding the weights to a type changed, matrix by matrix.
+public struct WeightRoundingReport: Sendable {
+    public struct Matrix: Sendable {
+        public var name: String
+        /// Largest |w − stored w|.
+        public var largestChange: Double
+        /// Largest over rows of Σ_j |w_rj − stored w_rj|: one step's
+        /// pre-activations move by at most this times the largest |input|
+        /// (or |h|) the matrix multiplies.
+        public var largestRowChange: Double
+    }
+
+    public var type: WeightType
+    public var matrices: [Matrix]
+
+    /// Compares a model with itself stored as `type`.
+    public init(_ model: Model, storedAs type: WeightType) throws {
+        self.type = type
+        let stored = try model.withStoredWeights(type)
+        matrices = zip(model.weightMatrices, stored.weightMatrices).map { source, rounded in
+            let rows = source.tensor.shape[0], columns = source.tensor.count / max(rows, 1)
+            var largest = 0.0, largestRow = 0.0
+            for r in 0..<rows {
+                var sum = 0.0
+                for j in 0..<columns {
+                    let change = abs(source.tensor.values[r * columns + j] - rounded.tensor.values[r * columns + j])
+                    largest = max(largest, change)
+                    sum += change
+                }
+                largestRow = max(largestRow, sum)
+            }
+            return Matrix(name: source.name, largestChange: largest, largestRowChange: largestRow)
+        }
     }
 }
