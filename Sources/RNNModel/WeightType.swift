@@ -119,7 +119,8 @@ public enum WeightRounding {
                 let scale = largest / 127
                 stored.scales.append(scale)
                 for w in row {
-                    let q = scale > 0 ? Int((w / scale).rounded(.toNearestOrEven)) : 0
+                    // In double: w / scale in float can land on the wrong side of a tie.
+                    let q = scale > 0 ? Int((Double(w) / Double(scale)).rounded(.toNearestOrEven)) : 0
                     let code = min(127, max(-127, q))
                     stored.codes.append(code)
                     stored.values.append(Double(code) * Double(scale))

@@ -8,8 +8,8 @@ import RNNReference
 /// Differential tests of generated kernels against the interpreter over a
 /// grid of cell kinds, options, directions, stack shapes and sizes (hidden
 /// 1…64, input 1…40, none required to be a multiple of the vector width),
-/// at vector widths auto, 4, 8 and 16 and every multiply-add fusing mode,
-/// in both languages, with the tolerance rule
+/// at vector widths auto, 4, 8 and 16, every multiply-add fusing mode and
+/// every weight type, in both languages, with the tolerance rule
 /// of `rnngen verify`. Kernels are compiled in one batch per language.
 final class KernelGridTests: XCTestCase {
     static let seed: UInt64 = 20_261_126
@@ -73,18 +73,29 @@ final class KernelGridTests: XCTestCase {
             let options = KernelOptions(language: language, name: "g\(index)", vectorWidth: widths[index % 4],
                                         weights: index % 5 == 4 ? .runtime : .baked, fusedMultiplyAdd: fusing[index % 3])
             plans.append(try KernelPlan(model: entry.1, options: options))
+            // Every other model again with its matrices stored narrow, at another width.
+            if index % 2 == 0 {
+                var narrow = options
+                narrow.name = "n\(index)"
+                narrow.weights = .baked
+                narrow.vectorWidth = widths[(index + 1) % 4]
+                narrow.weightType = [.f16, .bf16, .i8][(index / 2) % 3]
+                plans.append(try KernelPlan(model: entry.1, options: narrow))
+            }
         }
         let program = try KernelCompiler().compile(plans)
         var worst = 0.0
         for (index, plan) in plans.enumerated() {
+            // The reference runs on the weights as the kernel stores them (plan.model).
+            let label = grid[Int(plan.name.dropFirst())!].0
             let trials = Verifier.trials(for: plan.model, supportsStep: plan.supportsStep,
                                          count: 3, seed: Self.seed + UInt64(index))
             let reports = try Verifier.verify(plan: plan, program: program, trials: trials)
             XCTAssertFalse(reports.isEmpty)
             for report in reports {
                 worst = max(worst, report.worstRatio)
-                if report.worstRatio > 0.05 { print("  \(grid[index].0) \(report.output): max abs \(report.maxAbsoluteError), ratio \(report.worstRatio) in \(report.worstTrial)") }
-                XCTAssertTrue(report.passed, "\(language.rawValue) \(grid[index].0) (width \(plan.vectorWidth), fma \(plan.options.fusedMultiplyAdd.rawValue), weights \(plan.options.weights.rawValue)), output \(report.output): max abs \(report.maxAbsoluteError), err/tolerance \(report.worstRatio) in \(report.worstTrial) \(report.nanMismatch ?? "")")
+                if report.worstRatio > 0.05 { print("  \(label) \(plan.weightType.rawValue) \(report.output): max abs \(report.maxAbsoluteError), ratio \(report.worstRatio) in \(report.worstTrial)") }
+                XCTAssertTrue(report.passed, "\(language.rawValue) \(label) (width \(plan.vectorWidth), fma \(plan.options.fusedMultiplyAdd.rawValue), weights \(plan.options.weights.rawValue) \(plan.weightType.rawValue)), output \(report.output): max abs \(report.maxAbsoluteError), err/tolerance \(report.worstRatio) in \(report.worstTrial) \(report.nanMismatch ?? "")")
             }
         }
         print("\(language.rawValue) grid: \(plans.count) models, worst error/tolerance \(worst)")
@@ -99,7 +110,8 @@ final class KernelGridTests: XCTestCase {
         let grid = Self.grid()
         var plans: [KernelPlan] = []
         for (index, entry) in grid.enumerated() {
-            plans.append(try KernelPlan(model: entry.1, options: KernelOptions(language: .c, name: "a\(index)", vectorWidth: [4, 8, 16][index % 3])))
+            plans.append(try KernelPlan(model: entry.1, options: KernelOptions(language: .c, name: "a\(index)", vectorWidth: [4, 8, 16][index % 3],
+                                                                               weightType: WeightType.allCases[index % 4])))
         }
         let toolchain = Toolchain(cFlags: ["-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"])
         let program = try KernelCompiler(toolchain: toolchain).compile(plans)
