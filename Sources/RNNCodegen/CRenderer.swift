@@ -189,34 +189,94 @@ public struct CRenderer {
     func widening() -> String {
         let type = plan.weightType
         guard type != .f32 else { return "" }
-        var values = ["HBYTES": "\(width * 2)"]
-        if type == .i8 { values["W"] = "\(width)" }
-        let loader = Template(c: "widen_\(type.rawValue).c").render(values)
+        let loader: String
+        switch type {
+        case .f16:
+            loader = Template(c: "widen_f16.c").render(["W": "\(width)", "HBYTES": "\(width * 2)", "F16C": CRenderer.f16c(width)])
+        case .i8:
+            loader = Template(c: "widen_i8.c").render(["W": "\(width)", "HBYTES": "\(width * 2)", "X86": CRenderer.signExtension(width)])
+        default:
+            loader = Template(c: "widen_\(type.rawValue).c").render(["VBYTES": "\(width * 4)"])
+        }
         return Template(c: "widen.c").render(["TYPE": type.rawValue, "W": "\(width)", "BYTES": "\(width * type.bytes)", "LOADER": loader])
     }
 
-    /// The weight matrices' codes as a `uint16_t`/`int8_t` table, or nothing for f32.
+    /// `RG_LOAD_F16` with the F16C intrinsics for one vector width.
+    static func f16c(_ width: Int) -> String {
+        switch width {
+        case 4: return "#  define RG_LOAD_F16(p) ((rg_vec)_mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(p))))"
+        case 8: return "#  define RG_LOAD_F16(p) ((rg_vec)_mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p))))"
+        default:
+            return """
+            #  if defined(__AVX512F__)
+            #    define RG_LOAD_F16(p) ((rg_vec)_mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(p))))
+            #  else
+            #    define RG_LOAD_F16(p) __extension__ ({ \\
+                    const __m256 low_ = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p))); \\
+                    const __m256 high_ = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p) + 1)); \\
+                    rg_vec v_; \\
+                    __builtin_memcpy(&v_, &low_, 32); \\
+                    __builtin_memcpy((char *)&v_ + 32, &high_, 32); \\
+                    v_; })
+            #  endif
+            """
+        }
+    }
+
+    /// `RG_LOAD_I8` with the x86 sign-extension intrinsics for one vector width.
+    static func signExtension(_ width: Int) -> String {
+        switch width {
+        case 4:
+            return """
+            #if defined(__SSE4_1__)
+            #  include <immintrin.h>
+            #  define RG_LOAD_I8(p) __extension__ ({ \\
+                    int32_t word_; \\
+                    __builtin_memcpy(&word_, (p), 4); \\
+                    (rg_vec)_mm_cvtepi32_ps(_mm_cvtepi8_epi32(_mm_cvtsi32_si128(word_))); })
+            """
+        case 8:
+            return """
+            #if defined(__AVX2__)
+            #  include <immintrin.h>
+            #  define RG_LOAD_I8(p) ((rg_vec)_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p)))))
+            """
+        default:
+            return """
+            #if defined(__AVX512F__)
+            #  include <immintrin.h>
+            #  define RG_LOAD_I8(p) ((rg_vec)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_load_si128((const __m128i *)(p)))))
+            #elif defined(__AVX2__)
+            #  include <immintrin.h>
+            #  define RG_LOAD_I8(p) __extension__ ({ \\
+                    const __m256 low_ = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p)))); \\
+                    const __m256 high_ = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((p) + 8)))); \\
+                    rg_vec v_; \\
+                    __builtin_memcpy(&v_, &low_, 32); \\
+                    __builtin_memcpy((char *)&v_ + 32, &high_, 32); \\
+                    v_; })
+            """
+        }
+    }
+
+    /// The weight matrices' codes as a `uint16_t`/`uint32_t` table, or nothing for f32.
     func matrixTable() -> String {
         let type = plan.weightType
         guard type != .f32 else { return "" }
+        let digits = plan.matrixElementBytes * 2
         var lines: [String] = []
         var row: [String] = []
         for code in plan.matrixCodes {
             let hex = String(code, radix: 16)
-            row.append(type == .i8 ? String(code) : "0x" + String(repeating: "0", count: 4 - hex.count) + hex)
+            row.append(type == .i8 ? String(code) : "0x" + String(repeating: "0", count: digits - hex.count) + hex)
             if row.count == max(width, 8) { lines.append("    " + row.joined(separator: ", ") + ","); row = [] }
         }
         if !row.isEmpty { lines.append("    " + row.joined(separator: ", ") + ",") }
-        let what: String
-        switch type {
-        case .f16: what = "IEEE half-precision bit patterns"
-        case .bf16: what = "bfloat16 bit patterns (a float's upper 16 bits)"
-        default: what = "int8 values; each row's scale is in \(name)_weights"
-        }
+        let count = plan.matrixCodes.count, bytes = count * plan.matrixElementBytes
         return """
-        /* The weight matrices, packed like \(name)_weights, as \(what)
-         * (\(plan.matrixCodes.count) weights, \(plan.matrixCodes.count * type.bytes) bytes). */
-        static const \(CPrinter.storageType(type)) \(name)_matrices[\(plan.matrixCodes.count)] __attribute__((aligned(64))) = {
+        /* The weight matrices, packed like \(name)_weights, as \(KernelDescription.storage(plan, newline: "\n * "))
+         * (\(count * plan.columnsPerWord) weights, \(bytes) bytes). */
+        static const \(CPrinter.storageType(type)) \(name)_matrices[\(count)] __attribute__((aligned(64))) = {
         \(lines.joined(separator: "\n"))
         };
 
@@ -449,6 +509,16 @@ public struct CRenderer {
 
 /// Human-readable one-liners shared by the renderers' comments.
 enum KernelDescription {
+    /// How the matrix table stores weights, for its comment.
+    static func storage(_ plan: KernelPlan, newline: String) -> String {
+        switch plan.weightType {
+        case .f32: return "floats"
+        case .f16: return "IEEE half-precision bit patterns"
+        case .bf16: return "bfloat16 bit patterns (a float's upper 16 bits), two\(newline)columns per 32-bit word, column j in the low half"
+        case .i8: return "int8 values; each row's scale is in the float table"
+        }
+    }
+
     static func summary(_ plan: KernelPlan) -> String {
         var parts: [String] = ["input \(plan.inputSize)"]
         for stage in plan.stages {

@@ -13,7 +13,12 @@ public enum KernelGenerator {
     }
 
     public static func generate(_ model: Model, options: KernelOptions) throws -> [File] {
-        let plan = try KernelPlan(model: model, options: options)
+        try generate(try KernelPlan(model: model, options: options))
+    }
+
+    /// The files of a plan already made (its weights rounded once, from its source model).
+    public static func generate(_ plan: KernelPlan) throws -> [File] {
+        let options = plan.options
         var files: [File]
         switch options.language {
         case .c:

@@ -32,10 +32,14 @@ struct KernelLowering {
     /// Where weight matrices are: the float table, or the narrow one.
     var matrixTable: String { plan.weightType == .f32 ? "wt" : "wm" }
 
-    /// One vector of weight-matrix entries as floats.
-    func weightVector(_ at: Address) -> VectorExpression {
-        plan.weightType == .f32 ? .load(at) : .widen(at, plan.weightType)
+    /// One vector of weight-matrix entries as floats: for words of several
+    /// columns, column `part` of each lane's word.
+    func weightVector(_ at: Address, part: Int) -> VectorExpression {
+        plan.weightType == .f32 ? .load(at) : .widen(at, plan.weightType, part: part)
     }
+
+    /// Elements of a packed matrix per block: `cols` columns of `gates` vectors.
+    func matrixBlock(_ cols: Int, gates: Int) -> Int { plan.matrixGroups(cols) * gates * width }
 
     /// The scale vectors of an i8 matrix for one block, laid out like its biases.
     func scales(_ table: KernelPlan.Table?, _ b: Block, gates: Int) -> Address? {
@@ -64,16 +68,18 @@ struct KernelLowering {
             }
         }
         var out: [KernelStatement] = odd.map { .declare("\($0)_odd", .constant(0)) }
+        let n = plan.columnsPerWord
         for operand in operands {
-            let stride = operand.targets.count * width
+            // Column j's vector for gate g: word group j / n, part j % n.
+            let group = operand.targets.count * width
             func terms(_ j: Int, index: String?, chain: Int) -> [KernelStatement] {
                 operand.targets.enumerated().map { g, target in
                     let name = chain == 1 ? "\(target)_odd" : target
                     var w = operand.weights
-                    w.offset += j * stride + g * width
-                    if let index { w = w.adding(index, stride: stride) }
+                    w.offset += j / n * group + g * width
+                    if let index { w = w.adding(index, stride: group / n) }
                     let x = Address(operand.scalars, j, index: index)
-                    return .assign(name, .multiplyAdd(weightVector(w), .broadcast(x), .variable(name)))
+                    return .assign(name, .multiplyAdd(weightVector(w, part: j % n), .broadcast(x), .variable(name)))
                 }
             }
             let chains = split && operand.count >= 2 ? 2 : 1
@@ -81,11 +87,13 @@ struct KernelLowering {
                 for j in 0..<operand.count { out += terms(j, index: nil, chain: j % chains) }
                 continue
             }
-            let looped = operand.count / chains * chains
+            // One iteration covers whole words and every chain.
+            let step = max(chains, n)
+            let looped = operand.count / step * step
             var body: [KernelStatement] = []
-            for chain in 0..<chains { body += terms(chain, index: "j", chain: chain) }
-            out.append(.loop(index: "j", count: looped, step: chains, body))
-            for j in looped..<operand.count { out += terms(j, index: nil, chain: 0) }
+            for j in 0..<step { body += terms(j, index: "j", chain: j % chains) }
+            out.append(.loop(index: "j", count: looped, step: step, body))
+            for j in looped..<operand.count { out += terms(j, index: nil, chain: j % chains) }
         }
         out += odd.map { .assign($0, .add(.variable($0), .variable("\($0)_odd"))) }
         return out
@@ -151,7 +159,7 @@ struct KernelLowering {
     func dense(_ d: KernelPlan.DensePlan) -> KernelFunction {
         func statements(_ b: Block, lanes: Int) -> [KernelStatement] {
             var s: [KernelStatement] = [.declare("a", vectorAt(d.bias, b))]
-            s += accumulate([Operand(scalars: "x", count: d.inputs, weights: b.at(matrixTable, d.weights.offset, stride: d.inputs * width),
+            s += accumulate([Operand(scalars: "x", count: d.inputs, weights: b.at(matrixTable, d.weights.offset, stride: matrixBlock(d.inputs, gates: 1)),
                                      targets: ["a"], scales: scales(d.scales, b, gates: 1))])
             if let f = d.layer.activation.elementwise { s.append(.activate("a", f)) }
             s.append(.storeLanes(b.at("y", 0, stride: width), "a", count: lanes))
@@ -190,12 +198,12 @@ struct KernelLowering {
     }
 
     func inputOperand(_ c: KernelPlan.CellPlan, _ b: Block, _ targets: [String]) -> Operand {
-        Operand(scalars: "x", count: c.I, weights: b.at(matrixTable, c.inputWeights.offset, stride: c.I * c.gates * width), targets: targets,
+        Operand(scalars: "x", count: c.I, weights: b.at(matrixTable, c.inputWeights.offset, stride: matrixBlock(c.I, gates: c.gates)), targets: targets,
                 scales: scales(c.inputScales, b, gates: c.gates))
     }
 
     func recurrentOperand(_ c: KernelPlan.CellPlan, _ b: Block, _ targets: [String]) -> Operand {
-        Operand(scalars: "h", count: c.Hr, weights: b.at(matrixTable, c.recurrentWeights.offset, stride: c.Hr * c.recurrentGates * width),
+        Operand(scalars: "h", count: c.Hr, weights: b.at(matrixTable, c.recurrentWeights.offset, stride: matrixBlock(c.Hr, gates: c.recurrentGates)),
                 targets: targets, scales: scales(c.recurrentScales, b, gates: c.recurrentGates))
     }
 
@@ -281,7 +289,7 @@ struct KernelLowering {
             body.append(.comment("The candidate reads r⊙h, so it waits until every block's r is known."))
             body += blocks(c.blocks, units: c.H) { b in
                 var s: [KernelStatement] = [.declare("n", .load(b.at("partial", 0, stride: W)))]
-                s += accumulate([Operand(scalars: "rh", count: c.Hr, weights: b.at(matrixTable, c.candidateWeights!.offset, stride: c.Hr * W),
+                s += accumulate([Operand(scalars: "rh", count: c.Hr, weights: b.at(matrixTable, c.candidateWeights!.offset, stride: matrixBlock(c.Hr, gates: 1)),
                                          targets: ["n"], scales: scales(c.candidateScales, b, gates: 1))])
                 s += gate(c, "n", acts[1])
                 s.append(.declare("z", .load(b.at("zs", 0, stride: W))))
@@ -293,7 +301,7 @@ struct KernelLowering {
             body.append(.comment("Projection: h = W_hr · (o ⊙ h(c))."))
             body += blocks(c.outBlocks, units: c.Hr) { b in
                 var s: [KernelStatement] = [.declare("a", .constant(0))]
-                s += accumulate([Operand(scalars: "next", count: c.H, weights: b.at(matrixTable, p.offset, stride: c.H * W), targets: ["a"],
+                s += accumulate([Operand(scalars: "next", count: c.H, weights: b.at(matrixTable, p.offset, stride: matrixBlock(c.H, gates: 1)), targets: ["a"],
                                          scales: scales(c.projectionScales, b, gates: 1))])
                 s.append(.store(b.at("h", 0, stride: W), .variable("a")))
                 return s

@@ -30,11 +30,30 @@ public struct KernelPlan {
     /// narrower weight type it holds what stays float — biases, peepholes,
     /// i8 row scales — and the matrices are in `matrixCodes`.
     public private(set) var weights: [Float] = []
-    /// The weight matrices' codes, packed like `weights` (f16/bf16 bit
-    /// patterns or i8 values); empty for f32.
+    /// The weight matrices as stored, packed like `weights`: f16 bit
+    /// patterns, i8 values, or 32-bit words holding two bf16 bit patterns
+    /// (`columnsPerWord` columns side by side in each lane: column j in the
+    /// low half, j + 1 in the high half). Empty for f32.
     public private(set) var matrixCodes: [Int] = []
+    /// Matrix columns sharing one stored element of a lane. A bf16 word
+    /// widens to two float vectors with one integer instruction each (a
+    /// shift, a mask), where separate 16-bit elements would first need a
+    /// widening shuffle. f16 and i8 stay one per element, for the targets'
+    /// conversion instructions (F16C and Armv8 halves, x86 and Arm sign
+    /// extension): four i8s per word cost three instructions per vector.
+    public var columnsPerWord: Int { KernelPlan.columnsPerWord(weightType) }
+    public static func columnsPerWord(_ type: WeightType) -> Int {
+        switch type {
+        case .f32, .f16, .i8: return 1
+        case .bf16: return 2
+        }
+    }
+    /// Bytes of one element of `matrixCodes`.
+    public var matrixElementBytes: Int { weightType.bytes * columnsPerWord }
     /// Bytes of weights the kernel holds: what it costs in flash.
-    public var weightBytes: Int { weights.count * 4 + matrixCodes.count * weightType.bytes }
+    public var weightBytes: Int { weights.count * 4 + matrixCodes.count * matrixElementBytes }
+    /// Elements of a packed matrix per block, per operand column group, for `cols` columns.
+    public func matrixGroups(_ cols: Int) -> Int { (cols + columnsPerWord - 1) / columnsPerWord }
     public private(set) var cells: [CellPlan] = []
     public private(set) var denses: [DensePlan] = []
     public private(set) var stages: [StagePlan] = []
@@ -221,7 +240,8 @@ public struct KernelPlan {
             return (append(packGates(m.values.map { Float($0) }, cols: m.columns, H: H, gates: gates, blocks: blocks)), nil)
         }
         let offset = matrixCodes.count
-        let packed = packGates(m.codes, cols: m.columns, H: H, gates: gates, blocks: blocks)
+        var packed = packGates(m.codes, cols: m.columns, H: H, gates: gates, blocks: blocks)
+        if columnsPerWord > 1 { packed = words(packed, cols: m.columns, gates: gates.count, blocks: blocks) }
         matrixCodes += packed
         matrixCodes += Array(repeating: 0, count: KernelPlan.roundUp(matrixCodes.count, vectorWidth) - matrixCodes.count)
         let matrix = Table(offset: offset, count: packed.count)
@@ -255,6 +275,31 @@ public struct KernelPlan {
                     for lane in 0..<vectorWidth {
                         let unit = b * vectorWidth + lane
                         out.append(unit < H ? m[(g * H + unit) * cols + j] : 0)
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Regroups `[blocks][cols][gates][lane]` codes into words of
+    /// `columnsPerWord` columns, `[blocks][cols / n][gates][lane]`, column
+    /// j + k at bits 8·bytes·k (a missing last column is 0).
+    private func words(_ packed: [Int], cols: Int, gates: Int, blocks: Int) -> [Int] {
+        let n = columnsPerWord, bits = 32 / n, groups = matrixGroups(cols)
+        let mask = (1 << bits) - 1
+        var out: [Int] = []
+        out.reserveCapacity(blocks * groups * gates * vectorWidth)
+        for b in 0..<blocks {
+            for p in 0..<groups {
+                for g in 0..<gates {
+                    for lane in 0..<vectorWidth {
+                        var word = 0
+                        for k in 0..<n where p * n + k < cols {
+                            let code = packed[((b * cols + p * n + k) * gates + g) * vectorWidth + lane]
+                            word |= (code & mask) << (bits * k)
+                        }
+                        out.append(word)
                     }
                 }
             }

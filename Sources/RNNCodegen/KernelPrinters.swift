@@ -13,7 +13,7 @@ protocol KernelPrinter {
 
     func variable(_ name: String) -> String
     func load(_ at: Address) -> String
-    func widen(_ at: Address, _ type: WeightType) -> String
+    func widen(_ at: Address, _ type: WeightType, part: Int) -> String
     func broadcast(_ at: Address) -> String
     func constant(_ value: Float) -> String
     func multiplyAdd(_ a: String, _ b: String, _ c: String) -> String
@@ -55,7 +55,7 @@ extension KernelPrinter {
         switch e {
         case .variable(let name): return variable(name)
         case .load(let at): return load(at)
-        case .widen(let at, let type): return widen(at, type)
+        case .widen(let at, let type, let part): return widen(at, type, part: part)
         case .broadcast(let at): return broadcast(at)
         case .constant(let v): return constant(v)
         case .add(let a, let b): return binary(a, "+", b, 1)
@@ -98,13 +98,17 @@ struct CPrinter: KernelPrinter {
 
     func variable(_ name: String) -> String { name }
     func load(_ at: Address) -> String { "RG_LOAD(\(at.pointerText))" }
-    func widen(_ at: Address, _ type: WeightType) -> String { "RG_LOAD_\(type.rawValue.uppercased())(\(at.pointerText))" }
+    func widen(_ at: Address, _ type: WeightType, part: Int) -> String {
+        KernelPlan.columnsPerWord(type) == 1 ? "RG_LOAD_\(type.rawValue.uppercased())(\(at.pointerText))"
+            : "RG_LOAD_\(type.rawValue.uppercased())(\(at.pointerText), \(part))"
+    }
 
     /// The C type of one stored weight.
     static func storageType(_ type: WeightType) -> String {
         switch type {
         case .f32: return "float"
-        case .f16, .bf16: return "uint16_t"
+        case .f16: return "uint16_t"
+        case .bf16: return "uint32_t"
         case .i8: return "int8_t"
         }
     }
@@ -204,15 +208,17 @@ struct SwiftPrinter: KernelPrinter {
     func variable(_ name: String) -> String { Literal.camelCase(name) }
 
     func load(_ at: Address) -> String { "load(\(at.pointerText))" }
-    func widen(_ at: Address, _ type: WeightType) -> String {
-        "load\(type == .i8 ? "I8" : type == .f16 ? "F16" : "BF16")(\(at.pointerText))"
+    func widen(_ at: Address, _ type: WeightType, part: Int) -> String {
+        let name = "load\(type == .i8 ? "I8" : type == .f16 ? "F16" : "BF16")"
+        return KernelPlan.columnsPerWord(type) == 1 ? "\(name)(\(at.pointerText))" : "\(name)(\(at.pointerText), \(part))"
     }
 
     /// The Swift type of one stored weight.
     static func storageType(_ type: WeightType) -> String {
         switch type {
         case .f32: return "Float"
-        case .f16, .bf16: return "UInt16"
+        case .f16: return "UInt16"
+        case .bf16: return "UInt32"
         case .i8: return "Int8"
         }
     }

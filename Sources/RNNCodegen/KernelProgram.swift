@@ -87,8 +87,10 @@ public indirect enum VectorExpression: Equatable {
     /// One vector read from memory: aligned where `base` is a weight table,
     /// scratch or state, unaligned otherwise.
     case load(Address)
-    /// One vector's worth of weights stored as a narrower type, widened to floats.
-    case widen(Address, WeightType)
+    /// One vector's worth of weights stored as a narrower type, widened to
+    /// floats: where each lane's element holds several columns
+    /// (`KernelPlan.columnsPerWord`), the column `part`.
+    case widen(Address, WeightType, part: Int)
     /// One float in every lane.
     case broadcast(Address)
     case constant(Float)

@@ -82,34 +82,32 @@ public struct SwiftRenderer {
         return "\n" + Template(swift: "widen.swift").render(["TYPE": type.rawValue, "LOADER": loader])
     }
 
-    /// The weight matrices' codes (`UInt16` bit patterns or `Int8` values), or nothing for f32.
+    /// The weight matrices' codes (`UInt16` halves or `UInt32` words), or nothing for f32.
     func matrixTable() -> String {
         let type = plan.weightType
         guard type != .f32 else { return "" }
-        let count = plan.matrixCodes.count, element = SwiftPrinter.storageType(type)
-        let what = type == .i8 ? "int8 values; each row's scale is in the float table" : type == .f16 ? "IEEE half-precision bit patterns"
-            : "bfloat16 bit patterns (a float's upper 16 bits)"
+        let count = plan.matrixCodes.count, element = SwiftPrinter.storageType(type), bytes = plan.matrixElementBytes
+        let what = KernelDescription.storage(plan, newline: "\n/// ")
         guard literalMatrices else {
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(count * type.bytes)
+            var data: [UInt8] = []
+            data.reserveCapacity(count * bytes)
             for code in plan.matrixCodes {
-                bytes.append(UInt8(truncatingIfNeeded: code))
-                if type.bytes == 2 { bytes.append(UInt8(truncatingIfNeeded: code >> 8)) }
+                for k in 0..<bytes { data.append(UInt8(truncatingIfNeeded: code >> (8 * k))) }
             }
-            return encodedTable(name: "\(name)Matrix", element: element, count: count, bytes: bytes,
+            return encodedTable(name: "\(name)Matrix", element: element, count: count, bytes: data,
                                 doc: "The weight matrices, packed like the float table, as \(what)")
         }
         var lines: [String] = []
         var row: [String] = []
         for code in plan.matrixCodes {
             let hex = String(code, radix: 16)
-            row.append(type == .i8 ? String(code) : "0x" + String(repeating: "0", count: 4 - hex.count) + hex)
+            row.append(type == .i8 ? String(code) : "0x" + String(repeating: "0", count: 2 * bytes - hex.count) + hex)
             if row.count == max(width, 8) { lines.append("    " + row.joined(separator: ", ") + ","); row = [] }
         }
         if !row.isEmpty { lines.append("    " + row.joined(separator: ", ") + ",") }
         return """
         /// The weight matrices, packed like the float table, as \(what)
-        /// (\(count) weights, \(count * type.bytes) bytes; a constant, in flash on a microcontroller).
+        /// (\(count * plan.columnsPerWord) weights, \(count * bytes) bytes; a constant, in flash on a microcontroller).
         fileprivate let \(name)Matrices: InlineArray<\(count), \(element)> = [
         \(lines.joined(separator: "\n"))
         ]

@@ -23,7 +23,7 @@ public struct KernelCompiler {
         guard let language = plans.first?.options.language else { throw RNNError("nothing to compile") }
         var sources: [(String, [UInt8])] = []
         for plan in plans {
-            for file in try KernelGenerator.generate(plan.model, options: plan.options) where !file.name.hasSuffix(".bin") {
+            for file in try KernelGenerator.generate(plan) where !file.name.hasSuffix(".bin") {
                 sources.append((file.name, file.contents))
             }
         }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RNNCodegen
 import RNNModel
+import RNNKernelRunner
 
 /// The checked-in kernels build cleanly everywhere they are meant to.
 final class CompileTests: XCTestCase {
@@ -40,6 +41,61 @@ final class CompileTests: XCTestCase {
         let sources = try generated("swift", ".swift")
         XCTAssertGreaterThanOrEqual(sources.count, 8)
         let out = try temporaryFolder("embedded")
+        let result = try shell(["swiftc", "-target", "armv7em-none-none-eabi", "-enable-experimental-feature", "Embedded",
+                                "-wmo", "-O", "-parse-as-library", "-no-allocations", "-module-name", "Kernels", "-c"]
+                               + sources + ["-o", out.appendingPathComponent("kernels.o").path])
+        XCTAssertEqual(result.status, 0, result.output)
+        XCTAssertFalse(result.output.contains("warning"), result.output)
+    }
+
+    /// Kernels of the example models with f16, bf16 and i8 matrices at every
+    /// width, generated into a temporary folder (Generated/ holds f32 only).
+    func narrowKernels(_ language: KernelOptions.Language) throws -> [String] {
+        let out = try temporaryFolder("narrow-\(language.rawValue)")
+        var paths: [String] = []
+        for example in try Repository.exampleModels().prefix(3) {
+            let model = try ModelDescription.load(contentsOf: example.url.path)
+            for type in [WeightType.f16, .bf16, .i8] {
+                for width in KernelOptions.vectorWidths {
+                    let name = "\(example.name)_\(type.rawValue)_w\(width)"
+                    let options = KernelOptions(language: language, name: name, vectorWidth: width, weightType: type)
+                    for file in try KernelGenerator.generate(model, options: options) {
+                        let url = out.appendingPathComponent(file.name)
+                        try Data(file.contents).write(to: url)
+                        if file.name.hasSuffix(language == .c ? ".c" : ".swift") { paths.append(url.path) }
+                    }
+                }
+            }
+        }
+        return paths
+    }
+
+    /// Narrow-weight C kernels: warning-free with gcc and clang on the
+    /// baseline and with the x86 conversion paths, and for Cortex-M4F.
+    func testNarrowWeightCBuildsWarningFreeEverywhere() throws {
+        let sources = try narrowKernels(.c)
+        XCTAssertEqual(sources.count, 27)
+        var targets: [(String, [String])] = [("gcc", []), ("clang", []), ("gcc", ["-march=native"]), ("clang", ["-march=native"])]
+        #if arch(x86_64)
+        targets.append(("gcc", ["-march=x86-64-v3"]))
+        #endif
+        if commandExists("arm-none-eabi-gcc") {
+            targets.append(("arm-none-eabi-gcc", ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]))
+        }
+        let out = try temporaryFolder("narrow-objects")
+        for (compiler, flags) in targets {
+            for source in sources {
+                let object = out.appendingPathComponent(URL(fileURLWithPath: source).lastPathComponent + ".o").path
+                let result = try shell([compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + flags + ["-c", source, "-o", object])
+                XCTAssertEqual(result.status, 0, "\(compiler) \(flags) \(source):\n\(result.output)")
+                XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines), "", "\(compiler) \(flags) printed diagnostics for \(source)")
+            }
+        }
+    }
+
+    func testNarrowWeightSwiftBuildsAsEmbeddedSwift() throws {
+        let sources = try narrowKernels(.swift)
+        let out = try temporaryFolder("narrow-embedded")
         let result = try shell(["swiftc", "-target", "armv7em-none-none-eabi", "-enable-experimental-feature", "Embedded",
                                 "-wmo", "-O", "-parse-as-library", "-no-allocations", "-module-name", "Kernels", "-c"]
                                + sources + ["-o", out.appendingPathComponent("kernels.o").path])
