@@ -274,6 +274,9 @@ func main() throws {
     let (peak, l2) = try roofline(in: folder)
     FileHandle.standardError.write("roofline: \(String(format: "%.1f", peak)) GFLOP/s FMA peak, \(String(format: "%.1f", l2)) GB/s L2 read\n".data(using: .utf8)!)
     var rows: [(Case, Timing)] = []
+    // Narrow weight matrices, trained magnitudes: type → case label → timing.
+    let narrowTypes = options.quick ? [WeightType.bf16] : [WeightType.f16, .bf16, .i8]
+    var narrow: [WeightType: [String: Timing]] = [:]
     for c in cases {
         // About 0.2 s per round for the kernel; fewer in the quick run.
         let target = options.quick ? 2e6 : 4e9 * options.stepsScale
@@ -283,6 +286,12 @@ func main() throws {
         timing.swiftFused = try bench(path, steps: steps, extra: ["--fma", "on"]).swift
         FileHandle.standardError.write("\(c.label) \(c.magnitude.rawValue): C \(String(format: "%.1f", timing.c)) ns, Swift \(String(format: "%.1f", timing.swift)) ns (\(String(format: "%.1f", timing.swiftFused)) ns fused), naive \(String(format: "%.1f", timing.naive)) ns\n".data(using: .utf8)!)
         rows.append((c, timing))
+        guard c.magnitude == .trained else { continue }
+        for type in narrowTypes {
+            let t = try bench(path, steps: steps, extra: ["--weight-type", type.rawValue])
+            narrow[type, default: [:]][c.label] = t
+            FileHandle.standardError.write("\(c.label) \(type.rawValue): C \(String(format: "%.1f", t.c)) ns, Swift \(String(format: "%.1f", t.swift)) ns\n".data(using: .utf8)!)
+        }
     }
 
     // Cost growth: LSTM layers of every size, built once each.
@@ -325,6 +334,47 @@ func main() throws {
         guard let (_, t) = rows.first(where: { $0.0.cell == g.0 && $0.0.I == g.1 && $0.0.H == g.2 && $0.0.magnitude == .trained }) else { continue }
         let wanted = g.naive / g.goal, got = t.naive / t.c
         goalRows.append("| \(g.0.rawValue.uppercased()) (\(g.1),\(g.2)) | \(f(wanted, 1))× | \(f(got, 1))× | \(got >= wanted ? "met" : "missed") | \(f(t.swift / t.c, 2)) | \(t.swift / t.c <= 1.15 ? "met" : "missed") |")
+    }
+    // Narrow weights: C and Swift ns/step per type beside f32, and the goals.
+    let typeList = narrowTypes.map(\.rawValue).joined(separator: ", ")
+    var narrowRows: [String] = [
+        "| cell (I,H) | f32 weights | C f32 | " + narrowTypes.map { "C \($0.rawValue)" }.joined(separator: " | ") + " | Swift f32 | "
+            + narrowTypes.map { "Swift \($0.rawValue)" }.joined(separator: " | ") + " |",
+        "|---|---|---|" + String(repeating: "---|", count: 2 * narrowTypes.count + 1),
+    ]
+    for (c, t) in rows where c.magnitude == .trained {
+        var cells = ["\(c.label)", "\(f(Double(c.weightBytes) / 1024, 1)) KiB", f(t.c)]
+        for type in narrowTypes {
+            guard let n = narrow[type]?[c.label] else { cells.append("–"); continue }
+            cells.append("\(f(n.c)) (\(f(t.c / n.c, 2))×)")
+        }
+        cells.append(f(t.swift))
+        for type in narrowTypes {
+            guard let n = narrow[type]?[c.label] else { cells.append("–"); continue }
+            cells.append("\(f(n.swift)) (\(f(n.swift / n.c, 2))× C)")
+        }
+        narrowRows.append("| " + cells.joined(separator: " | ") + " |")
+    }
+    // The 16-bit goals, as speed-ups over the naive f32 step like the fp32 ones.
+    let narrowGoals: [(CellKind, Int, Int, naive: Double, goal: Double)] = [
+        (.lstm, 16, 64, 11926, 450), (.lstm, 32, 128, 51125, 1600), (.gru, 16, 64, 7794, 340), (.gru, 32, 128, 33917, 1250),
+    ]
+    var narrowGoalRows: [String] = ["| cell (I,H) | weights | goal: naive/kernel ≥ | C: naive/kernel | C | Swift/C |", "|---|---|---|---|---|---|"]
+    for g in narrowGoals {
+        guard let (c, t) = rows.first(where: { $0.0.cell == g.0 && $0.0.I == g.1 && $0.0.H == g.2 && $0.0.magnitude == .trained }) else { continue }
+        for type in narrowTypes where type != .i8 {
+            guard let n = narrow[type]?[c.label] else { continue }
+            let wanted = g.naive / g.goal, got = t.naive / n.c
+            narrowGoalRows.append("| \(g.0.rawValue.uppercased()) (\(g.1),\(g.2)) | \(type.rawValue) | \(f(wanted, 1))× | \(f(got, 1))× | \(got >= wanted ? "met" : "missed") | \(f(n.swift / n.c, 2)) |")
+        }
+    }
+    var i8Rows: [String] = []
+    if let i8 = narrow[.i8], let f16 = narrow[.f16] {
+        i8Rows = ["| cell (I,H) | i8 C | f16 C | i8 no slower than f16 | f32 C / i8 C |", "|---|---|---|---|---|"]
+        for (c, t) in rows where c.magnitude == .trained {
+            guard let q = i8[c.label], let h = f16[c.label] else { continue }
+            i8Rows.append("| \(c.label) | \(f(q.c)) | \(f(h.c)) | \(q.c <= h.c * 1.03 ? "yes" : "no (\(f(q.c / h.c, 2))×)") | \(f(t.c / q.c, 2))× |")
+        }
     }
     let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
     let report = """
@@ -370,6 +420,22 @@ func main() throws {
 
     \(goalRows.joined(separator: "\n"))
 
+    ## Smaller weights
+
+    The same layers (`trained` weights) with their matrices stored as \(typeList)
+    (`--weight-type`, docs/kernels.md), timed in the same run by `rnngen
+    bench --weight-type T` with default options otherwise. In brackets: the
+    f32 C time over this one (C), and this Swift time over this type's C
+    time (Swift). Each kernel is checked against the reference on the
+    weights it stores by `rnngen verify --weight-type T`; the rounding's own
+    effect on outputs is what `verify` reports beside it.
+
+    \(narrowRows.joined(separator: "\n"))
+
+    The 16-bit goals, as speed-ups over the naive f32 step:
+
+    \(narrowGoalRows.joined(separator: "\n"))
+    \(i8Rows.isEmpty ? "" : "\nThe i8 goals: never slower than f16 (within 3 %, the noise between rounds), and 1.8× the f32 speed at (128,512):\n\n" + i8Rows.joined(separator: "\n") + "\n")
     ## Cost growth
 
     Building the kernel of one LSTM layer, in the same run: `rnngen generate`
@@ -395,8 +461,17 @@ func main() throws {
       them at the probe's bandwidth. The probe is a plain summing loop and the
       kernels can stream a little faster (ratios below 1×), so read the floor
       as approximate. Above about 1 MiB of weights (LSTM (64,256) and up) they
-      come from L3, whose floor is higher still. Only smaller weights (f16,
-      bf16, i8 tables) go further, and rnngen has none yet.
+      come from L3, whose floor is higher still. Smaller weights go further:
+      see the table above.
+    - **Widening narrow weights costs instructions.** Every weight is used
+      once per step, so each vector of narrow weights is widened once per
+      use. bf16 words hold two columns, and each widens with one integer
+      instruction (a shift or a mask): the cheapest. f16 goes through one
+      conversion instruction (F16C `vcvtph2ps`) and i8 through two (sign
+      extension, `vcvtdq2ps`), and on this core those run at half the FMA
+      rate for 512-bit vectors, which caps both near half the FMA peak
+      whatever the table's size. Swift has no F16C: its f16 path widens with
+      integer arithmetic (seven instructions), hence its f16 column.
     - **Swift on x86-64** multiplies and adds separately unless built with
       `--fma on`, because Swift code cannot ask whether the target has FMA, and
       `auto` stops at width 8 (the Swift 6 toolchain splits `SIMD16<Float>`
