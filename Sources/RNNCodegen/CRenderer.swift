@@ -192,7 +192,7 @@ public struct CRenderer {
         let loader: String
         switch type {
         case .f16:
-            loader = Template(c: "widen_f16.c").render(["W": "\(width)", "HBYTES": "\(width * 2)", "F16C": CRenderer.f16c(width)])
+            loader = Template(c: "widen_f16.c").render(["W": "\(width)", "HBYTES": "\(width * 2)", "VBYTES": "\(width * 4)", "F16C": CRenderer.f16c(width)])
         case .i8:
             loader = Template(c: "widen_i8.c").render(["W": "\(width)", "HBYTES": "\(width * 2)", "X86": CRenderer.signExtension(width)])
         default:
