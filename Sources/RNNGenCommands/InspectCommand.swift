@@ -7,7 +7,8 @@ enum InspectCommand {
 
     Prints the model's pipeline — every dense layer and every recurrent cell
     with its kind, direction, input and hidden sizes and options — then the
-    parameter count, the weight bytes as float32, the FLOPs per time step at
+    parameter count, the weight bytes as float32 (and with the weight matrices
+    stored as --weight-type f16/bf16 or i8), the FLOPs per time step at
     batch 1 (2 × multiply-adds plus bias adds; activations not counted), and
     the names of the inputs 'rnngen run' takes and the outputs it writes.
 
@@ -74,6 +75,11 @@ enum InspectCommand {
         }
         out.append("parameters: \(summary.parameters)")
         out.append("weight bytes (float32): \(summary.weightBytes)")
+        // --weight-type stores the matrices narrow; biases and peepholes stay float, i8 adds a float scale per row.
+        let matrices = model.weightMatrices.map(\.tensor)
+        let matrixWeights = matrices.reduce(0) { $0 + $1.count }, rows = matrices.reduce(0) { $0 + $1.shape[0] }
+        let others = summary.parameters - matrixWeights
+        out.append("weight bytes with --weight-type f16 or bf16: \(2 * matrixWeights + 4 * others), i8: \(matrixWeights + 4 * rows + 4 * others)")
         out.append("FLOPs per step (batch 1): \(summary.flopsPerStep)")
         if case .description = try ModelFile.load(path) {
             out.append("run inputs: x, seq_lens (optional, [B] integers), " + model.stateNames.map { "\($0.name.initialName) ([B, \($0.size)], optional)" }.joined(separator: ", "))

@@ -82,6 +82,9 @@ final class ExampleModelTests: XCTestCase {
         // LSTM I=1 H=2: W 8, R 16, biases 16 → 40; head 2 + 1 → 43 parameters.
         XCTAssertTrue(result.out.contains("parameters: 43"), result.out)
         XCTAssertTrue(result.out.contains("weight bytes (float32): 172"), result.out)
+        // Matrices W 8 + R 16 + head 2 = 26 weights in 17 rows; 17 biases stay float.
+        // f16: 2·26 + 4·17 = 120; i8: 26 + 4·17 scales + 4·17 = 162.
+        XCTAssertTrue(result.out.contains("weight bytes with --weight-type f16 or bf16: 120, i8: 162"), result.out)
         // 2·(8 + 16) + 2·8 = 64 FLOPs per step; the head runs once, not per step.
         XCTAssertTrue(result.out.contains("FLOPs per step (batch 1): 64"), result.out)
         XCTAssertTrue(result.out.contains("head [B, 1]"), result.out)
