@@ -471,7 +471,13 @@ func main() throws {
       extension, `vcvtdq2ps`), and on this core those run at half the FMA
       rate for 512-bit vectors, which caps both near half the FMA peak
       whatever the table's size. Swift has no F16C: its f16 path widens with
-      integer arithmetic (seven instructions), hence its f16 column.
+      integer arithmetic (sign extension, shift, mask, multiply), hence its
+      f16 column.
+    - **Narrow weights pay only once the weights leave L1.** Up to about
+      32 KiB of f32 weights (LSTM (8,32)) the step is not waiting on memory,
+      and widening is pure extra work: f16 and i8 are then slower than f32,
+      bf16 a little slower. From (16,64) up bf16 wins (1.1–1.8×), and at (64,256)
+      and (128,512), where f32 weights stream from L3, f16 and i8 win too.
     - **Swift on x86-64** multiplies and adds separately unless built with
       `--fma on`, because Swift code cannot ask whether the target has FMA, and
       `auto` stops at width 8 (the Swift 6 toolchain splits `SIMD16<Float>`

@@ -50,10 +50,10 @@ final class CompileTests: XCTestCase {
 
     /// Kernels of the example models with f16, bf16 and i8 matrices at every
     /// width, generated into a temporary folder (Generated/ holds f32 only).
-    func narrowKernels(_ language: KernelOptions.Language) throws -> [String] {
+    func narrowKernels(_ language: KernelOptions.Language, models: Int) throws -> [String] {
         let out = try temporaryFolder("narrow-\(language.rawValue)")
         var paths: [String] = []
-        for example in try Repository.exampleModels().prefix(3) {
+        for example in try Repository.exampleModels().prefix(models) {
             let model = try ModelDescription.load(contentsOf: example.url.path)
             for type in [WeightType.f16, .bf16, .i8] {
                 for width in KernelOptions.vectorWidths {
@@ -73,7 +73,7 @@ final class CompileTests: XCTestCase {
     /// Narrow-weight C kernels: warning-free with gcc and clang on the
     /// baseline and with the x86 conversion paths, and for Cortex-M4F.
     func testNarrowWeightCBuildsWarningFreeEverywhere() throws {
-        let sources = try narrowKernels(.c)
+        let sources = try narrowKernels(.c, models: 3)
         XCTAssertEqual(sources.count, 27)
         var targets: [(String, [String])] = [("gcc", []), ("clang", []), ("gcc", ["-march=native"]), ("clang", ["-march=native"])]
         #if arch(x86_64)
@@ -94,7 +94,8 @@ final class CompileTests: XCTestCase {
     }
 
     func testNarrowWeightSwiftBuildsAsEmbeddedSwift() throws {
-        let sources = try narrowKernels(.swift)
+        // One model's nine kernels: an Embedded Swift build of all is minutes.
+        let sources = try narrowKernels(.swift, models: 1)
         let out = try temporaryFolder("narrow-embedded")
         let result = try shell(["swiftc", "-target", "armv7em-none-none-eabi", "-enable-experimental-feature", "Embedded",
                                 "-wmo", "-O", "-parse-as-library", "-no-allocations", "-module-name", "Kernels", "-c"]
