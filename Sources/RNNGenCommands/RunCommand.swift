@@ -44,6 +44,10 @@ enum RunCommand {
                             c/swift engines: how the kernel gets its weights.
       --libm                c engine: use the C library's expf/tanhf/log1pf.
       --fma auto|on|off     c/swift engines: fused multiply-adds (see rnngen generate --help).
+      --weight-type f32|f16|bf16|i8
+                            c/swift engines: how the kernel stores its weight matrices
+                            (see rnngen generate --help); the outputs then include the
+                            rounding's effect.
       -h, --help            Show this help.
     """
 

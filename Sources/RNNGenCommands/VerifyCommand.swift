@@ -75,6 +75,22 @@ enum VerifyCommand {
         let seedText = try parsed.single("seed") ?? "1"
         guard let seed = UInt64(seedText) else { throw RNNError(at: "--seed \(seedText)", "expected a non-negative whole number") }
 
+        // Checked before any kernel is built.
+        var maxAdded: Double?
+        if let text = try parsed.single("max-added-error") {
+            guard let value = Double(text), value >= 0, value.isFinite else {
+                throw RNNError(at: "--max-added-error \(text)", "expected a non-negative number, e.g. 1e-3")
+            }
+            maxAdded = value
+        }
+        var narrowType: WeightType?
+        if let text = try parsed.single("weight-type") {
+            guard let type = WeightType(rawValue: text) else { throw RNNError(at: "--weight-type \(text)", "expected f32, f16, bf16 or i8") }
+            narrowType = type == .f32 ? nil : type
+        }
+        if maxAdded != nil && narrowType == nil {
+            throw RNNError(at: "--max-added-error", "only means something with --weight-type f16, bf16 or i8")
+        }
         var allPassed = true
         stdout("verify \(model.name) (\(path)): tolerance |kernel − reference| ≤ \(Verifier.absoluteTolerance) + \(Verifier.relativeTolerance)·|reference|, seed \(seed)")
         for language in languages {
@@ -95,18 +111,9 @@ enum VerifyCommand {
                 allPassed = allPassed && r.passed
             }
         }
-        var maxAdded: Double?
-        if let text = try parsed.single("max-added-error") {
-            guard let value = Double(text), value >= 0, value.isFinite else {
-                throw RNNError(at: "--max-added-error \(text)", "expected a non-negative number, e.g. 1e-3")
-            }
-            maxAdded = value
-        }
-        if let text = try parsed.single("weight-type"), let type = WeightType(rawValue: text), type != .f32 {
+        if let type = narrowType {
             let passed = try reportRounding(model, type, trialCount: trialCount, seed: seed, limit: maxAdded, stdout: stdout)
             allPassed = allPassed && passed
-        } else if maxAdded != nil {
-            throw RNNError(at: "--max-added-error", "only means something with --weight-type f16, bf16 or i8")
         }
         stdout(allPassed ? "verify: passed" : "verify: FAILED")
         return allPassed

@@ -81,6 +81,25 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertTrue(result.out.hasSuffix("verify: passed\n"), result.out)
     }
 
+    /// With a narrow weight type, verify checks the kernel against the stored
+    /// weights, then reports what the rounding adds; --max-added-error makes
+    /// that a verdict, and fails when the limit is below what was measured.
+    func testVerifyWithNarrowWeightsReportsTheRoundingAndCanFailOnIt() throws {
+        let scratch = try Scratch()
+        let loose = scratch.rnngen(["verify", model, "--lang", "c", "--trials", "2", "--weight-type", "i8", "--max-added-error", "10"])
+        XCTAssertEqual(loose.code, 0, loose.out + loose.err)
+        XCTAssertTrue(loose.out.contains("weights stored as i8: what rounding adds"), loose.out)
+        XCTAssertTrue(loose.out.contains("s0_l0_fw W"), loose.out)
+        XCTAssertTrue(loose.out.hasSuffix("verify: passed\n"), loose.out)
+        let tight = scratch.rnngen(["verify", model, "--lang", "c", "--trials", "2", "--weight-type", "i8", "--max-added-error", "1e-9"])
+        XCTAssertEqual(tight.code, 1, tight.out + tight.err)
+        XCTAssertTrue(tight.out.contains("FAIL (over --max-added-error 1e-09)"), tight.out)
+        let alone = scratch.rnngen(["verify", model, "--max-added-error", "1e-3"])
+        XCTAssertEqual(alone.code, 1)
+        XCTAssertTrue(alone.err.contains("--max-added-error: only means something with --weight-type"), alone.err)
+        XCTAssertFalse(alone.out.contains("kernel"), "refused before building anything: \(alone.out)")
+    }
+
     /// A kernel that disagrees with the interpreter must make verify fail: the
     /// comparison is checked on a deliberately perturbed result.
     func testVerifierFlagsErrorsBeyondTheTolerance() {
