@@ -56,4 +56,14 @@ for project in EmbeddedC EmbeddedSwift; do
   make -C "$project" clean
   make -C "$project" test RNNGEN="$rnngen"
 done
+# Both kernels with narrow weight matrices, on the same emulated Cortex-M4F:
+# the integer widening paths (no F16C or x86 sign extension there).
+for project in EmbeddedC EmbeddedSwift; do
+  for type in f16 bf16 i8; do
+    echo "== $project with --weight-type $type: make test (QEMU mps2-an386)"
+    make -C "$project" clean
+    make -C "$project" test RNNGEN="$rnngen" WEIGHT_TYPE="$type"
+  done
+  make -C "$project" clean
+done
 echo "examples: all passed"
