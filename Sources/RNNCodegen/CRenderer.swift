@@ -29,8 +29,7 @@ public struct CRenderer {
 
     var weightsParameter: String { baked ? "" : "const float *weights, " }
     var weightsArgument: String { baked ? "\(name)_weights" : "weights" }
-    /// The tables a kernel function takes: the float one, and the narrow matrices.
-    var tables: String { plan.weightType == .f32 ? "wt" : "wt, wm" }
+    var tables: String { KernelLowering.tables(plan).joined(separator: ", ") }
     /// Declarations of the tables inside an API function.
     func tableDeclarations(indent: String = "    ") -> String {
         var text = "\(indent)const float *wt = \(weightsArgument);"
@@ -211,16 +210,24 @@ public struct CRenderer {
             #  if defined(__AVX512F__)
             #    define RG_LOAD_F16(p) ((rg_vec)_mm512_cvtph_ps(_mm256_load_si256((const __m256i *)(p))))
             #  else
-            #    define RG_LOAD_F16(p) __extension__ ({ \\
-                    const __m256 low_ = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p))); \\
-                    const __m256 high_ = _mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p) + 1)); \\
-                    rg_vec v_; \\
-                    __builtin_memcpy(&v_, &low_, 32); \\
-                    __builtin_memcpy((char *)&v_ + 32, &high_, 32); \\
-                    v_; })
+            \(joined("#    define RG_LOAD_F16(p)", low: "_mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p)))",
+                     high: "_mm256_cvtph_ps(_mm_load_si128((const __m128i *)(p) + 1))"))
             #  endif
             """
         }
+    }
+
+    /// A 16-float load macro made of two 8-float AVX halves (x86 without AVX-512).
+    static func joined(_ define: String, low: String, high: String) -> String {
+        """
+        \(define) __extension__ ({ \\
+                const __m256 low_ = \(low); \\
+                const __m256 high_ = \(high); \\
+                rg_vec v_; \\
+                __builtin_memcpy(&v_, &low_, 32); \\
+                __builtin_memcpy((char *)&v_ + 32, &high_, 32); \\
+                v_; })
+        """
     }
 
     /// `RG_LOAD_I8` with the x86 sign-extension intrinsics for one vector width.
@@ -248,13 +255,8 @@ public struct CRenderer {
             #  define RG_LOAD_I8(p) ((rg_vec)_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_load_si128((const __m128i *)(p)))))
             #elif defined(__AVX2__)
             #  include <immintrin.h>
-            #  define RG_LOAD_I8(p) __extension__ ({ \\
-                    const __m256 low_ = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p)))); \\
-                    const __m256 high_ = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((p) + 8)))); \\
-                    rg_vec v_; \\
-                    __builtin_memcpy(&v_, &low_, 32); \\
-                    __builtin_memcpy((char *)&v_ + 32, &high_, 32); \\
-                    v_; })
+            \(joined("#  define RG_LOAD_I8(p)", low: "_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p))))",
+                     high: "_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)((p) + 8))))"))
             """
         }
     }
@@ -263,15 +265,7 @@ public struct CRenderer {
     func matrixTable() -> String {
         let type = plan.weightType
         guard type != .f32 else { return "" }
-        let digits = plan.matrixElementBytes * 2
-        var lines: [String] = []
-        var row: [String] = []
-        for code in plan.matrixCodes {
-            let hex = String(code, radix: 16)
-            row.append(type == .i8 ? String(code) : "0x" + String(repeating: "0", count: digits - hex.count) + hex)
-            if row.count == max(width, 8) { lines.append("    " + row.joined(separator: ", ") + ","); row = [] }
-        }
-        if !row.isEmpty { lines.append("    " + row.joined(separator: ", ") + ",") }
+        let lines = KernelDescription.matrixCodeLines(plan)
         let count = plan.matrixCodes.count, bytes = count * plan.matrixElementBytes
         return """
         /* The weight matrices, packed like \(name)_weights, as \(KernelDescription.storage(plan, newline: "\n * "))
@@ -509,6 +503,21 @@ public struct CRenderer {
 
 /// Human-readable one-liners shared by the renderers' comments.
 enum KernelDescription {
+    /// The matrix table's codes as literal lines (`    0x3c00, …,`), the
+    /// same in C and Swift: i8 in decimal, 16- and 32-bit codes in hex.
+    static func matrixCodeLines(_ plan: KernelPlan) -> [String] {
+        let digits = plan.matrixElementBytes * 2
+        var lines: [String] = []
+        var row: [String] = []
+        for code in plan.matrixCodes {
+            let hex = String(code, radix: 16)
+            row.append(plan.weightType == .i8 ? String(code) : "0x" + String(repeating: "0", count: digits - hex.count) + hex)
+            if row.count == max(plan.vectorWidth, 8) { lines.append("    " + row.joined(separator: ", ") + ","); row = [] }
+        }
+        if !row.isEmpty { lines.append("    " + row.joined(separator: ", ") + ",") }
+        return lines
+    }
+
     /// How the matrix table stores weights, for its comment.
     static func storage(_ plan: KernelPlan, newline: String) -> String {
         switch plan.weightType {

@@ -30,7 +30,7 @@ struct KernelLowering {
     }
 
     /// Where weight matrices are: the float table, or the narrow one.
-    var matrixTable: String { plan.weightType == .f32 ? "wt" : "wm" }
+    var matrixTable: String { KernelLowering.tables(plan).last! }
 
     /// One vector of weight-matrix entries as floats: for words of several
     /// columns, column `part` of each lane's word.
@@ -48,10 +48,12 @@ struct KernelLowering {
 
     /// The parameters every function reading weights starts with.
     var weightParameters: [KernelFunction.Parameter] {
-        var list: [KernelFunction.Parameter] = [.init(name: "wt", kind: .weights)]
-        if plan.weightType != .f32 { list.append(.init(name: "wm", kind: .matrices(plan.weightType))) }
-        return list
+        zip(KernelLowering.tables(plan), [KernelFunction.ParameterKind.weights, .matrices(plan.weightType)]).map { .init(name: $0, kind: $1) }
     }
+
+    /// The tables every function reading weights takes, as the API passes
+    /// them: the float one, and the narrow matrices.
+    static func tables(_ plan: KernelPlan) -> [String] { plan.weightType == .f32 ? ["wt"] : ["wt", "wm"] }
 
     /// Multiply-adds accumulating every operand into its target vectors.
     /// With two chains, odd floats go to `<target>_odd` (zeroed first, added

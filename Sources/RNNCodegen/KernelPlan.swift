@@ -9,7 +9,7 @@ public struct KernelPlan {
     /// The model with its weight matrices as the kernel stores them
     /// (`Model.withStoredWeights`): what the kernel computes, exactly, and
     /// what `verify` runs the reference interpreter on.
-    public let model: Model
+    public private(set) var model: Model
     /// The model as given, before its weights were rounded to `weightType`.
     public let sourceModel: Model
     public var weightType: WeightType { options.weightType }
@@ -193,7 +193,7 @@ public struct KernelPlan {
         }
         self.options = options
         self.sourceModel = model
-        self.model = try model.withStoredWeights(options.weightType)
+        self.model = model  // until its matrices are stored, below
         maxWidth = model.inputSize
         var stackIndex = 0
         var denseIndex = 0
@@ -219,7 +219,15 @@ public struct KernelPlan {
                 maxWidth = max(maxWidth, plans.reduce(0) { $0 + $1.outputSize })
             }
         }
+        // What the kernel computes with: each matrix as `stored` rounded it for packing.
+        if weightType != .f32 {
+            let values = storedValues
+            self.model = model.mappingMatrices { name, t in Tensor(shape: t.shape, elementType: t.elementType, values: values[name]!) }
+        }
     }
+
+    /// The values of every matrix as stored, by the name `Model.mappingMatrices` gives it.
+    private var storedValues: [String: [Double]] = [:]
 
     // MARK: Packing
 
@@ -250,9 +258,11 @@ public struct KernelPlan {
     }
 
     /// A weight tensor `[rows, …]` as the kernel stores it.
-    private func stored(_ t: Tensor, _ what: String) throws -> StoredMatrix {
-        let rows = t.shape[0]
-        return try WeightRounding.store(try finite(t, what), rows: rows, columns: t.count / max(rows, 1), as: weightType, what: what)
+    private mutating func stored(_ t: Tensor, _ what: String) throws -> StoredMatrix {
+        _ = try finite(t, what)
+        let matrix = try WeightRounding.store(t, as: weightType, what: what)
+        storedValues[what] = matrix.values
+        return matrix
     }
 
     /// Checks every weight is finite: a NaN or infinity cannot be written as a

@@ -32,7 +32,7 @@ public struct SwiftRenderer {
         Template(swift: "kernel.swift").render([
             "BANNER": banner,
             "ACTIVATIONS": SwiftRenderer.activations(vectorWidth: width, fusedMultiplyAdd: plan.options.fusedMultiplyAdd) + widening(),
-            "WEIGHTS": weightsTable() + matrixTable(),
+            "WEIGHTS": weightsTable() + matrixTable() + (encodesATable ? tableDecoder : ""),
             "STATE": state(),
             "API": api(),
             "INTERNALS": internals(),
@@ -97,14 +97,7 @@ public struct SwiftRenderer {
             return encodedTable(name: "\(name)Matrix", element: element, count: count, bytes: data,
                                 doc: "The weight matrices, packed like the float table, as \(what)")
         }
-        var lines: [String] = []
-        var row: [String] = []
-        for code in plan.matrixCodes {
-            let hex = String(code, radix: 16)
-            row.append(type == .i8 ? String(code) : "0x" + String(repeating: "0", count: 2 * bytes - hex.count) + hex)
-            if row.count == max(width, 8) { lines.append("    " + row.joined(separator: ", ") + ","); row = [] }
-        }
-        if !row.isEmpty { lines.append("    " + row.joined(separator: ", ") + ",") }
+        let lines = KernelDescription.matrixCodeLines(plan)
         return """
         /// The weight matrices, packed like the float table, as \(what)
         /// (\(count * plan.columnsPerWord) weights, \(count * bytes) bytes; a constant, in flash on a microcontroller).
@@ -138,20 +131,12 @@ public struct SwiftRenderer {
         """
     }
 
-    /// A large table as base64 text of its little-endian bytes, decoded once,
-    /// on first use, into `<name>Table`.
-    func encodedTable(name table: String, element: String, count: Int, bytes: [UInt8], doc: String) -> String {
-        let text = Base64.encode(bytes)
-        var lines: [String] = []
-        var start = text.startIndex
-        while start < text.endIndex {
-            let end = text.index(start, offsetBy: 96, limitedBy: text.endIndex) ?? text.endIndex
-            lines.append(String(text[start..<end]))
-            start = end
-        }
-        // One decoder per file, whichever table needs it first.
-        let needsDecoder = table == "\(name)Weight" || !(baked && !literalTable)
-        let decoder = !needsDecoder ? "" : """
+    /// Whether a table is base64 text, which needs `decodeTable`.
+    var encodesATable: Bool { baked && (!literalTable || (plan.weightType != .f32 && !literalMatrices)) }
+
+    /// The base64 decoder of text tables, once per file.
+    var tableDecoder: String {
+        """
 
         /// Base64 (A–Z a–z 0–9 + /, line breaks skipped) to bytes.
         fileprivate func decodeTable(_ text: StaticString, into table: UnsafeMutableRawPointer, bytes: Int) {
@@ -178,6 +163,19 @@ public struct SwiftRenderer {
         }
 
         """
+    }
+
+    /// A large table as base64 text of its little-endian bytes, decoded once,
+    /// on first use, into `<name>Table`.
+    func encodedTable(name table: String, element: String, count: Int, bytes: [UInt8], doc: String) -> String {
+        let text = Base64.encode(bytes)
+        var lines: [String] = []
+        var start = text.startIndex
+        while start < text.endIndex {
+            let end = text.index(start, offsetBy: 96, limitedBy: text.endIndex) ?? text.endIndex
+            lines.append(String(text[start..<end]))
+            start = end
+        }
         return """
         /// \(doc)
         /// (\(count) values, \(bytes.count) bytes). An array literal this large would take
@@ -195,7 +193,7 @@ public struct SwiftRenderer {
         fileprivate let \(table)Text: StaticString = \"\"\"
         \(lines.joined(separator: "\n"))
         \"\"\"
-        \(decoder)
+
         """
     }
 
@@ -241,8 +239,7 @@ public struct SwiftRenderer {
         return "\(indent)let wt = weights\n\(body)"
     }
 
-    /// The tables a kernel function takes: the float one, and the narrow matrices.
-    var tables: String { plan.weightType == .f32 ? "wt" : "wt, wm" }
+    var tables: String { KernelLowering.tables(plan).joined(separator: ", ") }
 
     func api() -> String {
         let layout = plan.model.layout == .timeMajor ? "[steps][batch]" : "[batch][steps]"

@@ -107,15 +107,15 @@ enum GenerateCommand {
             }
             weights = mode
         }
-        var weightType = WeightType.f32
-        if let text = try parsed.single("weight-type") {
-            guard let type = WeightType(rawValue: text) else {
-                throw RNNError(at: "--weight-type \(text)", "expected f32, f16, bf16 or i8")
-            }
-            weightType = type
-        }
         return KernelOptions(language: language, name: try parsed.single("name") ?? defaultName, vectorWidth: width,
-                             weights: weights, useLibm: parsed.switches.contains("libm"), fusedMultiplyAdd: fma, weightType: weightType)
+                             weights: weights, useLibm: parsed.switches.contains("libm"), fusedMultiplyAdd: fma, weightType: try weightType(parsed))
+    }
+
+    /// `--weight-type`, f32 when absent.
+    static func weightType(_ parsed: Arguments) throws -> WeightType {
+        guard let text = try parsed.single("weight-type") else { return .f32 }
+        guard let type = WeightType(rawValue: text) else { throw RNNError(at: "--weight-type \(text)", "expected f32, f16, bf16 or i8") }
+        return type
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {

@@ -83,11 +83,8 @@ enum VerifyCommand {
             }
             maxAdded = value
         }
-        var narrowType: WeightType?
-        if let text = try parsed.single("weight-type") {
-            guard let type = WeightType(rawValue: text) else { throw RNNError(at: "--weight-type \(text)", "expected f32, f16, bf16 or i8") }
-            narrowType = type == .f32 ? nil : type
-        }
+        let weightType = try GenerateCommand.weightType(parsed)
+        let narrowType = weightType == .f32 ? nil : weightType
         if maxAdded != nil && narrowType == nil {
             throw RNNError(at: "--max-added-error", "only means something with --weight-type f16, bf16 or i8")
         }
@@ -152,7 +149,7 @@ enum VerifyCommand {
             stdout("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + "  max |Δ| " + String(format: "%.2e", value)
                    + (limit.map { over ? "  FAIL (over --max-added-error \($0))" : "  ok (≤ \($0))" } ?? ""))
         }
-        let report = try WeightRoundingReport(model, storedAs: type)
+        let report = WeightRoundingReport(model, stored: stored, as: type)
         stdout("  per matrix, largest |Δw| and largest row sum Σ_j |Δw_rj| (one step moves a pre-activation by at most")
         stdout("  that sum × the largest |input| of the matrix):")
         for m in report.matrices {

@@ -86,6 +86,11 @@ public enum WeightRounding {
 
     public static func bf16Value(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
 
+    /// A weight tensor `[rows, …]` stored as `type`, each row flattened.
+    public static func store(_ t: Tensor, as type: WeightType, what: String) throws -> StoredMatrix {
+        try store(t.values.map { Float($0) }, rows: t.shape[0], columns: t.count / max(t.shape[0], 1), as: type, what: what)
+    }
+
     /// A row-major `[rows, columns]` float matrix stored as `type`. `what`
     /// names the matrix in errors (`s0_l0_fw W`).
     public static func store(_ matrix: [Float], rows: Int, columns: Int, as type: WeightType, what: String) throws -> StoredMatrix {
@@ -94,24 +99,15 @@ public enum WeightRounding {
         switch type {
         case .f32:
             stored.values = matrix.map(Double.init)
-        case .f16:
+        case .f16, .bf16:
+            let (bits, value, range) = type == .f16 ? (f16Bits, f16Value, "beyond f16's range (|w| < 65520); use --weight-type bf16 or f32")
+                : (bf16Bits, bf16Value, "which rounds beyond bf16's range; use --weight-type f32")
             stored.codes.reserveCapacity(matrix.count)
             for (k, w) in matrix.enumerated() {
-                guard let bits = f16Bits(w) else {
-                    throw RNNError(at: what, "weight \(k) is \(w), beyond f16's range (|w| < 65520); use --weight-type bf16 or f32")
-                }
-                stored.codes.append(Int(bits))
+                guard let code = bits(w) else { throw RNNError(at: what, "weight \(k) is \(w), \(range)") }
+                stored.codes.append(Int(code))
             }
-            stored.values = stored.codes.map { Double(f16Value(UInt16($0))) }
-        case .bf16:
-            stored.codes.reserveCapacity(matrix.count)
-            for (k, w) in matrix.enumerated() {
-                guard let bits = bf16Bits(w) else {
-                    throw RNNError(at: what, "weight \(k) is \(w), which rounds beyond bf16's range; use --weight-type f32")
-                }
-                stored.codes.append(Int(bits))
-            }
-            stored.values = stored.codes.map { Double(bf16Value(UInt16($0))) }
+            stored.values = stored.codes.map { Double(value(UInt16($0))) }
         case .i8:
             for r in 0..<rows {
                 let row = matrix[(r * columns)..<((r + 1) * columns)]
@@ -139,9 +135,7 @@ extension Model {
     public func withStoredWeights(_ type: WeightType) throws -> Model {
         guard type != .f32 else { return self }
         return try mappingMatrices { what, t in
-            let rows = t.shape[0], columns = t.count / max(rows, 1)
-            let matrix = try WeightRounding.store(t.values.map { Float($0) }, rows: rows, columns: columns, as: type, what: what)
-            return Tensor(shape: t.shape, elementType: t.elementType, values: matrix.values)
+            Tensor(shape: t.shape, elementType: t.elementType, values: try WeightRounding.store(t, as: type, what: what).values)
         }
     }
 
@@ -213,10 +207,10 @@ public struct WeightRoundingReport: Sendable {
     public var type: WeightType
     public var matrices: [Matrix]
 
-    /// Compares a model with itself stored as `type`.
-    public init(_ model: Model, storedAs type: WeightType) throws {
+    /// Compares a model with itself stored as `type` (`stored`, from
+    /// `model.withStoredWeights(type)`).
+    public init(_ model: Model, stored: Model, as type: WeightType) {
         self.type = type
-        let stored = try model.withStoredWeights(type)
         matrices = zip(model.weightMatrices, stored.weightMatrices).map { source, rounded in
             let rows = source.tensor.shape[0], columns = source.tensor.count / max(rows, 1)
             var largest = 0.0, largestRow = 0.0
