@@ -141,6 +141,32 @@ func bench(_ path: String, steps: Int, extra: [String] = []) throws -> Timing {
                   naive: try number(naive, "ns_per_step", Double.self))
 }
 
+/// `rnngen bench --batch B --json` on one model: C and Swift run on B items
+/// at once and the same items one at a time, ns per time step of the batch.
+struct BatchTiming {
+    var c: Double
+    var cItems: Double
+    var swift: Double
+    var swiftItems: Double
+}
+
+func benchBatch(_ path: String, batch: Int, steps: Int, extra: [String] = []) throws -> BatchTiming {
+    var output = ""
+    var errors = ""
+    let status = Commands.main(["bench", path, "--json", "--batch", String(batch), "--steps", String(steps)] + extra,
+                               stdout: { output += $0 + "\n" }, stderr: { errors += $0 + "\n" })
+    guard status == 0 else { throw Failure("rnngen bench --batch \(batch) \(path) failed: \(errors)") }
+    guard let objects = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] else {
+        throw Failure("rnngen bench printed no JSON array: \(output)")
+    }
+    func ns(_ implementation: String, _ lang: String) throws -> Double {
+        guard let o = objects.first(where: { $0["implementation"] as? String == implementation && $0["lang"] as? String == lang }),
+              let value = o["ns_per_step"] as? Double else { throw Failure("rnngen bench printed no \(implementation) \(lang) timing: \(output)") }
+        return value
+    }
+    return BatchTiming(c: try ns("kernel", "c"), cItems: try ns("kernel_items", "c"), swift: try ns("kernel", "swift"), swiftItems: try ns("kernel_items", "swift"))
+}
+
 /// This core's roofline, measured: peak fp32 FMA throughput (independent
 /// 256-bit FMA chains) and L2 read bandwidth (a 1 MiB buffer summed repeatedly).
 func roofline(in folder: URL) throws -> (gflops: Double, l2: Double) {
@@ -294,6 +320,19 @@ func main() throws {
         }
     }
 
+    // Batch 8 through run, trained weights, default options (and Swift with --fma on).
+    let batch = 8
+    var batched: [(Case, BatchTiming, swiftFused: Double)] = []
+    for c in cases where c.magnitude == .trained && (!options.quick || c.H == 64) {
+        let target = options.quick ? 2e6 : 4e9 * options.stepsScale
+        let steps = max(64, min(400_000, Int(target / Double(batch * c.flops))))
+        let path = try writeModel(c, into: folder)
+        let t = try benchBatch(path, batch: batch, steps: steps)
+        let fused = try benchBatch(path, batch: batch, steps: steps, extra: ["--fma", "on"]).swift
+        batched.append((c, t, fused))
+        FileHandle.standardError.write("\(c.label) batch \(batch): C \(String(format: "%.1f", t.c)) ns (items \(String(format: "%.1f", t.cItems)) ns), Swift \(String(format: "%.1f", t.swift)) ns (fused \(String(format: "%.1f", fused)) ns)\n".data(using: .utf8)!)
+    }
+
     // Cost growth: LSTM layers of every size, built once each.
     var costs: [Cost] = []
     for (I, H) in sizes where !options.quick || H <= 64 {
@@ -376,6 +415,18 @@ func main() throws {
             i8Rows.append("| \(c.label) | \(f(q.c)) | \(f(h.c)) | \(q.c <= h.c * 1.03 ? "yes" : "no (\(f(q.c / h.c, 2))×)") | \(f(t.c / q.c, 2))× |")
         }
     }
+    var batchRows: [String] = [
+        "| cell (I,H) | C batch \(batch) ns/step | C GFLOP/s | % FMA peak | C items one by one | batch speed-up | Swift batch \(batch) GFLOP/s | Swift speed-up | Swift `--fma on` GFLOP/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    var batchGoalRows: [String] = ["| cell (I,H) | goal | C | | Swift `--fma on` | |", "|---|---|---|---|---|---|"]
+    for (c, t, fused) in batched {
+        let flops = Double(batch * c.flops)
+        batchRows.append("| \(c.label) | \(f(t.c)) | \(f(flops / t.c, 1)) | \(f(100 * flops / t.c / peak))% | \(f(t.cItems)) (\(f(flops / t.cItems, 1)) GFLOP/s) | \(f(t.cItems / t.c, 2))× | \(f(flops / t.swift, 1)) | \(f(t.swiftItems / t.swift, 2))× | \(f(flops / fused, 1)) |")
+        if c.H == 128 {
+            batchGoalRows.append("| \(c.label) | ≥ 80 GFLOP/s | \(f(flops / t.c, 1)) | \(flops / t.c >= 80 ? "met" : "missed") | \(f(flops / fused, 1)) | \(flops / fused >= 80 ? "met" : "missed") |")
+        }
+    }
     let date = ISO8601DateFormatter().string(from: Date()).prefix(10)
     let report = """
     # Performance
@@ -436,6 +487,23 @@ func main() throws {
 
     \(narrowGoalRows.joined(separator: "\n"))
     \(i8Rows.isEmpty ? "" : "\nThe i8 goals: never slower than f16 (within 3 %, the noise between rounds), and 1.8× the f32 speed at (128,512):\n\n" + i8Rows.joined(separator: "\n") + "\n")
+    ## Batches through `run`
+
+    `run` moves the items of a batch through each cell in tiles of four
+    (`--batch-tile`, docs/kernels.md): every weight vector is loaded once per
+    time step and feeds one multiply-add per item, a matrix-matrix product.
+    Timed in the same run by `rnngen bench --batch \(batch)`: one `run` call
+    on \(batch) items of 64 steps, beside the same kernel's `run` called on
+    the items one at a time; ns per time step of the whole batch, GFLOP/s
+    over all \(batch) items, `trained` weights, default options (and the
+    Swift kernel with `--fma on`).
+
+    \(batchRows.joined(separator: "\n"))
+
+    The batch goal (≥ 80 GFLOP/s at batch 8, H = 128):
+
+    \(batchGoalRows.joined(separator: "\n"))
+
     ## Cost growth
 
     Building the kernel of one LSTM layer, in the same run: `rnngen generate`
@@ -478,6 +546,13 @@ func main() throws {
       and widening is pure extra work: f16 and i8 are then slower than f32,
       bf16 a little slower. From (16,64) up bf16 wins (1.1–1.8×), and at (64,256)
       and (128,512), where f32 weights stream from L3, f16 and i8 win too.
+    - **Batches are compute-bound** from H = 64 up: a tile reads each weight
+      once for four items, so the weights' bandwidth no longer limits, and the
+      four items' accumulators are independent chains. What is left below the
+      FMA peak is the activations (five per unit and item for an LSTM) and the
+      copies of each step's input rows into the tile. At small H the tile still
+      helps: the four items' chains overlap. Swift without `--fma on`
+      multiplies and adds separately, two instructions per product.
     - **Swift on x86-64** multiplies and adds separately unless built with
       `--fma on`, because Swift code cannot ask whether the target has FMA, and
       `auto` stops at width 8 (the Swift 6 toolchain splits `SIMD16<Float>`

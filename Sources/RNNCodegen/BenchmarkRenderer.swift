@@ -21,6 +21,8 @@ public enum BenchmarkRenderer {
         let naive = supportsNaiveLoop(plan.model)
         return Template(c: "bench.c").render([
             "NAME": plan.name,
+            "HEAD_NULL": plan.head != nil ? "NULL, " : "",
+            "HAS_STEP": plan.supportsStep ? "1" : "0",
             "NAIVE": naive ? naiveLoop(plan.model) : "/* The naive loop covers forward RNN/LSTM/GRU stacks without options; not this model. */",
             "NAIVE_ROUND": naive ? """
                     naive_reset();
@@ -53,7 +55,7 @@ public enum BenchmarkRenderer {
 
     /// `main.swift` timing the Swift kernel's `step`.
     public static func renderSwift(_ plan: KernelPlan) -> String {
-        Template(swift: "bench.swift").render(["NAME": plan.name])
+        Template(swift: "bench.swift").render(["NAME": plan.name, "HEAD_NIL": plan.head != nil ? "head: nil, " : ""])
     }
 
     static func array(_ name: String, _ t: Tensor) -> String {

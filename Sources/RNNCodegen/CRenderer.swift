@@ -64,8 +64,8 @@ public struct CRenderer {
         defines += [
             "/* Widest per-step feature vector inside the pipeline. */",
             "#define \(name)_MAX_WIDTH \(plan.maxWidth)",
-            "/* Floats of scratch \(name)_run needs for sequences of `steps` steps. */",
-            "#define \(name)_WORKSPACE_FLOATS(steps) ((size_t)\(KernelPlan.sequenceBuffers) * (size_t)(steps) * \(name)_MAX_WIDTH)",
+            "/* Floats of scratch \(name)_run needs for sequences of `steps` steps (any batch). */",
+            "#define \(name)_WORKSPACE_FLOATS(steps) ((size_t)(steps) * \(plan.workspaceFloatsPerStep))",
         ]
         if !baked {
             defines += [
@@ -125,7 +125,7 @@ public struct CRenderer {
          *   y:             \(layout)[\(plan.outputSize)] outputs.
          *   final_state:   [batch][\(name)_STATE_FLOATS] state after each item's last valid step, or NULL.\(plan.head != nil ? "\n *   head:          [batch][\(plan.head!.outputs)] the head on the final state, or NULL." : "")
          *   workspace:     \(name)_WORKSPACE_FLOATS(steps) floats of scratch.
-         * A length-0 item's final state is \(plan.model.zeroLengthState == .initial ? "its initial state" : "zero").\(weightsDoc) */
+         * A length-0 item's final state is \(plan.model.zeroLengthState == .initial ? "its initial state" : "zero").\(KernelDescription.tileNote(plan, indent: " * "))\(weightsDoc) */
         void \(name)_run(\(weightsParameter)const float *x, int batch, int steps, const int32_t *seq_lens,
                          const float *initial_state, float *y, float *final_state,\(plan.head != nil ? " float *head," : "") float *workspace);
         """)
@@ -161,6 +161,8 @@ public struct CRenderer {
             "FMA": fma(fusedMultiplyAdd, vectorWidth: width),
             "W": "\(width)",
             "VBYTES": "\(width * 4)",
+            // The x86 extension whose registers hold one vector.
+            "SHARED_ISA": width == 16 ? "__AVX512F__" : width == 8 ? "__AVX__" : "__SSE2__",
             "SPLAT": Array(repeating: "s", count: width).joined(separator: ", "),
             "EXP_LOG": Template(c: libm ? "exp_log_libm.c" : "exp_log_approx.c").render(libm ? ["W": "\(width)"] : [:]),
             "TANH": Template(c: libm ? "tanh_libm.c" : "tanh_approx.c").render(libm ? ["W": "\(width)"] : [:]),
@@ -417,78 +419,89 @@ public struct CRenderer {
     }
 
     func run() -> String {
-        let M = plan.maxWidth, I = plan.inputSize, O = plan.outputSize
+        let M = plan.maxWidth, I = plan.inputSize, O = plan.outputSize, T = plan.batchTile, P = plan.paddedStateFloats
         let timeMajor = plan.model.layout == .timeMajor
         func row(_ features: Int) -> String {
             timeMajor ? "((size_t)t * (size_t)batch + (size_t)b) * \(features)" : "((size_t)b * (size_t)steps + (size_t)t) * \(features)"
         }
+        /// Where item i's row t of a sequence buffer starts.
+        let rows = "((size_t)i * (size_t)steps + (size_t)t) * \(M)"
+        func state(_ slot: Int) -> String { "st + \(plan.states[slot].paddedOffset)" }
         var lines: [String] = []
         lines.append(tableDeclarations())
         lines.append("    float *buffer[\(KernelPlan.sequenceBuffers)];")
-        lines.append("    for (int k = 0; k < \(KernelPlan.sequenceBuffers); ++k) buffer[k] = workspace + (size_t)k * (size_t)steps * \(M);")
-        for c in plan.cells {
-            lines.append("    float h_\(c.id)[\(c.Hrp)] __attribute__((aligned(\(vectorBytes))));")
-            if c.cell.kind == .lstm { lines.append("    float c_\(c.id)[\(c.Hp)] __attribute__((aligned(\(vectorBytes))));") }
+        lines.append("    for (int k = 0; k < \(KernelPlan.sequenceBuffers); ++k) buffer[k] = workspace + (size_t)k * \(T) * (size_t)steps * \(M);")
+        lines.append("    /* The states of a tile's items, \(P) floats apart. */")
+        lines.append("    float st[\(T * P)] __attribute__((aligned(\(vectorBytes))));")
+        lines.append("    for (int first = 0; first < batch; first += \(T)) {")
+        lines.append("        const int items = batch - first < \(T) ? batch - first : \(T);")
+        lines.append("        ptrdiff_t len[\(T)]\(T > 1 ? ", longest = 0" : "");")
+        lines.append("        for (int i = 0; i < \(T); ++i) {")
+        lines.append("            const int b = first + i;")
+        lines.append("            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;")
+        lines.append("            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);")
+        if T > 1 { lines.append("            longest = len[i] > longest ? len[i] : longest;") }
+        for slot in plan.states {
+            lines.append("            for (int k = 0; k < \(slot.paddedSize); ++k) st[i * \(P) + \(slot.paddedOffset) + k] = (i < items && initial_state && k < \(slot.size)) ? initial_state[(size_t)b * \(plan.stateFloats) + \(slot.offset) + k] : 0.0f;")
         }
-        lines.append("    for (int b = 0; b < batch; ++b) {")
-        lines.append("        int len = seq_lens ? seq_lens[b] : steps;")
-        lines.append("        len = len < 0 ? 0 : (len > steps ? steps : len);")
-        for c in plan.cells {
-            for (slot, array, padded) in [(c.hSlot, "h_\(c.id)", c.Hrp)] + (c.cSlot.map { [($0, "c_\(c.id)", c.Hp)] } ?? []) {
-                let s = plan.states[slot]
-                lines.append("        for (int k = 0; k < \(padded); ++k) \(array)[k] = (initial_state && k < \(s.size)) ? initial_state[(size_t)b * \(plan.stateFloats) + \(s.offset) + k] : 0.0f;")
-            }
-        }
+        lines.append("        }")
         for op in plan.runProgram {
             switch op {
             case .loadInput(let to):
-                lines.append("        for (int t = 0; t < steps; ++t)")
-                lines.append("            for (int k = 0; k < \(I); ++k) buffer[\(to)][(size_t)t * \(M) + k] = x[\(row(I)) + k];")
+                lines.append("        for (int i = 0, b = first; i < items; ++i, ++b)")
+                lines.append("            for (int t = 0; t < steps; ++t)")
+                lines.append("                for (int k = 0; k < \(I); ++k) buffer[\(to)][\(rows) + k] = x[\(row(I)) + k];")
             case .dense(let d, let from, let to):
-                lines.append("        for (int t = 0; t < steps; ++t) rg_dense_\(plan.denses[d].id)(\(tables), buffer[\(from)] + (size_t)t * \(M), buffer[\(to)] + (size_t)t * \(M));")
+                lines.append("        for (int i = 0; i < items; ++i)")
+                lines.append("            for (int t = 0; t < steps; ++t) rg_dense_\(plan.denses[d].id)(\(tables), buffer[\(from)] + \(rows), buffer[\(to)] + \(rows));")
             case .cell(let index, let from, let to, let offset):
                 let c = plan.cells[index]
-                let cArg = c.cell.kind == .lstm ? ", c_\(c.id)" : ""
-                lines.append("        rg_sequence_\(c.id)(\(tables), buffer[\(from)], buffer[\(to)], \(offset), steps, len, h_\(c.id)\(cArg));")
+                let cArg = c.cSlot.map { ", " + state($0) } ?? ""
+                let single = "rg_sequence_\(c.id)(\(tables), buffer[\(from)], buffer[\(to)], \(offset), steps, len[0], \(state(c.hSlot))\(cArg));"
+                if T == 1 {
+                    lines.append("        \(single)")
+                } else {
+                    let lens = (0..<T).map { "len[\($0)]" }.joined(separator: ", ")
+                    lines.append("        if (items == 1) \(single)")
+                    lines.append("        else rg_sequence_tile_\(c.id)(\(tables), buffer[\(from)], buffer[\(to)], \(offset), steps, (ptrdiff_t)steps * \(M), \(lens), longest, \(state(c.hSlot))\(cArg));")
+                }
             case .reverseRows(let buffer, let offset, let width):
-                lines.append("        for (int t = 0; t < len / 2; ++t)")
-                lines.append("            for (int k = 0; k < \(width); ++k) {")
-                lines.append("                float *p = buffer[\(buffer)] + (size_t)t * \(M) + \(offset) + k, *q = buffer[\(buffer)] + (size_t)(len - 1 - t) * \(M) + \(offset) + k;")
-                lines.append("                const float swap = *p; *p = *q; *q = swap;")
-                lines.append("            }")
+                lines.append("        for (int i = 0; i < items; ++i)")
+                lines.append("            for (ptrdiff_t t = 0; t < len[i] / 2; ++t)")
+                lines.append("                for (int k = 0; k < \(width); ++k) {")
+                lines.append("                    float *p = buffer[\(buffer)] + \(rows) + \(offset) + k, *q = buffer[\(buffer)] + ((size_t)i * (size_t)steps + (size_t)(len[i] - 1 - t)) * \(M) + \(offset) + k;")
+                lines.append("                    const float swap = *p; *p = *q; *q = swap;")
+                lines.append("                }")
             case .storeOutput(let from):
-                lines.append("        for (int t = 0; t < steps; ++t)")
-                lines.append("            for (int k = 0; k < \(O); ++k) y[\(row(O)) + k] = buffer[\(from)][(size_t)t * \(M) + k];")
+                lines.append("        for (int i = 0, b = first; i < items; ++i, ++b)")
+                lines.append("            for (int t = 0; t < steps; ++t)")
+                lines.append("                for (int k = 0; k < \(O); ++k) y[\(row(O)) + k] = buffer[\(from)][\(rows) + k];")
             }
         }
+        lines.append("        for (int i = 0, b = first; i < items; ++i, ++b) {")
+        lines.append("            float *item = st + i * \(P);")
         if plan.model.zeroLengthState == .zero {
-            lines.append("        if (len == 0) {")
-            for c in plan.cells {
-                lines.append("            for (int k = 0; k < \(c.Hrp); ++k) h_\(c.id)[k] = 0.0f;")
-                if c.cell.kind == .lstm { lines.append("            for (int k = 0; k < \(c.Hp); ++k) c_\(c.id)[k] = 0.0f;") }
-            }
-            lines.append("        }")
+            lines.append("            if (len[i] == 0)")
+            lines.append("                for (int k = 0; k < \(P); ++k) item[k] = 0.0f;")
         }
-        lines.append("        if (final_state) {")
-        for c in plan.cells {
-            for (slot, array) in [(c.hSlot, "h_\(c.id)")] + (c.cSlot.map { [($0, "c_\(c.id)")] } ?? []) {
-                let s = plan.states[slot]
-                lines.append("            for (int k = 0; k < \(s.size); ++k) final_state[(size_t)b * \(plan.stateFloats) + \(s.offset) + k] = \(array)[k];")
-            }
+        lines.append("            if (final_state) {")
+        for slot in plan.states {
+            lines.append("                for (int k = 0; k < \(slot.size); ++k) final_state[(size_t)b * \(plan.stateFloats) + \(slot.offset) + k] = item[\(slot.paddedOffset) + k];")
         }
-        lines.append("        }")
+        lines.append("            }")
         if let head = plan.head {
-            lines.append("        if (head) {")
-            lines.append("            float in[\(KernelPlan.roundUp(head.inputs, width))];")
+            lines.append("            if (head) {")
+            lines.append("                float in[\(KernelPlan.roundUp(head.inputs, width))];")
             var offset = 0
             for cell in plan.headSources {
                 let c = plan.cells[cell]
-                lines.append("            for (int k = 0; k < \(c.Hr); ++k) in[\(offset) + k] = h_\(c.id)[k];")
+                lines.append("                for (int k = 0; k < \(c.Hr); ++k) in[\(offset) + k] = item[\(plan.states[c.hSlot].paddedOffset) + k];")
                 offset += c.Hr
             }
-            lines.append("            rg_dense_head(\(tables), in, head + (size_t)b * \(head.outputs));")
-            lines.append("        }")
+            lines.append("                rg_dense_head(\(tables), in, head + (size_t)b * \(head.outputs));")
+            lines.append("            }")
         }
+        lines.append("        }")
         lines.append("    }")
         return """
         void \(name)_run(\(weightsParameter)const float *x, int batch, int steps, const int32_t *seq_lens,
@@ -503,6 +516,14 @@ public struct CRenderer {
 
 /// Human-readable one-liners shared by the renderers' comments.
 enum KernelDescription {
+    /// What run's documentation says of its tiles (empty without them).
+    static func tileNote(_ plan: KernelPlan, indent: String) -> String {
+        guard plan.batchTile > 1 else { return "" }
+        return "\n\(indent)Items go through each cell \(plan.batchTile) at a time, each weight read once per step for all"
+            + "\n\(indent)of them. An item's result never depends on the others; it may differ from a run of the"
+            + "\n\(indent)item alone by rounding, as its sums are then taken in another order."
+    }
+
     /// The matrix table's codes as literal lines (`    0x3c00, …,`), the
     /// same in C and Swift: i8 in decimal, 16- and 32-bit codes in hex.
     static func matrixCodeLines(_ plan: KernelPlan) -> [String] {

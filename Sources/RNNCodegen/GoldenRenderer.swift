@@ -186,7 +186,7 @@ public enum GoldenRenderer {
             if let head = c.head { lines.append(swiftArray("\(p)Head", head)) }
             var body: [String] = []
             body.append("        // \(c.name)")
-            let scratch = c.y.count + c.finalState.count + (c.head?.count ?? 0) + (c.streaming ? 0 : 4 * c.steps * plan.maxWidth)
+            let scratch = c.y.count + c.finalState.count + (c.head?.count ?? 0) + (c.streaming ? 0 : c.steps * plan.workspaceFloatsPerStep)
             body.append("        withScratch(InlineArray<\(max(scratch, 1)), Float>.self) { scratch in")
             body.append("            let y = scratch, finalState = y + \(c.y.count), head = finalState + \(c.finalState.count), workspace = head + \(c.head?.count ?? 0)")
             body.append("            _ = head; _ = workspace")

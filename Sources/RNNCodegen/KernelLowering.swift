@@ -9,8 +9,11 @@ struct KernelLowering {
 
     static func program(_ plan: KernelPlan) -> KernelProgram {
         let lowering = KernelLowering(plan: plan)
-        return KernelProgram(functions: plan.denses.map(lowering.dense) + plan.cells.map(lowering.cellStep)
-                             + plan.cells.map(lowering.cellSequence))
+        var functions = plan.denses.map(lowering.dense) + plan.cells.map { lowering.cellStep($0) } + plan.cells.map(lowering.cellSequence)
+        if plan.batchTile > 1 {
+            functions += plan.cells.flatMap { [lowering.cellStep($0, items: plan.batchTile), lowering.tileSequence($0)] }
+        }
+        return KernelProgram(functions: functions)
     }
 
     // MARK: Matrix-vector products
@@ -60,7 +63,8 @@ struct KernelLowering {
     /// in last), so each accumulator waits on half as many multiply-adds: at
     /// small sizes the step is one chain of them, and its length is the time.
     /// Three floats or fewer are unrolled outright (the I = 1 path).
-    func accumulate(_ operands: [Operand]) -> [KernelStatement] {
+    func accumulate(_ operands: [Operand], _ copies: ItemCopies = .single) -> [KernelStatement] {
+        if copies.count > 1 { return accumulateTile(operands, copies) }
         if operands.contains(where: { $0.scales != nil }) { return accumulateScaled(operands) }
         let split = plan.accumulatorChains == 2 && operands.reduce(0) { $0 + $1.count } >= 4
         var odd: [String] = []
@@ -122,6 +126,62 @@ struct KernelLowering {
             }
         }
         return out
+    }
+
+    /// Several items' products at once: each weight vector is loaded (and
+    /// widened) once into `<target>_w` and feeds one multiply-add per item,
+    /// so a step's weights are read once per tile rather than once per item
+    /// — a matrix-matrix product. The items' accumulators are the
+    /// independent chains here, so there is no odd/even split. For i8 each
+    /// operand's integer-valued sums get accumulators of their own, scaled
+    /// into the targets at the end as in `accumulateScaled`.
+    func accumulateTile(_ operands: [Operand], _ copies: ItemCopies) -> [KernelStatement] {
+        let scaled = operands.contains { $0.scales != nil }
+        let n = plan.columnsPerWord
+        var out: [KernelStatement] = []
+        for operand in operands {
+            let stride = copies.strides[operand.scalars]!
+            func sum(_ target: String, _ item: Int) -> String { tileSum(target, operand, scaled: scaled, item: item) }
+            if scaled {
+                for target in operand.targets { out += (0..<copies.count).map { .declare(sum(target, $0), .constant(0)) } }
+            }
+            let group = operand.targets.count * width
+            func terms(_ j: Int, index: String?) -> [KernelStatement] {
+                operand.targets.enumerated().flatMap { g, target -> [KernelStatement] in
+                    var w = operand.weights
+                    w.offset += j / n * group + g * width
+                    if let index { w = w.adding(index, stride: group / n) }
+                    let weight = index == nil ? "\(target)_w\(operand.scalars)\(j)" : "\(target)_w\(j % n == 0 ? "" : String(j % n))"
+                    return [.share(weight, weightVector(w, part: j % n))] + (0..<copies.count).map { item in
+                        let x = Address(operand.scalars, j + item * stride, index: index)
+                        return .assign(sum(target, item), .multiplyAdd(.variable(weight), .broadcast(x), .variable(sum(target, item))))
+                    }
+                }
+            }
+            let looped = operand.count <= 3 ? 0 : operand.count / n * n
+            if looped > 0 {
+                out.append(.loop(index: "j", count: looped, step: n, (0..<n).flatMap { terms($0, index: "j") }))
+            }
+            for j in looped..<operand.count { out += terms(j, index: nil) }
+        }
+        guard scaled else { return out }
+        for operand in operands {
+            for (g, target) in operand.targets.enumerated() {
+                var scale = operand.scales!
+                scale.offset += g * width
+                for item in 0..<copies.count {
+                    let name = ItemCopies.name(target, item: item)
+                    out.append(.assign(name, .multiplyAdd(.load(scale), .variable(tileSum(target, operand, scaled: true, item: item)), .variable(name))))
+                }
+            }
+        }
+        return out
+    }
+
+    /// The accumulator item `item`'s products of `operand` go to: the
+    /// target itself, or for i8 the operand's own sum (`i_x_2`).
+    func tileSum(_ target: String, _ operand: Operand, scaled: Bool, item: Int) -> String {
+        ItemCopies.name(scaled ? "\(target)_\(operand.scalars)" : target, item: item)
     }
 
     /// Which block of hidden units a statement works on: a constant when the
@@ -209,9 +269,24 @@ struct KernelLowering {
                 targets: targets, scales: scales(c.recurrentScales, b, gates: c.recurrentGates))
     }
 
-    func cellStep(_ c: KernelPlan.CellPlan) -> KernelFunction {
+    /// Floats between two items' copies of each array a tiled cell step
+    /// reads: x rows gathered `I` apart, states one padded state apart (as
+    /// `run` keeps them), the step's scratch one padded layer apart.
+    func itemCopies(_ c: KernelPlan.CellPlan, items: Int) -> ItemCopies {
+        guard items > 1 else { return .single }
+        var strides = ["x": c.I, "h": plan.paddedStateFloats, "c": plan.paddedStateFloats]
+        for scratch in ["next", "rh", "zs", "partial"] { strides[scratch] = c.Hp }
+        return ItemCopies(count: items, strides: strides)
+    }
+
+    /// One time step of cell `c`; with several items (`run`'s tiles) the
+    /// items' steps side by side, sharing every weight load.
+    func cellStep(_ c: KernelPlan.CellPlan, items: Int = 1) -> KernelFunction {
         let acts = c.cell.options.activations
         let W = width
+        let copies = itemCopies(c, items: items)
+        func each(_ s: [KernelStatement]) -> [KernelStatement] { copies.each(s) }
+        func products(_ operands: [Operand]) -> [KernelStatement] { accumulate(operands, copies) }
         var body: [KernelStatement] = []
         // Every block reads all of the old h, so new h waits in `next` until
         // the last block is done — unless there is one block, whose reads all
@@ -223,102 +298,102 @@ struct KernelLowering {
         switch c.cell.kind {
         case .rnn:
             body += blocks(c.blocks, units: c.H) { b in
-                var s = biases(c, b, ["a"])
-                s += accumulate([inputOperand(c, b, ["a"]), recurrentOperand(c, b, ["a"])])
-                s += gate(c, "a", acts[0])
-                s.append(.store(b.at(next, 0, stride: W), .variable("a")))
-                return s
+                var s = each(biases(c, b, ["a"]))
+                s += products([inputOperand(c, b, ["a"]), recurrentOperand(c, b, ["a"])])
+                var rest = gate(c, "a", acts[0])
+                rest.append(.store(b.at(next, 0, stride: W), .variable("a")))
+                return s + each(rest)
             }
         case .lstm:
             // Packed gate order i, o, f, g (ONNX's i, o, f, c).
             let gates = ["i", "o", "f", "g"]
             body += blocks(c.blocks, units: c.H) { b in
-                var s = biases(c, b, gates)
-                s += accumulate([inputOperand(c, b, gates), recurrentOperand(c, b, gates)])
-                s.append(.declare("c_old", .load(b.at("c", 0, stride: W))))
+                var s = each(biases(c, b, gates))
+                s += products([inputOperand(c, b, gates), recurrentOperand(c, b, gates)])
+                var rest: [KernelStatement] = [.declare("c_old", .load(b.at("c", 0, stride: W)))]
                 if let p = c.peephole {
-                    s.append(.assign("i", .multiplyAdd(vectorAt(p, b, perBlock: 3, 0), .variable("c_old"), .variable("i"))))
-                    s.append(.assign("f", .multiplyAdd(vectorAt(p, b, perBlock: 3, 2), .variable("c_old"), .variable("f"))))
+                    rest.append(.assign("i", .multiplyAdd(vectorAt(p, b, perBlock: 3, 0), .variable("c_old"), .variable("i"))))
+                    rest.append(.assign("f", .multiplyAdd(vectorAt(p, b, perBlock: 3, 2), .variable("c_old"), .variable("f"))))
                 }
                 // The gates that do not wait on c' are activated together, so
                 // their independent chains overlap.
-                s += gate(c, "i", acts[0])
+                rest += gate(c, "i", acts[0])
                 if c.cell.options.inputForget {
-                    s.append(.assign("f", .subtract(.constant(1), .variable("i"))))
+                    rest.append(.assign("f", .subtract(.constant(1), .variable("i"))))
                 } else {
-                    s += gate(c, "f", acts[0])
+                    rest += gate(c, "f", acts[0])
                 }
-                s += gate(c, "g", acts[1])
-                if c.peephole == nil { s += gate(c, "o", acts[0]) }
-                s.append(.declare("c_new", .multiplyAdd(.variable("f"), .variable("c_old"), .multiply(.variable("i"), .variable("g")))))
-                if let limit = c.cell.options.cellClip { s.append(.clip("c_new", Float(limit))) }
-                s.append(.store(b.at("c", 0, stride: W), .variable("c_new")))
+                rest += gate(c, "g", acts[1])
+                if c.peephole == nil { rest += gate(c, "o", acts[0]) }
+                rest.append(.declare("c_new", .multiplyAdd(.variable("f"), .variable("c_old"), .multiply(.variable("i"), .variable("g")))))
+                if let limit = c.cell.options.cellClip { rest.append(.clip("c_new", Float(limit))) }
+                rest.append(.store(b.at("c", 0, stride: W), .variable("c_new")))
                 if let p = c.peephole {
-                    s.append(.assign("o", .multiplyAdd(vectorAt(p, b, perBlock: 3, 1), .variable("c_new"), .variable("o"))))
-                    s += gate(c, "o", acts[0])
+                    rest.append(.assign("o", .multiplyAdd(vectorAt(p, b, perBlock: 3, 1), .variable("c_new"), .variable("o"))))
+                    rest += gate(c, "o", acts[0])
                 }
-                s.append(.declare("h_new", .variable("c_new")))
-                s.append(.activate("h_new", acts[2]))
-                s.append(.store(b.at(next, 0, stride: W), .multiply(.variable("o"), .variable("h_new"))))
-                return s
+                rest.append(.declare("h_new", .variable("c_new")))
+                rest.append(.activate("h_new", acts[2]))
+                rest.append(.store(b.at(next, 0, stride: W), .multiply(.variable("o"), .variable("h_new"))))
+                return s + each(rest)
             }
         case .gru where c.cell.options.linearBeforeReset:
             // Packed gate order z, r, n; the candidate's recurrent part (hn)
             // keeps its own bias because the reset gate scales it.
             body += blocks(c.blocks, units: c.H) { b in
-                var s = biases(c, b, ["z", "r", "n"])
-                s.append(.declare("hn", vectorAt(c.candidateBias!, b)))
-                s += accumulate([inputOperand(c, b, ["z", "r", "n"]), recurrentOperand(c, b, ["z", "r", "hn"])])
-                s += gate(c, "z", acts[0])
-                s += gate(c, "r", acts[0])
-                s.append(.assign("n", .multiplyAdd(.variable("r"), .variable("hn"), .variable("n"))))
-                s += gate(c, "n", acts[1])
-                s += interpolate(b, into: next)
-                return s
+                var s = each(biases(c, b, ["z", "r", "n"]) + [.declare("hn", vectorAt(c.candidateBias!, b))])
+                s += products([inputOperand(c, b, ["z", "r", "n"]), recurrentOperand(c, b, ["z", "r", "hn"])])
+                var rest = gate(c, "z", acts[0])
+                rest += gate(c, "r", acts[0])
+                rest.append(.assign("n", .multiplyAdd(.variable("r"), .variable("hn"), .variable("n"))))
+                rest += gate(c, "n", acts[1])
+                rest += interpolate(b, into: next)
+                return s + each(rest)
             }
         case .gru:
             scratch += [("rh", c.Hp), ("zs", c.Hp), ("partial", c.Hp)]
             body += blocks(c.blocks, units: c.H) { b in
-                var s = biases(c, b, ["z", "r", "n"])
-                s += accumulate([inputOperand(c, b, ["z", "r", "n"]), recurrentOperand(c, b, ["z", "r"])])
-                s += gate(c, "z", acts[0])
-                s += gate(c, "r", acts[0])
-                s.append(.store(b.at("zs", 0, stride: W), .variable("z")))
-                s.append(.store(b.at("rh", 0, stride: W), .multiply(.variable("r"), .load(b.at("h", 0, stride: W)))))
-                s.append(.store(b.at("partial", 0, stride: W), .variable("n")))
-                return s
+                var s = each(biases(c, b, ["z", "r", "n"]))
+                s += products([inputOperand(c, b, ["z", "r", "n"]), recurrentOperand(c, b, ["z", "r"])])
+                var rest = gate(c, "z", acts[0])
+                rest += gate(c, "r", acts[0])
+                rest.append(.store(b.at("zs", 0, stride: W), .variable("z")))
+                rest.append(.store(b.at("rh", 0, stride: W), .multiply(.variable("r"), .load(b.at("h", 0, stride: W)))))
+                rest.append(.store(b.at("partial", 0, stride: W), .variable("n")))
+                return s + each(rest)
             }
             body.append(.comment("The candidate reads r⊙h, so it waits until every block's r is known."))
             body += blocks(c.blocks, units: c.H) { b in
-                var s: [KernelStatement] = [.declare("n", .load(b.at("partial", 0, stride: W)))]
-                s += accumulate([Operand(scalars: "rh", count: c.Hr, weights: b.at(matrixTable, c.candidateWeights!.offset, stride: matrixBlock(c.Hr, gates: 1)),
-                                         targets: ["n"], scales: scales(c.candidateScales, b, gates: 1))])
-                s += gate(c, "n", acts[1])
-                s.append(.declare("z", .load(b.at("zs", 0, stride: W))))
-                s += interpolate(b, into: next)
-                return s
+                var s = each([.declare("n", .load(b.at("partial", 0, stride: W)))])
+                s += products([Operand(scalars: "rh", count: c.Hr, weights: b.at(matrixTable, c.candidateWeights!.offset, stride: matrixBlock(c.Hr, gates: 1)),
+                                       targets: ["n"], scales: scales(c.candidateScales, b, gates: 1))])
+                var rest = gate(c, "n", acts[1])
+                rest.append(.declare("z", .load(b.at("zs", 0, stride: W))))
+                rest += interpolate(b, into: next)
+                return s + each(rest)
             }
         }
         if let p = c.projection {
             body.append(.comment("Projection: h = W_hr · (o ⊙ h(c))."))
             body += blocks(c.outBlocks, units: c.Hr) { b in
-                var s: [KernelStatement] = [.declare("a", .constant(0))]
-                s += accumulate([Operand(scalars: "next", count: c.H, weights: b.at(matrixTable, p.offset, stride: matrixBlock(c.H, gates: 1)), targets: ["a"],
-                                         scales: scales(c.projectionScales, b, gates: 1))])
-                s.append(.store(b.at("h", 0, stride: W), .variable("a")))
-                return s
+                var s = each([.declare("a", .constant(0))])
+                s += products([Operand(scalars: "next", count: c.H, weights: b.at(matrixTable, p.offset, stride: matrixBlock(c.H, gates: 1)), targets: ["a"],
+                                       scales: scales(c.projectionScales, b, gates: 1))])
+                return s + each([.store(b.at("h", 0, stride: W), .variable("a"))])
             }
         } else if !direct {
             body.append(.comment("Every block has read the old h; now it is replaced."))
-            body += blocks(c.blocks, units: c.H) { b in [.store(b.at("h", 0, stride: W), .load(b.at("next", 0, stride: W)))] }
+            body += blocks(c.blocks, units: c.H) { b in each([.store(b.at("h", 0, stride: W), .load(b.at("next", 0, stride: W)))]) }
         }
         var parameters = weightParameters + [.init(name: "x", kind: .input(restrict: true)), .init(name: "h", kind: .output(restrict: true))]
         if c.cell.kind == .lstm { parameters.append(.init(name: "c", kind: .output(restrict: true))) }
-        return KernelFunction(
-            name: "cell_\(c.id)",
-            doc: ["\(KernelDescription.cell(c)): one time step.",
-                  "x[\(c.I)] in; h[\(c.Hrp)]\(c.cell.kind == .lstm ? " and c[\(c.Hp)]" : "") updated in place."],
-            parameters: parameters, scratch: scratch, body: body)
+        let stateText = "h[\(c.Hrp)]\(c.cell.kind == .lstm ? " and c[\(c.Hp)]" : "")"
+        let doc = items == 1
+            ? ["\(KernelDescription.cell(c)): one time step.", "x[\(c.I)] in; \(stateText) updated in place."]
+            : ["\(KernelDescription.cell(c)): one time step of \(items) items together, each weight loaded once.",
+               "Item k: x[\(c.I)] at x + \(c.I)·k; \(stateText) at h\(c.cell.kind == .lstm ? " and c" : "") + \(plan.paddedStateFloats)·k, updated in place."]
+        return KernelFunction(name: items == 1 ? "cell_\(c.id)" : "tile_\(c.id)", doc: doc, parameters: parameters,
+                              scratch: scratch.map { ($0.name, $0.floats * items) }, body: body)
     }
 
     /// GRU: h' = (1 − z)⊙n + z⊙h, written n + z⊙(h − n): one multiply-add.
@@ -353,5 +428,65 @@ struct KernelLowering {
                     .loop(index: "u", count: c.Hr, step: 1, [.copyFloat(to: Address("output", index: "t * \(M) + offset + u"), from: nil)]),
                 ]),
             ])
+    }
+
+    /// The cell over a tile of `plan.batchTile` items' sequences, for `run`:
+    /// each step gathers the items' input rows and runs their steps together
+    /// (`tile_…`). An item past its length still runs (on a stale row), but
+    /// its state was set aside at its last valid step and is put back at the
+    /// end, and its output rows past the length are zeros. Items of a tile
+    /// that do not exist have length 0.
+    func tileSequence(_ c: KernelPlan.CellPlan) -> KernelFunction {
+        let M = plan.maxWidth, T = plan.batchTile, P = plan.paddedStateFloats
+        let lstm = c.cell.kind == .lstm
+        /// `stride * k + ` for item k's rows of the sequence buffers.
+        func item(_ k: Int) -> String { k == 0 ? "" : k == 1 ? "stride + " : "stride * \(k) + " }
+        func copy(_ count: Int, to: (String) -> Address, from: (String) -> Address?) -> KernelStatement {
+            .loop(index: "u", count: count, step: 1, [.copyFloat(to: to("u"), from: from("u"))])
+        }
+        /// Item k's h and c copied (into the kept state, or back).
+        func state(_ k: Int, keep: Bool) -> [KernelStatement] {
+            var pairs = [(Address("kept_h", k * c.Hrp), Address("h", k * P), c.Hr)]
+            if lstm { pairs.append((Address("kept_c", k * c.Hp), Address("c", k * P), c.H)) }
+            return pairs.map { kept, live, count in
+                let (to, from) = keep ? (kept, live) : (live, kept)
+                return copy(count, to: { to.adding($0, stride: 1) }, from: { from.adding($0, stride: 1) })
+            }
+        }
+        func time(_ k: Int) -> KernelStatement { .integer("t", c.reverse ? "len\(k) - 1 - s" : "s") }
+        var args = weightParameters.map(\.name) + ["xs", "h"]
+        if lstm { args.append("c") }
+        var body: [KernelStatement] = [copy(T * c.I, to: { Address("xs", index: $0) }, from: { _ in nil })]
+        body += (0..<T).flatMap { state($0, keep: true) }
+        var step: [KernelStatement] = (0..<T).map { k in
+            .when("s < len\(k)", [time(k), copy(c.I, to: { Address("xs", k * c.I, index: $0) }, from: { Address("input", index: "\(item(k))t * \(M) + \($0)") })])
+        }
+        step.append(.call("tile_\(c.id)", args))
+        for k in 0..<T {
+            step.append(.when("s < len\(k)", [time(k), copy(c.Hr, to: { Address("output", index: "\(item(k))t * \(M) + offset + \($0)") },
+                                                              from: { Address("h", k * P, index: $0) })]))
+            step.append(.when("s + 1 == len\(k)", state(k, keep: true)))
+        }
+        body.append(.range(index: "s", from: "0", to: "longest", step))
+        body += (0..<T).flatMap { state($0, keep: false) }
+        body += (0..<T).map { k in
+            .range(index: "t", from: "len\(k)", to: "steps", [copy(c.Hr, to: { Address("output", index: "\(item(k))t * \(M) + offset + \($0)") }, from: { _ in nil })])
+        }
+        var parameters = weightParameters + [
+            .init(name: "input", kind: .input(restrict: false)),
+            .init(name: "output", kind: .output(restrict: false)), .init(name: "offset", kind: .integer),
+            .init(name: "steps", kind: .integer), .init(name: "stride", kind: .integer),
+        ]
+        parameters += (0..<T).map { .init(name: "len\($0)", kind: .integer) }
+        parameters += [.init(name: "longest", kind: .integer), .init(name: "h", kind: .output(restrict: true))]
+        if lstm { parameters.append(.init(name: "c", kind: .output(restrict: true))) }
+        return KernelFunction(
+            name: "sequence_tile_\(c.id)",
+            doc: ["\(c.id) over \(T) items' sequences together: item k's rows of `input` and `output` start",
+                  "`stride`·k floats in and are \(M) floats apart; its h goes to columns \(c.Hr) wide at `offset`;",
+                  "its state is at h\(lstm ? " and c" : "") + \(P)·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k."],
+            parameters: parameters,
+            scratch: [("xs", T * c.I), ("kept_h", T * c.Hrp)] + (lstm ? [("kept_c", T * c.Hp)] : []),
+            body: body)
     }
 }

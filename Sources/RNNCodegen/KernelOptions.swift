@@ -29,11 +29,17 @@ public struct KernelOptions: Equatable, Sendable {
     public var fusedMultiplyAdd: FusedMultiplyAdd
     /// How weight matrices are stored; anything but f32 needs baked weights.
     public var weightType: WeightType
+    /// Items `run` moves through a cell together, so each weight loaded
+    /// feeds this many multiply-adds (a matrix-matrix product per step);
+    /// 1 runs item after item and keeps the code smallest; nil lets
+    /// `KernelPlan` choose (`KernelPlan.automaticBatchTile`).
+    public var batchTile: Int?
 
     public static let vectorWidths = [4, 8, 16]
+    public static let batchTiles = [1, 2, 4, 8]
 
     public init(language: Language, name: String, vectorWidth: Int? = nil, weights: WeightsMode = .baked, useLibm: Bool = false,
-                fusedMultiplyAdd: FusedMultiplyAdd = .auto, weightType: WeightType = .f32) {
+                fusedMultiplyAdd: FusedMultiplyAdd = .auto, weightType: WeightType = .f32, batchTile: Int? = nil) {
         self.language = language
         self.name = name
         self.vectorWidth = vectorWidth
@@ -41,5 +47,6 @@ public struct KernelOptions: Equatable, Sendable {
         self.useLibm = useLibm
         self.fusedMultiplyAdd = fusedMultiplyAdd
         self.weightType = weightType
+        self.batchTile = batchTile
     }
 }

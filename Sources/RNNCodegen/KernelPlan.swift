@@ -24,6 +24,11 @@ public struct KernelPlan {
         vectorWidth == 4 || (options.language == .swift && vectorWidth == 16) ? 1 : 2
     }
     public var name: String { options.name }
+    /// Items `run` moves through each cell together: the options' tile, or
+    /// 4 — except at vector width 4, the width meant for small cores, where
+    /// flash matters more than batch throughput: there 1 (the tiled
+    /// functions would add about one cell step's code per item).
+    public var batchTile: Int { options.batchTile ?? (vectorWidth == 4 ? 1 : 4) }
 
     /// All weights, packed, one flat float array; every table starts at a
     /// multiple of the vector width so vector loads are aligned. With a
@@ -186,6 +191,9 @@ public struct KernelPlan {
         vectorWidth = options.vectorWidth ?? KernelPlan.automaticVectorWidth(model, language: options.language)
         guard options.name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
             throw RNNError(at: "--name", "'\(options.name)' is not an identifier (letters, digits and _, not starting with a digit)")
+        }
+        if let tile = options.batchTile, !KernelOptions.batchTiles.contains(tile) {
+            throw RNNError(at: "--batch-tile \(tile)", "expected auto, 1, 2, 4 or 8")
         }
         if options.weightType != .f32 && options.weights == .runtime {
             throw RNNError(at: "--weight-type \(options.weightType.rawValue)",

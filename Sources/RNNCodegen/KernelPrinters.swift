@@ -33,7 +33,7 @@ extension KernelPrinter {
 
     func statement(_ s: KernelStatement, indent: String, mutable: Set<String>) -> [String] {
         switch s {
-        case .block(_, _, _, let body), .loop(_, _, _, let body), .range(_, _, _, let body):
+        case .block(_, _, _, let body), .loop(_, _, _, let body), .range(_, _, _, let body), .when(_, let body):
             // A scope of its own: what it declares is changed, if at all, inside it,
             // and says nothing of same-named variables of other scopes.
             var inner: Set<String> = []
@@ -121,6 +121,7 @@ struct CPrinter: KernelPrinter {
         case .block(let index, let first, let last, _): return "{ /* \(blockComment(index, first, last)) */"
         case .loop(let j, let count, let step, _): return "for (int \(j) = 0; \(j) < \(count); \(step == 1 ? "++\(j)" : "\(j) += \(step)")) {"
         case .range(let k, let from, let to, _): return "for (ptrdiff_t \(k) = \(from); \(k) < \(to); ++\(k)) {"
+        case .when(let condition, _): return "if (\(condition)) {"
         default: preconditionFailure("not a scope")
         }
     }
@@ -129,6 +130,7 @@ struct CPrinter: KernelPrinter {
         switch s {
         case .comment(let text): return "/* \(text) */"
         case .declare(let name, let e): return "\(mutable.contains(name) ? "" : "const ")rg_vec \(name) = \(expression(e));"
+        case .share(let name, let e): return "rg_vec \(name) = \(expression(e)); RG_SHARED(\(name));"
         case .assign(let name, let e): return "\(name) = \(expression(e));"
         case .clip(let name, let limit): return "rg_clip(&\(name), \(Literal.cFloat(limit)));"
         case .activate(let name, let a): return activation(a, name)
@@ -138,7 +140,7 @@ struct CPrinter: KernelPrinter {
         case .integer(let name, let value): return "const ptrdiff_t \(name) = \(value);"
         case .copyFloat(let to, let from): return "\(to.elementText) = \(from?.elementText ?? "0.0f");"
         case .call(let name, let args): return "rg_\(name)(\(args.joined(separator: ", ")));"
-        case .block, .loop, .range, .softmax: preconditionFailure("handled by the walker")
+        case .block, .loop, .range, .when, .softmax: preconditionFailure("handled by the walker")
         }
     }
 
@@ -232,6 +234,7 @@ struct SwiftPrinter: KernelPrinter {
         case .loop(let j, let count, let step, _):
             return step == 1 ? "for \(j) in 0..<\(count) {" : "for \(j) in stride(from: 0, to: \(count), by: \(step)) {"
         case .range(let k, let from, let to, _): return "for \(k) in \(from)..<\(to) {"
+        case .when(let condition, _): return "if \(condition) {"
         default: preconditionFailure("not a scope")
         }
     }
@@ -240,6 +243,7 @@ struct SwiftPrinter: KernelPrinter {
         switch s {
         case .comment(let text): return "// \(text)"
         case .declare(let name, let e): return "\(mutable.contains(name) ? "var" : "let") \(variable(name)) = \(expression(e))"
+        case .share(let name, let e): return "let \(variable(name)) = \(expression(e))"
         case .assign(let name, let e): return "\(variable(name)) = \(expression(e))"
         case .clip(let name, let limit): return "\(variable(name)) = clip(\(variable(name)), \(Literal.float(limit)))"
         case .activate(let name, let a): return "\(variable(name)) = \(activation(a, variable(name)))"
@@ -249,7 +253,7 @@ struct SwiftPrinter: KernelPrinter {
         case .integer(let name, let value): return "let \(name) = \(value)"
         case .copyFloat(let to, let from): return "\(to.elementText) = \(from?.elementText ?? "0")"
         case .call(let name, let args): return "\(name)(\(args.joined(separator: ", ")))"
-        case .block, .loop, .range, .softmax: preconditionFailure("handled by the walker")
+        case .block, .loop, .range, .when, .softmax: preconditionFailure("handled by the walker")
         }
     }
 

@@ -105,6 +105,10 @@ public indirect enum KernelStatement {
     case comment(String)
     /// A new vector variable.
     case declare(String, VectorExpression)
+    /// A new vector variable that several multiply-adds read (a tile's
+    /// weight vector): kept in a register, where a compiler would otherwise
+    /// fold its load into each of them.
+    case share(String, VectorExpression)
     case assign(String, VectorExpression)
     /// ONNX `clip`: the variable clamped to [-limit, limit] in place.
     case clip(String, Float)
@@ -120,6 +124,9 @@ public indirect enum KernelStatement {
     case loop(index: String, count: Int, step: Int, [KernelStatement])
     /// `for index in from..<to` over integer expressions known only at run time.
     case range(index: String, from: String, to: String, [KernelStatement])
+    /// The body only where an integer comparison (`k < len0`, written the
+    /// same in C and Swift) holds.
+    case when(String, [KernelStatement])
     /// An integer constant.
     case integer(String, String)
     /// A float copied (or zero written when `from` is nil).
@@ -135,7 +142,7 @@ extension KernelStatement {
     func mutated(into set: inout Set<String>) {
         switch self {
         case .assign(let name, _), .clip(let name, _), .activate(let name, _): set.insert(name)
-        case .block(_, _, _, let body), .loop(_, _, _, let body), .range(_, _, _, let body):
+        case .block(_, _, _, let body), .loop(_, _, _, let body), .range(_, _, _, let body), .when(_, let body):
             for s in body { s.mutated(into: &set) }
         default: break
         }

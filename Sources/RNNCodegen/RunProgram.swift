@@ -30,6 +30,10 @@ extension RunOp {
 extension KernelPlan {
     public static let sequenceBuffers = 4
 
+    /// Floats of `run`'s workspace per time step of the sequences: the
+    /// sequence buffers of one tile of items.
+    public var workspaceFloatsPerStep: Int { KernelPlan.sequenceBuffers * batchTile * maxWidth }
+
     public var runProgram: [RunOp] {
         var ops: [RunOp] = [.loadInput(to: 0)]
         var current = 0

@@ -263,8 +263,8 @@ public struct SwiftRenderer {
             /// Floats of one item's flattened state (run's initialState / finalState).
             public static let stateFloats = \(plan.stateFloats)
         \(offsets.joined(separator: "\n"))
-            /// Floats of scratch `run` needs for sequences of `steps` steps.
-            public static func workspaceFloats(steps: Int) -> Int { \(KernelPlan.sequenceBuffers) * steps * \(plan.maxWidth) }
+            /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
+            public static func workspaceFloats(steps: Int) -> Int { steps * \(plan.workspaceFloatsPerStep) }
         """)
         if !baked {
             members.append("    /// Floats of the packed weights every call takes (rnngen writes them as \(name).weights.bin).\n    public static let weightFloats = \(plan.weights.count)")
@@ -427,64 +427,88 @@ public struct SwiftRenderer {
     }
 
     func run(layout: String) -> String {
-        let M = plan.maxWidth, I = plan.inputSize, O = plan.outputSize
+        let M = plan.maxWidth, I = plan.inputSize, O = plan.outputSize, T = plan.batchTile, P = plan.paddedStateFloats
         let timeMajor = plan.model.layout == .timeMajor
         func row(_ features: Int) -> String { timeMajor ? "(t * batch + b) * \(features)" : "(b * steps + t) * \(features)" }
+        /// Where item i's row t of a sequence buffer starts.
+        let rows = "(i * steps + t) * \(M)"
+        func state(_ slot: Int) -> String { "st + \(plan.states[slot].paddedOffset)" }
         var lines: [String] = []
         lines.append("                let st = states")
         let program = plan.runProgram
         let used = (0..<KernelPlan.sequenceBuffers).filter { index in program.contains { $0.uses(buffer: index) } }
-        lines.append("                let " + used.map { "buffer\($0) = workspace + \($0) * steps * \(M)" }.joined(separator: ", "))
-        lines.append("                for b in 0..<batch {")
-        lines.append("                    let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)")
+        lines.append("                let " + used.map { "buffer\($0) = workspace + \($0 * T) * steps * \(M)" }.joined(separator: ", "))
+        lines.append("                for first in stride(from: 0, to: batch, by: \(T)) {")
+        lines.append("                    let items = min(batch - first, \(T))")
+        lines.append("                    var len = InlineArray<\(T), Int>(repeating: 0)\(T > 1 ? ", longest = 0" : "")")
+        lines.append("                    for i in 0..<\(T) {")
+        lines.append("                        let b = first + i")
+        lines.append("                        if i < items { len[i] = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps) }")
+        if T > 1 { lines.append("                        longest = max(longest, len[i])") }
         for slot in plan.states {
-            lines.append("                    for k in 0..<\(slot.paddedSize) { st[\(slot.paddedOffset) + k] = k < \(slot.size) ? (initialState?[b * \(plan.stateFloats) + \(slot.offset) + k] ?? 0) : 0 }")
+            lines.append("                        for k in 0..<\(slot.paddedSize) { st[i * \(P) + \(slot.paddedOffset) + k] = i < items && k < \(slot.size) ? (initialState?[b * \(plan.stateFloats) + \(slot.offset) + k] ?? 0) : 0 }")
         }
+        lines.append("                    }")
         for op in program {
             switch op {
             case .loadInput(let to):
-                lines.append("                    for t in 0..<steps { for k in 0..<\(I) { buffer\(to)[t * \(M) + k] = x[\(row(I)) + k] } }")
+                lines.append("                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<\(I) { buffer\(to)[\(rows) + k] = x[\(row(I)) + k] } } }")
             case .dense(let d, let from, let to):
-                lines.append("                    for t in 0..<steps { dense_\(plan.denses[d].id)(\(tables), buffer\(from) + t * \(M), buffer\(to) + t * \(M)) }")
+                lines.append("                    for i in 0..<items { for t in 0..<steps { dense_\(plan.denses[d].id)(\(tables), buffer\(from) + \(rows), buffer\(to) + \(rows)) } }")
             case .cell(let index, let from, let to, let offset):
                 let c = plan.cells[index]
-                let cArg = c.cSlot.map { ", st + \(plan.states[$0].paddedOffset)" } ?? ""
-                lines.append("                    sequence_\(c.id)(\(tables), buffer\(from), buffer\(to), \(offset), steps, len, st + \(plan.states[c.hSlot].paddedOffset)\(cArg))")
+                let cArg = c.cSlot.map { ", " + state($0) } ?? ""
+                let single = "sequence_\(c.id)(\(tables), buffer\(from), buffer\(to), \(offset), steps, len[0], \(state(c.hSlot))\(cArg))"
+                if T == 1 {
+                    lines.append("                    \(single)")
+                } else {
+                    let lens = (0..<T).map { "len[\($0)]" }.joined(separator: ", ")
+                    lines.append("                    if items == 1 {")
+                    lines.append("                        \(single)")
+                    lines.append("                    } else {")
+                    lines.append("                        sequence_tile_\(c.id)(\(tables), buffer\(from), buffer\(to), \(offset), steps, steps * \(M), \(lens), longest, \(state(c.hSlot))\(cArg))")
+                    lines.append("                    }")
+                }
             case .reverseRows(let buffer, let offset, let width):
-                lines.append("                    for t in 0..<(len / 2) {")
-                lines.append("                        for k in 0..<\(width) {")
-                lines.append("                            let p = buffer\(buffer) + t * \(M) + \(offset) + k, q = buffer\(buffer) + (len - 1 - t) * \(M) + \(offset) + k")
-                lines.append("                            let swapped = p.pointee; p.pointee = q.pointee; q.pointee = swapped")
+                lines.append("                    for i in 0..<items {")
+                lines.append("                        for t in 0..<(len[i] / 2) {")
+                lines.append("                            for k in 0..<\(width) {")
+                lines.append("                                let p = buffer\(buffer) + \(rows) + \(offset) + k, q = buffer\(buffer) + (i * steps + len[i] - 1 - t) * \(M) + \(offset) + k")
+                lines.append("                                let swapped = p.pointee; p.pointee = q.pointee; q.pointee = swapped")
+                lines.append("                            }")
                 lines.append("                        }")
                 lines.append("                    }")
             case .storeOutput(let from):
-                lines.append("                    for t in 0..<steps { for k in 0..<\(O) { y[\(row(O)) + k] = buffer\(from)[t * \(M) + k] } }")
+                lines.append("                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<\(O) { y[\(row(O)) + k] = buffer\(from)[\(rows) + k] } } }")
             }
         }
+        lines.append("                    for i in 0..<items {")
+        lines.append("                        let b = first + i, item = st + i * \(P)")
         if plan.model.zeroLengthState == .zero {
-            lines.append("                    if len == 0 { for k in 0..<\(plan.paddedStateFloats) { st[k] = 0 } }")
+            lines.append("                        if len[i] == 0 { for k in 0..<\(P) { item[k] = 0 } }")
         }
-        lines.append("                    if let finalState {")
+        lines.append("                        if let finalState {")
         for slot in plan.states {
-            lines.append("                        for k in 0..<\(slot.size) { finalState[b * \(plan.stateFloats) + \(slot.offset) + k] = st[\(slot.paddedOffset) + k] }")
+            lines.append("                            for k in 0..<\(slot.size) { finalState[b * \(plan.stateFloats) + \(slot.offset) + k] = item[\(slot.paddedOffset) + k] }")
         }
-        lines.append("                    }")
+        lines.append("                        }")
         if let head = plan.head {
-            lines.append("                    if let head {")
-            lines.append("                        withScratch(InlineArray<\(KernelPlan.roundUp(head.inputs, width)), Float>.self) { input in")
+            lines.append("                        if let head {")
+            lines.append("                            withScratch(InlineArray<\(KernelPlan.roundUp(head.inputs, width)), Float>.self) { input in")
             var offset = 0
             for cell in plan.headSources {
                 let c = plan.cells[cell]
-                lines.append("                            for k in 0..<\(c.Hr) { input[\(offset) + k] = st[\(plan.states[c.hSlot].paddedOffset) + k] }")
+                lines.append("                                for k in 0..<\(c.Hr) { input[\(offset) + k] = item[\(plan.states[c.hSlot].paddedOffset) + k] }")
                 offset += c.Hr
             }
-            lines.append("                            dense_head(\(tables), input, head + b * \(head.outputs))")
+            lines.append("                                dense_head(\(tables), input, head + b * \(head.outputs))")
+            lines.append("                            }")
             lines.append("                        }")
-            lines.append("                    }")
         }
+        lines.append("                    }")
         lines.append("                }")
         let body = """
-                    withScratch(InlineArray<\(max(plan.paddedStateFloats, 1)), Float>.self) { states in
+                    withScratch(InlineArray<\(max(T * P, 1)), Float>.self) { states in
         \(lines.joined(separator: "\n"))
                     }
         """
@@ -498,7 +522,7 @@ public struct SwiftRenderer {
             /// - y: \(layout)[\(O)] outputs.
             /// - finalState: [batch][stateFloats], the state after each item's last valid step, or nil.\(plan.head != nil ? "\n    /// - head: [batch][\(plan.head!.outputs)], the head on the final state, or nil." : "")
             /// - workspace: `workspaceFloats(steps:)` floats of scratch.
-            /// A length-0 item's final state is \(plan.model.zeroLengthState == .initial ? "its initial state" : "zero").
+            /// A length-0 item's final state is \(plan.model.zeroLengthState == .initial ? "its initial state" : "zero").\(KernelDescription.tileNote(plan, indent: "    /// "))
             public static func run(\(weightsParameter)x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
                                    initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
                                    \(headParameter)workspace: UnsafeMutablePointer<Float>) {

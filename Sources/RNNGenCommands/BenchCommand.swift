@@ -6,8 +6,9 @@ import RNNReference
 
 enum BenchCommand {
     static let help = """
-    USAGE: rnngen bench MODEL [--steps N] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type T]
-                       [--lang c|all] [--cflags "…"] [--swiftflags "…"] [--json]
+    USAGE: rnngen bench MODEL [--steps N] [--batch B] [--vector-width auto|4|8|16] [--fma auto|on|off]
+                       [--weight-type T] [--batch-tile auto|1|2|4|8] [--lang c|all] [--cflags "…"]
+                       [--swiftflags "…"] [--json]
 
     Times one time step at batch 1 — the real-time path — three ways, side by
     side on this machine: the generated C kernel's step function, a naive C
@@ -19,8 +20,16 @@ enum BenchCommand {
     and noisy: compare ratios from one run, not absolute times across runs.
     With --lang all (the default) the Swift kernel's step is timed too.
 
+    With --batch B (B > 1) it times whole sequences instead: the kernel's run
+    on B items of 64 steps at once, beside the same B items passed to run one
+    at a time, in ns per time step of the whole batch and GFLOP/s over all B
+    items (no naive loop or interpreter then).
+
     OPTIONS:
       --steps N             Time steps per round (default 200000).
+      --batch B             Items per run call; 1 (default) times step instead.
+      --batch-tile N        Items run moves through a cell together (auto, 1, 2,
+                            4 or 8; see rnngen generate --help).
       --vector-width N      auto (default), 4, 8 or 16 (see rnngen generate --help).
       --lang c|all          Time the C kernel only, or the Swift kernel as well (default all).
       --cflags "…"          C compiler flags (default "-O3 -march=native").
@@ -31,14 +40,16 @@ enum BenchCommand {
                             naive loop and the interpreter stay f32.
       --json                Print a JSON array instead of the table: one object per
                             implementation with "implementation" (kernel, naive,
-                            interpreter), "lang", "vector_width", "fma",
-                            "weight_type", "ns_per_step" and "gflops".
+                            interpreter; with --batch: kernel, and kernel_items for
+                            the items one at a time), "lang", "vector_width",
+                            "fma", "weight_type", "batch", "ns_per_step" and
+                            "gflops" (over the whole batch).
       --input NAME=FILE.npy ONNX weights given as graph inputs.
       -h, --help            Show this help.
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["steps", "vector-width", "cflags", "swiftflags", "lang", "input", "fma", "weight-type"], booleans: ["json"], command: "bench")
+        let parsed = try Arguments(args, valued: ["steps", "batch", "vector-width", "cflags", "swiftflags", "lang", "input", "fma", "weight-type", "batch-tile"], booleans: ["json"], command: "bench")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "bench", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen bench --help)")
         }
@@ -46,18 +57,21 @@ enum BenchCommand {
         let model = try ModelFile.loadModel(path, provided: try RunCommand.readInputs(parsed.options["input"] ?? []))
         let stepsText = try parsed.single("steps") ?? "200000"
         guard let steps = Int(stepsText), steps > 0 else { throw RNNError(at: "--steps \(stepsText)", "expected a positive whole number") }
+        let batchText = try parsed.single("batch") ?? "1"
+        guard let batch = Int(batchText), batch > 0, batch <= 4096 else { throw RNNError(at: "--batch \(batchText)", "expected a whole number from 1 to 4096") }
         var withLanguage = parsed
         withLanguage.options["lang"] = ["c"]
         withLanguage.options["cflags"] = nil
         withLanguage.options["swiftflags"] = nil
         withLanguage.options["steps"] = nil
+        withLanguage.options["batch"] = nil
         withLanguage.switches.remove("json")
         let langText = try parsed.single("lang") ?? "all"
         guard langText == "c" || langText == "all" else { throw RNNError(at: "--lang \(langText)", "expected c or all") }
         let options = try GenerateCommand.options(withLanguage, defaultName: "bench_kernel")
         let plan = try KernelPlan(model: model, options: options)
-        guard plan.supportsStep else {
-            throw RNNError(at: path, "the model runs a direction in reverse and has no step function to time")
+        guard plan.supportsStep || batch > 1 else {
+            throw RNNError(at: path, "the model runs a direction in reverse and has no step function to time (--batch 2 or more times its run)")
         }
         let flags = (try parsed.single("cflags") ?? "-O3 -march=native").split(separator: " ").map(String.init)
 
@@ -74,12 +88,18 @@ enum BenchCommand {
         guard build.status == 0 else {
             throw RNNError(file: folder.path, "\(compiler) failed building the benchmark:\n\(build.stderr)")
         }
-        let result = try Subprocess.run(folder.appendingPathComponent("bench").path, [String(steps)])
+        let result = try Subprocess.run(folder.appendingPathComponent("bench").path, [String(steps), String(batch)])
         guard result.status == 0 else { throw RNNError("the benchmark failed: \(result.stderr)") }
         var values: [String: Double] = [:]
         for line in result.stdout.split(separator: "\n") {
             let parts = line.split(separator: " ")
             if parts.count == 2, let v = Double(parts[1]) { values[String(parts[0])] = v }
+        }
+        if batch > 1 {
+            stdout(try batchReport(plan: plan, model: model, path: path, batch: batch, steps: steps, values: values, flags: flags, compiler: compiler,
+                                   swift: langText == "all" ? { try swiftTimings(model: model, options: options, parsed: parsed, folder: folder, steps: steps, batch: batch) } : nil,
+                                   json: parsed.switches.contains("json")))
+            return
         }
 
         // The interpreter, on one long batch-1 sequence.
@@ -98,7 +118,7 @@ enum BenchCommand {
 
         var results: [BenchResult] = []
         func record(_ implementation: String, _ lang: String, _ ns: Double, width: Int?) {
-            results.append(BenchResult(implementation: implementation, lang: lang, vectorWidth: width,
+            results.append(BenchResult(implementation: implementation, lang: lang, vectorWidth: width, batch: 1,
                                        fma: width == nil ? nil : options.fusedMultiplyAdd.rawValue,
                                        weightType: implementation == "kernel" ? options.weightType.rawValue : "f32", nsPerStep: ns, gflops: flops / ns))
         }
@@ -119,29 +139,11 @@ enum BenchCommand {
         }
         var swiftKernel: Double?
         if langText == "all" {
-            var swiftOptions = options
-            swiftOptions.language = .swift
-            let swiftPlan = try KernelPlan(model: model, options: swiftOptions)
-            let swiftFolder = folder.appendingPathComponent("swift")
-            try FileManager.default.createDirectory(at: swiftFolder, withIntermediateDirectories: true)
-            for file in try KernelGenerator.generate(model, options: swiftOptions) {
-                try Data(file.contents).write(to: swiftFolder.appendingPathComponent(file.name))
-            }
-            try BenchmarkRenderer.renderSwift(swiftPlan).write(to: swiftFolder.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
-            let swiftFlags = (try parsed.single("swiftflags") ?? "-O -wmo -target-cpu native").split(separator: " ").map(String.init)
-            let swiftc = Toolchain().swiftCompiler
-            let swiftBuild = try Subprocess.run(swiftc, swiftFlags + ["main.swift", "\(swiftPlan.name).swift", "-o", "bench"], in: swiftFolder)
-            guard swiftBuild.status == 0 else {
-                throw RNNError(file: swiftFolder.path, "\(swiftc) failed building the Swift benchmark:\n\(swiftBuild.stderr)")
-            }
-            let swiftRun = try Subprocess.run(swiftFolder.appendingPathComponent("bench").path, [String(steps)])
-            for line in swiftRun.stdout.split(separator: "\n") {
-                let parts = line.split(separator: " ")
-                if parts.count == 2, parts[0] == "swift_kernel_ns_per_step" { swiftKernel = Double(parts[1]) }
-            }
-            guard let swiftKernel else { throw RNNError("the Swift benchmark printed no timing: \(swiftRun.stdout)\(swiftRun.stderr)") }
-            out.append(line("generated Swift kernel", swiftKernel))
-            record("kernel", "swift", swiftKernel, width: swiftPlan.vectorWidth)
+            let (width, timings) = try swiftTimings(model: model, options: options, parsed: parsed, folder: folder, steps: steps, batch: 1)
+            guard let timing = timings["swift_kernel_ns_per_step"] else { throw RNNError("the Swift benchmark printed no timing") }
+            swiftKernel = timing
+            out.append(line("generated Swift kernel", timing))
+            record("kernel", "swift", timing, width: width)
         }
         out.append(line("reference interpreter", bestInterpreter))
         record("interpreter", "swift", bestInterpreter, width: nil)
@@ -156,11 +158,71 @@ enum BenchCommand {
     }
 }
 
+extension BenchCommand {
+    /// Builds the Swift kernel and its benchmark in `folder/swift` and runs it:
+    /// the kernel's vector width and the timings it printed, by name.
+    static func swiftTimings(model: Model, options: KernelOptions, parsed: Arguments, folder: URL, steps: Int, batch: Int) throws -> (Int, [String: Double]) {
+        var swiftOptions = options
+        swiftOptions.language = .swift
+        let swiftPlan = try KernelPlan(model: model, options: swiftOptions)
+        let swiftFolder = folder.appendingPathComponent("swift")
+        try FileManager.default.createDirectory(at: swiftFolder, withIntermediateDirectories: true)
+        for file in try KernelGenerator.generate(model, options: swiftOptions) {
+            try Data(file.contents).write(to: swiftFolder.appendingPathComponent(file.name))
+        }
+        try BenchmarkRenderer.renderSwift(swiftPlan).write(to: swiftFolder.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+        let swiftFlags = (try parsed.single("swiftflags") ?? "-O -wmo -target-cpu native").split(separator: " ").map(String.init)
+        let swiftc = Toolchain().swiftCompiler
+        let step = swiftPlan.supportsStep ? ["-D", "RNNGEN_BENCH_STEP"] : []
+        let swiftBuild = try Subprocess.run(swiftc, swiftFlags + step + ["main.swift", "\(swiftPlan.name).swift", "-o", "bench"], in: swiftFolder)
+        guard swiftBuild.status == 0 else {
+            throw RNNError(file: swiftFolder.path, "\(swiftc) failed building the Swift benchmark:\n\(swiftBuild.stderr)")
+        }
+        let swiftRun = try Subprocess.run(swiftFolder.appendingPathComponent("bench").path, [String(steps), String(batch)])
+        guard swiftRun.status == 0 else { throw RNNError("the Swift benchmark failed: \(swiftRun.stderr)") }
+        var values: [String: Double] = [:]
+        for line in swiftRun.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let v = Double(parts[1]) { values[String(parts[0])] = v }
+        }
+        return (swiftPlan.vectorWidth, values)
+    }
+
+    /// `bench --batch B`: run on B items at once beside the items one at a time.
+    static func batchReport(plan: KernelPlan, model: Model, path: String, batch: Int, steps: Int, values: [String: Double], flags: [String], compiler: String,
+                            swift: (() throws -> (Int, [String: Double]))?, json: Bool) throws -> String {
+        let flops = Double(batch) * Double(ModelSummary(model).flopsPerStep)
+        var results: [BenchResult] = []
+        var out = ["bench \(model.name) (\(path)): run on batch \(batch) (\(Int(flops)) FLOPs per time step of the batch), \(compiler) \(flags.joined(separator: " ")), "
+                   + "vector width \(plan.vectorWidth), \(plan.weightType.rawValue) weights, batch tile \(plan.batchTile)"]
+        func add(_ lang: String, width: Int, _ batched: Double?, _ items: Double?) throws {
+            guard let batched, let items else { throw RNNError("the \(lang) benchmark printed no run timing") }
+            for (implementation, ns) in [("kernel", batched), ("kernel_items", items)] {
+                results.append(BenchResult(implementation: implementation, lang: lang, vectorWidth: width, batch: batch, fma: plan.options.fusedMultiplyAdd.rawValue,
+                                           weightType: plan.weightType.rawValue, nsPerStep: ns, gflops: flops / ns))
+            }
+            let name = lang == "c" ? "C" : "Swift"
+            for (label, ns) in [("\(name) run, batch \(batch)", batched), ("\(name) run, items one by one", items)] {
+                out.append("  \(label.padding(toLength: 32, withPad: " ", startingAt: 0)) \(String(format: "%10.1f", ns)) ns/step  \(String(format: "%7.2f", flops / ns)) GFLOP/s")
+            }
+            out.append("  \(name): the batch is \(String(format: "%.2f", items / batched))× faster than its items one by one")
+        }
+        try add("c", width: plan.vectorWidth, values["kernel_batch_ns_per_step"], values["kernel_items_ns_per_step"])
+        if let swift {
+            let (width, timings) = try swift()
+            try add("swift", width: width, timings["swift_kernel_batch_ns_per_step"], timings["swift_kernel_items_ns_per_step"])
+        }
+        if json { return "[\n" + results.map { "  " + $0.json }.joined(separator: ",\n") + "\n]" }
+        return out.joined(separator: "\n")
+    }
+}
+
 /// One timed implementation, as `rnngen bench --json` prints it.
 struct BenchResult {
     var implementation: String
     var lang: String
     var vectorWidth: Int?
+    var batch: Int
     var fma: String?
     var weightType: String
     var nsPerStep: Double
@@ -169,7 +231,7 @@ struct BenchResult {
     var json: String {
         func text(_ s: String?) -> String { s.map { "\"\($0)\"" } ?? "null" }
         return "{\"implementation\": \(text(implementation)), \"lang\": \(text(lang)), \"vector_width\": \(vectorWidth.map(String.init) ?? "null"), "
-            + "\"fma\": \(text(fma)), \"weight_type\": \(text(weightType)), \"ns_per_step\": \(String(format: "%.2f", nsPerStep)), "
+            + "\"fma\": \(text(fma)), \"weight_type\": \(text(weightType)), \"batch\": \(batch), \"ns_per_step\": \(String(format: "%.2f", nsPerStep)), "
             + "\"gflops\": \(String(format: "%.3f", gflops))}"
     }
 }

@@ -7,7 +7,8 @@ enum GenerateCommand {
     static let help = """
     USAGE: rnngen generate MODEL --lang c|swift --out DIR [--name NAME]
                           [--vector-width auto|4|8|16] [--fma auto|on|off]
-                          [--weight-type f32|f16|bf16|i8] [--weights baked|runtime] [--libm]
+                          [--weight-type f32|f16|bf16|i8] [--batch-tile auto|1|2|4|8]
+                          [--weights baked|runtime] [--libm]
                           [--golden | --golden-only [--module M] [--xctest]]
 
     Writes fixed-size inference kernels for every part of MODEL's pipeline:
@@ -48,6 +49,20 @@ enum GenerateCommand {
                             (max|row| / 127). Weights are rounded to nearest;
                             rnngen verify measures the error that adds. Needs
                             --weights baked. See docs/kernels.md.
+      --batch-tile auto|1|2|4|8
+                            Items the run function moves through each cell together.
+                            auto (default): 4, or 1 at vector width 4 (the width
+                            for small cores, where flash counts more). Every
+                            weight is read once per time step
+                            for the whole tile, a matrix-matrix product, so a batch
+                            runs several times faster than its items one by one
+                            where weights stream from cache. A tile of one item
+                            runs alone on the batch-1 path; an item's result never
+                            depends on the others (it may differ from a run of the
+                            item alone by rounding: its sums are taken in another
+                            order). 1: items one after another and the smallest
+                            code (the tiled functions add about the size of one
+                            cell step per item). step is not affected.
       --weights baked|runtime
                             baked (default): weights compiled in as constant tables.
                             runtime: every function takes the packed weights as a
@@ -107,8 +122,14 @@ enum GenerateCommand {
             }
             weights = mode
         }
+        var tile: Int?
+        if let text = try parsed.single("batch-tile"), text != "auto" {
+            guard let n = Int(text), KernelOptions.batchTiles.contains(n) else { throw RNNError(at: "--batch-tile \(text)", "expected auto, 1, 2, 4 or 8") }
+            tile = n
+        }
         return KernelOptions(language: language, name: try parsed.single("name") ?? defaultName, vectorWidth: width,
-                             weights: weights, useLibm: parsed.switches.contains("libm"), fusedMultiplyAdd: fma, weightType: try weightType(parsed))
+                             weights: weights, useLibm: parsed.switches.contains("libm"), fusedMultiplyAdd: fma, weightType: try weightType(parsed),
+                             batchTile: tile)
     }
 
     /// `--weight-type`, f32 when absent.
@@ -119,7 +140,7 @@ enum GenerateCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module", "fma", "weight-type"],
+        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module", "fma", "weight-type", "batch-tile"],
                                    booleans: ["libm", "golden", "golden-only", "xctest"], command: "generate")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "generate", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen generate --help)")

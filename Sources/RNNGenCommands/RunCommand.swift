@@ -7,7 +7,7 @@ import RNNReference
 enum RunCommand {
     static let help = """
     USAGE: rnngen run MODEL --input NAME=FILE.npy … --output-dir DIR
-                     [--engine reference|c|swift] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type f32|f16|bf16|i8] [--weights baked|runtime] [--libm]
+                     [--engine reference|c|swift] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type f32|f16|bf16|i8] [--batch-tile N] [--weights baked|runtime] [--libm]
 
     Runs MODEL on the given .npy inputs and writes every output as DIR/NAME.npy
     (float32). Nothing is written unless the whole run succeeds. Every engine
@@ -48,6 +48,9 @@ enum RunCommand {
                             c/swift engines: how the kernel stores its weight matrices
                             (see rnngen generate --help); the outputs then include the
                             rounding's effect.
+      --batch-tile auto|1|2|4|8
+                            c/swift engines: items run together through each cell
+                            (see rnngen generate --help).
       -h, --help            Show this help.
     """
 
@@ -65,7 +68,7 @@ enum RunCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights", "fma", "weight-type"], booleans: ["libm"], command: "run")
+        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights", "fma", "weight-type", "batch-tile"], booleans: ["libm"], command: "run")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "run", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen run --help)")
         }

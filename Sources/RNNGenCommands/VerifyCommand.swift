@@ -7,7 +7,8 @@ import RNNReference
 enum VerifyCommand {
     static let help = """
     USAGE: rnngen verify MODEL [--lang c|swift|all] [--trials N] [--seed S]
-                        [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type f32|f16|bf16|i8] [--weights baked|runtime] [--libm]
+                        [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type f32|f16|bf16|i8] [--batch-tile N]
+                        [--weights baked|runtime] [--libm]
 
     The differential test: generates and compiles MODEL's kernel, runs it and
     the reference interpreter on the same inputs, and prints, per output, the
@@ -16,8 +17,9 @@ enum VerifyCommand {
 
     Inputs: zeros; ±1e4 (saturation); ±1e-30 (tiny values); a NaN in one step
     (NaN must appear exactly where the interpreter has it); a batch with every
-    sequence length 1…7; given initial states with lengths 0…3; for forward
-    models, the streaming step function from given initial states; then N
+    sequence length 1…7; given initial states with lengths 0…3; 9 items with
+    lengths 0…6 (run's tiles, full, partial and alone); for forward models,
+    the streaming step function from given initial states; then N
     random trials (batch 1…4, 1…9 steps, random lengths and initial states).
 
     Tolerance, one rule for every model and output:
@@ -44,6 +46,11 @@ enum VerifyCommand {
       --weight-type f32|f16|bf16|i8
                             How the kernel stores weight matrices (default f32; see
                             rnngen generate --help).
+      --batch-tile auto|1|2|4|8
+                            Items run moves through each cell together (see
+                            rnngen generate --help). The trials' batches of 3,
+                            4, 7 and 9 items cover full tiles, partial tiles and a
+                            lone item.
       --max-added-error E   With a narrow --weight-type: also fail if rounding the
                             weights changes any output by more than E.
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs (W, R,
@@ -52,7 +59,7 @@ enum VerifyCommand {
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws -> Bool {
-        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "max-added-error"], booleans: ["libm"], command: "verify")
+        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "batch-tile", "max-added-error"], booleans: ["libm"], command: "verify")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "verify", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen verify --help)")
         }

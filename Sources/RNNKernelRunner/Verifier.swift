@@ -53,6 +53,10 @@ public struct Verifier {
         trials.append(Trial(name: "every length 1…\(T)", inputs: ModelInputs(x: sequence(T, T) { $0.uniform(-2, 2) }, sequenceLengths: Array(1...T)), streaming: false))
         trials.append(Trial(name: "initial states, lengths 0…3", inputs: ModelInputs(x: sequence(4, 3) { $0.uniform(-1, 1) },
                                                                                 sequenceLengths: [0, 1, 2, 3], initialStates: states(4)), streaming: false))
+        // Two full tiles of four and one item alone, with lengths that end
+        // at different steps inside a tile and one that is empty.
+        trials.append(Trial(name: "batch 9, lengths 0…6, initial states", inputs: ModelInputs(x: sequence(9, 6) { $0.uniform(-1, 1) },
+                                                                                          sequenceLengths: [6, 1, 0, 5, 3, 6, 2, 4, 5], initialStates: states(9)), streaming: false))
         if supportsStep {
             trials.append(Trial(name: "streaming step, initial states", inputs: ModelInputs(x: sequence(3, 6) { $0.uniform(-1, 1) }, initialStates: states(3)), streaming: true))
         }

@@ -70,8 +70,10 @@ final class KernelGridTests: XCTestCase {
         let fusing = KernelOptions.FusedMultiplyAdd.allCases
         var plans: [KernelPlan] = []
         for (index, entry) in grid.enumerated() {
+            // run's batch tiles: automatic, and each size, across widths.
             let options = KernelOptions(language: language, name: "g\(index)", vectorWidth: widths[index % 4],
-                                        weights: index % 5 == 4 ? .runtime : .baked, fusedMultiplyAdd: fusing[index % 3])
+                                        weights: index % 5 == 4 ? .runtime : .baked, fusedMultiplyAdd: fusing[index % 3],
+                                        batchTile: [nil, 8, 2, 4, 1][(index / 3) % 5])
             plans.append(try KernelPlan(model: entry.1, options: options))
             // Every other model again with its matrices stored narrow, at another width.
             if index % 2 == 0 {
@@ -95,7 +97,7 @@ final class KernelGridTests: XCTestCase {
             for report in reports {
                 worst = max(worst, report.worstRatio)
                 if report.worstRatio > 0.05 { print("  \(label) \(plan.weightType.rawValue) \(report.output): max abs \(report.maxAbsoluteError), ratio \(report.worstRatio) in \(report.worstTrial)") }
-                XCTAssertTrue(report.passed, "\(language.rawValue) \(label) (width \(plan.vectorWidth), fma \(plan.options.fusedMultiplyAdd.rawValue), weights \(plan.options.weights.rawValue) \(plan.weightType.rawValue)), output \(report.output): max abs \(report.maxAbsoluteError), err/tolerance \(report.worstRatio) in \(report.worstTrial) \(report.nanMismatch ?? "")")
+                XCTAssertTrue(report.passed, "\(language.rawValue) \(label) (width \(plan.vectorWidth), tile \(plan.batchTile), fma \(plan.options.fusedMultiplyAdd.rawValue), weights \(plan.options.weights.rawValue) \(plan.weightType.rawValue)), output \(report.output): max abs \(report.maxAbsoluteError), err/tolerance \(report.worstRatio) in \(report.worstTrial) \(report.nanMismatch ?? "")")
             }
         }
         print("\(language.rawValue) grid: \(plans.count) models, worst error/tolerance \(worst)")
@@ -111,7 +113,8 @@ final class KernelGridTests: XCTestCase {
         var plans: [KernelPlan] = []
         for (index, entry) in grid.enumerated() {
             plans.append(try KernelPlan(model: entry.1, options: KernelOptions(language: .c, name: "a\(index)", vectorWidth: [4, 8, 16][index % 3],
-                                                                               weightType: WeightType.allCases[index % 4])))
+                                                                               weightType: WeightType.allCases[index % 4],
+                                                                               batchTile: [4, 2, 8, nil][index % 4])))
         }
         let toolchain = Toolchain(cFlags: ["-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"])
         let program = try KernelCompiler(toolchain: toolchain).compile(plans)

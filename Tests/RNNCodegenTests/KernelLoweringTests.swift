@@ -51,6 +51,32 @@ final class KernelLoweringTests: XCTestCase {
         XCTAssertFalse(narrow.contains("_odd"), "width 4 keeps one chain: small cores have few registers")
     }
 
+    func testBatchTilesLoadEachWeightOnceForEveryItem() throws {
+        // GRU, I = 5, H = 16 at width 8: two blocks; h is a loop of 16 columns, x has 5.
+        let c = try source(model(.gru, input: 5, hidden: [16]), .c, width: 8)
+        XCTAssertTrue(c.contains("static void rg_tile_s0_l0_fw("), "width 8 gets tiles of four by default")
+        XCTAssertTrue(c.contains("rg_vec z_w = RG_LOAD(wt + "), "a tile's weight vector is loaded once per column")
+        XCTAssertTrue(c.contains("RG_SHARED(z_w);"))
+        for item in 0..<4 {
+            XCTAssertTrue(c.contains("z_\(item) = RG_FMA(z_w, RG_SPLAT(x[j\(item == 0 ? "" : " + \(5 * item)")]), z_\(item));"),
+                          "item \(item) reads its own gathered row, 5 floats apart")
+        }
+        XCTAssertFalse(c.contains("z_0_odd"), "the items are the independent chains")
+        XCTAssertTrue(c.contains("rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, (ptrdiff_t)steps * 16, len[0], len[1], len[2], len[3], longest,"))
+        XCTAssertTrue(c.contains("if (items == 1) rg_sequence_s0_l0_fw("), "a lone item takes the batch-1 path")
+        func header(width: Int) throws -> String {
+            let files = try KernelGenerator.generate(model(.gru, input: 5, hidden: [16]), options: KernelOptions(language: .c, name: "k", vectorWidth: width))
+            return String(decoding: files.first { $0.name.hasSuffix(".h") }!.contents, as: UTF8.self)
+        }
+        XCTAssertTrue(try header(width: 8).contains("k_WORKSPACE_FLOATS(steps) ((size_t)(steps) * 256)"), "four buffers of 16 floats per step for each of 4 items")
+        let small = try source(model(.gru, input: 5, hidden: [16]), .c, width: 4)
+        XCTAssertFalse(small.contains("rg_tile_") || small.contains("sequence_tile"), "width 4, meant for small cores, runs items one by one")
+        XCTAssertTrue(try header(width: 4).contains("k_WORKSPACE_FLOATS(steps) ((size_t)(steps) * 64)"))
+        let swift = try source(model(.gru, input: 5, hidden: [16]), .swift, width: 8)
+        XCTAssertTrue(swift.contains("let zW = load(wt + "))
+        XCTAssertTrue(swift.contains("z3 = multiplyAdd(zW, V(repeating: x[j + 15]), z3)"))
+    }
+
     func testOneBlockCellsWriteHDirectly() throws {
         let one = try source(model(.lstm, input: 2, hidden: [8]), .c, width: 8)
         XCTAssertFalse(one.contains("float next["))

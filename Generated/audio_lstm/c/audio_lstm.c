@@ -26,6 +26,18 @@ typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
 /* Lanes where mask is set take a, the others b. */
 #define RG_SELECT(mask, a, b) ((rg_vec)(((mask) & (rg_ivec)(a)) | (~(mask) & (rg_ivec)(b))))
 #define RG_ABS(v) ((rg_vec)((rg_ivec)(v) & RG_ISPLAT(0x7fffffff)))
+/* A vector several multiply-adds read (a tile's weight vector) stays in a
+ * register: gcc on x86 would fold its load into each of them instead,
+ * reading it once per item rather than once per tile. Elsewhere a no-op. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__AVX__)
+#  if defined(__AVX512F__)
+#    define RG_SHARED(v) __asm__("" : "+v"(v))
+#  else
+#    define RG_SHARED(v) __asm__("" : "+x"(v))
+#  endif
+#else
+#  define RG_SHARED(v) ((void)0)
+#endif
 
 /* RG_FMA(a, b, c) = a·b + c. Fused where the compile target has FMA instructions (x86
  * with FMA3, Armv8, Cortex-M4F/M7, RISC-V F), whatever the C standard flag;
@@ -490,6 +502,390 @@ static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, f
     }
 }
 
+/* LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
+ * Item k: x[1] at x + 1·k; h[16] and c[16] at h and c + 32·k, updated in place. */
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+{
+    float next[64] __attribute__((aligned(32)));
+    { /* block 0: units 0…7 */
+        rg_vec i_0 = RG_LOAD(wt + 1088);
+        rg_vec o_0 = RG_LOAD(wt + 1096);
+        rg_vec f_0 = RG_LOAD(wt + 1104);
+        rg_vec g_0 = RG_LOAD(wt + 1112);
+        rg_vec i_1 = RG_LOAD(wt + 1088);
+        rg_vec o_1 = RG_LOAD(wt + 1096);
+        rg_vec f_1 = RG_LOAD(wt + 1104);
+        rg_vec g_1 = RG_LOAD(wt + 1112);
+        rg_vec i_2 = RG_LOAD(wt + 1088);
+        rg_vec o_2 = RG_LOAD(wt + 1096);
+        rg_vec f_2 = RG_LOAD(wt + 1104);
+        rg_vec g_2 = RG_LOAD(wt + 1112);
+        rg_vec i_3 = RG_LOAD(wt + 1088);
+        rg_vec o_3 = RG_LOAD(wt + 1096);
+        rg_vec f_3 = RG_LOAD(wt + 1104);
+        rg_vec g_3 = RG_LOAD(wt + 1112);
+        rg_vec i_wx0 = RG_LOAD(wt); RG_SHARED(i_wx0);
+        i_0 = RG_FMA(i_wx0, RG_SPLAT(x[0]), i_0);
+        i_1 = RG_FMA(i_wx0, RG_SPLAT(x[1]), i_1);
+        i_2 = RG_FMA(i_wx0, RG_SPLAT(x[2]), i_2);
+        i_3 = RG_FMA(i_wx0, RG_SPLAT(x[3]), i_3);
+        rg_vec o_wx0 = RG_LOAD(wt + 8); RG_SHARED(o_wx0);
+        o_0 = RG_FMA(o_wx0, RG_SPLAT(x[0]), o_0);
+        o_1 = RG_FMA(o_wx0, RG_SPLAT(x[1]), o_1);
+        o_2 = RG_FMA(o_wx0, RG_SPLAT(x[2]), o_2);
+        o_3 = RG_FMA(o_wx0, RG_SPLAT(x[3]), o_3);
+        rg_vec f_wx0 = RG_LOAD(wt + 16); RG_SHARED(f_wx0);
+        f_0 = RG_FMA(f_wx0, RG_SPLAT(x[0]), f_0);
+        f_1 = RG_FMA(f_wx0, RG_SPLAT(x[1]), f_1);
+        f_2 = RG_FMA(f_wx0, RG_SPLAT(x[2]), f_2);
+        f_3 = RG_FMA(f_wx0, RG_SPLAT(x[3]), f_3);
+        rg_vec g_wx0 = RG_LOAD(wt + 24); RG_SHARED(g_wx0);
+        g_0 = RG_FMA(g_wx0, RG_SPLAT(x[0]), g_0);
+        g_1 = RG_FMA(g_wx0, RG_SPLAT(x[1]), g_1);
+        g_2 = RG_FMA(g_wx0, RG_SPLAT(x[2]), g_2);
+        g_3 = RG_FMA(g_wx0, RG_SPLAT(x[3]), g_3);
+        for (int j = 0; j < 16; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 64 + j * 32); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(h[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(h[j + 32]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(h[j + 64]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(h[j + 96]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 72 + j * 32); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(h[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(h[j + 32]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(h[j + 64]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(h[j + 96]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 80 + j * 32); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(h[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(h[j + 32]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(h[j + 64]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(h[j + 96]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 88 + j * 32); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(h[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(h[j + 32]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(h[j + 64]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(h[j + 96]), g_3);
+        }
+        const rg_vec c_old_0 = RG_LOAD(c);
+        rg_sigmoid(&i_0);
+        rg_sigmoid(&f_0);
+        rg_tanh(&g_0);
+        rg_sigmoid(&o_0);
+        const rg_vec c_new_0 = RG_FMA(f_0, c_old_0, i_0 * g_0);
+        RG_STORE(c, c_new_0);
+        rg_vec h_new_0 = c_new_0;
+        rg_tanh(&h_new_0);
+        RG_STORE(next, o_0 * h_new_0);
+        const rg_vec c_old_1 = RG_LOAD(c + 32);
+        rg_sigmoid(&i_1);
+        rg_sigmoid(&f_1);
+        rg_tanh(&g_1);
+        rg_sigmoid(&o_1);
+        const rg_vec c_new_1 = RG_FMA(f_1, c_old_1, i_1 * g_1);
+        RG_STORE(c + 32, c_new_1);
+        rg_vec h_new_1 = c_new_1;
+        rg_tanh(&h_new_1);
+        RG_STORE(next + 16, o_1 * h_new_1);
+        const rg_vec c_old_2 = RG_LOAD(c + 64);
+        rg_sigmoid(&i_2);
+        rg_sigmoid(&f_2);
+        rg_tanh(&g_2);
+        rg_sigmoid(&o_2);
+        const rg_vec c_new_2 = RG_FMA(f_2, c_old_2, i_2 * g_2);
+        RG_STORE(c + 64, c_new_2);
+        rg_vec h_new_2 = c_new_2;
+        rg_tanh(&h_new_2);
+        RG_STORE(next + 32, o_2 * h_new_2);
+        const rg_vec c_old_3 = RG_LOAD(c + 96);
+        rg_sigmoid(&i_3);
+        rg_sigmoid(&f_3);
+        rg_tanh(&g_3);
+        rg_sigmoid(&o_3);
+        const rg_vec c_new_3 = RG_FMA(f_3, c_old_3, i_3 * g_3);
+        RG_STORE(c + 96, c_new_3);
+        rg_vec h_new_3 = c_new_3;
+        rg_tanh(&h_new_3);
+        RG_STORE(next + 48, o_3 * h_new_3);
+    }
+    { /* block 1: units 8…15 */
+        rg_vec i_0 = RG_LOAD(wt + 1120);
+        rg_vec o_0 = RG_LOAD(wt + 1128);
+        rg_vec f_0 = RG_LOAD(wt + 1136);
+        rg_vec g_0 = RG_LOAD(wt + 1144);
+        rg_vec i_1 = RG_LOAD(wt + 1120);
+        rg_vec o_1 = RG_LOAD(wt + 1128);
+        rg_vec f_1 = RG_LOAD(wt + 1136);
+        rg_vec g_1 = RG_LOAD(wt + 1144);
+        rg_vec i_2 = RG_LOAD(wt + 1120);
+        rg_vec o_2 = RG_LOAD(wt + 1128);
+        rg_vec f_2 = RG_LOAD(wt + 1136);
+        rg_vec g_2 = RG_LOAD(wt + 1144);
+        rg_vec i_3 = RG_LOAD(wt + 1120);
+        rg_vec o_3 = RG_LOAD(wt + 1128);
+        rg_vec f_3 = RG_LOAD(wt + 1136);
+        rg_vec g_3 = RG_LOAD(wt + 1144);
+        rg_vec i_wx0 = RG_LOAD(wt + 32); RG_SHARED(i_wx0);
+        i_0 = RG_FMA(i_wx0, RG_SPLAT(x[0]), i_0);
+        i_1 = RG_FMA(i_wx0, RG_SPLAT(x[1]), i_1);
+        i_2 = RG_FMA(i_wx0, RG_SPLAT(x[2]), i_2);
+        i_3 = RG_FMA(i_wx0, RG_SPLAT(x[3]), i_3);
+        rg_vec o_wx0 = RG_LOAD(wt + 40); RG_SHARED(o_wx0);
+        o_0 = RG_FMA(o_wx0, RG_SPLAT(x[0]), o_0);
+        o_1 = RG_FMA(o_wx0, RG_SPLAT(x[1]), o_1);
+        o_2 = RG_FMA(o_wx0, RG_SPLAT(x[2]), o_2);
+        o_3 = RG_FMA(o_wx0, RG_SPLAT(x[3]), o_3);
+        rg_vec f_wx0 = RG_LOAD(wt + 48); RG_SHARED(f_wx0);
+        f_0 = RG_FMA(f_wx0, RG_SPLAT(x[0]), f_0);
+        f_1 = RG_FMA(f_wx0, RG_SPLAT(x[1]), f_1);
+        f_2 = RG_FMA(f_wx0, RG_SPLAT(x[2]), f_2);
+        f_3 = RG_FMA(f_wx0, RG_SPLAT(x[3]), f_3);
+        rg_vec g_wx0 = RG_LOAD(wt + 56); RG_SHARED(g_wx0);
+        g_0 = RG_FMA(g_wx0, RG_SPLAT(x[0]), g_0);
+        g_1 = RG_FMA(g_wx0, RG_SPLAT(x[1]), g_1);
+        g_2 = RG_FMA(g_wx0, RG_SPLAT(x[2]), g_2);
+        g_3 = RG_FMA(g_wx0, RG_SPLAT(x[3]), g_3);
+        for (int j = 0; j < 16; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 576 + j * 32); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(h[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(h[j + 32]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(h[j + 64]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(h[j + 96]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 584 + j * 32); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(h[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(h[j + 32]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(h[j + 64]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(h[j + 96]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 592 + j * 32); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(h[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(h[j + 32]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(h[j + 64]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(h[j + 96]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 600 + j * 32); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(h[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(h[j + 32]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(h[j + 64]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(h[j + 96]), g_3);
+        }
+        const rg_vec c_old_0 = RG_LOAD(c + 8);
+        rg_sigmoid(&i_0);
+        rg_sigmoid(&f_0);
+        rg_tanh(&g_0);
+        rg_sigmoid(&o_0);
+        const rg_vec c_new_0 = RG_FMA(f_0, c_old_0, i_0 * g_0);
+        RG_STORE(c + 8, c_new_0);
+        rg_vec h_new_0 = c_new_0;
+        rg_tanh(&h_new_0);
+        RG_STORE(next + 8, o_0 * h_new_0);
+        const rg_vec c_old_1 = RG_LOAD(c + 40);
+        rg_sigmoid(&i_1);
+        rg_sigmoid(&f_1);
+        rg_tanh(&g_1);
+        rg_sigmoid(&o_1);
+        const rg_vec c_new_1 = RG_FMA(f_1, c_old_1, i_1 * g_1);
+        RG_STORE(c + 40, c_new_1);
+        rg_vec h_new_1 = c_new_1;
+        rg_tanh(&h_new_1);
+        RG_STORE(next + 24, o_1 * h_new_1);
+        const rg_vec c_old_2 = RG_LOAD(c + 72);
+        rg_sigmoid(&i_2);
+        rg_sigmoid(&f_2);
+        rg_tanh(&g_2);
+        rg_sigmoid(&o_2);
+        const rg_vec c_new_2 = RG_FMA(f_2, c_old_2, i_2 * g_2);
+        RG_STORE(c + 72, c_new_2);
+        rg_vec h_new_2 = c_new_2;
+        rg_tanh(&h_new_2);
+        RG_STORE(next + 40, o_2 * h_new_2);
+        const rg_vec c_old_3 = RG_LOAD(c + 104);
+        rg_sigmoid(&i_3);
+        rg_sigmoid(&f_3);
+        rg_tanh(&g_3);
+        rg_sigmoid(&o_3);
+        const rg_vec c_new_3 = RG_FMA(f_3, c_old_3, i_3 * g_3);
+        RG_STORE(c + 104, c_new_3);
+        rg_vec h_new_3 = c_new_3;
+        rg_tanh(&h_new_3);
+        RG_STORE(next + 56, o_3 * h_new_3);
+    }
+    /* Every block has read the old h; now it is replaced. */
+    { /* block 0: units 0…7 */
+        RG_STORE(h, RG_LOAD(next));
+        RG_STORE(h + 32, RG_LOAD(next + 16));
+        RG_STORE(h + 64, RG_LOAD(next + 32));
+        RG_STORE(h + 96, RG_LOAD(next + 48));
+    }
+    { /* block 1: units 8…15 */
+        RG_STORE(h + 8, RG_LOAD(next + 8));
+        RG_STORE(h + 40, RG_LOAD(next + 24));
+        RG_STORE(h + 72, RG_LOAD(next + 40));
+        RG_STORE(h + 104, RG_LOAD(next + 56));
+    }
+}
+
+/* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 16 floats apart; its h goes to columns 16 wide at `offset`;
+ * its state is at h and c + 32·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
+{
+    float xs[4] __attribute__((aligned(32)));
+    float kept_h[64] __attribute__((aligned(32)));
+    float kept_c[64] __attribute__((aligned(32)));
+    for (int u = 0; u < 4; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 16; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 16; ++u) {
+        kept_c[u] = c[u];
+    }
+    for (int u = 0; u < 16; ++u) {
+        kept_h[u + 16] = h[u + 32];
+    }
+    for (int u = 0; u < 16; ++u) {
+        kept_c[u + 16] = c[u + 32];
+    }
+    for (int u = 0; u < 16; ++u) {
+        kept_h[u + 32] = h[u + 64];
+    }
+    for (int u = 0; u < 16; ++u) {
+        kept_c[u + 32] = c[u + 64];
+    }
+    for (int u = 0; u < 16; ++u) {
+        kept_h[u + 48] = h[u + 96];
+    }
+    for (int u = 0; u < 16; ++u) {
+        kept_c[u + 48] = c[u + 96];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 1; ++u) {
+                xs[u] = input[t * 16 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 1; ++u) {
+                xs[u + 1] = input[stride + t * 16 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 1; ++u) {
+                xs[u + 2] = input[stride * 2 + t * 16 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 1; ++u) {
+                xs[u + 3] = input[stride * 3 + t * 16 + u];
+            }
+        }
+        rg_tile_s0_l0_fw(wt, xs, h, c);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 16; ++u) {
+                output[t * 16 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 16; ++u) {
+                kept_h[u] = h[u];
+            }
+            for (int u = 0; u < 16; ++u) {
+                kept_c[u] = c[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 16; ++u) {
+                output[stride + t * 16 + offset + u] = h[u + 32];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 16; ++u) {
+                kept_h[u + 16] = h[u + 32];
+            }
+            for (int u = 0; u < 16; ++u) {
+                kept_c[u + 16] = c[u + 32];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 16; ++u) {
+                output[stride * 2 + t * 16 + offset + u] = h[u + 64];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 16; ++u) {
+                kept_h[u + 32] = h[u + 64];
+            }
+            for (int u = 0; u < 16; ++u) {
+                kept_c[u + 32] = c[u + 64];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 16; ++u) {
+                output[stride * 3 + t * 16 + offset + u] = h[u + 96];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 16; ++u) {
+                kept_h[u + 48] = h[u + 96];
+            }
+            for (int u = 0; u < 16; ++u) {
+                kept_c[u + 48] = c[u + 96];
+            }
+        }
+    }
+    for (int u = 0; u < 16; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 16; ++u) {
+        c[u] = kept_c[u];
+    }
+    for (int u = 0; u < 16; ++u) {
+        h[u + 32] = kept_h[u + 16];
+    }
+    for (int u = 0; u < 16; ++u) {
+        c[u + 32] = kept_c[u + 16];
+    }
+    for (int u = 0; u < 16; ++u) {
+        h[u + 64] = kept_h[u + 32];
+    }
+    for (int u = 0; u < 16; ++u) {
+        c[u + 64] = kept_c[u + 32];
+    }
+    for (int u = 0; u < 16; ++u) {
+        h[u + 96] = kept_h[u + 48];
+    }
+    for (int u = 0; u < 16; ++u) {
+        c[u + 96] = kept_c[u + 48];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 16; ++u) {
+            output[t * 16 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 16; ++u) {
+            output[stride + t * 16 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 16; ++u) {
+            output[stride * 2 + t * 16 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 16; ++u) {
+            output[stride * 3 + t * 16 + offset + u] = 0.0f;
+        }
+    }
+}
+
 void audio_lstm_reset(audio_lstm_state *state)
 {
     for (int k = 0; k < 16; ++k) state->s0_l0_fw_h[k] = 0.0f;
@@ -527,23 +923,36 @@ void audio_lstm_run(const float *x, int batch, int steps, const int32_t *seq_len
 {
     const float *wt = audio_lstm_weights;
     float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * (size_t)steps * 16;
-    float h_s0_l0_fw[16] __attribute__((aligned(32)));
-    float c_s0_l0_fw[16] __attribute__((aligned(32)));
-    for (int b = 0; b < batch; ++b) {
-        int len = seq_lens ? seq_lens[b] : steps;
-        len = len < 0 ? 0 : (len > steps ? steps : len);
-        for (int k = 0; k < 16; ++k) h_s0_l0_fw[k] = (initial_state && k < 16) ? initial_state[(size_t)b * 32 + 0 + k] : 0.0f;
-        for (int k = 0; k < 16; ++k) c_s0_l0_fw[k] = (initial_state && k < 16) ? initial_state[(size_t)b * 32 + 16 + k] : 0.0f;
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 1; ++k) buffer[0][(size_t)t * 16 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 1 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len, h_s0_l0_fw, c_s0_l0_fw);
-        for (int t = 0; t < steps; ++t) rg_dense_d0(wt, buffer[1] + (size_t)t * 16, buffer[0] + (size_t)t * 16);
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 1; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 1 + k] = buffer[0][(size_t)t * 16 + k];
-        if (final_state) {
-            for (int k = 0; k < 16; ++k) final_state[(size_t)b * 32 + 0 + k] = h_s0_l0_fw[k];
-            for (int k = 0; k < 16; ++k) final_state[(size_t)b * 32 + 16 + k] = c_s0_l0_fw[k];
+    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 4 * (size_t)steps * 16;
+    /* The states of a tile's items, 32 floats apart. */
+    float st[128] __attribute__((aligned(32)));
+    for (int first = 0; first < batch; first += 4) {
+        const int items = batch - first < 4 ? batch - first : 4;
+        ptrdiff_t len[4], longest = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int b = first + i;
+            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
+            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
+            longest = len[i] > longest ? len[i] : longest;
+            for (int k = 0; k < 16; ++k) st[i * 32 + 0 + k] = (i < items && initial_state && k < 16) ? initial_state[(size_t)b * 32 + 0 + k] : 0.0f;
+            for (int k = 0; k < 16; ++k) st[i * 32 + 16 + k] = (i < items && initial_state && k < 16) ? initial_state[(size_t)b * 32 + 16 + k] : 0.0f;
+        }
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 1; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 16 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 1 + k];
+        if (items == 1) rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len[0], st + 0, st + 16);
+        else rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, (ptrdiff_t)steps * 16, len[0], len[1], len[2], len[3], longest, st + 0, st + 16);
+        for (int i = 0; i < items; ++i)
+            for (int t = 0; t < steps; ++t) rg_dense_d0(wt, buffer[1] + ((size_t)i * (size_t)steps + (size_t)t) * 16, buffer[0] + ((size_t)i * (size_t)steps + (size_t)t) * 16);
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 1; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 1 + k] = buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 16 + k];
+        for (int i = 0, b = first; i < items; ++i, ++b) {
+            float *item = st + i * 32;
+            if (final_state) {
+                for (int k = 0; k < 16; ++k) final_state[(size_t)b * 32 + 0 + k] = item[0 + k];
+                for (int k = 0; k < 16; ++k) final_state[(size_t)b * 32 + 16 + k] = item[16 + k];
+            }
         }
     }
 }

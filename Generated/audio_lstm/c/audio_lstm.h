@@ -27,8 +27,8 @@ extern "C" {
 #define audio_lstm_STATE_C_S0_L0_FW_SIZE 16
 /* Widest per-step feature vector inside the pipeline. */
 #define audio_lstm_MAX_WIDTH 16
-/* Floats of scratch audio_lstm_run needs for sequences of `steps` steps. */
-#define audio_lstm_WORKSPACE_FLOATS(steps) ((size_t)4 * (size_t)(steps) * audio_lstm_MAX_WIDTH)
+/* Floats of scratch audio_lstm_run needs for sequences of `steps` steps (any batch). */
+#define audio_lstm_WORKSPACE_FLOATS(steps) ((size_t)(steps) * 256)
 
 /* The recurrent state, owned by the caller: h (and c for LSTMs) of every
  * layer and direction. audio_lstm_reset zeroes it. */
@@ -59,7 +59,10 @@ void audio_lstm_step(audio_lstm_state *state, const float *x, float *y);
  *   y:             [batch][steps][1] outputs.
  *   final_state:   [batch][audio_lstm_STATE_FLOATS] state after each item's last valid step, or NULL.
  *   workspace:     audio_lstm_WORKSPACE_FLOATS(steps) floats of scratch.
- * A length-0 item's final state is its initial state. */
+ * A length-0 item's final state is its initial state.
+ * Items go through each cell 4 at a time, each weight read once per step for all
+ * of them. An item's result never depends on the others; it may differ from a run of the
+ * item alone by rounding, as its sums are then taken in another order. */
 void audio_lstm_run(const float *x, int batch, int steps, const int32_t *seq_lens,
                  const float *initial_state, float *y, float *final_state, float *workspace);
 

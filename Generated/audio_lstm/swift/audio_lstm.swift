@@ -337,8 +337,8 @@ public enum audio_lstm {
     public static let hS0L0FwOffset = 0
     /// Offset of c_s0_l0_fw (16 floats) in a flattened state.
     public static let cS0L0FwOffset = 16
-    /// Floats of scratch `run` needs for sequences of `steps` steps.
-    public static func workspaceFloats(steps: Int) -> Int { 4 * steps * 16 }
+    /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
+    public static func workspaceFloats(steps: Int) -> Int { steps * 256 }
 
     /// Zeroes every state.
     public static func reset(_ state: inout audio_lstmState) {
@@ -417,25 +417,41 @@ public enum audio_lstm {
     /// - finalState: [batch][stateFloats], the state after each item's last valid step, or nil.
     /// - workspace: `workspaceFloats(steps:)` floats of scratch.
     /// A length-0 item's final state is its initial state.
+    /// Items go through each cell 4 at a time, each weight read once per step for all
+    /// of them. An item's result never depends on the others; it may differ from a run of the
+    /// item alone by rounding, as its sums are then taken in another order.
     public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
                            initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
                            workspace: UnsafeMutablePointer<Float>) {
         audio_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<32, Float>.self) { states in
+            withScratch(InlineArray<128, Float>.self) { states in
                 let st = states
-                let buffer0 = workspace + 0 * steps * 16, buffer1 = workspace + 1 * steps * 16
-                for b in 0..<batch {
-                    let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
-                    for k in 0..<16 { st[0 + k] = k < 16 ? (initialState?[b * 32 + 0 + k] ?? 0) : 0 }
-                    for k in 0..<16 { st[16 + k] = k < 16 ? (initialState?[b * 32 + 16 + k] ?? 0) : 0 }
-                    for t in 0..<steps { for k in 0..<1 { buffer0[t * 16 + k] = x[(b * steps + t) * 1 + k] } }
-                    sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len, st + 0, st + 16)
-                    for t in 0..<steps { dense_d0(wt, buffer1 + t * 16, buffer0 + t * 16) }
-                    for t in 0..<steps { for k in 0..<1 { y[(b * steps + t) * 1 + k] = buffer0[t * 16 + k] } }
-                    if let finalState {
-                        for k in 0..<16 { finalState[b * 32 + 0 + k] = st[0 + k] }
-                        for k in 0..<16 { finalState[b * 32 + 16 + k] = st[16 + k] }
+                let buffer0 = workspace + 0 * steps * 16, buffer1 = workspace + 4 * steps * 16
+                for first in stride(from: 0, to: batch, by: 4) {
+                    let items = min(batch - first, 4)
+                    var len = InlineArray<4, Int>(repeating: 0), longest = 0
+                    for i in 0..<4 {
+                        let b = first + i
+                        if i < items { len[i] = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps) }
+                        longest = max(longest, len[i])
+                        for k in 0..<16 { st[i * 32 + 0 + k] = i < items && k < 16 ? (initialState?[b * 32 + 0 + k] ?? 0) : 0 }
+                        for k in 0..<16 { st[i * 32 + 16 + k] = i < items && k < 16 ? (initialState?[b * 32 + 16 + k] ?? 0) : 0 }
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<1 { buffer0[(i * steps + t) * 16 + k] = x[(b * steps + t) * 1 + k] } } }
+                    if items == 1 {
+                        sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], st + 0, st + 16)
+                    } else {
+                        sequence_tile_s0_l0_fw(wt, buffer0, buffer1, 0, steps, steps * 16, len[0], len[1], len[2], len[3], longest, st + 0, st + 16)
+                    }
+                    for i in 0..<items { for t in 0..<steps { dense_d0(wt, buffer1 + (i * steps + t) * 16, buffer0 + (i * steps + t) * 16) } }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<1 { y[(b * steps + t) * 1 + k] = buffer0[(i * steps + t) * 16 + k] } } }
+                    for i in 0..<items {
+                        let b = first + i, item = st + i * 32
+                        if let finalState {
+                            for k in 0..<16 { finalState[b * 32 + 0 + k] = item[0 + k] }
+                            for k in 0..<16 { finalState[b * 32 + 16 + k] = item[16 + k] }
+                        }
                     }
                 }
             }
@@ -560,6 +576,389 @@ fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
     for t in len..<steps {
         for u in 0..<16 {
             output[t * 16 + offset + u] = 0
+        }
+    }
+}
+
+/// LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
+/// Item k: x[1] at x + 1·k; h[16] and c[16] at h and c + 32·k, updated in place.
+fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<64, Float>.self) { next in
+        do { // block 0: units 0…7
+            var i0 = load(wt + 1088)
+            var o0 = load(wt + 1096)
+            var f0 = load(wt + 1104)
+            var g0 = load(wt + 1112)
+            var i1 = load(wt + 1088)
+            var o1 = load(wt + 1096)
+            var f1 = load(wt + 1104)
+            var g1 = load(wt + 1112)
+            var i2 = load(wt + 1088)
+            var o2 = load(wt + 1096)
+            var f2 = load(wt + 1104)
+            var g2 = load(wt + 1112)
+            var i3 = load(wt + 1088)
+            var o3 = load(wt + 1096)
+            var f3 = load(wt + 1104)
+            var g3 = load(wt + 1112)
+            let iWx0 = load(wt)
+            i0 = multiplyAdd(iWx0, V(repeating: x[0]), i0)
+            i1 = multiplyAdd(iWx0, V(repeating: x[1]), i1)
+            i2 = multiplyAdd(iWx0, V(repeating: x[2]), i2)
+            i3 = multiplyAdd(iWx0, V(repeating: x[3]), i3)
+            let oWx0 = load(wt + 8)
+            o0 = multiplyAdd(oWx0, V(repeating: x[0]), o0)
+            o1 = multiplyAdd(oWx0, V(repeating: x[1]), o1)
+            o2 = multiplyAdd(oWx0, V(repeating: x[2]), o2)
+            o3 = multiplyAdd(oWx0, V(repeating: x[3]), o3)
+            let fWx0 = load(wt + 16)
+            f0 = multiplyAdd(fWx0, V(repeating: x[0]), f0)
+            f1 = multiplyAdd(fWx0, V(repeating: x[1]), f1)
+            f2 = multiplyAdd(fWx0, V(repeating: x[2]), f2)
+            f3 = multiplyAdd(fWx0, V(repeating: x[3]), f3)
+            let gWx0 = load(wt + 24)
+            g0 = multiplyAdd(gWx0, V(repeating: x[0]), g0)
+            g1 = multiplyAdd(gWx0, V(repeating: x[1]), g1)
+            g2 = multiplyAdd(gWx0, V(repeating: x[2]), g2)
+            g3 = multiplyAdd(gWx0, V(repeating: x[3]), g3)
+            for j in 0..<16 {
+                let iW = load(wt + 64 + j * 32)
+                i0 = multiplyAdd(iW, V(repeating: h[j]), i0)
+                i1 = multiplyAdd(iW, V(repeating: h[j + 32]), i1)
+                i2 = multiplyAdd(iW, V(repeating: h[j + 64]), i2)
+                i3 = multiplyAdd(iW, V(repeating: h[j + 96]), i3)
+                let oW = load(wt + 72 + j * 32)
+                o0 = multiplyAdd(oW, V(repeating: h[j]), o0)
+                o1 = multiplyAdd(oW, V(repeating: h[j + 32]), o1)
+                o2 = multiplyAdd(oW, V(repeating: h[j + 64]), o2)
+                o3 = multiplyAdd(oW, V(repeating: h[j + 96]), o3)
+                let fW = load(wt + 80 + j * 32)
+                f0 = multiplyAdd(fW, V(repeating: h[j]), f0)
+                f1 = multiplyAdd(fW, V(repeating: h[j + 32]), f1)
+                f2 = multiplyAdd(fW, V(repeating: h[j + 64]), f2)
+                f3 = multiplyAdd(fW, V(repeating: h[j + 96]), f3)
+                let gW = load(wt + 88 + j * 32)
+                g0 = multiplyAdd(gW, V(repeating: h[j]), g0)
+                g1 = multiplyAdd(gW, V(repeating: h[j + 32]), g1)
+                g2 = multiplyAdd(gW, V(repeating: h[j + 64]), g2)
+                g3 = multiplyAdd(gW, V(repeating: h[j + 96]), g3)
+            }
+            let cOld0 = load(c)
+            i0 = sigmoid(i0)
+            f0 = sigmoid(f0)
+            g0 = tanh(g0)
+            o0 = sigmoid(o0)
+            let cNew0 = multiplyAdd(f0, cOld0, i0 * g0)
+            store(c, cNew0)
+            var hNew0 = cNew0
+            hNew0 = tanh(hNew0)
+            store(next, o0 * hNew0)
+            let cOld1 = load(c + 32)
+            i1 = sigmoid(i1)
+            f1 = sigmoid(f1)
+            g1 = tanh(g1)
+            o1 = sigmoid(o1)
+            let cNew1 = multiplyAdd(f1, cOld1, i1 * g1)
+            store(c + 32, cNew1)
+            var hNew1 = cNew1
+            hNew1 = tanh(hNew1)
+            store(next + 16, o1 * hNew1)
+            let cOld2 = load(c + 64)
+            i2 = sigmoid(i2)
+            f2 = sigmoid(f2)
+            g2 = tanh(g2)
+            o2 = sigmoid(o2)
+            let cNew2 = multiplyAdd(f2, cOld2, i2 * g2)
+            store(c + 64, cNew2)
+            var hNew2 = cNew2
+            hNew2 = tanh(hNew2)
+            store(next + 32, o2 * hNew2)
+            let cOld3 = load(c + 96)
+            i3 = sigmoid(i3)
+            f3 = sigmoid(f3)
+            g3 = tanh(g3)
+            o3 = sigmoid(o3)
+            let cNew3 = multiplyAdd(f3, cOld3, i3 * g3)
+            store(c + 96, cNew3)
+            var hNew3 = cNew3
+            hNew3 = tanh(hNew3)
+            store(next + 48, o3 * hNew3)
+        }
+        do { // block 1: units 8…15
+            var i0 = load(wt + 1120)
+            var o0 = load(wt + 1128)
+            var f0 = load(wt + 1136)
+            var g0 = load(wt + 1144)
+            var i1 = load(wt + 1120)
+            var o1 = load(wt + 1128)
+            var f1 = load(wt + 1136)
+            var g1 = load(wt + 1144)
+            var i2 = load(wt + 1120)
+            var o2 = load(wt + 1128)
+            var f2 = load(wt + 1136)
+            var g2 = load(wt + 1144)
+            var i3 = load(wt + 1120)
+            var o3 = load(wt + 1128)
+            var f3 = load(wt + 1136)
+            var g3 = load(wt + 1144)
+            let iWx0 = load(wt + 32)
+            i0 = multiplyAdd(iWx0, V(repeating: x[0]), i0)
+            i1 = multiplyAdd(iWx0, V(repeating: x[1]), i1)
+            i2 = multiplyAdd(iWx0, V(repeating: x[2]), i2)
+            i3 = multiplyAdd(iWx0, V(repeating: x[3]), i3)
+            let oWx0 = load(wt + 40)
+            o0 = multiplyAdd(oWx0, V(repeating: x[0]), o0)
+            o1 = multiplyAdd(oWx0, V(repeating: x[1]), o1)
+            o2 = multiplyAdd(oWx0, V(repeating: x[2]), o2)
+            o3 = multiplyAdd(oWx0, V(repeating: x[3]), o3)
+            let fWx0 = load(wt + 48)
+            f0 = multiplyAdd(fWx0, V(repeating: x[0]), f0)
+            f1 = multiplyAdd(fWx0, V(repeating: x[1]), f1)
+            f2 = multiplyAdd(fWx0, V(repeating: x[2]), f2)
+            f3 = multiplyAdd(fWx0, V(repeating: x[3]), f3)
+            let gWx0 = load(wt + 56)
+            g0 = multiplyAdd(gWx0, V(repeating: x[0]), g0)
+            g1 = multiplyAdd(gWx0, V(repeating: x[1]), g1)
+            g2 = multiplyAdd(gWx0, V(repeating: x[2]), g2)
+            g3 = multiplyAdd(gWx0, V(repeating: x[3]), g3)
+            for j in 0..<16 {
+                let iW = load(wt + 576 + j * 32)
+                i0 = multiplyAdd(iW, V(repeating: h[j]), i0)
+                i1 = multiplyAdd(iW, V(repeating: h[j + 32]), i1)
+                i2 = multiplyAdd(iW, V(repeating: h[j + 64]), i2)
+                i3 = multiplyAdd(iW, V(repeating: h[j + 96]), i3)
+                let oW = load(wt + 584 + j * 32)
+                o0 = multiplyAdd(oW, V(repeating: h[j]), o0)
+                o1 = multiplyAdd(oW, V(repeating: h[j + 32]), o1)
+                o2 = multiplyAdd(oW, V(repeating: h[j + 64]), o2)
+                o3 = multiplyAdd(oW, V(repeating: h[j + 96]), o3)
+                let fW = load(wt + 592 + j * 32)
+                f0 = multiplyAdd(fW, V(repeating: h[j]), f0)
+                f1 = multiplyAdd(fW, V(repeating: h[j + 32]), f1)
+                f2 = multiplyAdd(fW, V(repeating: h[j + 64]), f2)
+                f3 = multiplyAdd(fW, V(repeating: h[j + 96]), f3)
+                let gW = load(wt + 600 + j * 32)
+                g0 = multiplyAdd(gW, V(repeating: h[j]), g0)
+                g1 = multiplyAdd(gW, V(repeating: h[j + 32]), g1)
+                g2 = multiplyAdd(gW, V(repeating: h[j + 64]), g2)
+                g3 = multiplyAdd(gW, V(repeating: h[j + 96]), g3)
+            }
+            let cOld0 = load(c + 8)
+            i0 = sigmoid(i0)
+            f0 = sigmoid(f0)
+            g0 = tanh(g0)
+            o0 = sigmoid(o0)
+            let cNew0 = multiplyAdd(f0, cOld0, i0 * g0)
+            store(c + 8, cNew0)
+            var hNew0 = cNew0
+            hNew0 = tanh(hNew0)
+            store(next + 8, o0 * hNew0)
+            let cOld1 = load(c + 40)
+            i1 = sigmoid(i1)
+            f1 = sigmoid(f1)
+            g1 = tanh(g1)
+            o1 = sigmoid(o1)
+            let cNew1 = multiplyAdd(f1, cOld1, i1 * g1)
+            store(c + 40, cNew1)
+            var hNew1 = cNew1
+            hNew1 = tanh(hNew1)
+            store(next + 24, o1 * hNew1)
+            let cOld2 = load(c + 72)
+            i2 = sigmoid(i2)
+            f2 = sigmoid(f2)
+            g2 = tanh(g2)
+            o2 = sigmoid(o2)
+            let cNew2 = multiplyAdd(f2, cOld2, i2 * g2)
+            store(c + 72, cNew2)
+            var hNew2 = cNew2
+            hNew2 = tanh(hNew2)
+            store(next + 40, o2 * hNew2)
+            let cOld3 = load(c + 104)
+            i3 = sigmoid(i3)
+            f3 = sigmoid(f3)
+            g3 = tanh(g3)
+            o3 = sigmoid(o3)
+            let cNew3 = multiplyAdd(f3, cOld3, i3 * g3)
+            store(c + 104, cNew3)
+            var hNew3 = cNew3
+            hNew3 = tanh(hNew3)
+            store(next + 56, o3 * hNew3)
+        }
+        // Every block has read the old h; now it is replaced.
+        do { // block 0: units 0…7
+            store(h, load(next))
+            store(h + 32, load(next + 16))
+            store(h + 64, load(next + 32))
+            store(h + 96, load(next + 48))
+        }
+        do { // block 1: units 8…15
+            store(h + 8, load(next + 8))
+            store(h + 40, load(next + 24))
+            store(h + 72, load(next + 40))
+            store(h + 104, load(next + 56))
+        }
+    }
+}
+
+/// s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 16 floats apart; its h goes to columns 16 wide at `offset`;
+/// its state is at h and c + 32·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<132, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 4, kept_c = scratch + 68
+        for u in 0..<4 {
+            xs[u] = 0
+        }
+        for u in 0..<16 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<16 {
+            kept_c[u] = c[u]
+        }
+        for u in 0..<16 {
+            kept_h[u + 16] = h[u + 32]
+        }
+        for u in 0..<16 {
+            kept_c[u + 16] = c[u + 32]
+        }
+        for u in 0..<16 {
+            kept_h[u + 32] = h[u + 64]
+        }
+        for u in 0..<16 {
+            kept_c[u + 32] = c[u + 64]
+        }
+        for u in 0..<16 {
+            kept_h[u + 48] = h[u + 96]
+        }
+        for u in 0..<16 {
+            kept_c[u + 48] = c[u + 96]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<1 {
+                    xs[u] = input[t * 16 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<1 {
+                    xs[u + 1] = input[stride + t * 16 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<1 {
+                    xs[u + 2] = input[stride * 2 + t * 16 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<1 {
+                    xs[u + 3] = input[stride * 3 + t * 16 + u]
+                }
+            }
+            tile_s0_l0_fw(wt, xs, h, c)
+            if s < len0 {
+                let t = s
+                for u in 0..<16 {
+                    output[t * 16 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<16 {
+                    kept_h[u] = h[u]
+                }
+                for u in 0..<16 {
+                    kept_c[u] = c[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<16 {
+                    output[stride + t * 16 + offset + u] = h[u + 32]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<16 {
+                    kept_h[u + 16] = h[u + 32]
+                }
+                for u in 0..<16 {
+                    kept_c[u + 16] = c[u + 32]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<16 {
+                    output[stride * 2 + t * 16 + offset + u] = h[u + 64]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<16 {
+                    kept_h[u + 32] = h[u + 64]
+                }
+                for u in 0..<16 {
+                    kept_c[u + 32] = c[u + 64]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<16 {
+                    output[stride * 3 + t * 16 + offset + u] = h[u + 96]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<16 {
+                    kept_h[u + 48] = h[u + 96]
+                }
+                for u in 0..<16 {
+                    kept_c[u + 48] = c[u + 96]
+                }
+            }
+        }
+        for u in 0..<16 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<16 {
+            c[u] = kept_c[u]
+        }
+        for u in 0..<16 {
+            h[u + 32] = kept_h[u + 16]
+        }
+        for u in 0..<16 {
+            c[u + 32] = kept_c[u + 16]
+        }
+        for u in 0..<16 {
+            h[u + 64] = kept_h[u + 32]
+        }
+        for u in 0..<16 {
+            c[u + 64] = kept_c[u + 32]
+        }
+        for u in 0..<16 {
+            h[u + 96] = kept_h[u + 48]
+        }
+        for u in 0..<16 {
+            c[u + 96] = kept_c[u + 48]
+        }
+        for t in len0..<steps {
+            for u in 0..<16 {
+                output[t * 16 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<16 {
+                output[stride + t * 16 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<16 {
+                output[stride * 2 + t * 16 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<16 {
+                output[stride * 3 + t * 16 + offset + u] = 0
+            }
         }
     }
 }

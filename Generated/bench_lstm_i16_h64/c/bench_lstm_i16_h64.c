@@ -26,6 +26,18 @@ typedef int32_t rg_ivec __attribute__((vector_size(64), may_alias));
 /* Lanes where mask is set take a, the others b. */
 #define RG_SELECT(mask, a, b) ((rg_vec)(((mask) & (rg_ivec)(a)) | (~(mask) & (rg_ivec)(b))))
 #define RG_ABS(v) ((rg_vec)((rg_ivec)(v) & RG_ISPLAT(0x7fffffff)))
+/* A vector several multiply-adds read (a tile's weight vector) stays in a
+ * register: gcc on x86 would fold its load into each of them instead,
+ * reading it once per item rather than once per tile. Elsewhere a no-op. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__AVX512F__)
+#  if defined(__AVX512F__)
+#    define RG_SHARED(v) __asm__("" : "+v"(v))
+#  else
+#    define RG_SHARED(v) __asm__("" : "+x"(v))
+#  endif
+#else
+#  define RG_SHARED(v) ((void)0)
+#endif
 
 /* RG_FMA(a, b, c) = a·b + c. Fused where the compile target has FMA instructions (x86
  * with FMA3, Armv8, Cortex-M4F/M7, RISC-V F), whatever the C standard flag;
@@ -1716,6 +1728,610 @@ static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, f
     }
 }
 
+/* LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
+ * Item k: x[16] at x + 16·k; h[64] and c[64] at h and c + 128·k, updated in place. */
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+{
+    float next[256] __attribute__((aligned(64)));
+    { /* block 0: units 0…15 */
+        rg_vec i_0 = RG_LOAD(wt + 20480);
+        rg_vec o_0 = RG_LOAD(wt + 20496);
+        rg_vec f_0 = RG_LOAD(wt + 20512);
+        rg_vec g_0 = RG_LOAD(wt + 20528);
+        rg_vec i_1 = RG_LOAD(wt + 20480);
+        rg_vec o_1 = RG_LOAD(wt + 20496);
+        rg_vec f_1 = RG_LOAD(wt + 20512);
+        rg_vec g_1 = RG_LOAD(wt + 20528);
+        rg_vec i_2 = RG_LOAD(wt + 20480);
+        rg_vec o_2 = RG_LOAD(wt + 20496);
+        rg_vec f_2 = RG_LOAD(wt + 20512);
+        rg_vec g_2 = RG_LOAD(wt + 20528);
+        rg_vec i_3 = RG_LOAD(wt + 20480);
+        rg_vec o_3 = RG_LOAD(wt + 20496);
+        rg_vec f_3 = RG_LOAD(wt + 20512);
+        rg_vec g_3 = RG_LOAD(wt + 20528);
+        for (int j = 0; j < 16; ++j) {
+            rg_vec i_w = RG_LOAD(wt + j * 64); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(x[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(x[j + 16]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(x[j + 32]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(x[j + 48]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 16 + j * 64); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(x[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(x[j + 16]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(x[j + 32]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(x[j + 48]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 32 + j * 64); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(x[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(x[j + 16]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(x[j + 32]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(x[j + 48]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 48 + j * 64); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(x[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(x[j + 16]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(x[j + 32]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(x[j + 48]), g_3);
+        }
+        for (int j = 0; j < 64; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 4096 + j * 64); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(h[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(h[j + 128]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(h[j + 256]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(h[j + 384]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 4112 + j * 64); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(h[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(h[j + 128]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(h[j + 256]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(h[j + 384]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 4128 + j * 64); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(h[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(h[j + 128]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(h[j + 256]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(h[j + 384]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 4144 + j * 64); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(h[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(h[j + 128]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(h[j + 256]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(h[j + 384]), g_3);
+        }
+        const rg_vec c_old_0 = RG_LOAD(c);
+        rg_sigmoid(&i_0);
+        rg_sigmoid(&f_0);
+        rg_tanh(&g_0);
+        rg_sigmoid(&o_0);
+        const rg_vec c_new_0 = RG_FMA(f_0, c_old_0, i_0 * g_0);
+        RG_STORE(c, c_new_0);
+        rg_vec h_new_0 = c_new_0;
+        rg_tanh(&h_new_0);
+        RG_STORE(next, o_0 * h_new_0);
+        const rg_vec c_old_1 = RG_LOAD(c + 128);
+        rg_sigmoid(&i_1);
+        rg_sigmoid(&f_1);
+        rg_tanh(&g_1);
+        rg_sigmoid(&o_1);
+        const rg_vec c_new_1 = RG_FMA(f_1, c_old_1, i_1 * g_1);
+        RG_STORE(c + 128, c_new_1);
+        rg_vec h_new_1 = c_new_1;
+        rg_tanh(&h_new_1);
+        RG_STORE(next + 64, o_1 * h_new_1);
+        const rg_vec c_old_2 = RG_LOAD(c + 256);
+        rg_sigmoid(&i_2);
+        rg_sigmoid(&f_2);
+        rg_tanh(&g_2);
+        rg_sigmoid(&o_2);
+        const rg_vec c_new_2 = RG_FMA(f_2, c_old_2, i_2 * g_2);
+        RG_STORE(c + 256, c_new_2);
+        rg_vec h_new_2 = c_new_2;
+        rg_tanh(&h_new_2);
+        RG_STORE(next + 128, o_2 * h_new_2);
+        const rg_vec c_old_3 = RG_LOAD(c + 384);
+        rg_sigmoid(&i_3);
+        rg_sigmoid(&f_3);
+        rg_tanh(&g_3);
+        rg_sigmoid(&o_3);
+        const rg_vec c_new_3 = RG_FMA(f_3, c_old_3, i_3 * g_3);
+        RG_STORE(c + 384, c_new_3);
+        rg_vec h_new_3 = c_new_3;
+        rg_tanh(&h_new_3);
+        RG_STORE(next + 192, o_3 * h_new_3);
+    }
+    { /* block 1: units 16…31 */
+        rg_vec i_0 = RG_LOAD(wt + 20544);
+        rg_vec o_0 = RG_LOAD(wt + 20560);
+        rg_vec f_0 = RG_LOAD(wt + 20576);
+        rg_vec g_0 = RG_LOAD(wt + 20592);
+        rg_vec i_1 = RG_LOAD(wt + 20544);
+        rg_vec o_1 = RG_LOAD(wt + 20560);
+        rg_vec f_1 = RG_LOAD(wt + 20576);
+        rg_vec g_1 = RG_LOAD(wt + 20592);
+        rg_vec i_2 = RG_LOAD(wt + 20544);
+        rg_vec o_2 = RG_LOAD(wt + 20560);
+        rg_vec f_2 = RG_LOAD(wt + 20576);
+        rg_vec g_2 = RG_LOAD(wt + 20592);
+        rg_vec i_3 = RG_LOAD(wt + 20544);
+        rg_vec o_3 = RG_LOAD(wt + 20560);
+        rg_vec f_3 = RG_LOAD(wt + 20576);
+        rg_vec g_3 = RG_LOAD(wt + 20592);
+        for (int j = 0; j < 16; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 1024 + j * 64); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(x[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(x[j + 16]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(x[j + 32]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(x[j + 48]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 1040 + j * 64); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(x[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(x[j + 16]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(x[j + 32]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(x[j + 48]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 1056 + j * 64); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(x[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(x[j + 16]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(x[j + 32]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(x[j + 48]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 1072 + j * 64); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(x[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(x[j + 16]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(x[j + 32]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(x[j + 48]), g_3);
+        }
+        for (int j = 0; j < 64; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 8192 + j * 64); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(h[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(h[j + 128]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(h[j + 256]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(h[j + 384]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 8208 + j * 64); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(h[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(h[j + 128]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(h[j + 256]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(h[j + 384]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 8224 + j * 64); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(h[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(h[j + 128]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(h[j + 256]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(h[j + 384]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 8240 + j * 64); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(h[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(h[j + 128]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(h[j + 256]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(h[j + 384]), g_3);
+        }
+        const rg_vec c_old_0 = RG_LOAD(c + 16);
+        rg_sigmoid(&i_0);
+        rg_sigmoid(&f_0);
+        rg_tanh(&g_0);
+        rg_sigmoid(&o_0);
+        const rg_vec c_new_0 = RG_FMA(f_0, c_old_0, i_0 * g_0);
+        RG_STORE(c + 16, c_new_0);
+        rg_vec h_new_0 = c_new_0;
+        rg_tanh(&h_new_0);
+        RG_STORE(next + 16, o_0 * h_new_0);
+        const rg_vec c_old_1 = RG_LOAD(c + 144);
+        rg_sigmoid(&i_1);
+        rg_sigmoid(&f_1);
+        rg_tanh(&g_1);
+        rg_sigmoid(&o_1);
+        const rg_vec c_new_1 = RG_FMA(f_1, c_old_1, i_1 * g_1);
+        RG_STORE(c + 144, c_new_1);
+        rg_vec h_new_1 = c_new_1;
+        rg_tanh(&h_new_1);
+        RG_STORE(next + 80, o_1 * h_new_1);
+        const rg_vec c_old_2 = RG_LOAD(c + 272);
+        rg_sigmoid(&i_2);
+        rg_sigmoid(&f_2);
+        rg_tanh(&g_2);
+        rg_sigmoid(&o_2);
+        const rg_vec c_new_2 = RG_FMA(f_2, c_old_2, i_2 * g_2);
+        RG_STORE(c + 272, c_new_2);
+        rg_vec h_new_2 = c_new_2;
+        rg_tanh(&h_new_2);
+        RG_STORE(next + 144, o_2 * h_new_2);
+        const rg_vec c_old_3 = RG_LOAD(c + 400);
+        rg_sigmoid(&i_3);
+        rg_sigmoid(&f_3);
+        rg_tanh(&g_3);
+        rg_sigmoid(&o_3);
+        const rg_vec c_new_3 = RG_FMA(f_3, c_old_3, i_3 * g_3);
+        RG_STORE(c + 400, c_new_3);
+        rg_vec h_new_3 = c_new_3;
+        rg_tanh(&h_new_3);
+        RG_STORE(next + 208, o_3 * h_new_3);
+    }
+    { /* block 2: units 32…47 */
+        rg_vec i_0 = RG_LOAD(wt + 20608);
+        rg_vec o_0 = RG_LOAD(wt + 20624);
+        rg_vec f_0 = RG_LOAD(wt + 20640);
+        rg_vec g_0 = RG_LOAD(wt + 20656);
+        rg_vec i_1 = RG_LOAD(wt + 20608);
+        rg_vec o_1 = RG_LOAD(wt + 20624);
+        rg_vec f_1 = RG_LOAD(wt + 20640);
+        rg_vec g_1 = RG_LOAD(wt + 20656);
+        rg_vec i_2 = RG_LOAD(wt + 20608);
+        rg_vec o_2 = RG_LOAD(wt + 20624);
+        rg_vec f_2 = RG_LOAD(wt + 20640);
+        rg_vec g_2 = RG_LOAD(wt + 20656);
+        rg_vec i_3 = RG_LOAD(wt + 20608);
+        rg_vec o_3 = RG_LOAD(wt + 20624);
+        rg_vec f_3 = RG_LOAD(wt + 20640);
+        rg_vec g_3 = RG_LOAD(wt + 20656);
+        for (int j = 0; j < 16; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 2048 + j * 64); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(x[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(x[j + 16]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(x[j + 32]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(x[j + 48]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 2064 + j * 64); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(x[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(x[j + 16]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(x[j + 32]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(x[j + 48]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 2080 + j * 64); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(x[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(x[j + 16]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(x[j + 32]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(x[j + 48]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 2096 + j * 64); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(x[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(x[j + 16]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(x[j + 32]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(x[j + 48]), g_3);
+        }
+        for (int j = 0; j < 64; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 12288 + j * 64); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(h[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(h[j + 128]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(h[j + 256]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(h[j + 384]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 12304 + j * 64); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(h[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(h[j + 128]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(h[j + 256]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(h[j + 384]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 12320 + j * 64); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(h[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(h[j + 128]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(h[j + 256]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(h[j + 384]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 12336 + j * 64); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(h[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(h[j + 128]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(h[j + 256]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(h[j + 384]), g_3);
+        }
+        const rg_vec c_old_0 = RG_LOAD(c + 32);
+        rg_sigmoid(&i_0);
+        rg_sigmoid(&f_0);
+        rg_tanh(&g_0);
+        rg_sigmoid(&o_0);
+        const rg_vec c_new_0 = RG_FMA(f_0, c_old_0, i_0 * g_0);
+        RG_STORE(c + 32, c_new_0);
+        rg_vec h_new_0 = c_new_0;
+        rg_tanh(&h_new_0);
+        RG_STORE(next + 32, o_0 * h_new_0);
+        const rg_vec c_old_1 = RG_LOAD(c + 160);
+        rg_sigmoid(&i_1);
+        rg_sigmoid(&f_1);
+        rg_tanh(&g_1);
+        rg_sigmoid(&o_1);
+        const rg_vec c_new_1 = RG_FMA(f_1, c_old_1, i_1 * g_1);
+        RG_STORE(c + 160, c_new_1);
+        rg_vec h_new_1 = c_new_1;
+        rg_tanh(&h_new_1);
+        RG_STORE(next + 96, o_1 * h_new_1);
+        const rg_vec c_old_2 = RG_LOAD(c + 288);
+        rg_sigmoid(&i_2);
+        rg_sigmoid(&f_2);
+        rg_tanh(&g_2);
+        rg_sigmoid(&o_2);
+        const rg_vec c_new_2 = RG_FMA(f_2, c_old_2, i_2 * g_2);
+        RG_STORE(c + 288, c_new_2);
+        rg_vec h_new_2 = c_new_2;
+        rg_tanh(&h_new_2);
+        RG_STORE(next + 160, o_2 * h_new_2);
+        const rg_vec c_old_3 = RG_LOAD(c + 416);
+        rg_sigmoid(&i_3);
+        rg_sigmoid(&f_3);
+        rg_tanh(&g_3);
+        rg_sigmoid(&o_3);
+        const rg_vec c_new_3 = RG_FMA(f_3, c_old_3, i_3 * g_3);
+        RG_STORE(c + 416, c_new_3);
+        rg_vec h_new_3 = c_new_3;
+        rg_tanh(&h_new_3);
+        RG_STORE(next + 224, o_3 * h_new_3);
+    }
+    { /* block 3: units 48…63 */
+        rg_vec i_0 = RG_LOAD(wt + 20672);
+        rg_vec o_0 = RG_LOAD(wt + 20688);
+        rg_vec f_0 = RG_LOAD(wt + 20704);
+        rg_vec g_0 = RG_LOAD(wt + 20720);
+        rg_vec i_1 = RG_LOAD(wt + 20672);
+        rg_vec o_1 = RG_LOAD(wt + 20688);
+        rg_vec f_1 = RG_LOAD(wt + 20704);
+        rg_vec g_1 = RG_LOAD(wt + 20720);
+        rg_vec i_2 = RG_LOAD(wt + 20672);
+        rg_vec o_2 = RG_LOAD(wt + 20688);
+        rg_vec f_2 = RG_LOAD(wt + 20704);
+        rg_vec g_2 = RG_LOAD(wt + 20720);
+        rg_vec i_3 = RG_LOAD(wt + 20672);
+        rg_vec o_3 = RG_LOAD(wt + 20688);
+        rg_vec f_3 = RG_LOAD(wt + 20704);
+        rg_vec g_3 = RG_LOAD(wt + 20720);
+        for (int j = 0; j < 16; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 3072 + j * 64); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(x[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(x[j + 16]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(x[j + 32]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(x[j + 48]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 3088 + j * 64); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(x[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(x[j + 16]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(x[j + 32]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(x[j + 48]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 3104 + j * 64); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(x[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(x[j + 16]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(x[j + 32]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(x[j + 48]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 3120 + j * 64); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(x[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(x[j + 16]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(x[j + 32]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(x[j + 48]), g_3);
+        }
+        for (int j = 0; j < 64; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 16384 + j * 64); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(h[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(h[j + 128]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(h[j + 256]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(h[j + 384]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 16400 + j * 64); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(h[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(h[j + 128]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(h[j + 256]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(h[j + 384]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 16416 + j * 64); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(h[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(h[j + 128]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(h[j + 256]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(h[j + 384]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 16432 + j * 64); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(h[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(h[j + 128]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(h[j + 256]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(h[j + 384]), g_3);
+        }
+        const rg_vec c_old_0 = RG_LOAD(c + 48);
+        rg_sigmoid(&i_0);
+        rg_sigmoid(&f_0);
+        rg_tanh(&g_0);
+        rg_sigmoid(&o_0);
+        const rg_vec c_new_0 = RG_FMA(f_0, c_old_0, i_0 * g_0);
+        RG_STORE(c + 48, c_new_0);
+        rg_vec h_new_0 = c_new_0;
+        rg_tanh(&h_new_0);
+        RG_STORE(next + 48, o_0 * h_new_0);
+        const rg_vec c_old_1 = RG_LOAD(c + 176);
+        rg_sigmoid(&i_1);
+        rg_sigmoid(&f_1);
+        rg_tanh(&g_1);
+        rg_sigmoid(&o_1);
+        const rg_vec c_new_1 = RG_FMA(f_1, c_old_1, i_1 * g_1);
+        RG_STORE(c + 176, c_new_1);
+        rg_vec h_new_1 = c_new_1;
+        rg_tanh(&h_new_1);
+        RG_STORE(next + 112, o_1 * h_new_1);
+        const rg_vec c_old_2 = RG_LOAD(c + 304);
+        rg_sigmoid(&i_2);
+        rg_sigmoid(&f_2);
+        rg_tanh(&g_2);
+        rg_sigmoid(&o_2);
+        const rg_vec c_new_2 = RG_FMA(f_2, c_old_2, i_2 * g_2);
+        RG_STORE(c + 304, c_new_2);
+        rg_vec h_new_2 = c_new_2;
+        rg_tanh(&h_new_2);
+        RG_STORE(next + 176, o_2 * h_new_2);
+        const rg_vec c_old_3 = RG_LOAD(c + 432);
+        rg_sigmoid(&i_3);
+        rg_sigmoid(&f_3);
+        rg_tanh(&g_3);
+        rg_sigmoid(&o_3);
+        const rg_vec c_new_3 = RG_FMA(f_3, c_old_3, i_3 * g_3);
+        RG_STORE(c + 432, c_new_3);
+        rg_vec h_new_3 = c_new_3;
+        rg_tanh(&h_new_3);
+        RG_STORE(next + 240, o_3 * h_new_3);
+    }
+    /* Every block has read the old h; now it is replaced. */
+    { /* block 0: units 0…15 */
+        RG_STORE(h, RG_LOAD(next));
+        RG_STORE(h + 128, RG_LOAD(next + 64));
+        RG_STORE(h + 256, RG_LOAD(next + 128));
+        RG_STORE(h + 384, RG_LOAD(next + 192));
+    }
+    { /* block 1: units 16…31 */
+        RG_STORE(h + 16, RG_LOAD(next + 16));
+        RG_STORE(h + 144, RG_LOAD(next + 80));
+        RG_STORE(h + 272, RG_LOAD(next + 144));
+        RG_STORE(h + 400, RG_LOAD(next + 208));
+    }
+    { /* block 2: units 32…47 */
+        RG_STORE(h + 32, RG_LOAD(next + 32));
+        RG_STORE(h + 160, RG_LOAD(next + 96));
+        RG_STORE(h + 288, RG_LOAD(next + 160));
+        RG_STORE(h + 416, RG_LOAD(next + 224));
+    }
+    { /* block 3: units 48…63 */
+        RG_STORE(h + 48, RG_LOAD(next + 48));
+        RG_STORE(h + 176, RG_LOAD(next + 112));
+        RG_STORE(h + 304, RG_LOAD(next + 176));
+        RG_STORE(h + 432, RG_LOAD(next + 240));
+    }
+}
+
+/* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 64 floats apart; its h goes to columns 64 wide at `offset`;
+ * its state is at h and c + 128·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
+{
+    float xs[64] __attribute__((aligned(64)));
+    float kept_h[256] __attribute__((aligned(64)));
+    float kept_c[256] __attribute__((aligned(64)));
+    for (int u = 0; u < 64; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 64; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 64; ++u) {
+        kept_c[u] = c[u];
+    }
+    for (int u = 0; u < 64; ++u) {
+        kept_h[u + 64] = h[u + 128];
+    }
+    for (int u = 0; u < 64; ++u) {
+        kept_c[u + 64] = c[u + 128];
+    }
+    for (int u = 0; u < 64; ++u) {
+        kept_h[u + 128] = h[u + 256];
+    }
+    for (int u = 0; u < 64; ++u) {
+        kept_c[u + 128] = c[u + 256];
+    }
+    for (int u = 0; u < 64; ++u) {
+        kept_h[u + 192] = h[u + 384];
+    }
+    for (int u = 0; u < 64; ++u) {
+        kept_c[u + 192] = c[u + 384];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 16; ++u) {
+                xs[u] = input[t * 64 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 16; ++u) {
+                xs[u + 16] = input[stride + t * 64 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 16; ++u) {
+                xs[u + 32] = input[stride * 2 + t * 64 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 16; ++u) {
+                xs[u + 48] = input[stride * 3 + t * 64 + u];
+            }
+        }
+        rg_tile_s0_l0_fw(wt, xs, h, c);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 64; ++u) {
+                output[t * 64 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 64; ++u) {
+                kept_h[u] = h[u];
+            }
+            for (int u = 0; u < 64; ++u) {
+                kept_c[u] = c[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 64; ++u) {
+                output[stride + t * 64 + offset + u] = h[u + 128];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 64; ++u) {
+                kept_h[u + 64] = h[u + 128];
+            }
+            for (int u = 0; u < 64; ++u) {
+                kept_c[u + 64] = c[u + 128];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 64; ++u) {
+                output[stride * 2 + t * 64 + offset + u] = h[u + 256];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 64; ++u) {
+                kept_h[u + 128] = h[u + 256];
+            }
+            for (int u = 0; u < 64; ++u) {
+                kept_c[u + 128] = c[u + 256];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 64; ++u) {
+                output[stride * 3 + t * 64 + offset + u] = h[u + 384];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 64; ++u) {
+                kept_h[u + 192] = h[u + 384];
+            }
+            for (int u = 0; u < 64; ++u) {
+                kept_c[u + 192] = c[u + 384];
+            }
+        }
+    }
+    for (int u = 0; u < 64; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 64; ++u) {
+        c[u] = kept_c[u];
+    }
+    for (int u = 0; u < 64; ++u) {
+        h[u + 128] = kept_h[u + 64];
+    }
+    for (int u = 0; u < 64; ++u) {
+        c[u + 128] = kept_c[u + 64];
+    }
+    for (int u = 0; u < 64; ++u) {
+        h[u + 256] = kept_h[u + 128];
+    }
+    for (int u = 0; u < 64; ++u) {
+        c[u + 256] = kept_c[u + 128];
+    }
+    for (int u = 0; u < 64; ++u) {
+        h[u + 384] = kept_h[u + 192];
+    }
+    for (int u = 0; u < 64; ++u) {
+        c[u + 384] = kept_c[u + 192];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 64; ++u) {
+            output[t * 64 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 64; ++u) {
+            output[stride + t * 64 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 64; ++u) {
+            output[stride * 2 + t * 64 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 64; ++u) {
+            output[stride * 3 + t * 64 + offset + u] = 0.0f;
+        }
+    }
+}
+
 void bench_lstm_i16_h64_reset(bench_lstm_i16_h64_state *state)
 {
     for (int k = 0; k < 64; ++k) state->s0_l0_fw_h[k] = 0.0f;
@@ -1751,22 +2367,34 @@ void bench_lstm_i16_h64_run(const float *x, int batch, int steps, const int32_t 
 {
     const float *wt = bench_lstm_i16_h64_weights;
     float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * (size_t)steps * 64;
-    float h_s0_l0_fw[64] __attribute__((aligned(64)));
-    float c_s0_l0_fw[64] __attribute__((aligned(64)));
-    for (int b = 0; b < batch; ++b) {
-        int len = seq_lens ? seq_lens[b] : steps;
-        len = len < 0 ? 0 : (len > steps ? steps : len);
-        for (int k = 0; k < 64; ++k) h_s0_l0_fw[k] = (initial_state && k < 64) ? initial_state[(size_t)b * 128 + 0 + k] : 0.0f;
-        for (int k = 0; k < 64; ++k) c_s0_l0_fw[k] = (initial_state && k < 64) ? initial_state[(size_t)b * 128 + 64 + k] : 0.0f;
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 16; ++k) buffer[0][(size_t)t * 64 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 16 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len, h_s0_l0_fw, c_s0_l0_fw);
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 64; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 64 + k] = buffer[1][(size_t)t * 64 + k];
-        if (final_state) {
-            for (int k = 0; k < 64; ++k) final_state[(size_t)b * 128 + 0 + k] = h_s0_l0_fw[k];
-            for (int k = 0; k < 64; ++k) final_state[(size_t)b * 128 + 64 + k] = c_s0_l0_fw[k];
+    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 4 * (size_t)steps * 64;
+    /* The states of a tile's items, 128 floats apart. */
+    float st[512] __attribute__((aligned(64)));
+    for (int first = 0; first < batch; first += 4) {
+        const int items = batch - first < 4 ? batch - first : 4;
+        ptrdiff_t len[4], longest = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int b = first + i;
+            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
+            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
+            longest = len[i] > longest ? len[i] : longest;
+            for (int k = 0; k < 64; ++k) st[i * 128 + 0 + k] = (i < items && initial_state && k < 64) ? initial_state[(size_t)b * 128 + 0 + k] : 0.0f;
+            for (int k = 0; k < 64; ++k) st[i * 128 + 64 + k] = (i < items && initial_state && k < 64) ? initial_state[(size_t)b * 128 + 64 + k] : 0.0f;
+        }
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 16; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 64 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 16 + k];
+        if (items == 1) rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len[0], st + 0, st + 64);
+        else rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, (ptrdiff_t)steps * 64, len[0], len[1], len[2], len[3], longest, st + 0, st + 64);
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 64; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 64 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 64 + k];
+        for (int i = 0, b = first; i < items; ++i, ++b) {
+            float *item = st + i * 128;
+            if (final_state) {
+                for (int k = 0; k < 64; ++k) final_state[(size_t)b * 128 + 0 + k] = item[0 + k];
+                for (int k = 0; k < 64; ++k) final_state[(size_t)b * 128 + 64 + k] = item[64 + k];
+            }
         }
     }
 }

@@ -27,8 +27,8 @@ extern "C" {
 #define bench_lstm_i16_h64_STATE_C_S0_L0_FW_SIZE 64
 /* Widest per-step feature vector inside the pipeline. */
 #define bench_lstm_i16_h64_MAX_WIDTH 64
-/* Floats of scratch bench_lstm_i16_h64_run needs for sequences of `steps` steps. */
-#define bench_lstm_i16_h64_WORKSPACE_FLOATS(steps) ((size_t)4 * (size_t)(steps) * bench_lstm_i16_h64_MAX_WIDTH)
+/* Floats of scratch bench_lstm_i16_h64_run needs for sequences of `steps` steps (any batch). */
+#define bench_lstm_i16_h64_WORKSPACE_FLOATS(steps) ((size_t)(steps) * 1024)
 
 /* The recurrent state, owned by the caller: h (and c for LSTMs) of every
  * layer and direction. bench_lstm_i16_h64_reset zeroes it. */
@@ -59,7 +59,10 @@ void bench_lstm_i16_h64_step(bench_lstm_i16_h64_state *state, const float *x, fl
  *   y:             [batch][steps][64] outputs.
  *   final_state:   [batch][bench_lstm_i16_h64_STATE_FLOATS] state after each item's last valid step, or NULL.
  *   workspace:     bench_lstm_i16_h64_WORKSPACE_FLOATS(steps) floats of scratch.
- * A length-0 item's final state is its initial state. */
+ * A length-0 item's final state is its initial state.
+ * Items go through each cell 4 at a time, each weight read once per step for all
+ * of them. An item's result never depends on the others; it may differ from a run of the
+ * item alone by rounding, as its sums are then taken in another order. */
 void bench_lstm_i16_h64_run(const float *x, int batch, int steps, const int32_t *seq_lens,
                  const float *initial_state, float *y, float *final_state, float *workspace);
 

@@ -2768,8 +2768,8 @@ public enum bench_lstm_i16_h64 {
     public static let hS0L0FwOffset = 0
     /// Offset of c_s0_l0_fw (64 floats) in a flattened state.
     public static let cS0L0FwOffset = 64
-    /// Floats of scratch `run` needs for sequences of `steps` steps.
-    public static func workspaceFloats(steps: Int) -> Int { 4 * steps * 64 }
+    /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
+    public static func workspaceFloats(steps: Int) -> Int { steps * 1024 }
 
     /// Zeroes every state.
     public static func reset(_ state: inout bench_lstm_i16_h64State) {
@@ -2845,24 +2845,40 @@ public enum bench_lstm_i16_h64 {
     /// - finalState: [batch][stateFloats], the state after each item's last valid step, or nil.
     /// - workspace: `workspaceFloats(steps:)` floats of scratch.
     /// A length-0 item's final state is its initial state.
+    /// Items go through each cell 4 at a time, each weight read once per step for all
+    /// of them. An item's result never depends on the others; it may differ from a run of the
+    /// item alone by rounding, as its sums are then taken in another order.
     public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
                            initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
                            workspace: UnsafeMutablePointer<Float>) {
         bench_lstm_i16_h64Weights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<128, Float>.self) { states in
+            withScratch(InlineArray<512, Float>.self) { states in
                 let st = states
-                let buffer0 = workspace + 0 * steps * 64, buffer1 = workspace + 1 * steps * 64
-                for b in 0..<batch {
-                    let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
-                    for k in 0..<64 { st[0 + k] = k < 64 ? (initialState?[b * 128 + 0 + k] ?? 0) : 0 }
-                    for k in 0..<64 { st[64 + k] = k < 64 ? (initialState?[b * 128 + 64 + k] ?? 0) : 0 }
-                    for t in 0..<steps { for k in 0..<16 { buffer0[t * 64 + k] = x[(b * steps + t) * 16 + k] } }
-                    sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len, st + 0, st + 64)
-                    for t in 0..<steps { for k in 0..<64 { y[(b * steps + t) * 64 + k] = buffer1[t * 64 + k] } }
-                    if let finalState {
-                        for k in 0..<64 { finalState[b * 128 + 0 + k] = st[0 + k] }
-                        for k in 0..<64 { finalState[b * 128 + 64 + k] = st[64 + k] }
+                let buffer0 = workspace + 0 * steps * 64, buffer1 = workspace + 4 * steps * 64
+                for first in stride(from: 0, to: batch, by: 4) {
+                    let items = min(batch - first, 4)
+                    var len = InlineArray<4, Int>(repeating: 0), longest = 0
+                    for i in 0..<4 {
+                        let b = first + i
+                        if i < items { len[i] = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps) }
+                        longest = max(longest, len[i])
+                        for k in 0..<64 { st[i * 128 + 0 + k] = i < items && k < 64 ? (initialState?[b * 128 + 0 + k] ?? 0) : 0 }
+                        for k in 0..<64 { st[i * 128 + 64 + k] = i < items && k < 64 ? (initialState?[b * 128 + 64 + k] ?? 0) : 0 }
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<16 { buffer0[(i * steps + t) * 64 + k] = x[(b * steps + t) * 16 + k] } } }
+                    if items == 1 {
+                        sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], st + 0, st + 64)
+                    } else {
+                        sequence_tile_s0_l0_fw(wt, buffer0, buffer1, 0, steps, steps * 64, len[0], len[1], len[2], len[3], longest, st + 0, st + 64)
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<64 { y[(b * steps + t) * 64 + k] = buffer1[(i * steps + t) * 64 + k] } } }
+                    for i in 0..<items {
+                        let b = first + i, item = st + i * 128
+                        if let finalState {
+                            for k in 0..<64 { finalState[b * 128 + 0 + k] = item[0 + k] }
+                            for k in 0..<64 { finalState[b * 128 + 64 + k] = item[64 + k] }
+                        }
                     }
                 }
             }
@@ -2938,6 +2954,285 @@ fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
     for t in len..<steps {
         for u in 0..<64 {
             output[t * 64 + offset + u] = 0
+        }
+    }
+}
+
+/// LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
+/// Item k: x[16] at x + 16·k; h[64] and c[64] at h and c + 128·k, updated in place.
+fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<256, Float>.self) { next in
+        for b in 0..<8 {
+            var i0 = load(wt + 20480 + b * 32)
+            var o0 = load(wt + 20488 + b * 32)
+            var f0 = load(wt + 20496 + b * 32)
+            var g0 = load(wt + 20504 + b * 32)
+            var i1 = load(wt + 20480 + b * 32)
+            var o1 = load(wt + 20488 + b * 32)
+            var f1 = load(wt + 20496 + b * 32)
+            var g1 = load(wt + 20504 + b * 32)
+            var i2 = load(wt + 20480 + b * 32)
+            var o2 = load(wt + 20488 + b * 32)
+            var f2 = load(wt + 20496 + b * 32)
+            var g2 = load(wt + 20504 + b * 32)
+            var i3 = load(wt + 20480 + b * 32)
+            var o3 = load(wt + 20488 + b * 32)
+            var f3 = load(wt + 20496 + b * 32)
+            var g3 = load(wt + 20504 + b * 32)
+            for j in 0..<16 {
+                let iW = load(wt + b * 512 + j * 32)
+                i0 = multiplyAdd(iW, V(repeating: x[j]), i0)
+                i1 = multiplyAdd(iW, V(repeating: x[j + 16]), i1)
+                i2 = multiplyAdd(iW, V(repeating: x[j + 32]), i2)
+                i3 = multiplyAdd(iW, V(repeating: x[j + 48]), i3)
+                let oW = load(wt + 8 + b * 512 + j * 32)
+                o0 = multiplyAdd(oW, V(repeating: x[j]), o0)
+                o1 = multiplyAdd(oW, V(repeating: x[j + 16]), o1)
+                o2 = multiplyAdd(oW, V(repeating: x[j + 32]), o2)
+                o3 = multiplyAdd(oW, V(repeating: x[j + 48]), o3)
+                let fW = load(wt + 16 + b * 512 + j * 32)
+                f0 = multiplyAdd(fW, V(repeating: x[j]), f0)
+                f1 = multiplyAdd(fW, V(repeating: x[j + 16]), f1)
+                f2 = multiplyAdd(fW, V(repeating: x[j + 32]), f2)
+                f3 = multiplyAdd(fW, V(repeating: x[j + 48]), f3)
+                let gW = load(wt + 24 + b * 512 + j * 32)
+                g0 = multiplyAdd(gW, V(repeating: x[j]), g0)
+                g1 = multiplyAdd(gW, V(repeating: x[j + 16]), g1)
+                g2 = multiplyAdd(gW, V(repeating: x[j + 32]), g2)
+                g3 = multiplyAdd(gW, V(repeating: x[j + 48]), g3)
+            }
+            for j in 0..<64 {
+                let iW = load(wt + 4096 + b * 2048 + j * 32)
+                i0 = multiplyAdd(iW, V(repeating: h[j]), i0)
+                i1 = multiplyAdd(iW, V(repeating: h[j + 128]), i1)
+                i2 = multiplyAdd(iW, V(repeating: h[j + 256]), i2)
+                i3 = multiplyAdd(iW, V(repeating: h[j + 384]), i3)
+                let oW = load(wt + 4104 + b * 2048 + j * 32)
+                o0 = multiplyAdd(oW, V(repeating: h[j]), o0)
+                o1 = multiplyAdd(oW, V(repeating: h[j + 128]), o1)
+                o2 = multiplyAdd(oW, V(repeating: h[j + 256]), o2)
+                o3 = multiplyAdd(oW, V(repeating: h[j + 384]), o3)
+                let fW = load(wt + 4112 + b * 2048 + j * 32)
+                f0 = multiplyAdd(fW, V(repeating: h[j]), f0)
+                f1 = multiplyAdd(fW, V(repeating: h[j + 128]), f1)
+                f2 = multiplyAdd(fW, V(repeating: h[j + 256]), f2)
+                f3 = multiplyAdd(fW, V(repeating: h[j + 384]), f3)
+                let gW = load(wt + 4120 + b * 2048 + j * 32)
+                g0 = multiplyAdd(gW, V(repeating: h[j]), g0)
+                g1 = multiplyAdd(gW, V(repeating: h[j + 128]), g1)
+                g2 = multiplyAdd(gW, V(repeating: h[j + 256]), g2)
+                g3 = multiplyAdd(gW, V(repeating: h[j + 384]), g3)
+            }
+            let cOld0 = load(c + b * 8)
+            i0 = sigmoid(i0)
+            f0 = sigmoid(f0)
+            g0 = tanh(g0)
+            o0 = sigmoid(o0)
+            let cNew0 = multiplyAdd(f0, cOld0, i0 * g0)
+            store(c + b * 8, cNew0)
+            var hNew0 = cNew0
+            hNew0 = tanh(hNew0)
+            store(next + b * 8, o0 * hNew0)
+            let cOld1 = load(c + 128 + b * 8)
+            i1 = sigmoid(i1)
+            f1 = sigmoid(f1)
+            g1 = tanh(g1)
+            o1 = sigmoid(o1)
+            let cNew1 = multiplyAdd(f1, cOld1, i1 * g1)
+            store(c + 128 + b * 8, cNew1)
+            var hNew1 = cNew1
+            hNew1 = tanh(hNew1)
+            store(next + 64 + b * 8, o1 * hNew1)
+            let cOld2 = load(c + 256 + b * 8)
+            i2 = sigmoid(i2)
+            f2 = sigmoid(f2)
+            g2 = tanh(g2)
+            o2 = sigmoid(o2)
+            let cNew2 = multiplyAdd(f2, cOld2, i2 * g2)
+            store(c + 256 + b * 8, cNew2)
+            var hNew2 = cNew2
+            hNew2 = tanh(hNew2)
+            store(next + 128 + b * 8, o2 * hNew2)
+            let cOld3 = load(c + 384 + b * 8)
+            i3 = sigmoid(i3)
+            f3 = sigmoid(f3)
+            g3 = tanh(g3)
+            o3 = sigmoid(o3)
+            let cNew3 = multiplyAdd(f3, cOld3, i3 * g3)
+            store(c + 384 + b * 8, cNew3)
+            var hNew3 = cNew3
+            hNew3 = tanh(hNew3)
+            store(next + 192 + b * 8, o3 * hNew3)
+        }
+        // Every block has read the old h; now it is replaced.
+        for b in 0..<8 {
+            store(h + b * 8, load(next + b * 8))
+            store(h + 128 + b * 8, load(next + 64 + b * 8))
+            store(h + 256 + b * 8, load(next + 128 + b * 8))
+            store(h + 384 + b * 8, load(next + 192 + b * 8))
+        }
+    }
+}
+
+/// s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 64 floats apart; its h goes to columns 64 wide at `offset`;
+/// its state is at h and c + 128·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<576, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 64, kept_c = scratch + 320
+        for u in 0..<64 {
+            xs[u] = 0
+        }
+        for u in 0..<64 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<64 {
+            kept_c[u] = c[u]
+        }
+        for u in 0..<64 {
+            kept_h[u + 64] = h[u + 128]
+        }
+        for u in 0..<64 {
+            kept_c[u + 64] = c[u + 128]
+        }
+        for u in 0..<64 {
+            kept_h[u + 128] = h[u + 256]
+        }
+        for u in 0..<64 {
+            kept_c[u + 128] = c[u + 256]
+        }
+        for u in 0..<64 {
+            kept_h[u + 192] = h[u + 384]
+        }
+        for u in 0..<64 {
+            kept_c[u + 192] = c[u + 384]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<16 {
+                    xs[u] = input[t * 64 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<16 {
+                    xs[u + 16] = input[stride + t * 64 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<16 {
+                    xs[u + 32] = input[stride * 2 + t * 64 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<16 {
+                    xs[u + 48] = input[stride * 3 + t * 64 + u]
+                }
+            }
+            tile_s0_l0_fw(wt, xs, h, c)
+            if s < len0 {
+                let t = s
+                for u in 0..<64 {
+                    output[t * 64 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<64 {
+                    kept_h[u] = h[u]
+                }
+                for u in 0..<64 {
+                    kept_c[u] = c[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<64 {
+                    output[stride + t * 64 + offset + u] = h[u + 128]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<64 {
+                    kept_h[u + 64] = h[u + 128]
+                }
+                for u in 0..<64 {
+                    kept_c[u + 64] = c[u + 128]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<64 {
+                    output[stride * 2 + t * 64 + offset + u] = h[u + 256]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<64 {
+                    kept_h[u + 128] = h[u + 256]
+                }
+                for u in 0..<64 {
+                    kept_c[u + 128] = c[u + 256]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<64 {
+                    output[stride * 3 + t * 64 + offset + u] = h[u + 384]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<64 {
+                    kept_h[u + 192] = h[u + 384]
+                }
+                for u in 0..<64 {
+                    kept_c[u + 192] = c[u + 384]
+                }
+            }
+        }
+        for u in 0..<64 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<64 {
+            c[u] = kept_c[u]
+        }
+        for u in 0..<64 {
+            h[u + 128] = kept_h[u + 64]
+        }
+        for u in 0..<64 {
+            c[u + 128] = kept_c[u + 64]
+        }
+        for u in 0..<64 {
+            h[u + 256] = kept_h[u + 128]
+        }
+        for u in 0..<64 {
+            c[u + 256] = kept_c[u + 128]
+        }
+        for u in 0..<64 {
+            h[u + 384] = kept_h[u + 192]
+        }
+        for u in 0..<64 {
+            c[u + 384] = kept_c[u + 192]
+        }
+        for t in len0..<steps {
+            for u in 0..<64 {
+                output[t * 64 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<64 {
+                output[stride + t * 64 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<64 {
+                output[stride * 2 + t * 64 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<64 {
+                output[stride * 3 + t * 64 + offset + u] = 0
+            }
         }
     }
 }

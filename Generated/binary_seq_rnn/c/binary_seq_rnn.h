@@ -26,8 +26,8 @@ extern "C" {
 #define binary_seq_rnn_STATE_H_S0_L0_FW_SIZE 4
 /* Widest per-step feature vector inside the pipeline. */
 #define binary_seq_rnn_MAX_WIDTH 4
-/* Floats of scratch binary_seq_rnn_run needs for sequences of `steps` steps. */
-#define binary_seq_rnn_WORKSPACE_FLOATS(steps) ((size_t)4 * (size_t)(steps) * binary_seq_rnn_MAX_WIDTH)
+/* Floats of scratch binary_seq_rnn_run needs for sequences of `steps` steps (any batch). */
+#define binary_seq_rnn_WORKSPACE_FLOATS(steps) ((size_t)(steps) * 16)
 
 /* The recurrent state, owned by the caller: h (and c for LSTMs) of every
  * layer and direction. binary_seq_rnn_reset zeroes it. */

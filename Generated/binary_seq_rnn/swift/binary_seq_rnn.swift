@@ -188,8 +188,8 @@ public enum binary_seq_rnn {
     public static let stateFloats = 4
     /// Offset of h_s0_l0_fw (4 floats) in a flattened state.
     public static let hS0L0FwOffset = 0
-    /// Floats of scratch `run` needs for sequences of `steps` steps.
-    public static func workspaceFloats(steps: Int) -> Int { 4 * steps * 4 }
+    /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
+    public static func workspaceFloats(steps: Int) -> Int { steps * 16 }
 
     /// Zeroes every state.
     public static func reset(_ state: inout binary_seq_rnnState) {
@@ -286,19 +286,27 @@ public enum binary_seq_rnn {
             withScratch(InlineArray<4, Float>.self) { states in
                 let st = states
                 let buffer0 = workspace + 0 * steps * 4, buffer1 = workspace + 1 * steps * 4
-                for b in 0..<batch {
-                    let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
-                    for k in 0..<4 { st[0 + k] = k < 4 ? (initialState?[b * 4 + 0 + k] ?? 0) : 0 }
-                    for t in 0..<steps { for k in 0..<2 { buffer0[t * 4 + k] = x[(b * steps + t) * 2 + k] } }
-                    sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len, st + 0)
-                    for t in 0..<steps { for k in 0..<4 { y[(b * steps + t) * 4 + k] = buffer1[t * 4 + k] } }
-                    if let finalState {
-                        for k in 0..<4 { finalState[b * 4 + 0 + k] = st[0 + k] }
+                for first in stride(from: 0, to: batch, by: 1) {
+                    let items = min(batch - first, 1)
+                    var len = InlineArray<1, Int>(repeating: 0)
+                    for i in 0..<1 {
+                        let b = first + i
+                        if i < items { len[i] = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps) }
+                        for k in 0..<4 { st[i * 4 + 0 + k] = i < items && k < 4 ? (initialState?[b * 4 + 0 + k] ?? 0) : 0 }
                     }
-                    if let head {
-                        withScratch(InlineArray<4, Float>.self) { input in
-                            for k in 0..<4 { input[0 + k] = st[0 + k] }
-                            dense_head(wt, input, head + b * 2)
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<2 { buffer0[(i * steps + t) * 4 + k] = x[(b * steps + t) * 2 + k] } } }
+                    sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], st + 0)
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<4 { y[(b * steps + t) * 4 + k] = buffer1[(i * steps + t) * 4 + k] } } }
+                    for i in 0..<items {
+                        let b = first + i, item = st + i * 4
+                        if let finalState {
+                            for k in 0..<4 { finalState[b * 4 + 0 + k] = item[0 + k] }
+                        }
+                        if let head {
+                            withScratch(InlineArray<4, Float>.self) { input in
+                                for k in 0..<4 { input[0 + k] = item[0 + k] }
+                                dense_head(wt, input, head + b * 2)
+                            }
                         }
                     }
                 }

@@ -26,6 +26,18 @@ typedef int32_t rg_ivec __attribute__((vector_size(16), may_alias));
 /* Lanes where mask is set take a, the others b. */
 #define RG_SELECT(mask, a, b) ((rg_vec)(((mask) & (rg_ivec)(a)) | (~(mask) & (rg_ivec)(b))))
 #define RG_ABS(v) ((rg_vec)((rg_ivec)(v) & RG_ISPLAT(0x7fffffff)))
+/* A vector several multiply-adds read (a tile's weight vector) stays in a
+ * register: gcc on x86 would fold its load into each of them instead,
+ * reading it once per item rather than once per tile. Elsewhere a no-op. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__SSE2__)
+#  if defined(__AVX512F__)
+#    define RG_SHARED(v) __asm__("" : "+v"(v))
+#  else
+#    define RG_SHARED(v) __asm__("" : "+x"(v))
+#  endif
+#else
+#  define RG_SHARED(v) ((void)0)
+#endif
 
 /* RG_FMA(a, b, c) = a·b + c. Fused where the compile target has FMA instructions (x86
  * with FMA3, Armv8, Cortex-M4F/M7, RISC-V F), whatever the C standard flag;
@@ -752,31 +764,40 @@ void keras_classifier_run(const float *x, int batch, int steps, const int32_t *s
 {
     const float *wt = keras_classifier_weights;
     float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * (size_t)steps * 9;
-    float h_s0_l0_fw[12] __attribute__((aligned(16)));
-    float c_s0_l0_fw[12] __attribute__((aligned(16)));
-    float h_s1_l0_fw[8] __attribute__((aligned(16)));
-    for (int b = 0; b < batch; ++b) {
-        int len = seq_lens ? seq_lens[b] : steps;
-        len = len < 0 ? 0 : (len > steps ? steps : len);
-        for (int k = 0; k < 12; ++k) h_s0_l0_fw[k] = (initial_state && k < 9) ? initial_state[(size_t)b * 26 + 0 + k] : 0.0f;
-        for (int k = 0; k < 12; ++k) c_s0_l0_fw[k] = (initial_state && k < 9) ? initial_state[(size_t)b * 26 + 9 + k] : 0.0f;
-        for (int k = 0; k < 8; ++k) h_s1_l0_fw[k] = (initial_state && k < 8) ? initial_state[(size_t)b * 26 + 18 + k] : 0.0f;
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 4; ++k) buffer[0][(size_t)t * 9 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 4 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len, h_s0_l0_fw, c_s0_l0_fw);
-        rg_sequence_s1_l0_fw(wt, buffer[1], buffer[0], 0, steps, len, h_s1_l0_fw);
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 8; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 8 + k] = buffer[0][(size_t)t * 9 + k];
-        if (final_state) {
-            for (int k = 0; k < 9; ++k) final_state[(size_t)b * 26 + 0 + k] = h_s0_l0_fw[k];
-            for (int k = 0; k < 9; ++k) final_state[(size_t)b * 26 + 9 + k] = c_s0_l0_fw[k];
-            for (int k = 0; k < 8; ++k) final_state[(size_t)b * 26 + 18 + k] = h_s1_l0_fw[k];
+    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 1 * (size_t)steps * 9;
+    /* The states of a tile's items, 32 floats apart. */
+    float st[32] __attribute__((aligned(16)));
+    for (int first = 0; first < batch; first += 1) {
+        const int items = batch - first < 1 ? batch - first : 1;
+        ptrdiff_t len[1];
+        for (int i = 0; i < 1; ++i) {
+            const int b = first + i;
+            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
+            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
+            for (int k = 0; k < 12; ++k) st[i * 32 + 0 + k] = (i < items && initial_state && k < 9) ? initial_state[(size_t)b * 26 + 0 + k] : 0.0f;
+            for (int k = 0; k < 12; ++k) st[i * 32 + 12 + k] = (i < items && initial_state && k < 9) ? initial_state[(size_t)b * 26 + 9 + k] : 0.0f;
+            for (int k = 0; k < 8; ++k) st[i * 32 + 24 + k] = (i < items && initial_state && k < 8) ? initial_state[(size_t)b * 26 + 18 + k] : 0.0f;
         }
-        if (head) {
-            float in[8];
-            for (int k = 0; k < 8; ++k) in[0 + k] = h_s1_l0_fw[k];
-            rg_dense_head(wt, in, head + (size_t)b * 3);
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 4; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 9 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 4 + k];
+        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len[0], st + 0, st + 12);
+        rg_sequence_s1_l0_fw(wt, buffer[1], buffer[0], 0, steps, len[0], st + 24);
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 8; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 8 + k] = buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 9 + k];
+        for (int i = 0, b = first; i < items; ++i, ++b) {
+            float *item = st + i * 32;
+            if (final_state) {
+                for (int k = 0; k < 9; ++k) final_state[(size_t)b * 26 + 0 + k] = item[0 + k];
+                for (int k = 0; k < 9; ++k) final_state[(size_t)b * 26 + 9 + k] = item[12 + k];
+                for (int k = 0; k < 8; ++k) final_state[(size_t)b * 26 + 18 + k] = item[24 + k];
+            }
+            if (head) {
+                float in[8];
+                for (int k = 0; k < 8; ++k) in[0 + k] = item[24 + k];
+                rg_dense_head(wt, in, head + (size_t)b * 3);
+            }
         }
     }
 }

@@ -30,8 +30,8 @@ extern "C" {
 #define keras_classifier_STATE_H_S1_L0_FW_SIZE 8
 /* Widest per-step feature vector inside the pipeline. */
 #define keras_classifier_MAX_WIDTH 9
-/* Floats of scratch keras_classifier_run needs for sequences of `steps` steps. */
-#define keras_classifier_WORKSPACE_FLOATS(steps) ((size_t)4 * (size_t)(steps) * keras_classifier_MAX_WIDTH)
+/* Floats of scratch keras_classifier_run needs for sequences of `steps` steps (any batch). */
+#define keras_classifier_WORKSPACE_FLOATS(steps) ((size_t)(steps) * 36)
 
 /* The recurrent state, owned by the caller: h (and c for LSTMs) of every
  * layer and direction. keras_classifier_reset zeroes it. */

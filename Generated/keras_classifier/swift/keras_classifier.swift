@@ -469,8 +469,8 @@ public enum keras_classifier {
     public static let cS0L0FwOffset = 9
     /// Offset of h_s1_l0_fw (8 floats) in a flattened state.
     public static let hS1L0FwOffset = 18
-    /// Floats of scratch `run` needs for sequences of `steps` steps.
-    public static func workspaceFloats(steps: Int) -> Int { 4 * steps * 9 }
+    /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
+    public static func workspaceFloats(steps: Int) -> Int { steps * 36 }
 
     /// Zeroes every state.
     public static func reset(_ state: inout keras_classifierState) {
@@ -575,24 +575,32 @@ public enum keras_classifier {
             withScratch(InlineArray<32, Float>.self) { states in
                 let st = states
                 let buffer0 = workspace + 0 * steps * 9, buffer1 = workspace + 1 * steps * 9
-                for b in 0..<batch {
-                    let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
-                    for k in 0..<12 { st[0 + k] = k < 9 ? (initialState?[b * 26 + 0 + k] ?? 0) : 0 }
-                    for k in 0..<12 { st[12 + k] = k < 9 ? (initialState?[b * 26 + 9 + k] ?? 0) : 0 }
-                    for k in 0..<8 { st[24 + k] = k < 8 ? (initialState?[b * 26 + 18 + k] ?? 0) : 0 }
-                    for t in 0..<steps { for k in 0..<4 { buffer0[t * 9 + k] = x[(b * steps + t) * 4 + k] } }
-                    sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len, st + 0, st + 12)
-                    sequence_s1_l0_fw(wt, buffer1, buffer0, 0, steps, len, st + 24)
-                    for t in 0..<steps { for k in 0..<8 { y[(b * steps + t) * 8 + k] = buffer0[t * 9 + k] } }
-                    if let finalState {
-                        for k in 0..<9 { finalState[b * 26 + 0 + k] = st[0 + k] }
-                        for k in 0..<9 { finalState[b * 26 + 9 + k] = st[12 + k] }
-                        for k in 0..<8 { finalState[b * 26 + 18 + k] = st[24 + k] }
+                for first in stride(from: 0, to: batch, by: 1) {
+                    let items = min(batch - first, 1)
+                    var len = InlineArray<1, Int>(repeating: 0)
+                    for i in 0..<1 {
+                        let b = first + i
+                        if i < items { len[i] = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps) }
+                        for k in 0..<12 { st[i * 32 + 0 + k] = i < items && k < 9 ? (initialState?[b * 26 + 0 + k] ?? 0) : 0 }
+                        for k in 0..<12 { st[i * 32 + 12 + k] = i < items && k < 9 ? (initialState?[b * 26 + 9 + k] ?? 0) : 0 }
+                        for k in 0..<8 { st[i * 32 + 24 + k] = i < items && k < 8 ? (initialState?[b * 26 + 18 + k] ?? 0) : 0 }
                     }
-                    if let head {
-                        withScratch(InlineArray<8, Float>.self) { input in
-                            for k in 0..<8 { input[0 + k] = st[24 + k] }
-                            dense_head(wt, input, head + b * 3)
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<4 { buffer0[(i * steps + t) * 9 + k] = x[(b * steps + t) * 4 + k] } } }
+                    sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], st + 0, st + 12)
+                    sequence_s1_l0_fw(wt, buffer1, buffer0, 0, steps, len[0], st + 24)
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<8 { y[(b * steps + t) * 8 + k] = buffer0[(i * steps + t) * 9 + k] } } }
+                    for i in 0..<items {
+                        let b = first + i, item = st + i * 32
+                        if let finalState {
+                            for k in 0..<9 { finalState[b * 26 + 0 + k] = item[0 + k] }
+                            for k in 0..<9 { finalState[b * 26 + 9 + k] = item[12 + k] }
+                            for k in 0..<8 { finalState[b * 26 + 18 + k] = item[24 + k] }
+                        }
+                        if let head {
+                            withScratch(InlineArray<8, Float>.self) { input in
+                                for k in 0..<8 { input[0 + k] = item[24 + k] }
+                                dense_head(wt, input, head + b * 3)
+                            }
                         }
                     }
                 }

@@ -26,6 +26,18 @@ typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
 /* Lanes where mask is set take a, the others b. */
 #define RG_SELECT(mask, a, b) ((rg_vec)(((mask) & (rg_ivec)(a)) | (~(mask) & (rg_ivec)(b))))
 #define RG_ABS(v) ((rg_vec)((rg_ivec)(v) & RG_ISPLAT(0x7fffffff)))
+/* A vector several multiply-adds read (a tile's weight vector) stays in a
+ * register: gcc on x86 would fold its load into each of them instead,
+ * reading it once per item rather than once per tile. Elsewhere a no-op. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__AVX__)
+#  if defined(__AVX512F__)
+#    define RG_SHARED(v) __asm__("" : "+v"(v))
+#  else
+#    define RG_SHARED(v) __asm__("" : "+x"(v))
+#  endif
+#else
+#  define RG_SHARED(v) ((void)0)
+#endif
 
 /* RG_FMA(a, b, c) = a·b + c. Fused where the compile target has FMA instructions (x86
  * with FMA3, Armv8, Cortex-M4F/M7, RISC-V F), whatever the C standard flag;
@@ -307,6 +319,259 @@ static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, f
     }
 }
 
+/* GRU s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
+ * Item k: x[3] at x + 3·k; h[8] at h + 8·k, updated in place. */
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h)
+{
+    float rh[32] __attribute__((aligned(32)));
+    float zs[32] __attribute__((aligned(32)));
+    float partial[32] __attribute__((aligned(32)));
+    { /* block 0: units 0…4 */
+        rg_vec z_0 = RG_LOAD(wt + 192);
+        rg_vec r_0 = RG_LOAD(wt + 200);
+        rg_vec n_0 = RG_LOAD(wt + 208);
+        rg_vec z_1 = RG_LOAD(wt + 192);
+        rg_vec r_1 = RG_LOAD(wt + 200);
+        rg_vec n_1 = RG_LOAD(wt + 208);
+        rg_vec z_2 = RG_LOAD(wt + 192);
+        rg_vec r_2 = RG_LOAD(wt + 200);
+        rg_vec n_2 = RG_LOAD(wt + 208);
+        rg_vec z_3 = RG_LOAD(wt + 192);
+        rg_vec r_3 = RG_LOAD(wt + 200);
+        rg_vec n_3 = RG_LOAD(wt + 208);
+        rg_vec z_wx0 = RG_LOAD(wt); RG_SHARED(z_wx0);
+        z_0 = RG_FMA(z_wx0, RG_SPLAT(x[0]), z_0);
+        z_1 = RG_FMA(z_wx0, RG_SPLAT(x[3]), z_1);
+        z_2 = RG_FMA(z_wx0, RG_SPLAT(x[6]), z_2);
+        z_3 = RG_FMA(z_wx0, RG_SPLAT(x[9]), z_3);
+        rg_vec r_wx0 = RG_LOAD(wt + 8); RG_SHARED(r_wx0);
+        r_0 = RG_FMA(r_wx0, RG_SPLAT(x[0]), r_0);
+        r_1 = RG_FMA(r_wx0, RG_SPLAT(x[3]), r_1);
+        r_2 = RG_FMA(r_wx0, RG_SPLAT(x[6]), r_2);
+        r_3 = RG_FMA(r_wx0, RG_SPLAT(x[9]), r_3);
+        rg_vec n_wx0 = RG_LOAD(wt + 16); RG_SHARED(n_wx0);
+        n_0 = RG_FMA(n_wx0, RG_SPLAT(x[0]), n_0);
+        n_1 = RG_FMA(n_wx0, RG_SPLAT(x[3]), n_1);
+        n_2 = RG_FMA(n_wx0, RG_SPLAT(x[6]), n_2);
+        n_3 = RG_FMA(n_wx0, RG_SPLAT(x[9]), n_3);
+        rg_vec z_wx1 = RG_LOAD(wt + 24); RG_SHARED(z_wx1);
+        z_0 = RG_FMA(z_wx1, RG_SPLAT(x[1]), z_0);
+        z_1 = RG_FMA(z_wx1, RG_SPLAT(x[4]), z_1);
+        z_2 = RG_FMA(z_wx1, RG_SPLAT(x[7]), z_2);
+        z_3 = RG_FMA(z_wx1, RG_SPLAT(x[10]), z_3);
+        rg_vec r_wx1 = RG_LOAD(wt + 32); RG_SHARED(r_wx1);
+        r_0 = RG_FMA(r_wx1, RG_SPLAT(x[1]), r_0);
+        r_1 = RG_FMA(r_wx1, RG_SPLAT(x[4]), r_1);
+        r_2 = RG_FMA(r_wx1, RG_SPLAT(x[7]), r_2);
+        r_3 = RG_FMA(r_wx1, RG_SPLAT(x[10]), r_3);
+        rg_vec n_wx1 = RG_LOAD(wt + 40); RG_SHARED(n_wx1);
+        n_0 = RG_FMA(n_wx1, RG_SPLAT(x[1]), n_0);
+        n_1 = RG_FMA(n_wx1, RG_SPLAT(x[4]), n_1);
+        n_2 = RG_FMA(n_wx1, RG_SPLAT(x[7]), n_2);
+        n_3 = RG_FMA(n_wx1, RG_SPLAT(x[10]), n_3);
+        rg_vec z_wx2 = RG_LOAD(wt + 48); RG_SHARED(z_wx2);
+        z_0 = RG_FMA(z_wx2, RG_SPLAT(x[2]), z_0);
+        z_1 = RG_FMA(z_wx2, RG_SPLAT(x[5]), z_1);
+        z_2 = RG_FMA(z_wx2, RG_SPLAT(x[8]), z_2);
+        z_3 = RG_FMA(z_wx2, RG_SPLAT(x[11]), z_3);
+        rg_vec r_wx2 = RG_LOAD(wt + 56); RG_SHARED(r_wx2);
+        r_0 = RG_FMA(r_wx2, RG_SPLAT(x[2]), r_0);
+        r_1 = RG_FMA(r_wx2, RG_SPLAT(x[5]), r_1);
+        r_2 = RG_FMA(r_wx2, RG_SPLAT(x[8]), r_2);
+        r_3 = RG_FMA(r_wx2, RG_SPLAT(x[11]), r_3);
+        rg_vec n_wx2 = RG_LOAD(wt + 64); RG_SHARED(n_wx2);
+        n_0 = RG_FMA(n_wx2, RG_SPLAT(x[2]), n_0);
+        n_1 = RG_FMA(n_wx2, RG_SPLAT(x[5]), n_1);
+        n_2 = RG_FMA(n_wx2, RG_SPLAT(x[8]), n_2);
+        n_3 = RG_FMA(n_wx2, RG_SPLAT(x[11]), n_3);
+        for (int j = 0; j < 5; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 72 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 8]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 16]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 24]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 80 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 8]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 16]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 24]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs, z_0);
+        RG_STORE(rh, r_0 * RG_LOAD(h));
+        RG_STORE(partial, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 8, z_1);
+        RG_STORE(rh + 8, r_1 * RG_LOAD(h + 8));
+        RG_STORE(partial + 8, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 16, z_2);
+        RG_STORE(rh + 16, r_2 * RG_LOAD(h + 16));
+        RG_STORE(partial + 16, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 24, z_3);
+        RG_STORE(rh + 24, r_3 * RG_LOAD(h + 24));
+        RG_STORE(partial + 24, n_3);
+    }
+    /* The candidate reads r⊙h, so it waits until every block's r is known. */
+    { /* block 0: units 0…4 */
+        rg_vec n_0 = RG_LOAD(partial);
+        rg_vec n_1 = RG_LOAD(partial + 8);
+        rg_vec n_2 = RG_LOAD(partial + 16);
+        rg_vec n_3 = RG_LOAD(partial + 24);
+        for (int j = 0; j < 5; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 152 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 8]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 16]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs);
+        RG_STORE(h, RG_FMA(z_0, RG_LOAD(h) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 8);
+        RG_STORE(h + 8, RG_FMA(z_1, RG_LOAD(h + 8) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 16);
+        RG_STORE(h + 16, RG_FMA(z_2, RG_LOAD(h + 16) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 24);
+        RG_STORE(h + 24, RG_FMA(z_3, RG_LOAD(h + 24) - n_3, n_3));
+    }
+}
+
+/* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+ * its state is at h + 8·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+{
+    float xs[12] __attribute__((aligned(32)));
+    float kept_h[32] __attribute__((aligned(32)));
+    for (int u = 0; u < 12; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 8] = h[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 16] = h[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 24] = h[u + 24];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u] = input[t * 5 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u + 3] = input[stride + t * 5 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u + 6] = input[stride * 2 + t * 5 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u + 9] = input[stride * 3 + t * 5 + u];
+            }
+        }
+        rg_tile_s0_l0_fw(wt, xs, h);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[t * 5 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u] = h[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride + t * 5 + offset + u] = h[u + 8];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 8] = h[u + 8];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 2 + t * 5 + offset + u] = h[u + 16];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 16] = h[u + 16];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 3 + t * 5 + offset + u] = h[u + 24];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 24] = h[u + 24];
+            }
+        }
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 8] = kept_h[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 16] = kept_h[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 24] = kept_h[u + 24];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 2 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 3 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+}
+
 void seed_gru_reset(seed_gru_state *state)
 {
     for (int k = 0; k < 8; ++k) state->s0_l0_fw_h[k] = 0.0f;
@@ -339,19 +604,32 @@ void seed_gru_run(const float *x, int batch, int steps, const int32_t *seq_lens,
 {
     const float *wt = seed_gru_weights;
     float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * (size_t)steps * 5;
-    float h_s0_l0_fw[8] __attribute__((aligned(32)));
-    for (int b = 0; b < batch; ++b) {
-        int len = seq_lens ? seq_lens[b] : steps;
-        len = len < 0 ? 0 : (len > steps ? steps : len);
-        for (int k = 0; k < 8; ++k) h_s0_l0_fw[k] = (initial_state && k < 5) ? initial_state[(size_t)b * 5 + 0 + k] : 0.0f;
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 3; ++k) buffer[0][(size_t)t * 5 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 3 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len, h_s0_l0_fw);
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 5; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 5 + k] = buffer[1][(size_t)t * 5 + k];
-        if (final_state) {
-            for (int k = 0; k < 5; ++k) final_state[(size_t)b * 5 + 0 + k] = h_s0_l0_fw[k];
+    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 4 * (size_t)steps * 5;
+    /* The states of a tile's items, 8 floats apart. */
+    float st[32] __attribute__((aligned(32)));
+    for (int first = 0; first < batch; first += 4) {
+        const int items = batch - first < 4 ? batch - first : 4;
+        ptrdiff_t len[4], longest = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int b = first + i;
+            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
+            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
+            longest = len[i] > longest ? len[i] : longest;
+            for (int k = 0; k < 8; ++k) st[i * 8 + 0 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 5 + 0 + k] : 0.0f;
+        }
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 3; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 5 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 3 + k];
+        if (items == 1) rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len[0], st + 0);
+        else rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, (ptrdiff_t)steps * 5, len[0], len[1], len[2], len[3], longest, st + 0);
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 5; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 5 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 5 + k];
+        for (int i = 0, b = first; i < items; ++i, ++b) {
+            float *item = st + i * 8;
+            if (final_state) {
+                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 5 + 0 + k] = item[0 + k];
+            }
         }
     }
 }

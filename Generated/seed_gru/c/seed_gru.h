@@ -25,8 +25,8 @@ extern "C" {
 #define seed_gru_STATE_H_S0_L0_FW_SIZE 5
 /* Widest per-step feature vector inside the pipeline. */
 #define seed_gru_MAX_WIDTH 5
-/* Floats of scratch seed_gru_run needs for sequences of `steps` steps. */
-#define seed_gru_WORKSPACE_FLOATS(steps) ((size_t)4 * (size_t)(steps) * seed_gru_MAX_WIDTH)
+/* Floats of scratch seed_gru_run needs for sequences of `steps` steps (any batch). */
+#define seed_gru_WORKSPACE_FLOATS(steps) ((size_t)(steps) * 80)
 
 /* The recurrent state, owned by the caller: h (and c for LSTMs) of every
  * layer and direction. seed_gru_reset zeroes it. */
@@ -55,7 +55,10 @@ void seed_gru_step(seed_gru_state *state, const float *x, float *y);
  *   y:             [batch][steps][5] outputs.
  *   final_state:   [batch][seed_gru_STATE_FLOATS] state after each item's last valid step, or NULL.
  *   workspace:     seed_gru_WORKSPACE_FLOATS(steps) floats of scratch.
- * A length-0 item's final state is its initial state. */
+ * A length-0 item's final state is its initial state.
+ * Items go through each cell 4 at a time, each weight read once per step for all
+ * of them. An item's result never depends on the others; it may differ from a run of the
+ * item alone by rounding, as its sums are then taken in another order. */
 void seed_gru_run(const float *x, int batch, int steps, const int32_t *seq_lens,
                  const float *initial_state, float *y, float *final_state, float *workspace);
 

@@ -200,8 +200,8 @@ public enum seed_gru {
     public static let stateFloats = 5
     /// Offset of h_s0_l0_fw (5 floats) in a flattened state.
     public static let hS0L0FwOffset = 0
-    /// Floats of scratch `run` needs for sequences of `steps` steps.
-    public static func workspaceFloats(steps: Int) -> Int { 4 * steps * 5 }
+    /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
+    public static func workspaceFloats(steps: Int) -> Int { steps * 80 }
 
     /// Zeroes every state.
     public static func reset(_ state: inout seed_gruState) {
@@ -275,22 +275,38 @@ public enum seed_gru {
     /// - finalState: [batch][stateFloats], the state after each item's last valid step, or nil.
     /// - workspace: `workspaceFloats(steps:)` floats of scratch.
     /// A length-0 item's final state is its initial state.
+    /// Items go through each cell 4 at a time, each weight read once per step for all
+    /// of them. An item's result never depends on the others; it may differ from a run of the
+    /// item alone by rounding, as its sums are then taken in another order.
     public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
                            initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
                            workspace: UnsafeMutablePointer<Float>) {
         seed_gruWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<8, Float>.self) { states in
+            withScratch(InlineArray<32, Float>.self) { states in
                 let st = states
-                let buffer0 = workspace + 0 * steps * 5, buffer1 = workspace + 1 * steps * 5
-                for b in 0..<batch {
-                    let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
-                    for k in 0..<8 { st[0 + k] = k < 5 ? (initialState?[b * 5 + 0 + k] ?? 0) : 0 }
-                    for t in 0..<steps { for k in 0..<3 { buffer0[t * 5 + k] = x[(b * steps + t) * 3 + k] } }
-                    sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len, st + 0)
-                    for t in 0..<steps { for k in 0..<5 { y[(b * steps + t) * 5 + k] = buffer1[t * 5 + k] } }
-                    if let finalState {
-                        for k in 0..<5 { finalState[b * 5 + 0 + k] = st[0 + k] }
+                let buffer0 = workspace + 0 * steps * 5, buffer1 = workspace + 4 * steps * 5
+                for first in stride(from: 0, to: batch, by: 4) {
+                    let items = min(batch - first, 4)
+                    var len = InlineArray<4, Int>(repeating: 0), longest = 0
+                    for i in 0..<4 {
+                        let b = first + i
+                        if i < items { len[i] = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps) }
+                        longest = max(longest, len[i])
+                        for k in 0..<8 { st[i * 8 + 0 + k] = i < items && k < 5 ? (initialState?[b * 5 + 0 + k] ?? 0) : 0 }
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<3 { buffer0[(i * steps + t) * 5 + k] = x[(b * steps + t) * 3 + k] } } }
+                    if items == 1 {
+                        sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], st + 0)
+                    } else {
+                        sequence_tile_s0_l0_fw(wt, buffer0, buffer1, 0, steps, steps * 5, len[0], len[1], len[2], len[3], longest, st + 0)
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<5 { y[(b * steps + t) * 5 + k] = buffer1[(i * steps + t) * 5 + k] } } }
+                    for i in 0..<items {
+                        let b = first + i, item = st + i * 8
+                        if let finalState {
+                            for k in 0..<5 { finalState[b * 5 + 0 + k] = item[0 + k] }
+                        }
                     }
                 }
             }
@@ -366,6 +382,258 @@ fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
     for t in len..<steps {
         for u in 0..<5 {
             output[t * 5 + offset + u] = 0
+        }
+    }
+}
+
+/// GRU s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
+/// Item k: x[3] at x + 3·k; h[8] at h + 8·k, updated in place.
+fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<96, Float>.self) { scratch in
+        let rh = scratch, zs = scratch + 32, partial = scratch + 64
+        do { // block 0: units 0…4
+            var z0 = load(wt + 192)
+            var r0 = load(wt + 200)
+            var n0 = load(wt + 208)
+            var z1 = load(wt + 192)
+            var r1 = load(wt + 200)
+            var n1 = load(wt + 208)
+            var z2 = load(wt + 192)
+            var r2 = load(wt + 200)
+            var n2 = load(wt + 208)
+            var z3 = load(wt + 192)
+            var r3 = load(wt + 200)
+            var n3 = load(wt + 208)
+            let zWx0 = load(wt)
+            z0 = multiplyAdd(zWx0, V(repeating: x[0]), z0)
+            z1 = multiplyAdd(zWx0, V(repeating: x[3]), z1)
+            z2 = multiplyAdd(zWx0, V(repeating: x[6]), z2)
+            z3 = multiplyAdd(zWx0, V(repeating: x[9]), z3)
+            let rWx0 = load(wt + 8)
+            r0 = multiplyAdd(rWx0, V(repeating: x[0]), r0)
+            r1 = multiplyAdd(rWx0, V(repeating: x[3]), r1)
+            r2 = multiplyAdd(rWx0, V(repeating: x[6]), r2)
+            r3 = multiplyAdd(rWx0, V(repeating: x[9]), r3)
+            let nWx0 = load(wt + 16)
+            n0 = multiplyAdd(nWx0, V(repeating: x[0]), n0)
+            n1 = multiplyAdd(nWx0, V(repeating: x[3]), n1)
+            n2 = multiplyAdd(nWx0, V(repeating: x[6]), n2)
+            n3 = multiplyAdd(nWx0, V(repeating: x[9]), n3)
+            let zWx1 = load(wt + 24)
+            z0 = multiplyAdd(zWx1, V(repeating: x[1]), z0)
+            z1 = multiplyAdd(zWx1, V(repeating: x[4]), z1)
+            z2 = multiplyAdd(zWx1, V(repeating: x[7]), z2)
+            z3 = multiplyAdd(zWx1, V(repeating: x[10]), z3)
+            let rWx1 = load(wt + 32)
+            r0 = multiplyAdd(rWx1, V(repeating: x[1]), r0)
+            r1 = multiplyAdd(rWx1, V(repeating: x[4]), r1)
+            r2 = multiplyAdd(rWx1, V(repeating: x[7]), r2)
+            r3 = multiplyAdd(rWx1, V(repeating: x[10]), r3)
+            let nWx1 = load(wt + 40)
+            n0 = multiplyAdd(nWx1, V(repeating: x[1]), n0)
+            n1 = multiplyAdd(nWx1, V(repeating: x[4]), n1)
+            n2 = multiplyAdd(nWx1, V(repeating: x[7]), n2)
+            n3 = multiplyAdd(nWx1, V(repeating: x[10]), n3)
+            let zWx2 = load(wt + 48)
+            z0 = multiplyAdd(zWx2, V(repeating: x[2]), z0)
+            z1 = multiplyAdd(zWx2, V(repeating: x[5]), z1)
+            z2 = multiplyAdd(zWx2, V(repeating: x[8]), z2)
+            z3 = multiplyAdd(zWx2, V(repeating: x[11]), z3)
+            let rWx2 = load(wt + 56)
+            r0 = multiplyAdd(rWx2, V(repeating: x[2]), r0)
+            r1 = multiplyAdd(rWx2, V(repeating: x[5]), r1)
+            r2 = multiplyAdd(rWx2, V(repeating: x[8]), r2)
+            r3 = multiplyAdd(rWx2, V(repeating: x[11]), r3)
+            let nWx2 = load(wt + 64)
+            n0 = multiplyAdd(nWx2, V(repeating: x[2]), n0)
+            n1 = multiplyAdd(nWx2, V(repeating: x[5]), n1)
+            n2 = multiplyAdd(nWx2, V(repeating: x[8]), n2)
+            n3 = multiplyAdd(nWx2, V(repeating: x[11]), n3)
+            for j in 0..<5 {
+                let zW = load(wt + 72 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 8]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 16]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 24]), z3)
+                let rW = load(wt + 80 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 8]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 16]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 24]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs, z0)
+            store(rh, r0 * load(h))
+            store(partial, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 8, z1)
+            store(rh + 8, r1 * load(h + 8))
+            store(partial + 8, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 16, z2)
+            store(rh + 16, r2 * load(h + 16))
+            store(partial + 16, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 24, z3)
+            store(rh + 24, r3 * load(h + 24))
+            store(partial + 24, n3)
+        }
+        // The candidate reads r⊙h, so it waits until every block's r is known.
+        do { // block 0: units 0…4
+            var n0 = load(partial)
+            var n1 = load(partial + 8)
+            var n2 = load(partial + 16)
+            var n3 = load(partial + 24)
+            for j in 0..<5 {
+                let nW = load(wt + 152 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 8]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 16]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 24]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs)
+            store(h, multiplyAdd(z0, load(h) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 8)
+            store(h + 8, multiplyAdd(z1, load(h + 8) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 16)
+            store(h + 16, multiplyAdd(z2, load(h + 16) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 24)
+            store(h + 24, multiplyAdd(z3, load(h + 24) - n3, n3))
+        }
+    }
+}
+
+/// s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+/// its state is at h + 8·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<44, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 12
+        for u in 0..<12 {
+            xs[u] = 0
+        }
+        for u in 0..<5 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<5 {
+            kept_h[u + 8] = h[u + 8]
+        }
+        for u in 0..<5 {
+            kept_h[u + 16] = h[u + 16]
+        }
+        for u in 0..<5 {
+            kept_h[u + 24] = h[u + 24]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u] = input[t * 5 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u + 3] = input[stride + t * 5 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u + 6] = input[stride * 2 + t * 5 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u + 9] = input[stride * 3 + t * 5 + u]
+                }
+            }
+            tile_s0_l0_fw(wt, xs, h)
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    output[t * 5 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<5 {
+                    kept_h[u] = h[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride + t * 5 + offset + u] = h[u + 8]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<5 {
+                    kept_h[u + 8] = h[u + 8]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 2 + t * 5 + offset + u] = h[u + 16]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<5 {
+                    kept_h[u + 16] = h[u + 16]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 3 + t * 5 + offset + u] = h[u + 24]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<5 {
+                    kept_h[u + 24] = h[u + 24]
+                }
+            }
+        }
+        for u in 0..<5 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<5 {
+            h[u + 8] = kept_h[u + 8]
+        }
+        for u in 0..<5 {
+            h[u + 16] = kept_h[u + 16]
+        }
+        for u in 0..<5 {
+            h[u + 24] = kept_h[u + 24]
+        }
+        for t in len0..<steps {
+            for u in 0..<5 {
+                output[t * 5 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<5 {
+                output[stride + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<5 {
+                output[stride * 2 + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<5 {
+                output[stride * 3 + t * 5 + offset + u] = 0
+            }
         }
     }
 }

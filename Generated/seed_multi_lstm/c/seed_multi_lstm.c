@@ -26,6 +26,18 @@ typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
 /* Lanes where mask is set take a, the others b. */
 #define RG_SELECT(mask, a, b) ((rg_vec)(((mask) & (rg_ivec)(a)) | (~(mask) & (rg_ivec)(b))))
 #define RG_ABS(v) ((rg_vec)((rg_ivec)(v) & RG_ISPLAT(0x7fffffff)))
+/* A vector several multiply-adds read (a tile's weight vector) stays in a
+ * register: gcc on x86 would fold its load into each of them instead,
+ * reading it once per item rather than once per tile. Elsewhere a no-op. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__AVX__)
+#  if defined(__AVX512F__)
+#    define RG_SHARED(v) __asm__("" : "+v"(v))
+#  else
+#    define RG_SHARED(v) __asm__("" : "+x"(v))
+#  endif
+#else
+#  define RG_SHARED(v) ((void)0)
+#endif
 
 /* RG_FMA(a, b, c) = a·b + c. Fused where the compile target has FMA instructions (x86
  * with FMA3, Armv8, Cortex-M4F/M7, RISC-V F), whatever the C standard flag;
@@ -556,6 +568,860 @@ static void rg_sequence_s0_l2_fw(const float *restrict wt, const float *input, f
     }
 }
 
+/* LSTM s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
+ * Item k: x[3] at x + 3·k; h[8] and c[8] at h and c + 48·k, updated in place. */
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+{
+    { /* block 0: units 0…4 */
+        rg_vec i_0 = RG_LOAD(wt + 256);
+        rg_vec o_0 = RG_LOAD(wt + 264);
+        rg_vec f_0 = RG_LOAD(wt + 272);
+        rg_vec g_0 = RG_LOAD(wt + 280);
+        rg_vec i_1 = RG_LOAD(wt + 256);
+        rg_vec o_1 = RG_LOAD(wt + 264);
+        rg_vec f_1 = RG_LOAD(wt + 272);
+        rg_vec g_1 = RG_LOAD(wt + 280);
+        rg_vec i_2 = RG_LOAD(wt + 256);
+        rg_vec o_2 = RG_LOAD(wt + 264);
+        rg_vec f_2 = RG_LOAD(wt + 272);
+        rg_vec g_2 = RG_LOAD(wt + 280);
+        rg_vec i_3 = RG_LOAD(wt + 256);
+        rg_vec o_3 = RG_LOAD(wt + 264);
+        rg_vec f_3 = RG_LOAD(wt + 272);
+        rg_vec g_3 = RG_LOAD(wt + 280);
+        rg_vec i_wx0 = RG_LOAD(wt); RG_SHARED(i_wx0);
+        i_0 = RG_FMA(i_wx0, RG_SPLAT(x[0]), i_0);
+        i_1 = RG_FMA(i_wx0, RG_SPLAT(x[3]), i_1);
+        i_2 = RG_FMA(i_wx0, RG_SPLAT(x[6]), i_2);
+        i_3 = RG_FMA(i_wx0, RG_SPLAT(x[9]), i_3);
+        rg_vec o_wx0 = RG_LOAD(wt + 8); RG_SHARED(o_wx0);
+        o_0 = RG_FMA(o_wx0, RG_SPLAT(x[0]), o_0);
+        o_1 = RG_FMA(o_wx0, RG_SPLAT(x[3]), o_1);
+        o_2 = RG_FMA(o_wx0, RG_SPLAT(x[6]), o_2);
+        o_3 = RG_FMA(o_wx0, RG_SPLAT(x[9]), o_3);
+        rg_vec f_wx0 = RG_LOAD(wt + 16); RG_SHARED(f_wx0);
+        f_0 = RG_FMA(f_wx0, RG_SPLAT(x[0]), f_0);
+        f_1 = RG_FMA(f_wx0, RG_SPLAT(x[3]), f_1);
+        f_2 = RG_FMA(f_wx0, RG_SPLAT(x[6]), f_2);
+        f_3 = RG_FMA(f_wx0, RG_SPLAT(x[9]), f_3);
+        rg_vec g_wx0 = RG_LOAD(wt + 24); RG_SHARED(g_wx0);
+        g_0 = RG_FMA(g_wx0, RG_SPLAT(x[0]), g_0);
+        g_1 = RG_FMA(g_wx0, RG_SPLAT(x[3]), g_1);
+        g_2 = RG_FMA(g_wx0, RG_SPLAT(x[6]), g_2);
+        g_3 = RG_FMA(g_wx0, RG_SPLAT(x[9]), g_3);
+        rg_vec i_wx1 = RG_LOAD(wt + 32); RG_SHARED(i_wx1);
+        i_0 = RG_FMA(i_wx1, RG_SPLAT(x[1]), i_0);
+        i_1 = RG_FMA(i_wx1, RG_SPLAT(x[4]), i_1);
+        i_2 = RG_FMA(i_wx1, RG_SPLAT(x[7]), i_2);
+        i_3 = RG_FMA(i_wx1, RG_SPLAT(x[10]), i_3);
+        rg_vec o_wx1 = RG_LOAD(wt + 40); RG_SHARED(o_wx1);
+        o_0 = RG_FMA(o_wx1, RG_SPLAT(x[1]), o_0);
+        o_1 = RG_FMA(o_wx1, RG_SPLAT(x[4]), o_1);
+        o_2 = RG_FMA(o_wx1, RG_SPLAT(x[7]), o_2);
+        o_3 = RG_FMA(o_wx1, RG_SPLAT(x[10]), o_3);
+        rg_vec f_wx1 = RG_LOAD(wt + 48); RG_SHARED(f_wx1);
+        f_0 = RG_FMA(f_wx1, RG_SPLAT(x[1]), f_0);
+        f_1 = RG_FMA(f_wx1, RG_SPLAT(x[4]), f_1);
+        f_2 = RG_FMA(f_wx1, RG_SPLAT(x[7]), f_2);
+        f_3 = RG_FMA(f_wx1, RG_SPLAT(x[10]), f_3);
+        rg_vec g_wx1 = RG_LOAD(wt + 56); RG_SHARED(g_wx1);
+        g_0 = RG_FMA(g_wx1, RG_SPLAT(x[1]), g_0);
+        g_1 = RG_FMA(g_wx1, RG_SPLAT(x[4]), g_1);
+        g_2 = RG_FMA(g_wx1, RG_SPLAT(x[7]), g_2);
+        g_3 = RG_FMA(g_wx1, RG_SPLAT(x[10]), g_3);
+        rg_vec i_wx2 = RG_LOAD(wt + 64); RG_SHARED(i_wx2);
+        i_0 = RG_FMA(i_wx2, RG_SPLAT(x[2]), i_0);
+        i_1 = RG_FMA(i_wx2, RG_SPLAT(x[5]), i_1);
+        i_2 = RG_FMA(i_wx2, RG_SPLAT(x[8]), i_2);
+        i_3 = RG_FMA(i_wx2, RG_SPLAT(x[11]), i_3);
+        rg_vec o_wx2 = RG_LOAD(wt + 72); RG_SHARED(o_wx2);
+        o_0 = RG_FMA(o_wx2, RG_SPLAT(x[2]), o_0);
+        o_1 = RG_FMA(o_wx2, RG_SPLAT(x[5]), o_1);
+        o_2 = RG_FMA(o_wx2, RG_SPLAT(x[8]), o_2);
+        o_3 = RG_FMA(o_wx2, RG_SPLAT(x[11]), o_3);
+        rg_vec f_wx2 = RG_LOAD(wt + 80); RG_SHARED(f_wx2);
+        f_0 = RG_FMA(f_wx2, RG_SPLAT(x[2]), f_0);
+        f_1 = RG_FMA(f_wx2, RG_SPLAT(x[5]), f_1);
+        f_2 = RG_FMA(f_wx2, RG_SPLAT(x[8]), f_2);
+        f_3 = RG_FMA(f_wx2, RG_SPLAT(x[11]), f_3);
+        rg_vec g_wx2 = RG_LOAD(wt + 88); RG_SHARED(g_wx2);
+        g_0 = RG_FMA(g_wx2, RG_SPLAT(x[2]), g_0);
+        g_1 = RG_FMA(g_wx2, RG_SPLAT(x[5]), g_1);
+        g_2 = RG_FMA(g_wx2, RG_SPLAT(x[8]), g_2);
+        g_3 = RG_FMA(g_wx2, RG_SPLAT(x[11]), g_3);
+        for (int j = 0; j < 5; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 96 + j * 32); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(h[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(h[j + 48]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(h[j + 96]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(h[j + 144]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 104 + j * 32); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(h[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(h[j + 48]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(h[j + 96]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(h[j + 144]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 112 + j * 32); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(h[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(h[j + 48]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(h[j + 96]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(h[j + 144]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 120 + j * 32); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(h[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(h[j + 48]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(h[j + 96]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(h[j + 144]), g_3);
+        }
+        const rg_vec c_old_0 = RG_LOAD(c);
+        rg_sigmoid(&i_0);
+        rg_sigmoid(&f_0);
+        rg_tanh(&g_0);
+        rg_sigmoid(&o_0);
+        const rg_vec c_new_0 = RG_FMA(f_0, c_old_0, i_0 * g_0);
+        RG_STORE(c, c_new_0);
+        rg_vec h_new_0 = c_new_0;
+        rg_tanh(&h_new_0);
+        RG_STORE(h, o_0 * h_new_0);
+        const rg_vec c_old_1 = RG_LOAD(c + 48);
+        rg_sigmoid(&i_1);
+        rg_sigmoid(&f_1);
+        rg_tanh(&g_1);
+        rg_sigmoid(&o_1);
+        const rg_vec c_new_1 = RG_FMA(f_1, c_old_1, i_1 * g_1);
+        RG_STORE(c + 48, c_new_1);
+        rg_vec h_new_1 = c_new_1;
+        rg_tanh(&h_new_1);
+        RG_STORE(h + 48, o_1 * h_new_1);
+        const rg_vec c_old_2 = RG_LOAD(c + 96);
+        rg_sigmoid(&i_2);
+        rg_sigmoid(&f_2);
+        rg_tanh(&g_2);
+        rg_sigmoid(&o_2);
+        const rg_vec c_new_2 = RG_FMA(f_2, c_old_2, i_2 * g_2);
+        RG_STORE(c + 96, c_new_2);
+        rg_vec h_new_2 = c_new_2;
+        rg_tanh(&h_new_2);
+        RG_STORE(h + 96, o_2 * h_new_2);
+        const rg_vec c_old_3 = RG_LOAD(c + 144);
+        rg_sigmoid(&i_3);
+        rg_sigmoid(&f_3);
+        rg_tanh(&g_3);
+        rg_sigmoid(&o_3);
+        const rg_vec c_new_3 = RG_FMA(f_3, c_old_3, i_3 * g_3);
+        RG_STORE(c + 144, c_new_3);
+        rg_vec h_new_3 = c_new_3;
+        rg_tanh(&h_new_3);
+        RG_STORE(h + 144, o_3 * h_new_3);
+    }
+}
+
+/* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+ * its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
+{
+    float xs[12] __attribute__((aligned(32)));
+    float kept_h[32] __attribute__((aligned(32)));
+    float kept_c[32] __attribute__((aligned(32)));
+    for (int u = 0; u < 12; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u] = c[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 8] = h[u + 48];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u + 8] = c[u + 48];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 16] = h[u + 96];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u + 16] = c[u + 96];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 24] = h[u + 144];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u + 24] = c[u + 144];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u] = input[t * 5 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u + 3] = input[stride + t * 5 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u + 6] = input[stride * 2 + t * 5 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u + 9] = input[stride * 3 + t * 5 + u];
+            }
+        }
+        rg_tile_s0_l0_fw(wt, xs, h, c);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[t * 5 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u] = h[u];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u] = c[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride + t * 5 + offset + u] = h[u + 48];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 8] = h[u + 48];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u + 8] = c[u + 48];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 2 + t * 5 + offset + u] = h[u + 96];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 16] = h[u + 96];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u + 16] = c[u + 96];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 3 + t * 5 + offset + u] = h[u + 144];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 24] = h[u + 144];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u + 24] = c[u + 144];
+            }
+        }
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u] = kept_c[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 48] = kept_h[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u + 48] = kept_c[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 96] = kept_h[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u + 96] = kept_c[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 144] = kept_h[u + 24];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u + 144] = kept_c[u + 24];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 2 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 3 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+}
+
+/* LSTM s0_l1_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
+ * Item k: x[5] at x + 5·k; h[8] and c[8] at h and c + 48·k, updated in place. */
+static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+{
+    { /* block 0: units 0…4 */
+        rg_vec i_0 = RG_LOAD(wt + 608);
+        rg_vec o_0 = RG_LOAD(wt + 616);
+        rg_vec f_0 = RG_LOAD(wt + 624);
+        rg_vec g_0 = RG_LOAD(wt + 632);
+        rg_vec i_1 = RG_LOAD(wt + 608);
+        rg_vec o_1 = RG_LOAD(wt + 616);
+        rg_vec f_1 = RG_LOAD(wt + 624);
+        rg_vec g_1 = RG_LOAD(wt + 632);
+        rg_vec i_2 = RG_LOAD(wt + 608);
+        rg_vec o_2 = RG_LOAD(wt + 616);
+        rg_vec f_2 = RG_LOAD(wt + 624);
+        rg_vec g_2 = RG_LOAD(wt + 632);
+        rg_vec i_3 = RG_LOAD(wt + 608);
+        rg_vec o_3 = RG_LOAD(wt + 616);
+        rg_vec f_3 = RG_LOAD(wt + 624);
+        rg_vec g_3 = RG_LOAD(wt + 632);
+        for (int j = 0; j < 5; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 288 + j * 32); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(x[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(x[j + 5]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(x[j + 10]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(x[j + 15]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 296 + j * 32); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(x[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(x[j + 5]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(x[j + 10]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(x[j + 15]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 304 + j * 32); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(x[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(x[j + 5]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(x[j + 10]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(x[j + 15]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 312 + j * 32); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(x[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(x[j + 5]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(x[j + 10]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(x[j + 15]), g_3);
+        }
+        for (int j = 0; j < 5; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 448 + j * 32); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(h[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(h[j + 48]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(h[j + 96]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(h[j + 144]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 456 + j * 32); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(h[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(h[j + 48]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(h[j + 96]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(h[j + 144]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 464 + j * 32); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(h[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(h[j + 48]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(h[j + 96]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(h[j + 144]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 472 + j * 32); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(h[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(h[j + 48]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(h[j + 96]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(h[j + 144]), g_3);
+        }
+        const rg_vec c_old_0 = RG_LOAD(c);
+        rg_sigmoid(&i_0);
+        rg_sigmoid(&f_0);
+        rg_tanh(&g_0);
+        rg_sigmoid(&o_0);
+        const rg_vec c_new_0 = RG_FMA(f_0, c_old_0, i_0 * g_0);
+        RG_STORE(c, c_new_0);
+        rg_vec h_new_0 = c_new_0;
+        rg_tanh(&h_new_0);
+        RG_STORE(h, o_0 * h_new_0);
+        const rg_vec c_old_1 = RG_LOAD(c + 48);
+        rg_sigmoid(&i_1);
+        rg_sigmoid(&f_1);
+        rg_tanh(&g_1);
+        rg_sigmoid(&o_1);
+        const rg_vec c_new_1 = RG_FMA(f_1, c_old_1, i_1 * g_1);
+        RG_STORE(c + 48, c_new_1);
+        rg_vec h_new_1 = c_new_1;
+        rg_tanh(&h_new_1);
+        RG_STORE(h + 48, o_1 * h_new_1);
+        const rg_vec c_old_2 = RG_LOAD(c + 96);
+        rg_sigmoid(&i_2);
+        rg_sigmoid(&f_2);
+        rg_tanh(&g_2);
+        rg_sigmoid(&o_2);
+        const rg_vec c_new_2 = RG_FMA(f_2, c_old_2, i_2 * g_2);
+        RG_STORE(c + 96, c_new_2);
+        rg_vec h_new_2 = c_new_2;
+        rg_tanh(&h_new_2);
+        RG_STORE(h + 96, o_2 * h_new_2);
+        const rg_vec c_old_3 = RG_LOAD(c + 144);
+        rg_sigmoid(&i_3);
+        rg_sigmoid(&f_3);
+        rg_tanh(&g_3);
+        rg_sigmoid(&o_3);
+        const rg_vec c_new_3 = RG_FMA(f_3, c_old_3, i_3 * g_3);
+        RG_STORE(c + 144, c_new_3);
+        rg_vec h_new_3 = c_new_3;
+        rg_tanh(&h_new_3);
+        RG_STORE(h + 144, o_3 * h_new_3);
+    }
+}
+
+/* s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+ * its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
+{
+    float xs[20] __attribute__((aligned(32)));
+    float kept_h[32] __attribute__((aligned(32)));
+    float kept_c[32] __attribute__((aligned(32)));
+    for (int u = 0; u < 20; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u] = c[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 8] = h[u + 48];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u + 8] = c[u + 48];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 16] = h[u + 96];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u + 16] = c[u + 96];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 24] = h[u + 144];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u + 24] = c[u + 144];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u] = input[t * 5 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 5] = input[stride + t * 5 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 10] = input[stride * 2 + t * 5 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 15] = input[stride * 3 + t * 5 + u];
+            }
+        }
+        rg_tile_s0_l1_fw(wt, xs, h, c);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[t * 5 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u] = h[u];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u] = c[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride + t * 5 + offset + u] = h[u + 48];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 8] = h[u + 48];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u + 8] = c[u + 48];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 2 + t * 5 + offset + u] = h[u + 96];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 16] = h[u + 96];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u + 16] = c[u + 96];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 3 + t * 5 + offset + u] = h[u + 144];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 24] = h[u + 144];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u + 24] = c[u + 144];
+            }
+        }
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u] = kept_c[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 48] = kept_h[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u + 48] = kept_c[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 96] = kept_h[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u + 96] = kept_c[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 144] = kept_h[u + 24];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u + 144] = kept_c[u + 24];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 2 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 3 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+}
+
+/* LSTM s0_l2_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
+ * Item k: x[5] at x + 5·k; h[8] and c[8] at h and c + 48·k, updated in place. */
+static void rg_tile_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+{
+    { /* block 0: units 0…4 */
+        rg_vec i_0 = RG_LOAD(wt + 960);
+        rg_vec o_0 = RG_LOAD(wt + 968);
+        rg_vec f_0 = RG_LOAD(wt + 976);
+        rg_vec g_0 = RG_LOAD(wt + 984);
+        rg_vec i_1 = RG_LOAD(wt + 960);
+        rg_vec o_1 = RG_LOAD(wt + 968);
+        rg_vec f_1 = RG_LOAD(wt + 976);
+        rg_vec g_1 = RG_LOAD(wt + 984);
+        rg_vec i_2 = RG_LOAD(wt + 960);
+        rg_vec o_2 = RG_LOAD(wt + 968);
+        rg_vec f_2 = RG_LOAD(wt + 976);
+        rg_vec g_2 = RG_LOAD(wt + 984);
+        rg_vec i_3 = RG_LOAD(wt + 960);
+        rg_vec o_3 = RG_LOAD(wt + 968);
+        rg_vec f_3 = RG_LOAD(wt + 976);
+        rg_vec g_3 = RG_LOAD(wt + 984);
+        for (int j = 0; j < 5; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 640 + j * 32); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(x[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(x[j + 5]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(x[j + 10]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(x[j + 15]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 648 + j * 32); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(x[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(x[j + 5]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(x[j + 10]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(x[j + 15]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 656 + j * 32); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(x[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(x[j + 5]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(x[j + 10]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(x[j + 15]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 664 + j * 32); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(x[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(x[j + 5]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(x[j + 10]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(x[j + 15]), g_3);
+        }
+        for (int j = 0; j < 5; ++j) {
+            rg_vec i_w = RG_LOAD(wt + 800 + j * 32); RG_SHARED(i_w);
+            i_0 = RG_FMA(i_w, RG_SPLAT(h[j]), i_0);
+            i_1 = RG_FMA(i_w, RG_SPLAT(h[j + 48]), i_1);
+            i_2 = RG_FMA(i_w, RG_SPLAT(h[j + 96]), i_2);
+            i_3 = RG_FMA(i_w, RG_SPLAT(h[j + 144]), i_3);
+            rg_vec o_w = RG_LOAD(wt + 808 + j * 32); RG_SHARED(o_w);
+            o_0 = RG_FMA(o_w, RG_SPLAT(h[j]), o_0);
+            o_1 = RG_FMA(o_w, RG_SPLAT(h[j + 48]), o_1);
+            o_2 = RG_FMA(o_w, RG_SPLAT(h[j + 96]), o_2);
+            o_3 = RG_FMA(o_w, RG_SPLAT(h[j + 144]), o_3);
+            rg_vec f_w = RG_LOAD(wt + 816 + j * 32); RG_SHARED(f_w);
+            f_0 = RG_FMA(f_w, RG_SPLAT(h[j]), f_0);
+            f_1 = RG_FMA(f_w, RG_SPLAT(h[j + 48]), f_1);
+            f_2 = RG_FMA(f_w, RG_SPLAT(h[j + 96]), f_2);
+            f_3 = RG_FMA(f_w, RG_SPLAT(h[j + 144]), f_3);
+            rg_vec g_w = RG_LOAD(wt + 824 + j * 32); RG_SHARED(g_w);
+            g_0 = RG_FMA(g_w, RG_SPLAT(h[j]), g_0);
+            g_1 = RG_FMA(g_w, RG_SPLAT(h[j + 48]), g_1);
+            g_2 = RG_FMA(g_w, RG_SPLAT(h[j + 96]), g_2);
+            g_3 = RG_FMA(g_w, RG_SPLAT(h[j + 144]), g_3);
+        }
+        const rg_vec c_old_0 = RG_LOAD(c);
+        rg_sigmoid(&i_0);
+        rg_sigmoid(&f_0);
+        rg_tanh(&g_0);
+        rg_sigmoid(&o_0);
+        const rg_vec c_new_0 = RG_FMA(f_0, c_old_0, i_0 * g_0);
+        RG_STORE(c, c_new_0);
+        rg_vec h_new_0 = c_new_0;
+        rg_tanh(&h_new_0);
+        RG_STORE(h, o_0 * h_new_0);
+        const rg_vec c_old_1 = RG_LOAD(c + 48);
+        rg_sigmoid(&i_1);
+        rg_sigmoid(&f_1);
+        rg_tanh(&g_1);
+        rg_sigmoid(&o_1);
+        const rg_vec c_new_1 = RG_FMA(f_1, c_old_1, i_1 * g_1);
+        RG_STORE(c + 48, c_new_1);
+        rg_vec h_new_1 = c_new_1;
+        rg_tanh(&h_new_1);
+        RG_STORE(h + 48, o_1 * h_new_1);
+        const rg_vec c_old_2 = RG_LOAD(c + 96);
+        rg_sigmoid(&i_2);
+        rg_sigmoid(&f_2);
+        rg_tanh(&g_2);
+        rg_sigmoid(&o_2);
+        const rg_vec c_new_2 = RG_FMA(f_2, c_old_2, i_2 * g_2);
+        RG_STORE(c + 96, c_new_2);
+        rg_vec h_new_2 = c_new_2;
+        rg_tanh(&h_new_2);
+        RG_STORE(h + 96, o_2 * h_new_2);
+        const rg_vec c_old_3 = RG_LOAD(c + 144);
+        rg_sigmoid(&i_3);
+        rg_sigmoid(&f_3);
+        rg_tanh(&g_3);
+        rg_sigmoid(&o_3);
+        const rg_vec c_new_3 = RG_FMA(f_3, c_old_3, i_3 * g_3);
+        RG_STORE(c + 144, c_new_3);
+        rg_vec h_new_3 = c_new_3;
+        rg_tanh(&h_new_3);
+        RG_STORE(h + 144, o_3 * h_new_3);
+    }
+}
+
+/* s0_l2_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+ * its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l2_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
+{
+    float xs[20] __attribute__((aligned(32)));
+    float kept_h[32] __attribute__((aligned(32)));
+    float kept_c[32] __attribute__((aligned(32)));
+    for (int u = 0; u < 20; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u] = c[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 8] = h[u + 48];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u + 8] = c[u + 48];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 16] = h[u + 96];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u + 16] = c[u + 96];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 24] = h[u + 144];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_c[u + 24] = c[u + 144];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u] = input[t * 5 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 5] = input[stride + t * 5 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 10] = input[stride * 2 + t * 5 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 15] = input[stride * 3 + t * 5 + u];
+            }
+        }
+        rg_tile_s0_l2_fw(wt, xs, h, c);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[t * 5 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u] = h[u];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u] = c[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride + t * 5 + offset + u] = h[u + 48];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 8] = h[u + 48];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u + 8] = c[u + 48];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 2 + t * 5 + offset + u] = h[u + 96];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 16] = h[u + 96];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u + 16] = c[u + 96];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 3 + t * 5 + offset + u] = h[u + 144];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 24] = h[u + 144];
+            }
+            for (int u = 0; u < 5; ++u) {
+                kept_c[u + 24] = c[u + 144];
+            }
+        }
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u] = kept_c[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 48] = kept_h[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u + 48] = kept_c[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 96] = kept_h[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u + 96] = kept_c[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 144] = kept_h[u + 24];
+    }
+    for (int u = 0; u < 5; ++u) {
+        c[u + 144] = kept_c[u + 24];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 2 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 3 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+}
+
 void seed_multi_lstm_reset(seed_multi_lstm_state *state)
 {
     for (int k = 0; k < 8; ++k) state->s0_l0_fw_h[k] = 0.0f;
@@ -605,36 +1471,46 @@ void seed_multi_lstm_run(const float *x, int batch, int steps, const int32_t *se
 {
     const float *wt = seed_multi_lstm_weights;
     float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * (size_t)steps * 5;
-    float h_s0_l0_fw[8] __attribute__((aligned(32)));
-    float c_s0_l0_fw[8] __attribute__((aligned(32)));
-    float h_s0_l1_fw[8] __attribute__((aligned(32)));
-    float c_s0_l1_fw[8] __attribute__((aligned(32)));
-    float h_s0_l2_fw[8] __attribute__((aligned(32)));
-    float c_s0_l2_fw[8] __attribute__((aligned(32)));
-    for (int b = 0; b < batch; ++b) {
-        int len = seq_lens ? seq_lens[b] : steps;
-        len = len < 0 ? 0 : (len > steps ? steps : len);
-        for (int k = 0; k < 8; ++k) h_s0_l0_fw[k] = (initial_state && k < 5) ? initial_state[(size_t)b * 30 + 0 + k] : 0.0f;
-        for (int k = 0; k < 8; ++k) c_s0_l0_fw[k] = (initial_state && k < 5) ? initial_state[(size_t)b * 30 + 5 + k] : 0.0f;
-        for (int k = 0; k < 8; ++k) h_s0_l1_fw[k] = (initial_state && k < 5) ? initial_state[(size_t)b * 30 + 10 + k] : 0.0f;
-        for (int k = 0; k < 8; ++k) c_s0_l1_fw[k] = (initial_state && k < 5) ? initial_state[(size_t)b * 30 + 15 + k] : 0.0f;
-        for (int k = 0; k < 8; ++k) h_s0_l2_fw[k] = (initial_state && k < 5) ? initial_state[(size_t)b * 30 + 20 + k] : 0.0f;
-        for (int k = 0; k < 8; ++k) c_s0_l2_fw[k] = (initial_state && k < 5) ? initial_state[(size_t)b * 30 + 25 + k] : 0.0f;
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 3; ++k) buffer[0][(size_t)t * 5 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 3 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, len, h_s0_l0_fw, c_s0_l0_fw);
-        rg_sequence_s0_l1_fw(wt, buffer[2], buffer[3], 0, steps, len, h_s0_l1_fw, c_s0_l1_fw);
-        rg_sequence_s0_l2_fw(wt, buffer[3], buffer[1], 0, steps, len, h_s0_l2_fw, c_s0_l2_fw);
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 5; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 5 + k] = buffer[1][(size_t)t * 5 + k];
-        if (final_state) {
-            for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 0 + k] = h_s0_l0_fw[k];
-            for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 5 + k] = c_s0_l0_fw[k];
-            for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 10 + k] = h_s0_l1_fw[k];
-            for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 15 + k] = c_s0_l1_fw[k];
-            for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 20 + k] = h_s0_l2_fw[k];
-            for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 25 + k] = c_s0_l2_fw[k];
+    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 4 * (size_t)steps * 5;
+    /* The states of a tile's items, 48 floats apart. */
+    float st[192] __attribute__((aligned(32)));
+    for (int first = 0; first < batch; first += 4) {
+        const int items = batch - first < 4 ? batch - first : 4;
+        ptrdiff_t len[4], longest = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int b = first + i;
+            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
+            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
+            longest = len[i] > longest ? len[i] : longest;
+            for (int k = 0; k < 8; ++k) st[i * 48 + 0 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 0 + k] : 0.0f;
+            for (int k = 0; k < 8; ++k) st[i * 48 + 8 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 5 + k] : 0.0f;
+            for (int k = 0; k < 8; ++k) st[i * 48 + 16 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 10 + k] : 0.0f;
+            for (int k = 0; k < 8; ++k) st[i * 48 + 24 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 15 + k] : 0.0f;
+            for (int k = 0; k < 8; ++k) st[i * 48 + 32 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 20 + k] : 0.0f;
+            for (int k = 0; k < 8; ++k) st[i * 48 + 40 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 25 + k] : 0.0f;
+        }
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 3; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 5 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 3 + k];
+        if (items == 1) rg_sequence_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, len[0], st + 0, st + 8);
+        else rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, (ptrdiff_t)steps * 5, len[0], len[1], len[2], len[3], longest, st + 0, st + 8);
+        if (items == 1) rg_sequence_s0_l1_fw(wt, buffer[2], buffer[3], 0, steps, len[0], st + 16, st + 24);
+        else rg_sequence_tile_s0_l1_fw(wt, buffer[2], buffer[3], 0, steps, (ptrdiff_t)steps * 5, len[0], len[1], len[2], len[3], longest, st + 16, st + 24);
+        if (items == 1) rg_sequence_s0_l2_fw(wt, buffer[3], buffer[1], 0, steps, len[0], st + 32, st + 40);
+        else rg_sequence_tile_s0_l2_fw(wt, buffer[3], buffer[1], 0, steps, (ptrdiff_t)steps * 5, len[0], len[1], len[2], len[3], longest, st + 32, st + 40);
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 5; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 5 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 5 + k];
+        for (int i = 0, b = first; i < items; ++i, ++b) {
+            float *item = st + i * 48;
+            if (final_state) {
+                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 0 + k] = item[0 + k];
+                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 5 + k] = item[8 + k];
+                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 10 + k] = item[16 + k];
+                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 15 + k] = item[24 + k];
+                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 20 + k] = item[32 + k];
+                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 25 + k] = item[40 + k];
+            }
         }
     }
 }

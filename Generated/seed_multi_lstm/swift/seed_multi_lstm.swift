@@ -312,8 +312,8 @@ public enum seed_multi_lstm {
     public static let hS0L2FwOffset = 20
     /// Offset of c_s0_l2_fw (5 floats) in a flattened state.
     public static let cS0L2FwOffset = 25
-    /// Floats of scratch `run` needs for sequences of `steps` steps.
-    public static func workspaceFloats(steps: Int) -> Int { 4 * steps * 5 }
+    /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
+    public static func workspaceFloats(steps: Int) -> Int { steps * 80 }
 
     /// Zeroes every state.
     public static func reset(_ state: inout seed_multi_lstmState) {
@@ -399,34 +399,58 @@ public enum seed_multi_lstm {
     /// - finalState: [batch][stateFloats], the state after each item's last valid step, or nil.
     /// - workspace: `workspaceFloats(steps:)` floats of scratch.
     /// A length-0 item's final state is its initial state.
+    /// Items go through each cell 4 at a time, each weight read once per step for all
+    /// of them. An item's result never depends on the others; it may differ from a run of the
+    /// item alone by rounding, as its sums are then taken in another order.
     public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
                            initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
                            workspace: UnsafeMutablePointer<Float>) {
         seed_multi_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<48, Float>.self) { states in
+            withScratch(InlineArray<192, Float>.self) { states in
                 let st = states
-                let buffer0 = workspace + 0 * steps * 5, buffer1 = workspace + 1 * steps * 5, buffer2 = workspace + 2 * steps * 5, buffer3 = workspace + 3 * steps * 5
-                for b in 0..<batch {
-                    let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
-                    for k in 0..<8 { st[0 + k] = k < 5 ? (initialState?[b * 30 + 0 + k] ?? 0) : 0 }
-                    for k in 0..<8 { st[8 + k] = k < 5 ? (initialState?[b * 30 + 5 + k] ?? 0) : 0 }
-                    for k in 0..<8 { st[16 + k] = k < 5 ? (initialState?[b * 30 + 10 + k] ?? 0) : 0 }
-                    for k in 0..<8 { st[24 + k] = k < 5 ? (initialState?[b * 30 + 15 + k] ?? 0) : 0 }
-                    for k in 0..<8 { st[32 + k] = k < 5 ? (initialState?[b * 30 + 20 + k] ?? 0) : 0 }
-                    for k in 0..<8 { st[40 + k] = k < 5 ? (initialState?[b * 30 + 25 + k] ?? 0) : 0 }
-                    for t in 0..<steps { for k in 0..<3 { buffer0[t * 5 + k] = x[(b * steps + t) * 3 + k] } }
-                    sequence_s0_l0_fw(wt, buffer0, buffer2, 0, steps, len, st + 0, st + 8)
-                    sequence_s0_l1_fw(wt, buffer2, buffer3, 0, steps, len, st + 16, st + 24)
-                    sequence_s0_l2_fw(wt, buffer3, buffer1, 0, steps, len, st + 32, st + 40)
-                    for t in 0..<steps { for k in 0..<5 { y[(b * steps + t) * 5 + k] = buffer1[t * 5 + k] } }
-                    if let finalState {
-                        for k in 0..<5 { finalState[b * 30 + 0 + k] = st[0 + k] }
-                        for k in 0..<5 { finalState[b * 30 + 5 + k] = st[8 + k] }
-                        for k in 0..<5 { finalState[b * 30 + 10 + k] = st[16 + k] }
-                        for k in 0..<5 { finalState[b * 30 + 15 + k] = st[24 + k] }
-                        for k in 0..<5 { finalState[b * 30 + 20 + k] = st[32 + k] }
-                        for k in 0..<5 { finalState[b * 30 + 25 + k] = st[40 + k] }
+                let buffer0 = workspace + 0 * steps * 5, buffer1 = workspace + 4 * steps * 5, buffer2 = workspace + 8 * steps * 5, buffer3 = workspace + 12 * steps * 5
+                for first in stride(from: 0, to: batch, by: 4) {
+                    let items = min(batch - first, 4)
+                    var len = InlineArray<4, Int>(repeating: 0), longest = 0
+                    for i in 0..<4 {
+                        let b = first + i
+                        if i < items { len[i] = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps) }
+                        longest = max(longest, len[i])
+                        for k in 0..<8 { st[i * 48 + 0 + k] = i < items && k < 5 ? (initialState?[b * 30 + 0 + k] ?? 0) : 0 }
+                        for k in 0..<8 { st[i * 48 + 8 + k] = i < items && k < 5 ? (initialState?[b * 30 + 5 + k] ?? 0) : 0 }
+                        for k in 0..<8 { st[i * 48 + 16 + k] = i < items && k < 5 ? (initialState?[b * 30 + 10 + k] ?? 0) : 0 }
+                        for k in 0..<8 { st[i * 48 + 24 + k] = i < items && k < 5 ? (initialState?[b * 30 + 15 + k] ?? 0) : 0 }
+                        for k in 0..<8 { st[i * 48 + 32 + k] = i < items && k < 5 ? (initialState?[b * 30 + 20 + k] ?? 0) : 0 }
+                        for k in 0..<8 { st[i * 48 + 40 + k] = i < items && k < 5 ? (initialState?[b * 30 + 25 + k] ?? 0) : 0 }
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<3 { buffer0[(i * steps + t) * 5 + k] = x[(b * steps + t) * 3 + k] } } }
+                    if items == 1 {
+                        sequence_s0_l0_fw(wt, buffer0, buffer2, 0, steps, len[0], st + 0, st + 8)
+                    } else {
+                        sequence_tile_s0_l0_fw(wt, buffer0, buffer2, 0, steps, steps * 5, len[0], len[1], len[2], len[3], longest, st + 0, st + 8)
+                    }
+                    if items == 1 {
+                        sequence_s0_l1_fw(wt, buffer2, buffer3, 0, steps, len[0], st + 16, st + 24)
+                    } else {
+                        sequence_tile_s0_l1_fw(wt, buffer2, buffer3, 0, steps, steps * 5, len[0], len[1], len[2], len[3], longest, st + 16, st + 24)
+                    }
+                    if items == 1 {
+                        sequence_s0_l2_fw(wt, buffer3, buffer1, 0, steps, len[0], st + 32, st + 40)
+                    } else {
+                        sequence_tile_s0_l2_fw(wt, buffer3, buffer1, 0, steps, steps * 5, len[0], len[1], len[2], len[3], longest, st + 32, st + 40)
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<5 { y[(b * steps + t) * 5 + k] = buffer1[(i * steps + t) * 5 + k] } } }
+                    for i in 0..<items {
+                        let b = first + i, item = st + i * 48
+                        if let finalState {
+                            for k in 0..<5 { finalState[b * 30 + 0 + k] = item[0 + k] }
+                            for k in 0..<5 { finalState[b * 30 + 5 + k] = item[8 + k] }
+                            for k in 0..<5 { finalState[b * 30 + 10 + k] = item[16 + k] }
+                            for k in 0..<5 { finalState[b * 30 + 15 + k] = item[24 + k] }
+                            for k in 0..<5 { finalState[b * 30 + 20 + k] = item[32 + k] }
+                            for k in 0..<5 { finalState[b * 30 + 25 + k] = item[40 + k] }
+                        }
                     }
                 }
             }
@@ -650,6 +674,854 @@ fileprivate func sequence_s0_l2_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
     for t in len..<steps {
         for u in 0..<5 {
             output[t * 5 + offset + u] = 0
+        }
+    }
+}
+
+/// LSTM s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
+/// Item k: x[3] at x + 3·k; h[8] and c[8] at h and c + 48·k, updated in place.
+fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    do { // block 0: units 0…4
+        var i0 = load(wt + 256)
+        var o0 = load(wt + 264)
+        var f0 = load(wt + 272)
+        var g0 = load(wt + 280)
+        var i1 = load(wt + 256)
+        var o1 = load(wt + 264)
+        var f1 = load(wt + 272)
+        var g1 = load(wt + 280)
+        var i2 = load(wt + 256)
+        var o2 = load(wt + 264)
+        var f2 = load(wt + 272)
+        var g2 = load(wt + 280)
+        var i3 = load(wt + 256)
+        var o3 = load(wt + 264)
+        var f3 = load(wt + 272)
+        var g3 = load(wt + 280)
+        let iWx0 = load(wt)
+        i0 = multiplyAdd(iWx0, V(repeating: x[0]), i0)
+        i1 = multiplyAdd(iWx0, V(repeating: x[3]), i1)
+        i2 = multiplyAdd(iWx0, V(repeating: x[6]), i2)
+        i3 = multiplyAdd(iWx0, V(repeating: x[9]), i3)
+        let oWx0 = load(wt + 8)
+        o0 = multiplyAdd(oWx0, V(repeating: x[0]), o0)
+        o1 = multiplyAdd(oWx0, V(repeating: x[3]), o1)
+        o2 = multiplyAdd(oWx0, V(repeating: x[6]), o2)
+        o3 = multiplyAdd(oWx0, V(repeating: x[9]), o3)
+        let fWx0 = load(wt + 16)
+        f0 = multiplyAdd(fWx0, V(repeating: x[0]), f0)
+        f1 = multiplyAdd(fWx0, V(repeating: x[3]), f1)
+        f2 = multiplyAdd(fWx0, V(repeating: x[6]), f2)
+        f3 = multiplyAdd(fWx0, V(repeating: x[9]), f3)
+        let gWx0 = load(wt + 24)
+        g0 = multiplyAdd(gWx0, V(repeating: x[0]), g0)
+        g1 = multiplyAdd(gWx0, V(repeating: x[3]), g1)
+        g2 = multiplyAdd(gWx0, V(repeating: x[6]), g2)
+        g3 = multiplyAdd(gWx0, V(repeating: x[9]), g3)
+        let iWx1 = load(wt + 32)
+        i0 = multiplyAdd(iWx1, V(repeating: x[1]), i0)
+        i1 = multiplyAdd(iWx1, V(repeating: x[4]), i1)
+        i2 = multiplyAdd(iWx1, V(repeating: x[7]), i2)
+        i3 = multiplyAdd(iWx1, V(repeating: x[10]), i3)
+        let oWx1 = load(wt + 40)
+        o0 = multiplyAdd(oWx1, V(repeating: x[1]), o0)
+        o1 = multiplyAdd(oWx1, V(repeating: x[4]), o1)
+        o2 = multiplyAdd(oWx1, V(repeating: x[7]), o2)
+        o3 = multiplyAdd(oWx1, V(repeating: x[10]), o3)
+        let fWx1 = load(wt + 48)
+        f0 = multiplyAdd(fWx1, V(repeating: x[1]), f0)
+        f1 = multiplyAdd(fWx1, V(repeating: x[4]), f1)
+        f2 = multiplyAdd(fWx1, V(repeating: x[7]), f2)
+        f3 = multiplyAdd(fWx1, V(repeating: x[10]), f3)
+        let gWx1 = load(wt + 56)
+        g0 = multiplyAdd(gWx1, V(repeating: x[1]), g0)
+        g1 = multiplyAdd(gWx1, V(repeating: x[4]), g1)
+        g2 = multiplyAdd(gWx1, V(repeating: x[7]), g2)
+        g3 = multiplyAdd(gWx1, V(repeating: x[10]), g3)
+        let iWx2 = load(wt + 64)
+        i0 = multiplyAdd(iWx2, V(repeating: x[2]), i0)
+        i1 = multiplyAdd(iWx2, V(repeating: x[5]), i1)
+        i2 = multiplyAdd(iWx2, V(repeating: x[8]), i2)
+        i3 = multiplyAdd(iWx2, V(repeating: x[11]), i3)
+        let oWx2 = load(wt + 72)
+        o0 = multiplyAdd(oWx2, V(repeating: x[2]), o0)
+        o1 = multiplyAdd(oWx2, V(repeating: x[5]), o1)
+        o2 = multiplyAdd(oWx2, V(repeating: x[8]), o2)
+        o3 = multiplyAdd(oWx2, V(repeating: x[11]), o3)
+        let fWx2 = load(wt + 80)
+        f0 = multiplyAdd(fWx2, V(repeating: x[2]), f0)
+        f1 = multiplyAdd(fWx2, V(repeating: x[5]), f1)
+        f2 = multiplyAdd(fWx2, V(repeating: x[8]), f2)
+        f3 = multiplyAdd(fWx2, V(repeating: x[11]), f3)
+        let gWx2 = load(wt + 88)
+        g0 = multiplyAdd(gWx2, V(repeating: x[2]), g0)
+        g1 = multiplyAdd(gWx2, V(repeating: x[5]), g1)
+        g2 = multiplyAdd(gWx2, V(repeating: x[8]), g2)
+        g3 = multiplyAdd(gWx2, V(repeating: x[11]), g3)
+        for j in 0..<5 {
+            let iW = load(wt + 96 + j * 32)
+            i0 = multiplyAdd(iW, V(repeating: h[j]), i0)
+            i1 = multiplyAdd(iW, V(repeating: h[j + 48]), i1)
+            i2 = multiplyAdd(iW, V(repeating: h[j + 96]), i2)
+            i3 = multiplyAdd(iW, V(repeating: h[j + 144]), i3)
+            let oW = load(wt + 104 + j * 32)
+            o0 = multiplyAdd(oW, V(repeating: h[j]), o0)
+            o1 = multiplyAdd(oW, V(repeating: h[j + 48]), o1)
+            o2 = multiplyAdd(oW, V(repeating: h[j + 96]), o2)
+            o3 = multiplyAdd(oW, V(repeating: h[j + 144]), o3)
+            let fW = load(wt + 112 + j * 32)
+            f0 = multiplyAdd(fW, V(repeating: h[j]), f0)
+            f1 = multiplyAdd(fW, V(repeating: h[j + 48]), f1)
+            f2 = multiplyAdd(fW, V(repeating: h[j + 96]), f2)
+            f3 = multiplyAdd(fW, V(repeating: h[j + 144]), f3)
+            let gW = load(wt + 120 + j * 32)
+            g0 = multiplyAdd(gW, V(repeating: h[j]), g0)
+            g1 = multiplyAdd(gW, V(repeating: h[j + 48]), g1)
+            g2 = multiplyAdd(gW, V(repeating: h[j + 96]), g2)
+            g3 = multiplyAdd(gW, V(repeating: h[j + 144]), g3)
+        }
+        let cOld0 = load(c)
+        i0 = sigmoid(i0)
+        f0 = sigmoid(f0)
+        g0 = tanh(g0)
+        o0 = sigmoid(o0)
+        let cNew0 = multiplyAdd(f0, cOld0, i0 * g0)
+        store(c, cNew0)
+        var hNew0 = cNew0
+        hNew0 = tanh(hNew0)
+        store(h, o0 * hNew0)
+        let cOld1 = load(c + 48)
+        i1 = sigmoid(i1)
+        f1 = sigmoid(f1)
+        g1 = tanh(g1)
+        o1 = sigmoid(o1)
+        let cNew1 = multiplyAdd(f1, cOld1, i1 * g1)
+        store(c + 48, cNew1)
+        var hNew1 = cNew1
+        hNew1 = tanh(hNew1)
+        store(h + 48, o1 * hNew1)
+        let cOld2 = load(c + 96)
+        i2 = sigmoid(i2)
+        f2 = sigmoid(f2)
+        g2 = tanh(g2)
+        o2 = sigmoid(o2)
+        let cNew2 = multiplyAdd(f2, cOld2, i2 * g2)
+        store(c + 96, cNew2)
+        var hNew2 = cNew2
+        hNew2 = tanh(hNew2)
+        store(h + 96, o2 * hNew2)
+        let cOld3 = load(c + 144)
+        i3 = sigmoid(i3)
+        f3 = sigmoid(f3)
+        g3 = tanh(g3)
+        o3 = sigmoid(o3)
+        let cNew3 = multiplyAdd(f3, cOld3, i3 * g3)
+        store(c + 144, cNew3)
+        var hNew3 = cNew3
+        hNew3 = tanh(hNew3)
+        store(h + 144, o3 * hNew3)
+    }
+}
+
+/// s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+/// its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<76, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 12, kept_c = scratch + 44
+        for u in 0..<12 {
+            xs[u] = 0
+        }
+        for u in 0..<5 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<5 {
+            kept_c[u] = c[u]
+        }
+        for u in 0..<5 {
+            kept_h[u + 8] = h[u + 48]
+        }
+        for u in 0..<5 {
+            kept_c[u + 8] = c[u + 48]
+        }
+        for u in 0..<5 {
+            kept_h[u + 16] = h[u + 96]
+        }
+        for u in 0..<5 {
+            kept_c[u + 16] = c[u + 96]
+        }
+        for u in 0..<5 {
+            kept_h[u + 24] = h[u + 144]
+        }
+        for u in 0..<5 {
+            kept_c[u + 24] = c[u + 144]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u] = input[t * 5 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u + 3] = input[stride + t * 5 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u + 6] = input[stride * 2 + t * 5 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u + 9] = input[stride * 3 + t * 5 + u]
+                }
+            }
+            tile_s0_l0_fw(wt, xs, h, c)
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    output[t * 5 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<5 {
+                    kept_h[u] = h[u]
+                }
+                for u in 0..<5 {
+                    kept_c[u] = c[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride + t * 5 + offset + u] = h[u + 48]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<5 {
+                    kept_h[u + 8] = h[u + 48]
+                }
+                for u in 0..<5 {
+                    kept_c[u + 8] = c[u + 48]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 2 + t * 5 + offset + u] = h[u + 96]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<5 {
+                    kept_h[u + 16] = h[u + 96]
+                }
+                for u in 0..<5 {
+                    kept_c[u + 16] = c[u + 96]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 3 + t * 5 + offset + u] = h[u + 144]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<5 {
+                    kept_h[u + 24] = h[u + 144]
+                }
+                for u in 0..<5 {
+                    kept_c[u + 24] = c[u + 144]
+                }
+            }
+        }
+        for u in 0..<5 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<5 {
+            c[u] = kept_c[u]
+        }
+        for u in 0..<5 {
+            h[u + 48] = kept_h[u + 8]
+        }
+        for u in 0..<5 {
+            c[u + 48] = kept_c[u + 8]
+        }
+        for u in 0..<5 {
+            h[u + 96] = kept_h[u + 16]
+        }
+        for u in 0..<5 {
+            c[u + 96] = kept_c[u + 16]
+        }
+        for u in 0..<5 {
+            h[u + 144] = kept_h[u + 24]
+        }
+        for u in 0..<5 {
+            c[u + 144] = kept_c[u + 24]
+        }
+        for t in len0..<steps {
+            for u in 0..<5 {
+                output[t * 5 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<5 {
+                output[stride + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<5 {
+                output[stride * 2 + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<5 {
+                output[stride * 3 + t * 5 + offset + u] = 0
+            }
+        }
+    }
+}
+
+/// LSTM s0_l1_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
+/// Item k: x[5] at x + 5·k; h[8] and c[8] at h and c + 48·k, updated in place.
+fileprivate func tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    do { // block 0: units 0…4
+        var i0 = load(wt + 608)
+        var o0 = load(wt + 616)
+        var f0 = load(wt + 624)
+        var g0 = load(wt + 632)
+        var i1 = load(wt + 608)
+        var o1 = load(wt + 616)
+        var f1 = load(wt + 624)
+        var g1 = load(wt + 632)
+        var i2 = load(wt + 608)
+        var o2 = load(wt + 616)
+        var f2 = load(wt + 624)
+        var g2 = load(wt + 632)
+        var i3 = load(wt + 608)
+        var o3 = load(wt + 616)
+        var f3 = load(wt + 624)
+        var g3 = load(wt + 632)
+        for j in 0..<5 {
+            let iW = load(wt + 288 + j * 32)
+            i0 = multiplyAdd(iW, V(repeating: x[j]), i0)
+            i1 = multiplyAdd(iW, V(repeating: x[j + 5]), i1)
+            i2 = multiplyAdd(iW, V(repeating: x[j + 10]), i2)
+            i3 = multiplyAdd(iW, V(repeating: x[j + 15]), i3)
+            let oW = load(wt + 296 + j * 32)
+            o0 = multiplyAdd(oW, V(repeating: x[j]), o0)
+            o1 = multiplyAdd(oW, V(repeating: x[j + 5]), o1)
+            o2 = multiplyAdd(oW, V(repeating: x[j + 10]), o2)
+            o3 = multiplyAdd(oW, V(repeating: x[j + 15]), o3)
+            let fW = load(wt + 304 + j * 32)
+            f0 = multiplyAdd(fW, V(repeating: x[j]), f0)
+            f1 = multiplyAdd(fW, V(repeating: x[j + 5]), f1)
+            f2 = multiplyAdd(fW, V(repeating: x[j + 10]), f2)
+            f3 = multiplyAdd(fW, V(repeating: x[j + 15]), f3)
+            let gW = load(wt + 312 + j * 32)
+            g0 = multiplyAdd(gW, V(repeating: x[j]), g0)
+            g1 = multiplyAdd(gW, V(repeating: x[j + 5]), g1)
+            g2 = multiplyAdd(gW, V(repeating: x[j + 10]), g2)
+            g3 = multiplyAdd(gW, V(repeating: x[j + 15]), g3)
+        }
+        for j in 0..<5 {
+            let iW = load(wt + 448 + j * 32)
+            i0 = multiplyAdd(iW, V(repeating: h[j]), i0)
+            i1 = multiplyAdd(iW, V(repeating: h[j + 48]), i1)
+            i2 = multiplyAdd(iW, V(repeating: h[j + 96]), i2)
+            i3 = multiplyAdd(iW, V(repeating: h[j + 144]), i3)
+            let oW = load(wt + 456 + j * 32)
+            o0 = multiplyAdd(oW, V(repeating: h[j]), o0)
+            o1 = multiplyAdd(oW, V(repeating: h[j + 48]), o1)
+            o2 = multiplyAdd(oW, V(repeating: h[j + 96]), o2)
+            o3 = multiplyAdd(oW, V(repeating: h[j + 144]), o3)
+            let fW = load(wt + 464 + j * 32)
+            f0 = multiplyAdd(fW, V(repeating: h[j]), f0)
+            f1 = multiplyAdd(fW, V(repeating: h[j + 48]), f1)
+            f2 = multiplyAdd(fW, V(repeating: h[j + 96]), f2)
+            f3 = multiplyAdd(fW, V(repeating: h[j + 144]), f3)
+            let gW = load(wt + 472 + j * 32)
+            g0 = multiplyAdd(gW, V(repeating: h[j]), g0)
+            g1 = multiplyAdd(gW, V(repeating: h[j + 48]), g1)
+            g2 = multiplyAdd(gW, V(repeating: h[j + 96]), g2)
+            g3 = multiplyAdd(gW, V(repeating: h[j + 144]), g3)
+        }
+        let cOld0 = load(c)
+        i0 = sigmoid(i0)
+        f0 = sigmoid(f0)
+        g0 = tanh(g0)
+        o0 = sigmoid(o0)
+        let cNew0 = multiplyAdd(f0, cOld0, i0 * g0)
+        store(c, cNew0)
+        var hNew0 = cNew0
+        hNew0 = tanh(hNew0)
+        store(h, o0 * hNew0)
+        let cOld1 = load(c + 48)
+        i1 = sigmoid(i1)
+        f1 = sigmoid(f1)
+        g1 = tanh(g1)
+        o1 = sigmoid(o1)
+        let cNew1 = multiplyAdd(f1, cOld1, i1 * g1)
+        store(c + 48, cNew1)
+        var hNew1 = cNew1
+        hNew1 = tanh(hNew1)
+        store(h + 48, o1 * hNew1)
+        let cOld2 = load(c + 96)
+        i2 = sigmoid(i2)
+        f2 = sigmoid(f2)
+        g2 = tanh(g2)
+        o2 = sigmoid(o2)
+        let cNew2 = multiplyAdd(f2, cOld2, i2 * g2)
+        store(c + 96, cNew2)
+        var hNew2 = cNew2
+        hNew2 = tanh(hNew2)
+        store(h + 96, o2 * hNew2)
+        let cOld3 = load(c + 144)
+        i3 = sigmoid(i3)
+        f3 = sigmoid(f3)
+        g3 = tanh(g3)
+        o3 = sigmoid(o3)
+        let cNew3 = multiplyAdd(f3, cOld3, i3 * g3)
+        store(c + 144, cNew3)
+        var hNew3 = cNew3
+        hNew3 = tanh(hNew3)
+        store(h + 144, o3 * hNew3)
+    }
+}
+
+/// s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+/// its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<84, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 20, kept_c = scratch + 52
+        for u in 0..<20 {
+            xs[u] = 0
+        }
+        for u in 0..<5 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<5 {
+            kept_c[u] = c[u]
+        }
+        for u in 0..<5 {
+            kept_h[u + 8] = h[u + 48]
+        }
+        for u in 0..<5 {
+            kept_c[u + 8] = c[u + 48]
+        }
+        for u in 0..<5 {
+            kept_h[u + 16] = h[u + 96]
+        }
+        for u in 0..<5 {
+            kept_c[u + 16] = c[u + 96]
+        }
+        for u in 0..<5 {
+            kept_h[u + 24] = h[u + 144]
+        }
+        for u in 0..<5 {
+            kept_c[u + 24] = c[u + 144]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u] = input[t * 5 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 5] = input[stride + t * 5 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 10] = input[stride * 2 + t * 5 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 15] = input[stride * 3 + t * 5 + u]
+                }
+            }
+            tile_s0_l1_fw(wt, xs, h, c)
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    output[t * 5 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<5 {
+                    kept_h[u] = h[u]
+                }
+                for u in 0..<5 {
+                    kept_c[u] = c[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride + t * 5 + offset + u] = h[u + 48]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<5 {
+                    kept_h[u + 8] = h[u + 48]
+                }
+                for u in 0..<5 {
+                    kept_c[u + 8] = c[u + 48]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 2 + t * 5 + offset + u] = h[u + 96]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<5 {
+                    kept_h[u + 16] = h[u + 96]
+                }
+                for u in 0..<5 {
+                    kept_c[u + 16] = c[u + 96]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 3 + t * 5 + offset + u] = h[u + 144]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<5 {
+                    kept_h[u + 24] = h[u + 144]
+                }
+                for u in 0..<5 {
+                    kept_c[u + 24] = c[u + 144]
+                }
+            }
+        }
+        for u in 0..<5 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<5 {
+            c[u] = kept_c[u]
+        }
+        for u in 0..<5 {
+            h[u + 48] = kept_h[u + 8]
+        }
+        for u in 0..<5 {
+            c[u + 48] = kept_c[u + 8]
+        }
+        for u in 0..<5 {
+            h[u + 96] = kept_h[u + 16]
+        }
+        for u in 0..<5 {
+            c[u + 96] = kept_c[u + 16]
+        }
+        for u in 0..<5 {
+            h[u + 144] = kept_h[u + 24]
+        }
+        for u in 0..<5 {
+            c[u + 144] = kept_c[u + 24]
+        }
+        for t in len0..<steps {
+            for u in 0..<5 {
+                output[t * 5 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<5 {
+                output[stride + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<5 {
+                output[stride * 2 + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<5 {
+                output[stride * 3 + t * 5 + offset + u] = 0
+            }
+        }
+    }
+}
+
+/// LSTM s0_l2_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
+/// Item k: x[5] at x + 5·k; h[8] and c[8] at h and c + 48·k, updated in place.
+fileprivate func tile_s0_l2_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    do { // block 0: units 0…4
+        var i0 = load(wt + 960)
+        var o0 = load(wt + 968)
+        var f0 = load(wt + 976)
+        var g0 = load(wt + 984)
+        var i1 = load(wt + 960)
+        var o1 = load(wt + 968)
+        var f1 = load(wt + 976)
+        var g1 = load(wt + 984)
+        var i2 = load(wt + 960)
+        var o2 = load(wt + 968)
+        var f2 = load(wt + 976)
+        var g2 = load(wt + 984)
+        var i3 = load(wt + 960)
+        var o3 = load(wt + 968)
+        var f3 = load(wt + 976)
+        var g3 = load(wt + 984)
+        for j in 0..<5 {
+            let iW = load(wt + 640 + j * 32)
+            i0 = multiplyAdd(iW, V(repeating: x[j]), i0)
+            i1 = multiplyAdd(iW, V(repeating: x[j + 5]), i1)
+            i2 = multiplyAdd(iW, V(repeating: x[j + 10]), i2)
+            i3 = multiplyAdd(iW, V(repeating: x[j + 15]), i3)
+            let oW = load(wt + 648 + j * 32)
+            o0 = multiplyAdd(oW, V(repeating: x[j]), o0)
+            o1 = multiplyAdd(oW, V(repeating: x[j + 5]), o1)
+            o2 = multiplyAdd(oW, V(repeating: x[j + 10]), o2)
+            o3 = multiplyAdd(oW, V(repeating: x[j + 15]), o3)
+            let fW = load(wt + 656 + j * 32)
+            f0 = multiplyAdd(fW, V(repeating: x[j]), f0)
+            f1 = multiplyAdd(fW, V(repeating: x[j + 5]), f1)
+            f2 = multiplyAdd(fW, V(repeating: x[j + 10]), f2)
+            f3 = multiplyAdd(fW, V(repeating: x[j + 15]), f3)
+            let gW = load(wt + 664 + j * 32)
+            g0 = multiplyAdd(gW, V(repeating: x[j]), g0)
+            g1 = multiplyAdd(gW, V(repeating: x[j + 5]), g1)
+            g2 = multiplyAdd(gW, V(repeating: x[j + 10]), g2)
+            g3 = multiplyAdd(gW, V(repeating: x[j + 15]), g3)
+        }
+        for j in 0..<5 {
+            let iW = load(wt + 800 + j * 32)
+            i0 = multiplyAdd(iW, V(repeating: h[j]), i0)
+            i1 = multiplyAdd(iW, V(repeating: h[j + 48]), i1)
+            i2 = multiplyAdd(iW, V(repeating: h[j + 96]), i2)
+            i3 = multiplyAdd(iW, V(repeating: h[j + 144]), i3)
+            let oW = load(wt + 808 + j * 32)
+            o0 = multiplyAdd(oW, V(repeating: h[j]), o0)
+            o1 = multiplyAdd(oW, V(repeating: h[j + 48]), o1)
+            o2 = multiplyAdd(oW, V(repeating: h[j + 96]), o2)
+            o3 = multiplyAdd(oW, V(repeating: h[j + 144]), o3)
+            let fW = load(wt + 816 + j * 32)
+            f0 = multiplyAdd(fW, V(repeating: h[j]), f0)
+            f1 = multiplyAdd(fW, V(repeating: h[j + 48]), f1)
+            f2 = multiplyAdd(fW, V(repeating: h[j + 96]), f2)
+            f3 = multiplyAdd(fW, V(repeating: h[j + 144]), f3)
+            let gW = load(wt + 824 + j * 32)
+            g0 = multiplyAdd(gW, V(repeating: h[j]), g0)
+            g1 = multiplyAdd(gW, V(repeating: h[j + 48]), g1)
+            g2 = multiplyAdd(gW, V(repeating: h[j + 96]), g2)
+            g3 = multiplyAdd(gW, V(repeating: h[j + 144]), g3)
+        }
+        let cOld0 = load(c)
+        i0 = sigmoid(i0)
+        f0 = sigmoid(f0)
+        g0 = tanh(g0)
+        o0 = sigmoid(o0)
+        let cNew0 = multiplyAdd(f0, cOld0, i0 * g0)
+        store(c, cNew0)
+        var hNew0 = cNew0
+        hNew0 = tanh(hNew0)
+        store(h, o0 * hNew0)
+        let cOld1 = load(c + 48)
+        i1 = sigmoid(i1)
+        f1 = sigmoid(f1)
+        g1 = tanh(g1)
+        o1 = sigmoid(o1)
+        let cNew1 = multiplyAdd(f1, cOld1, i1 * g1)
+        store(c + 48, cNew1)
+        var hNew1 = cNew1
+        hNew1 = tanh(hNew1)
+        store(h + 48, o1 * hNew1)
+        let cOld2 = load(c + 96)
+        i2 = sigmoid(i2)
+        f2 = sigmoid(f2)
+        g2 = tanh(g2)
+        o2 = sigmoid(o2)
+        let cNew2 = multiplyAdd(f2, cOld2, i2 * g2)
+        store(c + 96, cNew2)
+        var hNew2 = cNew2
+        hNew2 = tanh(hNew2)
+        store(h + 96, o2 * hNew2)
+        let cOld3 = load(c + 144)
+        i3 = sigmoid(i3)
+        f3 = sigmoid(f3)
+        g3 = tanh(g3)
+        o3 = sigmoid(o3)
+        let cNew3 = multiplyAdd(f3, cOld3, i3 * g3)
+        store(c + 144, cNew3)
+        var hNew3 = cNew3
+        hNew3 = tanh(hNew3)
+        store(h + 144, o3 * hNew3)
+    }
+}
+
+/// s0_l2_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+/// its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l2_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<84, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 20, kept_c = scratch + 52
+        for u in 0..<20 {
+            xs[u] = 0
+        }
+        for u in 0..<5 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<5 {
+            kept_c[u] = c[u]
+        }
+        for u in 0..<5 {
+            kept_h[u + 8] = h[u + 48]
+        }
+        for u in 0..<5 {
+            kept_c[u + 8] = c[u + 48]
+        }
+        for u in 0..<5 {
+            kept_h[u + 16] = h[u + 96]
+        }
+        for u in 0..<5 {
+            kept_c[u + 16] = c[u + 96]
+        }
+        for u in 0..<5 {
+            kept_h[u + 24] = h[u + 144]
+        }
+        for u in 0..<5 {
+            kept_c[u + 24] = c[u + 144]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u] = input[t * 5 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 5] = input[stride + t * 5 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 10] = input[stride * 2 + t * 5 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 15] = input[stride * 3 + t * 5 + u]
+                }
+            }
+            tile_s0_l2_fw(wt, xs, h, c)
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    output[t * 5 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<5 {
+                    kept_h[u] = h[u]
+                }
+                for u in 0..<5 {
+                    kept_c[u] = c[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride + t * 5 + offset + u] = h[u + 48]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<5 {
+                    kept_h[u + 8] = h[u + 48]
+                }
+                for u in 0..<5 {
+                    kept_c[u + 8] = c[u + 48]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 2 + t * 5 + offset + u] = h[u + 96]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<5 {
+                    kept_h[u + 16] = h[u + 96]
+                }
+                for u in 0..<5 {
+                    kept_c[u + 16] = c[u + 96]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 3 + t * 5 + offset + u] = h[u + 144]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<5 {
+                    kept_h[u + 24] = h[u + 144]
+                }
+                for u in 0..<5 {
+                    kept_c[u + 24] = c[u + 144]
+                }
+            }
+        }
+        for u in 0..<5 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<5 {
+            c[u] = kept_c[u]
+        }
+        for u in 0..<5 {
+            h[u + 48] = kept_h[u + 8]
+        }
+        for u in 0..<5 {
+            c[u + 48] = kept_c[u + 8]
+        }
+        for u in 0..<5 {
+            h[u + 96] = kept_h[u + 16]
+        }
+        for u in 0..<5 {
+            c[u + 96] = kept_c[u + 16]
+        }
+        for u in 0..<5 {
+            h[u + 144] = kept_h[u + 24]
+        }
+        for u in 0..<5 {
+            c[u + 144] = kept_c[u + 24]
+        }
+        for t in len0..<steps {
+            for u in 0..<5 {
+                output[t * 5 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<5 {
+                output[stride + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<5 {
+                output[stride * 2 + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<5 {
+                output[stride * 3 + t * 5 + offset + u] = 0
+            }
         }
     }
 }

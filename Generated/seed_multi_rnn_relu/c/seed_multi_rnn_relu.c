@@ -26,6 +26,18 @@ typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
 /* Lanes where mask is set take a, the others b. */
 #define RG_SELECT(mask, a, b) ((rg_vec)(((mask) & (rg_ivec)(a)) | (~(mask) & (rg_ivec)(b))))
 #define RG_ABS(v) ((rg_vec)((rg_ivec)(v) & RG_ISPLAT(0x7fffffff)))
+/* A vector several multiply-adds read (a tile's weight vector) stays in a
+ * register: gcc on x86 would fold its load into each of them instead,
+ * reading it once per item rather than once per tile. Elsewhere a no-op. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__AVX__)
+#  if defined(__AVX512F__)
+#    define RG_SHARED(v) __asm__("" : "+v"(v))
+#  else
+#    define RG_SHARED(v) __asm__("" : "+x"(v))
+#  endif
+#else
+#  define RG_SHARED(v) ((void)0)
+#endif
 
 /* RG_FMA(a, b, c) = a·b + c. Fused where the compile target has FMA instructions (x86
  * with FMA3, Armv8, Cortex-M4F/M7, RISC-V F), whatever the C standard flag;
@@ -358,6 +370,497 @@ static void rg_sequence_s0_l2_fw(const float *restrict wt, const float *input, f
     }
 }
 
+/* RNN s0_l0_fw, I=3, H=5, activations Relu: one time step of 4 items together, each weight loaded once.
+ * Item k: x[3] at x + 3·k; h[8] at h + 24·k, updated in place. */
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h)
+{
+    { /* block 0: units 0…4 */
+        rg_vec a_0 = RG_LOAD(wt + 64);
+        rg_vec a_1 = RG_LOAD(wt + 64);
+        rg_vec a_2 = RG_LOAD(wt + 64);
+        rg_vec a_3 = RG_LOAD(wt + 64);
+        rg_vec a_wx0 = RG_LOAD(wt); RG_SHARED(a_wx0);
+        a_0 = RG_FMA(a_wx0, RG_SPLAT(x[0]), a_0);
+        a_1 = RG_FMA(a_wx0, RG_SPLAT(x[3]), a_1);
+        a_2 = RG_FMA(a_wx0, RG_SPLAT(x[6]), a_2);
+        a_3 = RG_FMA(a_wx0, RG_SPLAT(x[9]), a_3);
+        rg_vec a_wx1 = RG_LOAD(wt + 8); RG_SHARED(a_wx1);
+        a_0 = RG_FMA(a_wx1, RG_SPLAT(x[1]), a_0);
+        a_1 = RG_FMA(a_wx1, RG_SPLAT(x[4]), a_1);
+        a_2 = RG_FMA(a_wx1, RG_SPLAT(x[7]), a_2);
+        a_3 = RG_FMA(a_wx1, RG_SPLAT(x[10]), a_3);
+        rg_vec a_wx2 = RG_LOAD(wt + 16); RG_SHARED(a_wx2);
+        a_0 = RG_FMA(a_wx2, RG_SPLAT(x[2]), a_0);
+        a_1 = RG_FMA(a_wx2, RG_SPLAT(x[5]), a_1);
+        a_2 = RG_FMA(a_wx2, RG_SPLAT(x[8]), a_2);
+        a_3 = RG_FMA(a_wx2, RG_SPLAT(x[11]), a_3);
+        for (int j = 0; j < 5; ++j) {
+            rg_vec a_w = RG_LOAD(wt + 24 + j * 8); RG_SHARED(a_w);
+            a_0 = RG_FMA(a_w, RG_SPLAT(h[j]), a_0);
+            a_1 = RG_FMA(a_w, RG_SPLAT(h[j + 24]), a_1);
+            a_2 = RG_FMA(a_w, RG_SPLAT(h[j + 48]), a_2);
+            a_3 = RG_FMA(a_w, RG_SPLAT(h[j + 72]), a_3);
+        }
+        rg_relu(&a_0);
+        RG_STORE(h, a_0);
+        rg_relu(&a_1);
+        RG_STORE(h + 24, a_1);
+        rg_relu(&a_2);
+        RG_STORE(h + 48, a_2);
+        rg_relu(&a_3);
+        RG_STORE(h + 72, a_3);
+    }
+}
+
+/* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+ * its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+{
+    float xs[12] __attribute__((aligned(32)));
+    float kept_h[32] __attribute__((aligned(32)));
+    for (int u = 0; u < 12; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 8] = h[u + 24];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 16] = h[u + 48];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 24] = h[u + 72];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u] = input[t * 5 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u + 3] = input[stride + t * 5 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u + 6] = input[stride * 2 + t * 5 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 3; ++u) {
+                xs[u + 9] = input[stride * 3 + t * 5 + u];
+            }
+        }
+        rg_tile_s0_l0_fw(wt, xs, h);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[t * 5 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u] = h[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride + t * 5 + offset + u] = h[u + 24];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 8] = h[u + 24];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 2 + t * 5 + offset + u] = h[u + 48];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 16] = h[u + 48];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 3 + t * 5 + offset + u] = h[u + 72];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 24] = h[u + 72];
+            }
+        }
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 24] = kept_h[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 48] = kept_h[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 72] = kept_h[u + 24];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 2 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 3 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+}
+
+/* RNN s0_l1_fw, I=5, H=5, activations Relu: one time step of 4 items together, each weight loaded once.
+ * Item k: x[5] at x + 5·k; h[8] at h + 24·k, updated in place. */
+static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h)
+{
+    { /* block 0: units 0…4 */
+        rg_vec a_0 = RG_LOAD(wt + 152);
+        rg_vec a_1 = RG_LOAD(wt + 152);
+        rg_vec a_2 = RG_LOAD(wt + 152);
+        rg_vec a_3 = RG_LOAD(wt + 152);
+        for (int j = 0; j < 5; ++j) {
+            rg_vec a_w = RG_LOAD(wt + 72 + j * 8); RG_SHARED(a_w);
+            a_0 = RG_FMA(a_w, RG_SPLAT(x[j]), a_0);
+            a_1 = RG_FMA(a_w, RG_SPLAT(x[j + 5]), a_1);
+            a_2 = RG_FMA(a_w, RG_SPLAT(x[j + 10]), a_2);
+            a_3 = RG_FMA(a_w, RG_SPLAT(x[j + 15]), a_3);
+        }
+        for (int j = 0; j < 5; ++j) {
+            rg_vec a_w = RG_LOAD(wt + 112 + j * 8); RG_SHARED(a_w);
+            a_0 = RG_FMA(a_w, RG_SPLAT(h[j]), a_0);
+            a_1 = RG_FMA(a_w, RG_SPLAT(h[j + 24]), a_1);
+            a_2 = RG_FMA(a_w, RG_SPLAT(h[j + 48]), a_2);
+            a_3 = RG_FMA(a_w, RG_SPLAT(h[j + 72]), a_3);
+        }
+        rg_relu(&a_0);
+        RG_STORE(h, a_0);
+        rg_relu(&a_1);
+        RG_STORE(h + 24, a_1);
+        rg_relu(&a_2);
+        RG_STORE(h + 48, a_2);
+        rg_relu(&a_3);
+        RG_STORE(h + 72, a_3);
+    }
+}
+
+/* s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+ * its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+{
+    float xs[20] __attribute__((aligned(32)));
+    float kept_h[32] __attribute__((aligned(32)));
+    for (int u = 0; u < 20; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 8] = h[u + 24];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 16] = h[u + 48];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 24] = h[u + 72];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u] = input[t * 5 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 5] = input[stride + t * 5 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 10] = input[stride * 2 + t * 5 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 15] = input[stride * 3 + t * 5 + u];
+            }
+        }
+        rg_tile_s0_l1_fw(wt, xs, h);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[t * 5 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u] = h[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride + t * 5 + offset + u] = h[u + 24];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 8] = h[u + 24];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 2 + t * 5 + offset + u] = h[u + 48];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 16] = h[u + 48];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 3 + t * 5 + offset + u] = h[u + 72];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 24] = h[u + 72];
+            }
+        }
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 24] = kept_h[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 48] = kept_h[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 72] = kept_h[u + 24];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 2 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 3 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+}
+
+/* RNN s0_l2_fw, I=5, H=5, activations Relu: one time step of 4 items together, each weight loaded once.
+ * Item k: x[5] at x + 5·k; h[8] at h + 24·k, updated in place. */
+static void rg_tile_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h)
+{
+    { /* block 0: units 0…4 */
+        rg_vec a_0 = RG_LOAD(wt + 240);
+        rg_vec a_1 = RG_LOAD(wt + 240);
+        rg_vec a_2 = RG_LOAD(wt + 240);
+        rg_vec a_3 = RG_LOAD(wt + 240);
+        for (int j = 0; j < 5; ++j) {
+            rg_vec a_w = RG_LOAD(wt + 160 + j * 8); RG_SHARED(a_w);
+            a_0 = RG_FMA(a_w, RG_SPLAT(x[j]), a_0);
+            a_1 = RG_FMA(a_w, RG_SPLAT(x[j + 5]), a_1);
+            a_2 = RG_FMA(a_w, RG_SPLAT(x[j + 10]), a_2);
+            a_3 = RG_FMA(a_w, RG_SPLAT(x[j + 15]), a_3);
+        }
+        for (int j = 0; j < 5; ++j) {
+            rg_vec a_w = RG_LOAD(wt + 200 + j * 8); RG_SHARED(a_w);
+            a_0 = RG_FMA(a_w, RG_SPLAT(h[j]), a_0);
+            a_1 = RG_FMA(a_w, RG_SPLAT(h[j + 24]), a_1);
+            a_2 = RG_FMA(a_w, RG_SPLAT(h[j + 48]), a_2);
+            a_3 = RG_FMA(a_w, RG_SPLAT(h[j + 72]), a_3);
+        }
+        rg_relu(&a_0);
+        RG_STORE(h, a_0);
+        rg_relu(&a_1);
+        RG_STORE(h + 24, a_1);
+        rg_relu(&a_2);
+        RG_STORE(h + 48, a_2);
+        rg_relu(&a_3);
+        RG_STORE(h + 72, a_3);
+    }
+}
+
+/* s0_l2_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+ * its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l2_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+{
+    float xs[20] __attribute__((aligned(32)));
+    float kept_h[32] __attribute__((aligned(32)));
+    for (int u = 0; u < 20; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 8] = h[u + 24];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 16] = h[u + 48];
+    }
+    for (int u = 0; u < 5; ++u) {
+        kept_h[u + 24] = h[u + 72];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u] = input[t * 5 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 5] = input[stride + t * 5 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 10] = input[stride * 2 + t * 5 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                xs[u + 15] = input[stride * 3 + t * 5 + u];
+            }
+        }
+        rg_tile_s0_l2_fw(wt, xs, h);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[t * 5 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u] = h[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride + t * 5 + offset + u] = h[u + 24];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 8] = h[u + 24];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 2 + t * 5 + offset + u] = h[u + 48];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 16] = h[u + 48];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 5; ++u) {
+                output[stride * 3 + t * 5 + offset + u] = h[u + 72];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 5; ++u) {
+                kept_h[u + 24] = h[u + 72];
+            }
+        }
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 24] = kept_h[u + 8];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 48] = kept_h[u + 16];
+    }
+    for (int u = 0; u < 5; ++u) {
+        h[u + 72] = kept_h[u + 24];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 2 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 5; ++u) {
+            output[stride * 3 + t * 5 + offset + u] = 0.0f;
+        }
+    }
+}
+
 void seed_multi_rnn_relu_reset(seed_multi_rnn_relu_state *state)
 {
     for (int k = 0; k < 8; ++k) state->s0_l0_fw_h[k] = 0.0f;
@@ -398,27 +901,40 @@ void seed_multi_rnn_relu_run(const float *x, int batch, int steps, const int32_t
 {
     const float *wt = seed_multi_rnn_relu_weights;
     float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * (size_t)steps * 5;
-    float h_s0_l0_fw[8] __attribute__((aligned(32)));
-    float h_s0_l1_fw[8] __attribute__((aligned(32)));
-    float h_s0_l2_fw[8] __attribute__((aligned(32)));
-    for (int b = 0; b < batch; ++b) {
-        int len = seq_lens ? seq_lens[b] : steps;
-        len = len < 0 ? 0 : (len > steps ? steps : len);
-        for (int k = 0; k < 8; ++k) h_s0_l0_fw[k] = (initial_state && k < 5) ? initial_state[(size_t)b * 15 + 0 + k] : 0.0f;
-        for (int k = 0; k < 8; ++k) h_s0_l1_fw[k] = (initial_state && k < 5) ? initial_state[(size_t)b * 15 + 5 + k] : 0.0f;
-        for (int k = 0; k < 8; ++k) h_s0_l2_fw[k] = (initial_state && k < 5) ? initial_state[(size_t)b * 15 + 10 + k] : 0.0f;
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 3; ++k) buffer[0][(size_t)t * 5 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 3 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, len, h_s0_l0_fw);
-        rg_sequence_s0_l1_fw(wt, buffer[2], buffer[3], 0, steps, len, h_s0_l1_fw);
-        rg_sequence_s0_l2_fw(wt, buffer[3], buffer[1], 0, steps, len, h_s0_l2_fw);
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 5; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 5 + k] = buffer[1][(size_t)t * 5 + k];
-        if (final_state) {
-            for (int k = 0; k < 5; ++k) final_state[(size_t)b * 15 + 0 + k] = h_s0_l0_fw[k];
-            for (int k = 0; k < 5; ++k) final_state[(size_t)b * 15 + 5 + k] = h_s0_l1_fw[k];
-            for (int k = 0; k < 5; ++k) final_state[(size_t)b * 15 + 10 + k] = h_s0_l2_fw[k];
+    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 4 * (size_t)steps * 5;
+    /* The states of a tile's items, 24 floats apart. */
+    float st[96] __attribute__((aligned(32)));
+    for (int first = 0; first < batch; first += 4) {
+        const int items = batch - first < 4 ? batch - first : 4;
+        ptrdiff_t len[4], longest = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int b = first + i;
+            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
+            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
+            longest = len[i] > longest ? len[i] : longest;
+            for (int k = 0; k < 8; ++k) st[i * 24 + 0 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 15 + 0 + k] : 0.0f;
+            for (int k = 0; k < 8; ++k) st[i * 24 + 8 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 15 + 5 + k] : 0.0f;
+            for (int k = 0; k < 8; ++k) st[i * 24 + 16 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 15 + 10 + k] : 0.0f;
+        }
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 3; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 5 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 3 + k];
+        if (items == 1) rg_sequence_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, len[0], st + 0);
+        else rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, (ptrdiff_t)steps * 5, len[0], len[1], len[2], len[3], longest, st + 0);
+        if (items == 1) rg_sequence_s0_l1_fw(wt, buffer[2], buffer[3], 0, steps, len[0], st + 8);
+        else rg_sequence_tile_s0_l1_fw(wt, buffer[2], buffer[3], 0, steps, (ptrdiff_t)steps * 5, len[0], len[1], len[2], len[3], longest, st + 8);
+        if (items == 1) rg_sequence_s0_l2_fw(wt, buffer[3], buffer[1], 0, steps, len[0], st + 16);
+        else rg_sequence_tile_s0_l2_fw(wt, buffer[3], buffer[1], 0, steps, (ptrdiff_t)steps * 5, len[0], len[1], len[2], len[3], longest, st + 16);
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 5; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 5 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 5 + k];
+        for (int i = 0, b = first; i < items; ++i, ++b) {
+            float *item = st + i * 24;
+            if (final_state) {
+                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 15 + 0 + k] = item[0 + k];
+                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 15 + 5 + k] = item[8 + k];
+                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 15 + 10 + k] = item[16 + k];
+            }
         }
     }
 }

@@ -210,8 +210,8 @@ public enum seed_multi_rnn_relu {
     public static let hS0L1FwOffset = 5
     /// Offset of h_s0_l2_fw (5 floats) in a flattened state.
     public static let hS0L2FwOffset = 10
-    /// Floats of scratch `run` needs for sequences of `steps` steps.
-    public static func workspaceFloats(steps: Int) -> Int { 4 * steps * 5 }
+    /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
+    public static func workspaceFloats(steps: Int) -> Int { steps * 80 }
 
     /// Zeroes every state.
     public static func reset(_ state: inout seed_multi_rnn_reluState) {
@@ -291,28 +291,52 @@ public enum seed_multi_rnn_relu {
     /// - finalState: [batch][stateFloats], the state after each item's last valid step, or nil.
     /// - workspace: `workspaceFloats(steps:)` floats of scratch.
     /// A length-0 item's final state is its initial state.
+    /// Items go through each cell 4 at a time, each weight read once per step for all
+    /// of them. An item's result never depends on the others; it may differ from a run of the
+    /// item alone by rounding, as its sums are then taken in another order.
     public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
                            initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
                            workspace: UnsafeMutablePointer<Float>) {
         seed_multi_rnn_reluWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<24, Float>.self) { states in
+            withScratch(InlineArray<96, Float>.self) { states in
                 let st = states
-                let buffer0 = workspace + 0 * steps * 5, buffer1 = workspace + 1 * steps * 5, buffer2 = workspace + 2 * steps * 5, buffer3 = workspace + 3 * steps * 5
-                for b in 0..<batch {
-                    let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
-                    for k in 0..<8 { st[0 + k] = k < 5 ? (initialState?[b * 15 + 0 + k] ?? 0) : 0 }
-                    for k in 0..<8 { st[8 + k] = k < 5 ? (initialState?[b * 15 + 5 + k] ?? 0) : 0 }
-                    for k in 0..<8 { st[16 + k] = k < 5 ? (initialState?[b * 15 + 10 + k] ?? 0) : 0 }
-                    for t in 0..<steps { for k in 0..<3 { buffer0[t * 5 + k] = x[(b * steps + t) * 3 + k] } }
-                    sequence_s0_l0_fw(wt, buffer0, buffer2, 0, steps, len, st + 0)
-                    sequence_s0_l1_fw(wt, buffer2, buffer3, 0, steps, len, st + 8)
-                    sequence_s0_l2_fw(wt, buffer3, buffer1, 0, steps, len, st + 16)
-                    for t in 0..<steps { for k in 0..<5 { y[(b * steps + t) * 5 + k] = buffer1[t * 5 + k] } }
-                    if let finalState {
-                        for k in 0..<5 { finalState[b * 15 + 0 + k] = st[0 + k] }
-                        for k in 0..<5 { finalState[b * 15 + 5 + k] = st[8 + k] }
-                        for k in 0..<5 { finalState[b * 15 + 10 + k] = st[16 + k] }
+                let buffer0 = workspace + 0 * steps * 5, buffer1 = workspace + 4 * steps * 5, buffer2 = workspace + 8 * steps * 5, buffer3 = workspace + 12 * steps * 5
+                for first in stride(from: 0, to: batch, by: 4) {
+                    let items = min(batch - first, 4)
+                    var len = InlineArray<4, Int>(repeating: 0), longest = 0
+                    for i in 0..<4 {
+                        let b = first + i
+                        if i < items { len[i] = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps) }
+                        longest = max(longest, len[i])
+                        for k in 0..<8 { st[i * 24 + 0 + k] = i < items && k < 5 ? (initialState?[b * 15 + 0 + k] ?? 0) : 0 }
+                        for k in 0..<8 { st[i * 24 + 8 + k] = i < items && k < 5 ? (initialState?[b * 15 + 5 + k] ?? 0) : 0 }
+                        for k in 0..<8 { st[i * 24 + 16 + k] = i < items && k < 5 ? (initialState?[b * 15 + 10 + k] ?? 0) : 0 }
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<3 { buffer0[(i * steps + t) * 5 + k] = x[(b * steps + t) * 3 + k] } } }
+                    if items == 1 {
+                        sequence_s0_l0_fw(wt, buffer0, buffer2, 0, steps, len[0], st + 0)
+                    } else {
+                        sequence_tile_s0_l0_fw(wt, buffer0, buffer2, 0, steps, steps * 5, len[0], len[1], len[2], len[3], longest, st + 0)
+                    }
+                    if items == 1 {
+                        sequence_s0_l1_fw(wt, buffer2, buffer3, 0, steps, len[0], st + 8)
+                    } else {
+                        sequence_tile_s0_l1_fw(wt, buffer2, buffer3, 0, steps, steps * 5, len[0], len[1], len[2], len[3], longest, st + 8)
+                    }
+                    if items == 1 {
+                        sequence_s0_l2_fw(wt, buffer3, buffer1, 0, steps, len[0], st + 16)
+                    } else {
+                        sequence_tile_s0_l2_fw(wt, buffer3, buffer1, 0, steps, steps * 5, len[0], len[1], len[2], len[3], longest, st + 16)
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<5 { y[(b * steps + t) * 5 + k] = buffer1[(i * steps + t) * 5 + k] } } }
+                    for i in 0..<items {
+                        let b = first + i, item = st + i * 24
+                        if let finalState {
+                            for k in 0..<5 { finalState[b * 15 + 0 + k] = item[0 + k] }
+                            for k in 0..<5 { finalState[b * 15 + 5 + k] = item[8 + k] }
+                            for k in 0..<5 { finalState[b * 15 + 10 + k] = item[16 + k] }
+                        }
                     }
                 }
             }
@@ -431,6 +455,494 @@ fileprivate func sequence_s0_l2_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
     for t in len..<steps {
         for u in 0..<5 {
             output[t * 5 + offset + u] = 0
+        }
+    }
+}
+
+/// RNN s0_l0_fw, I=3, H=5, activations Relu: one time step of 4 items together, each weight loaded once.
+/// Item k: x[3] at x + 3·k; h[8] at h + 24·k, updated in place.
+fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
+    do { // block 0: units 0…4
+        var a0 = load(wt + 64)
+        var a1 = load(wt + 64)
+        var a2 = load(wt + 64)
+        var a3 = load(wt + 64)
+        let aWx0 = load(wt)
+        a0 = multiplyAdd(aWx0, V(repeating: x[0]), a0)
+        a1 = multiplyAdd(aWx0, V(repeating: x[3]), a1)
+        a2 = multiplyAdd(aWx0, V(repeating: x[6]), a2)
+        a3 = multiplyAdd(aWx0, V(repeating: x[9]), a3)
+        let aWx1 = load(wt + 8)
+        a0 = multiplyAdd(aWx1, V(repeating: x[1]), a0)
+        a1 = multiplyAdd(aWx1, V(repeating: x[4]), a1)
+        a2 = multiplyAdd(aWx1, V(repeating: x[7]), a2)
+        a3 = multiplyAdd(aWx1, V(repeating: x[10]), a3)
+        let aWx2 = load(wt + 16)
+        a0 = multiplyAdd(aWx2, V(repeating: x[2]), a0)
+        a1 = multiplyAdd(aWx2, V(repeating: x[5]), a1)
+        a2 = multiplyAdd(aWx2, V(repeating: x[8]), a2)
+        a3 = multiplyAdd(aWx2, V(repeating: x[11]), a3)
+        for j in 0..<5 {
+            let aW = load(wt + 24 + j * 8)
+            a0 = multiplyAdd(aW, V(repeating: h[j]), a0)
+            a1 = multiplyAdd(aW, V(repeating: h[j + 24]), a1)
+            a2 = multiplyAdd(aW, V(repeating: h[j + 48]), a2)
+            a3 = multiplyAdd(aW, V(repeating: h[j + 72]), a3)
+        }
+        a0 = relu(a0)
+        store(h, a0)
+        a1 = relu(a1)
+        store(h + 24, a1)
+        a2 = relu(a2)
+        store(h + 48, a2)
+        a3 = relu(a3)
+        store(h + 72, a3)
+    }
+}
+
+/// s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+/// its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<44, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 12
+        for u in 0..<12 {
+            xs[u] = 0
+        }
+        for u in 0..<5 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<5 {
+            kept_h[u + 8] = h[u + 24]
+        }
+        for u in 0..<5 {
+            kept_h[u + 16] = h[u + 48]
+        }
+        for u in 0..<5 {
+            kept_h[u + 24] = h[u + 72]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u] = input[t * 5 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u + 3] = input[stride + t * 5 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u + 6] = input[stride * 2 + t * 5 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<3 {
+                    xs[u + 9] = input[stride * 3 + t * 5 + u]
+                }
+            }
+            tile_s0_l0_fw(wt, xs, h)
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    output[t * 5 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<5 {
+                    kept_h[u] = h[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride + t * 5 + offset + u] = h[u + 24]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<5 {
+                    kept_h[u + 8] = h[u + 24]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 2 + t * 5 + offset + u] = h[u + 48]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<5 {
+                    kept_h[u + 16] = h[u + 48]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 3 + t * 5 + offset + u] = h[u + 72]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<5 {
+                    kept_h[u + 24] = h[u + 72]
+                }
+            }
+        }
+        for u in 0..<5 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<5 {
+            h[u + 24] = kept_h[u + 8]
+        }
+        for u in 0..<5 {
+            h[u + 48] = kept_h[u + 16]
+        }
+        for u in 0..<5 {
+            h[u + 72] = kept_h[u + 24]
+        }
+        for t in len0..<steps {
+            for u in 0..<5 {
+                output[t * 5 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<5 {
+                output[stride + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<5 {
+                output[stride * 2 + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<5 {
+                output[stride * 3 + t * 5 + offset + u] = 0
+            }
+        }
+    }
+}
+
+/// RNN s0_l1_fw, I=5, H=5, activations Relu: one time step of 4 items together, each weight loaded once.
+/// Item k: x[5] at x + 5·k; h[8] at h + 24·k, updated in place.
+fileprivate func tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
+    do { // block 0: units 0…4
+        var a0 = load(wt + 152)
+        var a1 = load(wt + 152)
+        var a2 = load(wt + 152)
+        var a3 = load(wt + 152)
+        for j in 0..<5 {
+            let aW = load(wt + 72 + j * 8)
+            a0 = multiplyAdd(aW, V(repeating: x[j]), a0)
+            a1 = multiplyAdd(aW, V(repeating: x[j + 5]), a1)
+            a2 = multiplyAdd(aW, V(repeating: x[j + 10]), a2)
+            a3 = multiplyAdd(aW, V(repeating: x[j + 15]), a3)
+        }
+        for j in 0..<5 {
+            let aW = load(wt + 112 + j * 8)
+            a0 = multiplyAdd(aW, V(repeating: h[j]), a0)
+            a1 = multiplyAdd(aW, V(repeating: h[j + 24]), a1)
+            a2 = multiplyAdd(aW, V(repeating: h[j + 48]), a2)
+            a3 = multiplyAdd(aW, V(repeating: h[j + 72]), a3)
+        }
+        a0 = relu(a0)
+        store(h, a0)
+        a1 = relu(a1)
+        store(h + 24, a1)
+        a2 = relu(a2)
+        store(h + 48, a2)
+        a3 = relu(a3)
+        store(h + 72, a3)
+    }
+}
+
+/// s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+/// its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<52, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 20
+        for u in 0..<20 {
+            xs[u] = 0
+        }
+        for u in 0..<5 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<5 {
+            kept_h[u + 8] = h[u + 24]
+        }
+        for u in 0..<5 {
+            kept_h[u + 16] = h[u + 48]
+        }
+        for u in 0..<5 {
+            kept_h[u + 24] = h[u + 72]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u] = input[t * 5 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 5] = input[stride + t * 5 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 10] = input[stride * 2 + t * 5 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 15] = input[stride * 3 + t * 5 + u]
+                }
+            }
+            tile_s0_l1_fw(wt, xs, h)
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    output[t * 5 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<5 {
+                    kept_h[u] = h[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride + t * 5 + offset + u] = h[u + 24]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<5 {
+                    kept_h[u + 8] = h[u + 24]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 2 + t * 5 + offset + u] = h[u + 48]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<5 {
+                    kept_h[u + 16] = h[u + 48]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 3 + t * 5 + offset + u] = h[u + 72]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<5 {
+                    kept_h[u + 24] = h[u + 72]
+                }
+            }
+        }
+        for u in 0..<5 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<5 {
+            h[u + 24] = kept_h[u + 8]
+        }
+        for u in 0..<5 {
+            h[u + 48] = kept_h[u + 16]
+        }
+        for u in 0..<5 {
+            h[u + 72] = kept_h[u + 24]
+        }
+        for t in len0..<steps {
+            for u in 0..<5 {
+                output[t * 5 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<5 {
+                output[stride + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<5 {
+                output[stride * 2 + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<5 {
+                output[stride * 3 + t * 5 + offset + u] = 0
+            }
+        }
+    }
+}
+
+/// RNN s0_l2_fw, I=5, H=5, activations Relu: one time step of 4 items together, each weight loaded once.
+/// Item k: x[5] at x + 5·k; h[8] at h + 24·k, updated in place.
+fileprivate func tile_s0_l2_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
+    do { // block 0: units 0…4
+        var a0 = load(wt + 240)
+        var a1 = load(wt + 240)
+        var a2 = load(wt + 240)
+        var a3 = load(wt + 240)
+        for j in 0..<5 {
+            let aW = load(wt + 160 + j * 8)
+            a0 = multiplyAdd(aW, V(repeating: x[j]), a0)
+            a1 = multiplyAdd(aW, V(repeating: x[j + 5]), a1)
+            a2 = multiplyAdd(aW, V(repeating: x[j + 10]), a2)
+            a3 = multiplyAdd(aW, V(repeating: x[j + 15]), a3)
+        }
+        for j in 0..<5 {
+            let aW = load(wt + 200 + j * 8)
+            a0 = multiplyAdd(aW, V(repeating: h[j]), a0)
+            a1 = multiplyAdd(aW, V(repeating: h[j + 24]), a1)
+            a2 = multiplyAdd(aW, V(repeating: h[j + 48]), a2)
+            a3 = multiplyAdd(aW, V(repeating: h[j + 72]), a3)
+        }
+        a0 = relu(a0)
+        store(h, a0)
+        a1 = relu(a1)
+        store(h + 24, a1)
+        a2 = relu(a2)
+        store(h + 48, a2)
+        a3 = relu(a3)
+        store(h + 72, a3)
+    }
+}
+
+/// s0_l2_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
+/// its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l2_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<52, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 20
+        for u in 0..<20 {
+            xs[u] = 0
+        }
+        for u in 0..<5 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<5 {
+            kept_h[u + 8] = h[u + 24]
+        }
+        for u in 0..<5 {
+            kept_h[u + 16] = h[u + 48]
+        }
+        for u in 0..<5 {
+            kept_h[u + 24] = h[u + 72]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u] = input[t * 5 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 5] = input[stride + t * 5 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 10] = input[stride * 2 + t * 5 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    xs[u + 15] = input[stride * 3 + t * 5 + u]
+                }
+            }
+            tile_s0_l2_fw(wt, xs, h)
+            if s < len0 {
+                let t = s
+                for u in 0..<5 {
+                    output[t * 5 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<5 {
+                    kept_h[u] = h[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride + t * 5 + offset + u] = h[u + 24]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<5 {
+                    kept_h[u + 8] = h[u + 24]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 2 + t * 5 + offset + u] = h[u + 48]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<5 {
+                    kept_h[u + 16] = h[u + 48]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<5 {
+                    output[stride * 3 + t * 5 + offset + u] = h[u + 72]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<5 {
+                    kept_h[u + 24] = h[u + 72]
+                }
+            }
+        }
+        for u in 0..<5 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<5 {
+            h[u + 24] = kept_h[u + 8]
+        }
+        for u in 0..<5 {
+            h[u + 48] = kept_h[u + 16]
+        }
+        for u in 0..<5 {
+            h[u + 72] = kept_h[u + 24]
+        }
+        for t in len0..<steps {
+            for u in 0..<5 {
+                output[t * 5 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<5 {
+                output[stride + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<5 {
+                output[stride * 2 + t * 5 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<5 {
+                output[stride * 3 + t * 5 + offset + u] = 0
+            }
         }
     }
 }

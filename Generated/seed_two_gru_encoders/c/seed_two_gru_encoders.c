@@ -26,6 +26,18 @@ typedef int32_t rg_ivec __attribute__((vector_size(32), may_alias));
 /* Lanes where mask is set take a, the others b. */
 #define RG_SELECT(mask, a, b) ((rg_vec)(((mask) & (rg_ivec)(a)) | (~(mask) & (rg_ivec)(b))))
 #define RG_ABS(v) ((rg_vec)((rg_ivec)(v) & RG_ISPLAT(0x7fffffff)))
+/* A vector several multiply-adds read (a tile's weight vector) stays in a
+ * register: gcc on x86 would fold its load into each of them instead,
+ * reading it once per item rather than once per tile. Elsewhere a no-op. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__AVX__)
+#  if defined(__AVX512F__)
+#    define RG_SHARED(v) __asm__("" : "+v"(v))
+#  else
+#    define RG_SHARED(v) __asm__("" : "+x"(v))
+#  endif
+#else
+#  define RG_SHARED(v) ((void)0)
+#endif
 
 /* RG_FMA(a, b, c) = a·b + c. Fused where the compile target has FMA instructions (x86
  * with FMA3, Armv8, Cortex-M4F/M7, RISC-V F), whatever the C standard flag;
@@ -2090,6 +2102,1690 @@ static void rg_sequence_s1_l1_fw(const float *restrict wt, const float *input, f
     }
 }
 
+/* GRU s0_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
+ * Item k: x[6] at x + 6·k; h[24] at h + 96·k, updated in place. */
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h)
+{
+    float next[96] __attribute__((aligned(32)));
+    float rh[96] __attribute__((aligned(32)));
+    float zs[96] __attribute__((aligned(32)));
+    float partial[96] __attribute__((aligned(32)));
+    { /* block 0: units 0…7 */
+        rg_vec z_0 = RG_LOAD(wt + 1872);
+        rg_vec r_0 = RG_LOAD(wt + 1880);
+        rg_vec n_0 = RG_LOAD(wt + 1888);
+        rg_vec z_1 = RG_LOAD(wt + 1872);
+        rg_vec r_1 = RG_LOAD(wt + 1880);
+        rg_vec n_1 = RG_LOAD(wt + 1888);
+        rg_vec z_2 = RG_LOAD(wt + 1872);
+        rg_vec r_2 = RG_LOAD(wt + 1880);
+        rg_vec n_2 = RG_LOAD(wt + 1888);
+        rg_vec z_3 = RG_LOAD(wt + 1872);
+        rg_vec r_3 = RG_LOAD(wt + 1880);
+        rg_vec n_3 = RG_LOAD(wt + 1888);
+        for (int j = 0; j < 6; ++j) {
+            rg_vec z_w = RG_LOAD(wt + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 8 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 16 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 432 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 440 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs, z_0);
+        RG_STORE(rh, r_0 * RG_LOAD(h));
+        RG_STORE(partial, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 24, z_1);
+        RG_STORE(rh + 24, r_1 * RG_LOAD(h + 96));
+        RG_STORE(partial + 24, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 48, z_2);
+        RG_STORE(rh + 48, r_2 * RG_LOAD(h + 192));
+        RG_STORE(partial + 48, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 72, z_3);
+        RG_STORE(rh + 72, r_3 * RG_LOAD(h + 288));
+        RG_STORE(partial + 72, n_3);
+    }
+    { /* block 1: units 8…15 */
+        rg_vec z_0 = RG_LOAD(wt + 1896);
+        rg_vec r_0 = RG_LOAD(wt + 1904);
+        rg_vec n_0 = RG_LOAD(wt + 1912);
+        rg_vec z_1 = RG_LOAD(wt + 1896);
+        rg_vec r_1 = RG_LOAD(wt + 1904);
+        rg_vec n_1 = RG_LOAD(wt + 1912);
+        rg_vec z_2 = RG_LOAD(wt + 1896);
+        rg_vec r_2 = RG_LOAD(wt + 1904);
+        rg_vec n_2 = RG_LOAD(wt + 1912);
+        rg_vec z_3 = RG_LOAD(wt + 1896);
+        rg_vec r_3 = RG_LOAD(wt + 1904);
+        rg_vec n_3 = RG_LOAD(wt + 1912);
+        for (int j = 0; j < 6; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 144 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 152 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 160 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 752 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 760 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs + 8, z_0);
+        RG_STORE(rh + 8, r_0 * RG_LOAD(h + 8));
+        RG_STORE(partial + 8, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 32, z_1);
+        RG_STORE(rh + 32, r_1 * RG_LOAD(h + 104));
+        RG_STORE(partial + 32, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 56, z_2);
+        RG_STORE(rh + 56, r_2 * RG_LOAD(h + 200));
+        RG_STORE(partial + 56, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 80, z_3);
+        RG_STORE(rh + 80, r_3 * RG_LOAD(h + 296));
+        RG_STORE(partial + 80, n_3);
+    }
+    { /* block 2: units 16…19 */
+        rg_vec z_0 = RG_LOAD(wt + 1920);
+        rg_vec r_0 = RG_LOAD(wt + 1928);
+        rg_vec n_0 = RG_LOAD(wt + 1936);
+        rg_vec z_1 = RG_LOAD(wt + 1920);
+        rg_vec r_1 = RG_LOAD(wt + 1928);
+        rg_vec n_1 = RG_LOAD(wt + 1936);
+        rg_vec z_2 = RG_LOAD(wt + 1920);
+        rg_vec r_2 = RG_LOAD(wt + 1928);
+        rg_vec n_2 = RG_LOAD(wt + 1936);
+        rg_vec z_3 = RG_LOAD(wt + 1920);
+        rg_vec r_3 = RG_LOAD(wt + 1928);
+        rg_vec n_3 = RG_LOAD(wt + 1936);
+        for (int j = 0; j < 6; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 288 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 296 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 304 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 1072 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 1080 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs + 16, z_0);
+        RG_STORE(rh + 16, r_0 * RG_LOAD(h + 16));
+        RG_STORE(partial + 16, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 40, z_1);
+        RG_STORE(rh + 40, r_1 * RG_LOAD(h + 112));
+        RG_STORE(partial + 40, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 64, z_2);
+        RG_STORE(rh + 64, r_2 * RG_LOAD(h + 208));
+        RG_STORE(partial + 64, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 88, z_3);
+        RG_STORE(rh + 88, r_3 * RG_LOAD(h + 304));
+        RG_STORE(partial + 88, n_3);
+    }
+    /* The candidate reads r⊙h, so it waits until every block's r is known. */
+    { /* block 0: units 0…7 */
+        rg_vec n_0 = RG_LOAD(partial);
+        rg_vec n_1 = RG_LOAD(partial + 24);
+        rg_vec n_2 = RG_LOAD(partial + 48);
+        rg_vec n_3 = RG_LOAD(partial + 72);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 1392 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs);
+        RG_STORE(next, RG_FMA(z_0, RG_LOAD(h) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 24);
+        RG_STORE(next + 24, RG_FMA(z_1, RG_LOAD(h + 96) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 48);
+        RG_STORE(next + 48, RG_FMA(z_2, RG_LOAD(h + 192) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 72);
+        RG_STORE(next + 72, RG_FMA(z_3, RG_LOAD(h + 288) - n_3, n_3));
+    }
+    { /* block 1: units 8…15 */
+        rg_vec n_0 = RG_LOAD(partial + 8);
+        rg_vec n_1 = RG_LOAD(partial + 32);
+        rg_vec n_2 = RG_LOAD(partial + 56);
+        rg_vec n_3 = RG_LOAD(partial + 80);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 1552 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs + 8);
+        RG_STORE(next + 8, RG_FMA(z_0, RG_LOAD(h + 8) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 32);
+        RG_STORE(next + 32, RG_FMA(z_1, RG_LOAD(h + 104) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 56);
+        RG_STORE(next + 56, RG_FMA(z_2, RG_LOAD(h + 200) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 80);
+        RG_STORE(next + 80, RG_FMA(z_3, RG_LOAD(h + 296) - n_3, n_3));
+    }
+    { /* block 2: units 16…19 */
+        rg_vec n_0 = RG_LOAD(partial + 16);
+        rg_vec n_1 = RG_LOAD(partial + 40);
+        rg_vec n_2 = RG_LOAD(partial + 64);
+        rg_vec n_3 = RG_LOAD(partial + 88);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 1712 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs + 16);
+        RG_STORE(next + 16, RG_FMA(z_0, RG_LOAD(h + 16) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 40);
+        RG_STORE(next + 40, RG_FMA(z_1, RG_LOAD(h + 112) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 64);
+        RG_STORE(next + 64, RG_FMA(z_2, RG_LOAD(h + 208) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 88);
+        RG_STORE(next + 88, RG_FMA(z_3, RG_LOAD(h + 304) - n_3, n_3));
+    }
+    /* Every block has read the old h; now it is replaced. */
+    { /* block 0: units 0…7 */
+        RG_STORE(h, RG_LOAD(next));
+        RG_STORE(h + 96, RG_LOAD(next + 24));
+        RG_STORE(h + 192, RG_LOAD(next + 48));
+        RG_STORE(h + 288, RG_LOAD(next + 72));
+    }
+    { /* block 1: units 8…15 */
+        RG_STORE(h + 8, RG_LOAD(next + 8));
+        RG_STORE(h + 104, RG_LOAD(next + 32));
+        RG_STORE(h + 200, RG_LOAD(next + 56));
+        RG_STORE(h + 296, RG_LOAD(next + 80));
+    }
+    { /* block 2: units 16…19 */
+        RG_STORE(h + 16, RG_LOAD(next + 16));
+        RG_STORE(h + 112, RG_LOAD(next + 40));
+        RG_STORE(h + 208, RG_LOAD(next + 64));
+        RG_STORE(h + 304, RG_LOAD(next + 88));
+    }
+}
+
+/* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
+ * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+{
+    float xs[24] __attribute__((aligned(32)));
+    float kept_h[96] __attribute__((aligned(32)));
+    for (int u = 0; u < 24; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 24] = h[u + 96];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 48] = h[u + 192];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 72] = h[u + 288];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 6; ++u) {
+                xs[u] = input[t * 40 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 6; ++u) {
+                xs[u + 6] = input[stride + t * 40 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 6; ++u) {
+                xs[u + 12] = input[stride * 2 + t * 40 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 6; ++u) {
+                xs[u + 18] = input[stride * 3 + t * 40 + u];
+            }
+        }
+        rg_tile_s0_l0_fw(wt, xs, h);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[t * 40 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u] = h[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride + t * 40 + offset + u] = h[u + 96];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 24] = h[u + 96];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride * 2 + t * 40 + offset + u] = h[u + 192];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 48] = h[u + 192];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride * 3 + t * 40 + offset + u] = h[u + 288];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 72] = h[u + 288];
+            }
+        }
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 96] = kept_h[u + 24];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 192] = kept_h[u + 48];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 288] = kept_h[u + 72];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride + t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride * 2 + t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride * 3 + t * 40 + offset + u] = 0.0f;
+        }
+    }
+}
+
+/* GRU s0_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
+ * Item k: x[20] at x + 20·k; h[24] at h + 96·k, updated in place. */
+static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h)
+{
+    float next[96] __attribute__((aligned(32)));
+    float rh[96] __attribute__((aligned(32)));
+    float zs[96] __attribute__((aligned(32)));
+    float partial[96] __attribute__((aligned(32)));
+    { /* block 0: units 0…7 */
+        rg_vec z_0 = RG_LOAD(wt + 4824);
+        rg_vec r_0 = RG_LOAD(wt + 4832);
+        rg_vec n_0 = RG_LOAD(wt + 4840);
+        rg_vec z_1 = RG_LOAD(wt + 4824);
+        rg_vec r_1 = RG_LOAD(wt + 4832);
+        rg_vec n_1 = RG_LOAD(wt + 4840);
+        rg_vec z_2 = RG_LOAD(wt + 4824);
+        rg_vec r_2 = RG_LOAD(wt + 4832);
+        rg_vec n_2 = RG_LOAD(wt + 4840);
+        rg_vec z_3 = RG_LOAD(wt + 4824);
+        rg_vec r_3 = RG_LOAD(wt + 4832);
+        rg_vec n_3 = RG_LOAD(wt + 4840);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 1944 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 1952 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 1960 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 3384 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 3392 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs, z_0);
+        RG_STORE(rh, r_0 * RG_LOAD(h));
+        RG_STORE(partial, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 24, z_1);
+        RG_STORE(rh + 24, r_1 * RG_LOAD(h + 96));
+        RG_STORE(partial + 24, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 48, z_2);
+        RG_STORE(rh + 48, r_2 * RG_LOAD(h + 192));
+        RG_STORE(partial + 48, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 72, z_3);
+        RG_STORE(rh + 72, r_3 * RG_LOAD(h + 288));
+        RG_STORE(partial + 72, n_3);
+    }
+    { /* block 1: units 8…15 */
+        rg_vec z_0 = RG_LOAD(wt + 4848);
+        rg_vec r_0 = RG_LOAD(wt + 4856);
+        rg_vec n_0 = RG_LOAD(wt + 4864);
+        rg_vec z_1 = RG_LOAD(wt + 4848);
+        rg_vec r_1 = RG_LOAD(wt + 4856);
+        rg_vec n_1 = RG_LOAD(wt + 4864);
+        rg_vec z_2 = RG_LOAD(wt + 4848);
+        rg_vec r_2 = RG_LOAD(wt + 4856);
+        rg_vec n_2 = RG_LOAD(wt + 4864);
+        rg_vec z_3 = RG_LOAD(wt + 4848);
+        rg_vec r_3 = RG_LOAD(wt + 4856);
+        rg_vec n_3 = RG_LOAD(wt + 4864);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 2424 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 2432 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 2440 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 3704 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 3712 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs + 8, z_0);
+        RG_STORE(rh + 8, r_0 * RG_LOAD(h + 8));
+        RG_STORE(partial + 8, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 32, z_1);
+        RG_STORE(rh + 32, r_1 * RG_LOAD(h + 104));
+        RG_STORE(partial + 32, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 56, z_2);
+        RG_STORE(rh + 56, r_2 * RG_LOAD(h + 200));
+        RG_STORE(partial + 56, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 80, z_3);
+        RG_STORE(rh + 80, r_3 * RG_LOAD(h + 296));
+        RG_STORE(partial + 80, n_3);
+    }
+    { /* block 2: units 16…19 */
+        rg_vec z_0 = RG_LOAD(wt + 4872);
+        rg_vec r_0 = RG_LOAD(wt + 4880);
+        rg_vec n_0 = RG_LOAD(wt + 4888);
+        rg_vec z_1 = RG_LOAD(wt + 4872);
+        rg_vec r_1 = RG_LOAD(wt + 4880);
+        rg_vec n_1 = RG_LOAD(wt + 4888);
+        rg_vec z_2 = RG_LOAD(wt + 4872);
+        rg_vec r_2 = RG_LOAD(wt + 4880);
+        rg_vec n_2 = RG_LOAD(wt + 4888);
+        rg_vec z_3 = RG_LOAD(wt + 4872);
+        rg_vec r_3 = RG_LOAD(wt + 4880);
+        rg_vec n_3 = RG_LOAD(wt + 4888);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 2904 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 2912 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 2920 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 4024 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 4032 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs + 16, z_0);
+        RG_STORE(rh + 16, r_0 * RG_LOAD(h + 16));
+        RG_STORE(partial + 16, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 40, z_1);
+        RG_STORE(rh + 40, r_1 * RG_LOAD(h + 112));
+        RG_STORE(partial + 40, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 64, z_2);
+        RG_STORE(rh + 64, r_2 * RG_LOAD(h + 208));
+        RG_STORE(partial + 64, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 88, z_3);
+        RG_STORE(rh + 88, r_3 * RG_LOAD(h + 304));
+        RG_STORE(partial + 88, n_3);
+    }
+    /* The candidate reads r⊙h, so it waits until every block's r is known. */
+    { /* block 0: units 0…7 */
+        rg_vec n_0 = RG_LOAD(partial);
+        rg_vec n_1 = RG_LOAD(partial + 24);
+        rg_vec n_2 = RG_LOAD(partial + 48);
+        rg_vec n_3 = RG_LOAD(partial + 72);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 4344 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs);
+        RG_STORE(next, RG_FMA(z_0, RG_LOAD(h) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 24);
+        RG_STORE(next + 24, RG_FMA(z_1, RG_LOAD(h + 96) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 48);
+        RG_STORE(next + 48, RG_FMA(z_2, RG_LOAD(h + 192) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 72);
+        RG_STORE(next + 72, RG_FMA(z_3, RG_LOAD(h + 288) - n_3, n_3));
+    }
+    { /* block 1: units 8…15 */
+        rg_vec n_0 = RG_LOAD(partial + 8);
+        rg_vec n_1 = RG_LOAD(partial + 32);
+        rg_vec n_2 = RG_LOAD(partial + 56);
+        rg_vec n_3 = RG_LOAD(partial + 80);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 4504 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs + 8);
+        RG_STORE(next + 8, RG_FMA(z_0, RG_LOAD(h + 8) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 32);
+        RG_STORE(next + 32, RG_FMA(z_1, RG_LOAD(h + 104) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 56);
+        RG_STORE(next + 56, RG_FMA(z_2, RG_LOAD(h + 200) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 80);
+        RG_STORE(next + 80, RG_FMA(z_3, RG_LOAD(h + 296) - n_3, n_3));
+    }
+    { /* block 2: units 16…19 */
+        rg_vec n_0 = RG_LOAD(partial + 16);
+        rg_vec n_1 = RG_LOAD(partial + 40);
+        rg_vec n_2 = RG_LOAD(partial + 64);
+        rg_vec n_3 = RG_LOAD(partial + 88);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 4664 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs + 16);
+        RG_STORE(next + 16, RG_FMA(z_0, RG_LOAD(h + 16) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 40);
+        RG_STORE(next + 40, RG_FMA(z_1, RG_LOAD(h + 112) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 64);
+        RG_STORE(next + 64, RG_FMA(z_2, RG_LOAD(h + 208) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 88);
+        RG_STORE(next + 88, RG_FMA(z_3, RG_LOAD(h + 304) - n_3, n_3));
+    }
+    /* Every block has read the old h; now it is replaced. */
+    { /* block 0: units 0…7 */
+        RG_STORE(h, RG_LOAD(next));
+        RG_STORE(h + 96, RG_LOAD(next + 24));
+        RG_STORE(h + 192, RG_LOAD(next + 48));
+        RG_STORE(h + 288, RG_LOAD(next + 72));
+    }
+    { /* block 1: units 8…15 */
+        RG_STORE(h + 8, RG_LOAD(next + 8));
+        RG_STORE(h + 104, RG_LOAD(next + 32));
+        RG_STORE(h + 200, RG_LOAD(next + 56));
+        RG_STORE(h + 296, RG_LOAD(next + 80));
+    }
+    { /* block 2: units 16…19 */
+        RG_STORE(h + 16, RG_LOAD(next + 16));
+        RG_STORE(h + 112, RG_LOAD(next + 40));
+        RG_STORE(h + 208, RG_LOAD(next + 64));
+        RG_STORE(h + 304, RG_LOAD(next + 88));
+    }
+}
+
+/* s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
+ * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+{
+    float xs[80] __attribute__((aligned(32)));
+    float kept_h[96] __attribute__((aligned(32)));
+    for (int u = 0; u < 80; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 24] = h[u + 96];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 48] = h[u + 192];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 72] = h[u + 288];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                xs[u] = input[t * 40 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                xs[u + 20] = input[stride + t * 40 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                xs[u + 40] = input[stride * 2 + t * 40 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                xs[u + 60] = input[stride * 3 + t * 40 + u];
+            }
+        }
+        rg_tile_s0_l1_fw(wt, xs, h);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[t * 40 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u] = h[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride + t * 40 + offset + u] = h[u + 96];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 24] = h[u + 96];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride * 2 + t * 40 + offset + u] = h[u + 192];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 48] = h[u + 192];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride * 3 + t * 40 + offset + u] = h[u + 288];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 72] = h[u + 288];
+            }
+        }
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 96] = kept_h[u + 24];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 192] = kept_h[u + 48];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 288] = kept_h[u + 72];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride + t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride * 2 + t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride * 3 + t * 40 + offset + u] = 0.0f;
+        }
+    }
+}
+
+/* GRU s1_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
+ * Item k: x[6] at x + 6·k; h[24] at h + 96·k, updated in place. */
+static void rg_tile_s1_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h)
+{
+    float next[96] __attribute__((aligned(32)));
+    float rh[96] __attribute__((aligned(32)));
+    float zs[96] __attribute__((aligned(32)));
+    float partial[96] __attribute__((aligned(32)));
+    { /* block 0: units 0…7 */
+        rg_vec z_0 = RG_LOAD(wt + 6768);
+        rg_vec r_0 = RG_LOAD(wt + 6776);
+        rg_vec n_0 = RG_LOAD(wt + 6784);
+        rg_vec z_1 = RG_LOAD(wt + 6768);
+        rg_vec r_1 = RG_LOAD(wt + 6776);
+        rg_vec n_1 = RG_LOAD(wt + 6784);
+        rg_vec z_2 = RG_LOAD(wt + 6768);
+        rg_vec r_2 = RG_LOAD(wt + 6776);
+        rg_vec n_2 = RG_LOAD(wt + 6784);
+        rg_vec z_3 = RG_LOAD(wt + 6768);
+        rg_vec r_3 = RG_LOAD(wt + 6776);
+        rg_vec n_3 = RG_LOAD(wt + 6784);
+        for (int j = 0; j < 6; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 4896 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 4904 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 4912 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 5328 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 5336 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs, z_0);
+        RG_STORE(rh, r_0 * RG_LOAD(h));
+        RG_STORE(partial, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 24, z_1);
+        RG_STORE(rh + 24, r_1 * RG_LOAD(h + 96));
+        RG_STORE(partial + 24, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 48, z_2);
+        RG_STORE(rh + 48, r_2 * RG_LOAD(h + 192));
+        RG_STORE(partial + 48, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 72, z_3);
+        RG_STORE(rh + 72, r_3 * RG_LOAD(h + 288));
+        RG_STORE(partial + 72, n_3);
+    }
+    { /* block 1: units 8…15 */
+        rg_vec z_0 = RG_LOAD(wt + 6792);
+        rg_vec r_0 = RG_LOAD(wt + 6800);
+        rg_vec n_0 = RG_LOAD(wt + 6808);
+        rg_vec z_1 = RG_LOAD(wt + 6792);
+        rg_vec r_1 = RG_LOAD(wt + 6800);
+        rg_vec n_1 = RG_LOAD(wt + 6808);
+        rg_vec z_2 = RG_LOAD(wt + 6792);
+        rg_vec r_2 = RG_LOAD(wt + 6800);
+        rg_vec n_2 = RG_LOAD(wt + 6808);
+        rg_vec z_3 = RG_LOAD(wt + 6792);
+        rg_vec r_3 = RG_LOAD(wt + 6800);
+        rg_vec n_3 = RG_LOAD(wt + 6808);
+        for (int j = 0; j < 6; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 5040 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 5048 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 5056 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 5648 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 5656 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs + 8, z_0);
+        RG_STORE(rh + 8, r_0 * RG_LOAD(h + 8));
+        RG_STORE(partial + 8, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 32, z_1);
+        RG_STORE(rh + 32, r_1 * RG_LOAD(h + 104));
+        RG_STORE(partial + 32, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 56, z_2);
+        RG_STORE(rh + 56, r_2 * RG_LOAD(h + 200));
+        RG_STORE(partial + 56, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 80, z_3);
+        RG_STORE(rh + 80, r_3 * RG_LOAD(h + 296));
+        RG_STORE(partial + 80, n_3);
+    }
+    { /* block 2: units 16…19 */
+        rg_vec z_0 = RG_LOAD(wt + 6816);
+        rg_vec r_0 = RG_LOAD(wt + 6824);
+        rg_vec n_0 = RG_LOAD(wt + 6832);
+        rg_vec z_1 = RG_LOAD(wt + 6816);
+        rg_vec r_1 = RG_LOAD(wt + 6824);
+        rg_vec n_1 = RG_LOAD(wt + 6832);
+        rg_vec z_2 = RG_LOAD(wt + 6816);
+        rg_vec r_2 = RG_LOAD(wt + 6824);
+        rg_vec n_2 = RG_LOAD(wt + 6832);
+        rg_vec z_3 = RG_LOAD(wt + 6816);
+        rg_vec r_3 = RG_LOAD(wt + 6824);
+        rg_vec n_3 = RG_LOAD(wt + 6832);
+        for (int j = 0; j < 6; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 5184 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 5192 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 5200 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 5968 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 5976 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs + 16, z_0);
+        RG_STORE(rh + 16, r_0 * RG_LOAD(h + 16));
+        RG_STORE(partial + 16, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 40, z_1);
+        RG_STORE(rh + 40, r_1 * RG_LOAD(h + 112));
+        RG_STORE(partial + 40, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 64, z_2);
+        RG_STORE(rh + 64, r_2 * RG_LOAD(h + 208));
+        RG_STORE(partial + 64, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 88, z_3);
+        RG_STORE(rh + 88, r_3 * RG_LOAD(h + 304));
+        RG_STORE(partial + 88, n_3);
+    }
+    /* The candidate reads r⊙h, so it waits until every block's r is known. */
+    { /* block 0: units 0…7 */
+        rg_vec n_0 = RG_LOAD(partial);
+        rg_vec n_1 = RG_LOAD(partial + 24);
+        rg_vec n_2 = RG_LOAD(partial + 48);
+        rg_vec n_3 = RG_LOAD(partial + 72);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 6288 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs);
+        RG_STORE(next, RG_FMA(z_0, RG_LOAD(h) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 24);
+        RG_STORE(next + 24, RG_FMA(z_1, RG_LOAD(h + 96) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 48);
+        RG_STORE(next + 48, RG_FMA(z_2, RG_LOAD(h + 192) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 72);
+        RG_STORE(next + 72, RG_FMA(z_3, RG_LOAD(h + 288) - n_3, n_3));
+    }
+    { /* block 1: units 8…15 */
+        rg_vec n_0 = RG_LOAD(partial + 8);
+        rg_vec n_1 = RG_LOAD(partial + 32);
+        rg_vec n_2 = RG_LOAD(partial + 56);
+        rg_vec n_3 = RG_LOAD(partial + 80);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 6448 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs + 8);
+        RG_STORE(next + 8, RG_FMA(z_0, RG_LOAD(h + 8) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 32);
+        RG_STORE(next + 32, RG_FMA(z_1, RG_LOAD(h + 104) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 56);
+        RG_STORE(next + 56, RG_FMA(z_2, RG_LOAD(h + 200) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 80);
+        RG_STORE(next + 80, RG_FMA(z_3, RG_LOAD(h + 296) - n_3, n_3));
+    }
+    { /* block 2: units 16…19 */
+        rg_vec n_0 = RG_LOAD(partial + 16);
+        rg_vec n_1 = RG_LOAD(partial + 40);
+        rg_vec n_2 = RG_LOAD(partial + 64);
+        rg_vec n_3 = RG_LOAD(partial + 88);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 6608 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs + 16);
+        RG_STORE(next + 16, RG_FMA(z_0, RG_LOAD(h + 16) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 40);
+        RG_STORE(next + 40, RG_FMA(z_1, RG_LOAD(h + 112) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 64);
+        RG_STORE(next + 64, RG_FMA(z_2, RG_LOAD(h + 208) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 88);
+        RG_STORE(next + 88, RG_FMA(z_3, RG_LOAD(h + 304) - n_3, n_3));
+    }
+    /* Every block has read the old h; now it is replaced. */
+    { /* block 0: units 0…7 */
+        RG_STORE(h, RG_LOAD(next));
+        RG_STORE(h + 96, RG_LOAD(next + 24));
+        RG_STORE(h + 192, RG_LOAD(next + 48));
+        RG_STORE(h + 288, RG_LOAD(next + 72));
+    }
+    { /* block 1: units 8…15 */
+        RG_STORE(h + 8, RG_LOAD(next + 8));
+        RG_STORE(h + 104, RG_LOAD(next + 32));
+        RG_STORE(h + 200, RG_LOAD(next + 56));
+        RG_STORE(h + 296, RG_LOAD(next + 80));
+    }
+    { /* block 2: units 16…19 */
+        RG_STORE(h + 16, RG_LOAD(next + 16));
+        RG_STORE(h + 112, RG_LOAD(next + 40));
+        RG_STORE(h + 208, RG_LOAD(next + 64));
+        RG_STORE(h + 304, RG_LOAD(next + 88));
+    }
+}
+
+/* s1_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
+ * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s1_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+{
+    float xs[24] __attribute__((aligned(32)));
+    float kept_h[96] __attribute__((aligned(32)));
+    for (int u = 0; u < 24; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 24] = h[u + 96];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 48] = h[u + 192];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 72] = h[u + 288];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 6; ++u) {
+                xs[u] = input[t * 40 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 6; ++u) {
+                xs[u + 6] = input[stride + t * 40 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 6; ++u) {
+                xs[u + 12] = input[stride * 2 + t * 40 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 6; ++u) {
+                xs[u + 18] = input[stride * 3 + t * 40 + u];
+            }
+        }
+        rg_tile_s1_l0_fw(wt, xs, h);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[t * 40 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u] = h[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride + t * 40 + offset + u] = h[u + 96];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 24] = h[u + 96];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride * 2 + t * 40 + offset + u] = h[u + 192];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 48] = h[u + 192];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride * 3 + t * 40 + offset + u] = h[u + 288];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 72] = h[u + 288];
+            }
+        }
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 96] = kept_h[u + 24];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 192] = kept_h[u + 48];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 288] = kept_h[u + 72];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride + t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride * 2 + t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride * 3 + t * 40 + offset + u] = 0.0f;
+        }
+    }
+}
+
+/* GRU s1_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
+ * Item k: x[20] at x + 20·k; h[24] at h + 96·k, updated in place. */
+static void rg_tile_s1_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h)
+{
+    float next[96] __attribute__((aligned(32)));
+    float rh[96] __attribute__((aligned(32)));
+    float zs[96] __attribute__((aligned(32)));
+    float partial[96] __attribute__((aligned(32)));
+    { /* block 0: units 0…7 */
+        rg_vec z_0 = RG_LOAD(wt + 9720);
+        rg_vec r_0 = RG_LOAD(wt + 9728);
+        rg_vec n_0 = RG_LOAD(wt + 9736);
+        rg_vec z_1 = RG_LOAD(wt + 9720);
+        rg_vec r_1 = RG_LOAD(wt + 9728);
+        rg_vec n_1 = RG_LOAD(wt + 9736);
+        rg_vec z_2 = RG_LOAD(wt + 9720);
+        rg_vec r_2 = RG_LOAD(wt + 9728);
+        rg_vec n_2 = RG_LOAD(wt + 9736);
+        rg_vec z_3 = RG_LOAD(wt + 9720);
+        rg_vec r_3 = RG_LOAD(wt + 9728);
+        rg_vec n_3 = RG_LOAD(wt + 9736);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 6840 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 6848 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 6856 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 8280 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 8288 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs, z_0);
+        RG_STORE(rh, r_0 * RG_LOAD(h));
+        RG_STORE(partial, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 24, z_1);
+        RG_STORE(rh + 24, r_1 * RG_LOAD(h + 96));
+        RG_STORE(partial + 24, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 48, z_2);
+        RG_STORE(rh + 48, r_2 * RG_LOAD(h + 192));
+        RG_STORE(partial + 48, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 72, z_3);
+        RG_STORE(rh + 72, r_3 * RG_LOAD(h + 288));
+        RG_STORE(partial + 72, n_3);
+    }
+    { /* block 1: units 8…15 */
+        rg_vec z_0 = RG_LOAD(wt + 9744);
+        rg_vec r_0 = RG_LOAD(wt + 9752);
+        rg_vec n_0 = RG_LOAD(wt + 9760);
+        rg_vec z_1 = RG_LOAD(wt + 9744);
+        rg_vec r_1 = RG_LOAD(wt + 9752);
+        rg_vec n_1 = RG_LOAD(wt + 9760);
+        rg_vec z_2 = RG_LOAD(wt + 9744);
+        rg_vec r_2 = RG_LOAD(wt + 9752);
+        rg_vec n_2 = RG_LOAD(wt + 9760);
+        rg_vec z_3 = RG_LOAD(wt + 9744);
+        rg_vec r_3 = RG_LOAD(wt + 9752);
+        rg_vec n_3 = RG_LOAD(wt + 9760);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 7320 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 7328 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 7336 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 8600 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 8608 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs + 8, z_0);
+        RG_STORE(rh + 8, r_0 * RG_LOAD(h + 8));
+        RG_STORE(partial + 8, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 32, z_1);
+        RG_STORE(rh + 32, r_1 * RG_LOAD(h + 104));
+        RG_STORE(partial + 32, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 56, z_2);
+        RG_STORE(rh + 56, r_2 * RG_LOAD(h + 200));
+        RG_STORE(partial + 56, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 80, z_3);
+        RG_STORE(rh + 80, r_3 * RG_LOAD(h + 296));
+        RG_STORE(partial + 80, n_3);
+    }
+    { /* block 2: units 16…19 */
+        rg_vec z_0 = RG_LOAD(wt + 9768);
+        rg_vec r_0 = RG_LOAD(wt + 9776);
+        rg_vec n_0 = RG_LOAD(wt + 9784);
+        rg_vec z_1 = RG_LOAD(wt + 9768);
+        rg_vec r_1 = RG_LOAD(wt + 9776);
+        rg_vec n_1 = RG_LOAD(wt + 9784);
+        rg_vec z_2 = RG_LOAD(wt + 9768);
+        rg_vec r_2 = RG_LOAD(wt + 9776);
+        rg_vec n_2 = RG_LOAD(wt + 9784);
+        rg_vec z_3 = RG_LOAD(wt + 9768);
+        rg_vec r_3 = RG_LOAD(wt + 9776);
+        rg_vec n_3 = RG_LOAD(wt + 9784);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 7800 + j * 24); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 7808 + j * 24); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
+            rg_vec n_w = RG_LOAD(wt + 7816 + j * 24); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
+        }
+        for (int j = 0; j < 20; ++j) {
+            rg_vec z_w = RG_LOAD(wt + 8920 + j * 16); RG_SHARED(z_w);
+            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
+            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
+            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
+            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
+            rg_vec r_w = RG_LOAD(wt + 8928 + j * 16); RG_SHARED(r_w);
+            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
+            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
+            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
+            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
+        }
+        rg_sigmoid(&z_0);
+        rg_sigmoid(&r_0);
+        RG_STORE(zs + 16, z_0);
+        RG_STORE(rh + 16, r_0 * RG_LOAD(h + 16));
+        RG_STORE(partial + 16, n_0);
+        rg_sigmoid(&z_1);
+        rg_sigmoid(&r_1);
+        RG_STORE(zs + 40, z_1);
+        RG_STORE(rh + 40, r_1 * RG_LOAD(h + 112));
+        RG_STORE(partial + 40, n_1);
+        rg_sigmoid(&z_2);
+        rg_sigmoid(&r_2);
+        RG_STORE(zs + 64, z_2);
+        RG_STORE(rh + 64, r_2 * RG_LOAD(h + 208));
+        RG_STORE(partial + 64, n_2);
+        rg_sigmoid(&z_3);
+        rg_sigmoid(&r_3);
+        RG_STORE(zs + 88, z_3);
+        RG_STORE(rh + 88, r_3 * RG_LOAD(h + 304));
+        RG_STORE(partial + 88, n_3);
+    }
+    /* The candidate reads r⊙h, so it waits until every block's r is known. */
+    { /* block 0: units 0…7 */
+        rg_vec n_0 = RG_LOAD(partial);
+        rg_vec n_1 = RG_LOAD(partial + 24);
+        rg_vec n_2 = RG_LOAD(partial + 48);
+        rg_vec n_3 = RG_LOAD(partial + 72);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 9240 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs);
+        RG_STORE(next, RG_FMA(z_0, RG_LOAD(h) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 24);
+        RG_STORE(next + 24, RG_FMA(z_1, RG_LOAD(h + 96) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 48);
+        RG_STORE(next + 48, RG_FMA(z_2, RG_LOAD(h + 192) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 72);
+        RG_STORE(next + 72, RG_FMA(z_3, RG_LOAD(h + 288) - n_3, n_3));
+    }
+    { /* block 1: units 8…15 */
+        rg_vec n_0 = RG_LOAD(partial + 8);
+        rg_vec n_1 = RG_LOAD(partial + 32);
+        rg_vec n_2 = RG_LOAD(partial + 56);
+        rg_vec n_3 = RG_LOAD(partial + 80);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 9400 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs + 8);
+        RG_STORE(next + 8, RG_FMA(z_0, RG_LOAD(h + 8) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 32);
+        RG_STORE(next + 32, RG_FMA(z_1, RG_LOAD(h + 104) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 56);
+        RG_STORE(next + 56, RG_FMA(z_2, RG_LOAD(h + 200) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 80);
+        RG_STORE(next + 80, RG_FMA(z_3, RG_LOAD(h + 296) - n_3, n_3));
+    }
+    { /* block 2: units 16…19 */
+        rg_vec n_0 = RG_LOAD(partial + 16);
+        rg_vec n_1 = RG_LOAD(partial + 40);
+        rg_vec n_2 = RG_LOAD(partial + 64);
+        rg_vec n_3 = RG_LOAD(partial + 88);
+        for (int j = 0; j < 20; ++j) {
+            rg_vec n_w = RG_LOAD(wt + 9560 + j * 8); RG_SHARED(n_w);
+            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
+            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
+            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
+            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
+        }
+        rg_tanh(&n_0);
+        const rg_vec z_0 = RG_LOAD(zs + 16);
+        RG_STORE(next + 16, RG_FMA(z_0, RG_LOAD(h + 16) - n_0, n_0));
+        rg_tanh(&n_1);
+        const rg_vec z_1 = RG_LOAD(zs + 40);
+        RG_STORE(next + 40, RG_FMA(z_1, RG_LOAD(h + 112) - n_1, n_1));
+        rg_tanh(&n_2);
+        const rg_vec z_2 = RG_LOAD(zs + 64);
+        RG_STORE(next + 64, RG_FMA(z_2, RG_LOAD(h + 208) - n_2, n_2));
+        rg_tanh(&n_3);
+        const rg_vec z_3 = RG_LOAD(zs + 88);
+        RG_STORE(next + 88, RG_FMA(z_3, RG_LOAD(h + 304) - n_3, n_3));
+    }
+    /* Every block has read the old h; now it is replaced. */
+    { /* block 0: units 0…7 */
+        RG_STORE(h, RG_LOAD(next));
+        RG_STORE(h + 96, RG_LOAD(next + 24));
+        RG_STORE(h + 192, RG_LOAD(next + 48));
+        RG_STORE(h + 288, RG_LOAD(next + 72));
+    }
+    { /* block 1: units 8…15 */
+        RG_STORE(h + 8, RG_LOAD(next + 8));
+        RG_STORE(h + 104, RG_LOAD(next + 32));
+        RG_STORE(h + 200, RG_LOAD(next + 56));
+        RG_STORE(h + 296, RG_LOAD(next + 80));
+    }
+    { /* block 2: units 16…19 */
+        RG_STORE(h + 16, RG_LOAD(next + 16));
+        RG_STORE(h + 112, RG_LOAD(next + 40));
+        RG_STORE(h + 208, RG_LOAD(next + 64));
+        RG_STORE(h + 304, RG_LOAD(next + 88));
+    }
+}
+
+/* s1_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+ * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
+ * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
+static void rg_sequence_tile_s1_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+{
+    float xs[80] __attribute__((aligned(32)));
+    float kept_h[96] __attribute__((aligned(32)));
+    for (int u = 0; u < 80; ++u) {
+        xs[u] = 0.0f;
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u] = h[u];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 24] = h[u + 96];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 48] = h[u + 192];
+    }
+    for (int u = 0; u < 20; ++u) {
+        kept_h[u + 72] = h[u + 288];
+    }
+    for (ptrdiff_t s = 0; s < longest; ++s) {
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                xs[u] = input[t * 40 + u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                xs[u + 20] = input[stride + t * 40 + u];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                xs[u + 40] = input[stride * 2 + t * 40 + u];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                xs[u + 60] = input[stride * 3 + t * 40 + u];
+            }
+        }
+        rg_tile_s1_l1_fw(wt, xs, h);
+        if (s < len0) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[t * 40 + offset + u] = h[u];
+            }
+        }
+        if (s + 1 == len0) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u] = h[u];
+            }
+        }
+        if (s < len1) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride + t * 40 + offset + u] = h[u + 96];
+            }
+        }
+        if (s + 1 == len1) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 24] = h[u + 96];
+            }
+        }
+        if (s < len2) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride * 2 + t * 40 + offset + u] = h[u + 192];
+            }
+        }
+        if (s + 1 == len2) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 48] = h[u + 192];
+            }
+        }
+        if (s < len3) {
+            const ptrdiff_t t = s;
+            for (int u = 0; u < 20; ++u) {
+                output[stride * 3 + t * 40 + offset + u] = h[u + 288];
+            }
+        }
+        if (s + 1 == len3) {
+            for (int u = 0; u < 20; ++u) {
+                kept_h[u + 72] = h[u + 288];
+            }
+        }
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u] = kept_h[u];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 96] = kept_h[u + 24];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 192] = kept_h[u + 48];
+    }
+    for (int u = 0; u < 20; ++u) {
+        h[u + 288] = kept_h[u + 72];
+    }
+    for (ptrdiff_t t = len0; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len1; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride + t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len2; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride * 2 + t * 40 + offset + u] = 0.0f;
+        }
+    }
+    for (ptrdiff_t t = len3; t < steps; ++t) {
+        for (int u = 0; u < 20; ++u) {
+            output[stride * 3 + t * 40 + offset + u] = 0.0f;
+        }
+    }
+}
+
 void seed_two_gru_encoders_reset(seed_two_gru_encoders_state *state)
 {
     for (int k = 0; k < 24; ++k) state->s0_l0_fw_h[k] = 0.0f;
@@ -2135,31 +3831,44 @@ void seed_two_gru_encoders_run(const float *x, int batch, int steps, const int32
 {
     const float *wt = seed_two_gru_encoders_weights;
     float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * (size_t)steps * 40;
-    float h_s0_l0_fw[24] __attribute__((aligned(32)));
-    float h_s0_l1_fw[24] __attribute__((aligned(32)));
-    float h_s1_l0_fw[24] __attribute__((aligned(32)));
-    float h_s1_l1_fw[24] __attribute__((aligned(32)));
-    for (int b = 0; b < batch; ++b) {
-        int len = seq_lens ? seq_lens[b] : steps;
-        len = len < 0 ? 0 : (len > steps ? steps : len);
-        for (int k = 0; k < 24; ++k) h_s0_l0_fw[k] = (initial_state && k < 20) ? initial_state[(size_t)b * 80 + 0 + k] : 0.0f;
-        for (int k = 0; k < 24; ++k) h_s0_l1_fw[k] = (initial_state && k < 20) ? initial_state[(size_t)b * 80 + 20 + k] : 0.0f;
-        for (int k = 0; k < 24; ++k) h_s1_l0_fw[k] = (initial_state && k < 20) ? initial_state[(size_t)b * 80 + 40 + k] : 0.0f;
-        for (int k = 0; k < 24; ++k) h_s1_l1_fw[k] = (initial_state && k < 20) ? initial_state[(size_t)b * 80 + 60 + k] : 0.0f;
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 6; ++k) buffer[0][(size_t)t * 40 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 6 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, len, h_s0_l0_fw);
-        rg_sequence_s0_l1_fw(wt, buffer[2], buffer[1], 0, steps, len, h_s0_l1_fw);
-        rg_sequence_s1_l0_fw(wt, buffer[0], buffer[2], 0, steps, len, h_s1_l0_fw);
-        rg_sequence_s1_l1_fw(wt, buffer[2], buffer[1], 20, steps, len, h_s1_l1_fw);
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 40; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 40 + k] = buffer[1][(size_t)t * 40 + k];
-        if (final_state) {
-            for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 0 + k] = h_s0_l0_fw[k];
-            for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 20 + k] = h_s0_l1_fw[k];
-            for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 40 + k] = h_s1_l0_fw[k];
-            for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 60 + k] = h_s1_l1_fw[k];
+    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 4 * (size_t)steps * 40;
+    /* The states of a tile's items, 96 floats apart. */
+    float st[384] __attribute__((aligned(32)));
+    for (int first = 0; first < batch; first += 4) {
+        const int items = batch - first < 4 ? batch - first : 4;
+        ptrdiff_t len[4], longest = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int b = first + i;
+            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
+            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
+            longest = len[i] > longest ? len[i] : longest;
+            for (int k = 0; k < 24; ++k) st[i * 96 + 0 + k] = (i < items && initial_state && k < 20) ? initial_state[(size_t)b * 80 + 0 + k] : 0.0f;
+            for (int k = 0; k < 24; ++k) st[i * 96 + 24 + k] = (i < items && initial_state && k < 20) ? initial_state[(size_t)b * 80 + 20 + k] : 0.0f;
+            for (int k = 0; k < 24; ++k) st[i * 96 + 48 + k] = (i < items && initial_state && k < 20) ? initial_state[(size_t)b * 80 + 40 + k] : 0.0f;
+            for (int k = 0; k < 24; ++k) st[i * 96 + 72 + k] = (i < items && initial_state && k < 20) ? initial_state[(size_t)b * 80 + 60 + k] : 0.0f;
+        }
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 6; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 40 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 6 + k];
+        if (items == 1) rg_sequence_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, len[0], st + 0);
+        else rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, (ptrdiff_t)steps * 40, len[0], len[1], len[2], len[3], longest, st + 0);
+        if (items == 1) rg_sequence_s0_l1_fw(wt, buffer[2], buffer[1], 0, steps, len[0], st + 24);
+        else rg_sequence_tile_s0_l1_fw(wt, buffer[2], buffer[1], 0, steps, (ptrdiff_t)steps * 40, len[0], len[1], len[2], len[3], longest, st + 24);
+        if (items == 1) rg_sequence_s1_l0_fw(wt, buffer[0], buffer[2], 0, steps, len[0], st + 48);
+        else rg_sequence_tile_s1_l0_fw(wt, buffer[0], buffer[2], 0, steps, (ptrdiff_t)steps * 40, len[0], len[1], len[2], len[3], longest, st + 48);
+        if (items == 1) rg_sequence_s1_l1_fw(wt, buffer[2], buffer[1], 20, steps, len[0], st + 72);
+        else rg_sequence_tile_s1_l1_fw(wt, buffer[2], buffer[1], 20, steps, (ptrdiff_t)steps * 40, len[0], len[1], len[2], len[3], longest, st + 72);
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 40; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 40 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 40 + k];
+        for (int i = 0, b = first; i < items; ++i, ++b) {
+            float *item = st + i * 96;
+            if (final_state) {
+                for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 0 + k] = item[0 + k];
+                for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 20 + k] = item[24 + k];
+                for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 40 + k] = item[48 + k];
+                for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 60 + k] = item[72 + k];
+            }
         }
     }
 }

@@ -31,8 +31,8 @@ extern "C" {
 #define seed_two_gru_encoders_STATE_H_S1_L1_FW_SIZE 20
 /* Widest per-step feature vector inside the pipeline. */
 #define seed_two_gru_encoders_MAX_WIDTH 40
-/* Floats of scratch seed_two_gru_encoders_run needs for sequences of `steps` steps. */
-#define seed_two_gru_encoders_WORKSPACE_FLOATS(steps) ((size_t)4 * (size_t)(steps) * seed_two_gru_encoders_MAX_WIDTH)
+/* Floats of scratch seed_two_gru_encoders_run needs for sequences of `steps` steps (any batch). */
+#define seed_two_gru_encoders_WORKSPACE_FLOATS(steps) ((size_t)(steps) * 640)
 
 /* The recurrent state, owned by the caller: h (and c for LSTMs) of every
  * layer and direction. seed_two_gru_encoders_reset zeroes it. */
@@ -67,7 +67,10 @@ void seed_two_gru_encoders_step(seed_two_gru_encoders_state *state, const float 
  *   y:             [batch][steps][40] outputs.
  *   final_state:   [batch][seed_two_gru_encoders_STATE_FLOATS] state after each item's last valid step, or NULL.
  *   workspace:     seed_two_gru_encoders_WORKSPACE_FLOATS(steps) floats of scratch.
- * A length-0 item's final state is its initial state. */
+ * A length-0 item's final state is its initial state.
+ * Items go through each cell 4 at a time, each weight read once per step for all
+ * of them. An item's result never depends on the others; it may differ from a run of the
+ * item alone by rounding, as its sums are then taken in another order. */
 void seed_two_gru_encoders_run(const float *x, int batch, int steps, const int32_t *seq_lens,
                  const float *initial_state, float *y, float *final_state, float *workspace);
 

@@ -1406,8 +1406,8 @@ public enum seed_two_gru_encoders {
     public static let hS1L0FwOffset = 40
     /// Offset of h_s1_l1_fw (20 floats) in a flattened state.
     public static let hS1L1FwOffset = 60
-    /// Floats of scratch `run` needs for sequences of `steps` steps.
-    public static func workspaceFloats(steps: Int) -> Int { 4 * steps * 40 }
+    /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
+    public static func workspaceFloats(steps: Int) -> Int { steps * 640 }
 
     /// Zeroes every state.
     public static func reset(_ state: inout seed_two_gru_encodersState) {
@@ -1491,31 +1491,59 @@ public enum seed_two_gru_encoders {
     /// - finalState: [batch][stateFloats], the state after each item's last valid step, or nil.
     /// - workspace: `workspaceFloats(steps:)` floats of scratch.
     /// A length-0 item's final state is its initial state.
+    /// Items go through each cell 4 at a time, each weight read once per step for all
+    /// of them. An item's result never depends on the others; it may differ from a run of the
+    /// item alone by rounding, as its sums are then taken in another order.
     public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
                            initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
                            workspace: UnsafeMutablePointer<Float>) {
         seed_two_gru_encodersWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<96, Float>.self) { states in
+            withScratch(InlineArray<384, Float>.self) { states in
                 let st = states
-                let buffer0 = workspace + 0 * steps * 40, buffer1 = workspace + 1 * steps * 40, buffer2 = workspace + 2 * steps * 40
-                for b in 0..<batch {
-                    let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
-                    for k in 0..<24 { st[0 + k] = k < 20 ? (initialState?[b * 80 + 0 + k] ?? 0) : 0 }
-                    for k in 0..<24 { st[24 + k] = k < 20 ? (initialState?[b * 80 + 20 + k] ?? 0) : 0 }
-                    for k in 0..<24 { st[48 + k] = k < 20 ? (initialState?[b * 80 + 40 + k] ?? 0) : 0 }
-                    for k in 0..<24 { st[72 + k] = k < 20 ? (initialState?[b * 80 + 60 + k] ?? 0) : 0 }
-                    for t in 0..<steps { for k in 0..<6 { buffer0[t * 40 + k] = x[(b * steps + t) * 6 + k] } }
-                    sequence_s0_l0_fw(wt, buffer0, buffer2, 0, steps, len, st + 0)
-                    sequence_s0_l1_fw(wt, buffer2, buffer1, 0, steps, len, st + 24)
-                    sequence_s1_l0_fw(wt, buffer0, buffer2, 0, steps, len, st + 48)
-                    sequence_s1_l1_fw(wt, buffer2, buffer1, 20, steps, len, st + 72)
-                    for t in 0..<steps { for k in 0..<40 { y[(b * steps + t) * 40 + k] = buffer1[t * 40 + k] } }
-                    if let finalState {
-                        for k in 0..<20 { finalState[b * 80 + 0 + k] = st[0 + k] }
-                        for k in 0..<20 { finalState[b * 80 + 20 + k] = st[24 + k] }
-                        for k in 0..<20 { finalState[b * 80 + 40 + k] = st[48 + k] }
-                        for k in 0..<20 { finalState[b * 80 + 60 + k] = st[72 + k] }
+                let buffer0 = workspace + 0 * steps * 40, buffer1 = workspace + 4 * steps * 40, buffer2 = workspace + 8 * steps * 40
+                for first in stride(from: 0, to: batch, by: 4) {
+                    let items = min(batch - first, 4)
+                    var len = InlineArray<4, Int>(repeating: 0), longest = 0
+                    for i in 0..<4 {
+                        let b = first + i
+                        if i < items { len[i] = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps) }
+                        longest = max(longest, len[i])
+                        for k in 0..<24 { st[i * 96 + 0 + k] = i < items && k < 20 ? (initialState?[b * 80 + 0 + k] ?? 0) : 0 }
+                        for k in 0..<24 { st[i * 96 + 24 + k] = i < items && k < 20 ? (initialState?[b * 80 + 20 + k] ?? 0) : 0 }
+                        for k in 0..<24 { st[i * 96 + 48 + k] = i < items && k < 20 ? (initialState?[b * 80 + 40 + k] ?? 0) : 0 }
+                        for k in 0..<24 { st[i * 96 + 72 + k] = i < items && k < 20 ? (initialState?[b * 80 + 60 + k] ?? 0) : 0 }
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<6 { buffer0[(i * steps + t) * 40 + k] = x[(b * steps + t) * 6 + k] } } }
+                    if items == 1 {
+                        sequence_s0_l0_fw(wt, buffer0, buffer2, 0, steps, len[0], st + 0)
+                    } else {
+                        sequence_tile_s0_l0_fw(wt, buffer0, buffer2, 0, steps, steps * 40, len[0], len[1], len[2], len[3], longest, st + 0)
+                    }
+                    if items == 1 {
+                        sequence_s0_l1_fw(wt, buffer2, buffer1, 0, steps, len[0], st + 24)
+                    } else {
+                        sequence_tile_s0_l1_fw(wt, buffer2, buffer1, 0, steps, steps * 40, len[0], len[1], len[2], len[3], longest, st + 24)
+                    }
+                    if items == 1 {
+                        sequence_s1_l0_fw(wt, buffer0, buffer2, 0, steps, len[0], st + 48)
+                    } else {
+                        sequence_tile_s1_l0_fw(wt, buffer0, buffer2, 0, steps, steps * 40, len[0], len[1], len[2], len[3], longest, st + 48)
+                    }
+                    if items == 1 {
+                        sequence_s1_l1_fw(wt, buffer2, buffer1, 20, steps, len[0], st + 72)
+                    } else {
+                        sequence_tile_s1_l1_fw(wt, buffer2, buffer1, 20, steps, steps * 40, len[0], len[1], len[2], len[3], longest, st + 72)
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<40 { y[(b * steps + t) * 40 + k] = buffer1[(i * steps + t) * 40 + k] } } }
+                    for i in 0..<items {
+                        let b = first + i, item = st + i * 96
+                        if let finalState {
+                            for k in 0..<20 { finalState[b * 80 + 0 + k] = item[0 + k] }
+                            for k in 0..<20 { finalState[b * 80 + 20 + k] = item[24 + k] }
+                            for k in 0..<20 { finalState[b * 80 + 40 + k] = item[48 + k] }
+                            for k in 0..<20 { finalState[b * 80 + 60 + k] = item[72 + k] }
+                        }
                     }
                 }
             }
@@ -2167,6 +2195,1682 @@ fileprivate func sequence_s1_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
     for t in len..<steps {
         for u in 0..<20 {
             output[t * 40 + offset + u] = 0
+        }
+    }
+}
+
+/// GRU s0_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
+/// Item k: x[6] at x + 6·k; h[24] at h + 96·k, updated in place.
+fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<384, Float>.self) { scratch in
+        let next = scratch, rh = scratch + 96, zs = scratch + 192, partial = scratch + 288
+        do { // block 0: units 0…7
+            var z0 = load(wt + 1872)
+            var r0 = load(wt + 1880)
+            var n0 = load(wt + 1888)
+            var z1 = load(wt + 1872)
+            var r1 = load(wt + 1880)
+            var n1 = load(wt + 1888)
+            var z2 = load(wt + 1872)
+            var r2 = load(wt + 1880)
+            var n2 = load(wt + 1888)
+            var z3 = load(wt + 1872)
+            var r3 = load(wt + 1880)
+            var n3 = load(wt + 1888)
+            for j in 0..<6 {
+                let zW = load(wt + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 6]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 12]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 18]), z3)
+                let rW = load(wt + 8 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 6]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 12]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 18]), r3)
+                let nW = load(wt + 16 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 6]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 12]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 18]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 432 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 440 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs, z0)
+            store(rh, r0 * load(h))
+            store(partial, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 24, z1)
+            store(rh + 24, r1 * load(h + 96))
+            store(partial + 24, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 48, z2)
+            store(rh + 48, r2 * load(h + 192))
+            store(partial + 48, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 72, z3)
+            store(rh + 72, r3 * load(h + 288))
+            store(partial + 72, n3)
+        }
+        do { // block 1: units 8…15
+            var z0 = load(wt + 1896)
+            var r0 = load(wt + 1904)
+            var n0 = load(wt + 1912)
+            var z1 = load(wt + 1896)
+            var r1 = load(wt + 1904)
+            var n1 = load(wt + 1912)
+            var z2 = load(wt + 1896)
+            var r2 = load(wt + 1904)
+            var n2 = load(wt + 1912)
+            var z3 = load(wt + 1896)
+            var r3 = load(wt + 1904)
+            var n3 = load(wt + 1912)
+            for j in 0..<6 {
+                let zW = load(wt + 144 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 6]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 12]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 18]), z3)
+                let rW = load(wt + 152 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 6]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 12]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 18]), r3)
+                let nW = load(wt + 160 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 6]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 12]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 18]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 752 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 760 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs + 8, z0)
+            store(rh + 8, r0 * load(h + 8))
+            store(partial + 8, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 32, z1)
+            store(rh + 32, r1 * load(h + 104))
+            store(partial + 32, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 56, z2)
+            store(rh + 56, r2 * load(h + 200))
+            store(partial + 56, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 80, z3)
+            store(rh + 80, r3 * load(h + 296))
+            store(partial + 80, n3)
+        }
+        do { // block 2: units 16…19
+            var z0 = load(wt + 1920)
+            var r0 = load(wt + 1928)
+            var n0 = load(wt + 1936)
+            var z1 = load(wt + 1920)
+            var r1 = load(wt + 1928)
+            var n1 = load(wt + 1936)
+            var z2 = load(wt + 1920)
+            var r2 = load(wt + 1928)
+            var n2 = load(wt + 1936)
+            var z3 = load(wt + 1920)
+            var r3 = load(wt + 1928)
+            var n3 = load(wt + 1936)
+            for j in 0..<6 {
+                let zW = load(wt + 288 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 6]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 12]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 18]), z3)
+                let rW = load(wt + 296 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 6]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 12]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 18]), r3)
+                let nW = load(wt + 304 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 6]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 12]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 18]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 1072 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 1080 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs + 16, z0)
+            store(rh + 16, r0 * load(h + 16))
+            store(partial + 16, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 40, z1)
+            store(rh + 40, r1 * load(h + 112))
+            store(partial + 40, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 64, z2)
+            store(rh + 64, r2 * load(h + 208))
+            store(partial + 64, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 88, z3)
+            store(rh + 88, r3 * load(h + 304))
+            store(partial + 88, n3)
+        }
+        // The candidate reads r⊙h, so it waits until every block's r is known.
+        do { // block 0: units 0…7
+            var n0 = load(partial)
+            var n1 = load(partial + 24)
+            var n2 = load(partial + 48)
+            var n3 = load(partial + 72)
+            for j in 0..<20 {
+                let nW = load(wt + 1392 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs)
+            store(next, multiplyAdd(z0, load(h) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 24)
+            store(next + 24, multiplyAdd(z1, load(h + 96) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 48)
+            store(next + 48, multiplyAdd(z2, load(h + 192) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 72)
+            store(next + 72, multiplyAdd(z3, load(h + 288) - n3, n3))
+        }
+        do { // block 1: units 8…15
+            var n0 = load(partial + 8)
+            var n1 = load(partial + 32)
+            var n2 = load(partial + 56)
+            var n3 = load(partial + 80)
+            for j in 0..<20 {
+                let nW = load(wt + 1552 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs + 8)
+            store(next + 8, multiplyAdd(z0, load(h + 8) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 32)
+            store(next + 32, multiplyAdd(z1, load(h + 104) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 56)
+            store(next + 56, multiplyAdd(z2, load(h + 200) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 80)
+            store(next + 80, multiplyAdd(z3, load(h + 296) - n3, n3))
+        }
+        do { // block 2: units 16…19
+            var n0 = load(partial + 16)
+            var n1 = load(partial + 40)
+            var n2 = load(partial + 64)
+            var n3 = load(partial + 88)
+            for j in 0..<20 {
+                let nW = load(wt + 1712 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs + 16)
+            store(next + 16, multiplyAdd(z0, load(h + 16) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 40)
+            store(next + 40, multiplyAdd(z1, load(h + 112) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 64)
+            store(next + 64, multiplyAdd(z2, load(h + 208) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 88)
+            store(next + 88, multiplyAdd(z3, load(h + 304) - n3, n3))
+        }
+        // Every block has read the old h; now it is replaced.
+        do { // block 0: units 0…7
+            store(h, load(next))
+            store(h + 96, load(next + 24))
+            store(h + 192, load(next + 48))
+            store(h + 288, load(next + 72))
+        }
+        do { // block 1: units 8…15
+            store(h + 8, load(next + 8))
+            store(h + 104, load(next + 32))
+            store(h + 200, load(next + 56))
+            store(h + 296, load(next + 80))
+        }
+        do { // block 2: units 16…19
+            store(h + 16, load(next + 16))
+            store(h + 112, load(next + 40))
+            store(h + 208, load(next + 64))
+            store(h + 304, load(next + 88))
+        }
+    }
+}
+
+/// s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
+/// its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<120, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 24
+        for u in 0..<24 {
+            xs[u] = 0
+        }
+        for u in 0..<20 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<20 {
+            kept_h[u + 24] = h[u + 96]
+        }
+        for u in 0..<20 {
+            kept_h[u + 48] = h[u + 192]
+        }
+        for u in 0..<20 {
+            kept_h[u + 72] = h[u + 288]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<6 {
+                    xs[u] = input[t * 40 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<6 {
+                    xs[u + 6] = input[stride + t * 40 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<6 {
+                    xs[u + 12] = input[stride * 2 + t * 40 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<6 {
+                    xs[u + 18] = input[stride * 3 + t * 40 + u]
+                }
+            }
+            tile_s0_l0_fw(wt, xs, h)
+            if s < len0 {
+                let t = s
+                for u in 0..<20 {
+                    output[t * 40 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<20 {
+                    kept_h[u] = h[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride + t * 40 + offset + u] = h[u + 96]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<20 {
+                    kept_h[u + 24] = h[u + 96]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride * 2 + t * 40 + offset + u] = h[u + 192]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<20 {
+                    kept_h[u + 48] = h[u + 192]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride * 3 + t * 40 + offset + u] = h[u + 288]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<20 {
+                    kept_h[u + 72] = h[u + 288]
+                }
+            }
+        }
+        for u in 0..<20 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<20 {
+            h[u + 96] = kept_h[u + 24]
+        }
+        for u in 0..<20 {
+            h[u + 192] = kept_h[u + 48]
+        }
+        for u in 0..<20 {
+            h[u + 288] = kept_h[u + 72]
+        }
+        for t in len0..<steps {
+            for u in 0..<20 {
+                output[t * 40 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<20 {
+                output[stride + t * 40 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<20 {
+                output[stride * 2 + t * 40 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<20 {
+                output[stride * 3 + t * 40 + offset + u] = 0
+            }
+        }
+    }
+}
+
+/// GRU s0_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
+/// Item k: x[20] at x + 20·k; h[24] at h + 96·k, updated in place.
+fileprivate func tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<384, Float>.self) { scratch in
+        let next = scratch, rh = scratch + 96, zs = scratch + 192, partial = scratch + 288
+        do { // block 0: units 0…7
+            var z0 = load(wt + 4824)
+            var r0 = load(wt + 4832)
+            var n0 = load(wt + 4840)
+            var z1 = load(wt + 4824)
+            var r1 = load(wt + 4832)
+            var n1 = load(wt + 4840)
+            var z2 = load(wt + 4824)
+            var r2 = load(wt + 4832)
+            var n2 = load(wt + 4840)
+            var z3 = load(wt + 4824)
+            var r3 = load(wt + 4832)
+            var n3 = load(wt + 4840)
+            for j in 0..<20 {
+                let zW = load(wt + 1944 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 20]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 40]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 60]), z3)
+                let rW = load(wt + 1952 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 20]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 40]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 60]), r3)
+                let nW = load(wt + 1960 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 20]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 40]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 60]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 3384 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 3392 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs, z0)
+            store(rh, r0 * load(h))
+            store(partial, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 24, z1)
+            store(rh + 24, r1 * load(h + 96))
+            store(partial + 24, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 48, z2)
+            store(rh + 48, r2 * load(h + 192))
+            store(partial + 48, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 72, z3)
+            store(rh + 72, r3 * load(h + 288))
+            store(partial + 72, n3)
+        }
+        do { // block 1: units 8…15
+            var z0 = load(wt + 4848)
+            var r0 = load(wt + 4856)
+            var n0 = load(wt + 4864)
+            var z1 = load(wt + 4848)
+            var r1 = load(wt + 4856)
+            var n1 = load(wt + 4864)
+            var z2 = load(wt + 4848)
+            var r2 = load(wt + 4856)
+            var n2 = load(wt + 4864)
+            var z3 = load(wt + 4848)
+            var r3 = load(wt + 4856)
+            var n3 = load(wt + 4864)
+            for j in 0..<20 {
+                let zW = load(wt + 2424 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 20]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 40]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 60]), z3)
+                let rW = load(wt + 2432 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 20]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 40]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 60]), r3)
+                let nW = load(wt + 2440 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 20]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 40]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 60]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 3704 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 3712 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs + 8, z0)
+            store(rh + 8, r0 * load(h + 8))
+            store(partial + 8, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 32, z1)
+            store(rh + 32, r1 * load(h + 104))
+            store(partial + 32, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 56, z2)
+            store(rh + 56, r2 * load(h + 200))
+            store(partial + 56, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 80, z3)
+            store(rh + 80, r3 * load(h + 296))
+            store(partial + 80, n3)
+        }
+        do { // block 2: units 16…19
+            var z0 = load(wt + 4872)
+            var r0 = load(wt + 4880)
+            var n0 = load(wt + 4888)
+            var z1 = load(wt + 4872)
+            var r1 = load(wt + 4880)
+            var n1 = load(wt + 4888)
+            var z2 = load(wt + 4872)
+            var r2 = load(wt + 4880)
+            var n2 = load(wt + 4888)
+            var z3 = load(wt + 4872)
+            var r3 = load(wt + 4880)
+            var n3 = load(wt + 4888)
+            for j in 0..<20 {
+                let zW = load(wt + 2904 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 20]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 40]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 60]), z3)
+                let rW = load(wt + 2912 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 20]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 40]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 60]), r3)
+                let nW = load(wt + 2920 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 20]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 40]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 60]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 4024 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 4032 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs + 16, z0)
+            store(rh + 16, r0 * load(h + 16))
+            store(partial + 16, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 40, z1)
+            store(rh + 40, r1 * load(h + 112))
+            store(partial + 40, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 64, z2)
+            store(rh + 64, r2 * load(h + 208))
+            store(partial + 64, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 88, z3)
+            store(rh + 88, r3 * load(h + 304))
+            store(partial + 88, n3)
+        }
+        // The candidate reads r⊙h, so it waits until every block's r is known.
+        do { // block 0: units 0…7
+            var n0 = load(partial)
+            var n1 = load(partial + 24)
+            var n2 = load(partial + 48)
+            var n3 = load(partial + 72)
+            for j in 0..<20 {
+                let nW = load(wt + 4344 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs)
+            store(next, multiplyAdd(z0, load(h) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 24)
+            store(next + 24, multiplyAdd(z1, load(h + 96) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 48)
+            store(next + 48, multiplyAdd(z2, load(h + 192) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 72)
+            store(next + 72, multiplyAdd(z3, load(h + 288) - n3, n3))
+        }
+        do { // block 1: units 8…15
+            var n0 = load(partial + 8)
+            var n1 = load(partial + 32)
+            var n2 = load(partial + 56)
+            var n3 = load(partial + 80)
+            for j in 0..<20 {
+                let nW = load(wt + 4504 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs + 8)
+            store(next + 8, multiplyAdd(z0, load(h + 8) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 32)
+            store(next + 32, multiplyAdd(z1, load(h + 104) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 56)
+            store(next + 56, multiplyAdd(z2, load(h + 200) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 80)
+            store(next + 80, multiplyAdd(z3, load(h + 296) - n3, n3))
+        }
+        do { // block 2: units 16…19
+            var n0 = load(partial + 16)
+            var n1 = load(partial + 40)
+            var n2 = load(partial + 64)
+            var n3 = load(partial + 88)
+            for j in 0..<20 {
+                let nW = load(wt + 4664 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs + 16)
+            store(next + 16, multiplyAdd(z0, load(h + 16) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 40)
+            store(next + 40, multiplyAdd(z1, load(h + 112) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 64)
+            store(next + 64, multiplyAdd(z2, load(h + 208) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 88)
+            store(next + 88, multiplyAdd(z3, load(h + 304) - n3, n3))
+        }
+        // Every block has read the old h; now it is replaced.
+        do { // block 0: units 0…7
+            store(h, load(next))
+            store(h + 96, load(next + 24))
+            store(h + 192, load(next + 48))
+            store(h + 288, load(next + 72))
+        }
+        do { // block 1: units 8…15
+            store(h + 8, load(next + 8))
+            store(h + 104, load(next + 32))
+            store(h + 200, load(next + 56))
+            store(h + 296, load(next + 80))
+        }
+        do { // block 2: units 16…19
+            store(h + 16, load(next + 16))
+            store(h + 112, load(next + 40))
+            store(h + 208, load(next + 64))
+            store(h + 304, load(next + 88))
+        }
+    }
+}
+
+/// s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
+/// its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<176, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 80
+        for u in 0..<80 {
+            xs[u] = 0
+        }
+        for u in 0..<20 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<20 {
+            kept_h[u + 24] = h[u + 96]
+        }
+        for u in 0..<20 {
+            kept_h[u + 48] = h[u + 192]
+        }
+        for u in 0..<20 {
+            kept_h[u + 72] = h[u + 288]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<20 {
+                    xs[u] = input[t * 40 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<20 {
+                    xs[u + 20] = input[stride + t * 40 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<20 {
+                    xs[u + 40] = input[stride * 2 + t * 40 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<20 {
+                    xs[u + 60] = input[stride * 3 + t * 40 + u]
+                }
+            }
+            tile_s0_l1_fw(wt, xs, h)
+            if s < len0 {
+                let t = s
+                for u in 0..<20 {
+                    output[t * 40 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<20 {
+                    kept_h[u] = h[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride + t * 40 + offset + u] = h[u + 96]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<20 {
+                    kept_h[u + 24] = h[u + 96]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride * 2 + t * 40 + offset + u] = h[u + 192]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<20 {
+                    kept_h[u + 48] = h[u + 192]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride * 3 + t * 40 + offset + u] = h[u + 288]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<20 {
+                    kept_h[u + 72] = h[u + 288]
+                }
+            }
+        }
+        for u in 0..<20 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<20 {
+            h[u + 96] = kept_h[u + 24]
+        }
+        for u in 0..<20 {
+            h[u + 192] = kept_h[u + 48]
+        }
+        for u in 0..<20 {
+            h[u + 288] = kept_h[u + 72]
+        }
+        for t in len0..<steps {
+            for u in 0..<20 {
+                output[t * 40 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<20 {
+                output[stride + t * 40 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<20 {
+                output[stride * 2 + t * 40 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<20 {
+                output[stride * 3 + t * 40 + offset + u] = 0
+            }
+        }
+    }
+}
+
+/// GRU s1_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
+/// Item k: x[6] at x + 6·k; h[24] at h + 96·k, updated in place.
+fileprivate func tile_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<384, Float>.self) { scratch in
+        let next = scratch, rh = scratch + 96, zs = scratch + 192, partial = scratch + 288
+        do { // block 0: units 0…7
+            var z0 = load(wt + 6768)
+            var r0 = load(wt + 6776)
+            var n0 = load(wt + 6784)
+            var z1 = load(wt + 6768)
+            var r1 = load(wt + 6776)
+            var n1 = load(wt + 6784)
+            var z2 = load(wt + 6768)
+            var r2 = load(wt + 6776)
+            var n2 = load(wt + 6784)
+            var z3 = load(wt + 6768)
+            var r3 = load(wt + 6776)
+            var n3 = load(wt + 6784)
+            for j in 0..<6 {
+                let zW = load(wt + 4896 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 6]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 12]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 18]), z3)
+                let rW = load(wt + 4904 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 6]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 12]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 18]), r3)
+                let nW = load(wt + 4912 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 6]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 12]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 18]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 5328 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 5336 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs, z0)
+            store(rh, r0 * load(h))
+            store(partial, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 24, z1)
+            store(rh + 24, r1 * load(h + 96))
+            store(partial + 24, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 48, z2)
+            store(rh + 48, r2 * load(h + 192))
+            store(partial + 48, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 72, z3)
+            store(rh + 72, r3 * load(h + 288))
+            store(partial + 72, n3)
+        }
+        do { // block 1: units 8…15
+            var z0 = load(wt + 6792)
+            var r0 = load(wt + 6800)
+            var n0 = load(wt + 6808)
+            var z1 = load(wt + 6792)
+            var r1 = load(wt + 6800)
+            var n1 = load(wt + 6808)
+            var z2 = load(wt + 6792)
+            var r2 = load(wt + 6800)
+            var n2 = load(wt + 6808)
+            var z3 = load(wt + 6792)
+            var r3 = load(wt + 6800)
+            var n3 = load(wt + 6808)
+            for j in 0..<6 {
+                let zW = load(wt + 5040 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 6]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 12]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 18]), z3)
+                let rW = load(wt + 5048 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 6]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 12]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 18]), r3)
+                let nW = load(wt + 5056 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 6]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 12]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 18]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 5648 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 5656 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs + 8, z0)
+            store(rh + 8, r0 * load(h + 8))
+            store(partial + 8, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 32, z1)
+            store(rh + 32, r1 * load(h + 104))
+            store(partial + 32, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 56, z2)
+            store(rh + 56, r2 * load(h + 200))
+            store(partial + 56, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 80, z3)
+            store(rh + 80, r3 * load(h + 296))
+            store(partial + 80, n3)
+        }
+        do { // block 2: units 16…19
+            var z0 = load(wt + 6816)
+            var r0 = load(wt + 6824)
+            var n0 = load(wt + 6832)
+            var z1 = load(wt + 6816)
+            var r1 = load(wt + 6824)
+            var n1 = load(wt + 6832)
+            var z2 = load(wt + 6816)
+            var r2 = load(wt + 6824)
+            var n2 = load(wt + 6832)
+            var z3 = load(wt + 6816)
+            var r3 = load(wt + 6824)
+            var n3 = load(wt + 6832)
+            for j in 0..<6 {
+                let zW = load(wt + 5184 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 6]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 12]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 18]), z3)
+                let rW = load(wt + 5192 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 6]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 12]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 18]), r3)
+                let nW = load(wt + 5200 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 6]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 12]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 18]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 5968 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 5976 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs + 16, z0)
+            store(rh + 16, r0 * load(h + 16))
+            store(partial + 16, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 40, z1)
+            store(rh + 40, r1 * load(h + 112))
+            store(partial + 40, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 64, z2)
+            store(rh + 64, r2 * load(h + 208))
+            store(partial + 64, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 88, z3)
+            store(rh + 88, r3 * load(h + 304))
+            store(partial + 88, n3)
+        }
+        // The candidate reads r⊙h, so it waits until every block's r is known.
+        do { // block 0: units 0…7
+            var n0 = load(partial)
+            var n1 = load(partial + 24)
+            var n2 = load(partial + 48)
+            var n3 = load(partial + 72)
+            for j in 0..<20 {
+                let nW = load(wt + 6288 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs)
+            store(next, multiplyAdd(z0, load(h) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 24)
+            store(next + 24, multiplyAdd(z1, load(h + 96) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 48)
+            store(next + 48, multiplyAdd(z2, load(h + 192) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 72)
+            store(next + 72, multiplyAdd(z3, load(h + 288) - n3, n3))
+        }
+        do { // block 1: units 8…15
+            var n0 = load(partial + 8)
+            var n1 = load(partial + 32)
+            var n2 = load(partial + 56)
+            var n3 = load(partial + 80)
+            for j in 0..<20 {
+                let nW = load(wt + 6448 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs + 8)
+            store(next + 8, multiplyAdd(z0, load(h + 8) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 32)
+            store(next + 32, multiplyAdd(z1, load(h + 104) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 56)
+            store(next + 56, multiplyAdd(z2, load(h + 200) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 80)
+            store(next + 80, multiplyAdd(z3, load(h + 296) - n3, n3))
+        }
+        do { // block 2: units 16…19
+            var n0 = load(partial + 16)
+            var n1 = load(partial + 40)
+            var n2 = load(partial + 64)
+            var n3 = load(partial + 88)
+            for j in 0..<20 {
+                let nW = load(wt + 6608 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs + 16)
+            store(next + 16, multiplyAdd(z0, load(h + 16) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 40)
+            store(next + 40, multiplyAdd(z1, load(h + 112) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 64)
+            store(next + 64, multiplyAdd(z2, load(h + 208) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 88)
+            store(next + 88, multiplyAdd(z3, load(h + 304) - n3, n3))
+        }
+        // Every block has read the old h; now it is replaced.
+        do { // block 0: units 0…7
+            store(h, load(next))
+            store(h + 96, load(next + 24))
+            store(h + 192, load(next + 48))
+            store(h + 288, load(next + 72))
+        }
+        do { // block 1: units 8…15
+            store(h + 8, load(next + 8))
+            store(h + 104, load(next + 32))
+            store(h + 200, load(next + 56))
+            store(h + 296, load(next + 80))
+        }
+        do { // block 2: units 16…19
+            store(h + 16, load(next + 16))
+            store(h + 112, load(next + 40))
+            store(h + 208, load(next + 64))
+            store(h + 304, load(next + 88))
+        }
+    }
+}
+
+/// s1_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
+/// its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s1_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<120, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 24
+        for u in 0..<24 {
+            xs[u] = 0
+        }
+        for u in 0..<20 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<20 {
+            kept_h[u + 24] = h[u + 96]
+        }
+        for u in 0..<20 {
+            kept_h[u + 48] = h[u + 192]
+        }
+        for u in 0..<20 {
+            kept_h[u + 72] = h[u + 288]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<6 {
+                    xs[u] = input[t * 40 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<6 {
+                    xs[u + 6] = input[stride + t * 40 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<6 {
+                    xs[u + 12] = input[stride * 2 + t * 40 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<6 {
+                    xs[u + 18] = input[stride * 3 + t * 40 + u]
+                }
+            }
+            tile_s1_l0_fw(wt, xs, h)
+            if s < len0 {
+                let t = s
+                for u in 0..<20 {
+                    output[t * 40 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<20 {
+                    kept_h[u] = h[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride + t * 40 + offset + u] = h[u + 96]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<20 {
+                    kept_h[u + 24] = h[u + 96]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride * 2 + t * 40 + offset + u] = h[u + 192]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<20 {
+                    kept_h[u + 48] = h[u + 192]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride * 3 + t * 40 + offset + u] = h[u + 288]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<20 {
+                    kept_h[u + 72] = h[u + 288]
+                }
+            }
+        }
+        for u in 0..<20 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<20 {
+            h[u + 96] = kept_h[u + 24]
+        }
+        for u in 0..<20 {
+            h[u + 192] = kept_h[u + 48]
+        }
+        for u in 0..<20 {
+            h[u + 288] = kept_h[u + 72]
+        }
+        for t in len0..<steps {
+            for u in 0..<20 {
+                output[t * 40 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<20 {
+                output[stride + t * 40 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<20 {
+                output[stride * 2 + t * 40 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<20 {
+                output[stride * 3 + t * 40 + offset + u] = 0
+            }
+        }
+    }
+}
+
+/// GRU s1_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
+/// Item k: x[20] at x + 20·k; h[24] at h + 96·k, updated in place.
+fileprivate func tile_s1_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<384, Float>.self) { scratch in
+        let next = scratch, rh = scratch + 96, zs = scratch + 192, partial = scratch + 288
+        do { // block 0: units 0…7
+            var z0 = load(wt + 9720)
+            var r0 = load(wt + 9728)
+            var n0 = load(wt + 9736)
+            var z1 = load(wt + 9720)
+            var r1 = load(wt + 9728)
+            var n1 = load(wt + 9736)
+            var z2 = load(wt + 9720)
+            var r2 = load(wt + 9728)
+            var n2 = load(wt + 9736)
+            var z3 = load(wt + 9720)
+            var r3 = load(wt + 9728)
+            var n3 = load(wt + 9736)
+            for j in 0..<20 {
+                let zW = load(wt + 6840 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 20]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 40]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 60]), z3)
+                let rW = load(wt + 6848 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 20]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 40]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 60]), r3)
+                let nW = load(wt + 6856 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 20]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 40]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 60]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 8280 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 8288 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs, z0)
+            store(rh, r0 * load(h))
+            store(partial, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 24, z1)
+            store(rh + 24, r1 * load(h + 96))
+            store(partial + 24, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 48, z2)
+            store(rh + 48, r2 * load(h + 192))
+            store(partial + 48, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 72, z3)
+            store(rh + 72, r3 * load(h + 288))
+            store(partial + 72, n3)
+        }
+        do { // block 1: units 8…15
+            var z0 = load(wt + 9744)
+            var r0 = load(wt + 9752)
+            var n0 = load(wt + 9760)
+            var z1 = load(wt + 9744)
+            var r1 = load(wt + 9752)
+            var n1 = load(wt + 9760)
+            var z2 = load(wt + 9744)
+            var r2 = load(wt + 9752)
+            var n2 = load(wt + 9760)
+            var z3 = load(wt + 9744)
+            var r3 = load(wt + 9752)
+            var n3 = load(wt + 9760)
+            for j in 0..<20 {
+                let zW = load(wt + 7320 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 20]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 40]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 60]), z3)
+                let rW = load(wt + 7328 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 20]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 40]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 60]), r3)
+                let nW = load(wt + 7336 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 20]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 40]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 60]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 8600 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 8608 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs + 8, z0)
+            store(rh + 8, r0 * load(h + 8))
+            store(partial + 8, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 32, z1)
+            store(rh + 32, r1 * load(h + 104))
+            store(partial + 32, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 56, z2)
+            store(rh + 56, r2 * load(h + 200))
+            store(partial + 56, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 80, z3)
+            store(rh + 80, r3 * load(h + 296))
+            store(partial + 80, n3)
+        }
+        do { // block 2: units 16…19
+            var z0 = load(wt + 9768)
+            var r0 = load(wt + 9776)
+            var n0 = load(wt + 9784)
+            var z1 = load(wt + 9768)
+            var r1 = load(wt + 9776)
+            var n1 = load(wt + 9784)
+            var z2 = load(wt + 9768)
+            var r2 = load(wt + 9776)
+            var n2 = load(wt + 9784)
+            var z3 = load(wt + 9768)
+            var r3 = load(wt + 9776)
+            var n3 = load(wt + 9784)
+            for j in 0..<20 {
+                let zW = load(wt + 7800 + j * 24)
+                z0 = multiplyAdd(zW, V(repeating: x[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: x[j + 20]), z1)
+                z2 = multiplyAdd(zW, V(repeating: x[j + 40]), z2)
+                z3 = multiplyAdd(zW, V(repeating: x[j + 60]), z3)
+                let rW = load(wt + 7808 + j * 24)
+                r0 = multiplyAdd(rW, V(repeating: x[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: x[j + 20]), r1)
+                r2 = multiplyAdd(rW, V(repeating: x[j + 40]), r2)
+                r3 = multiplyAdd(rW, V(repeating: x[j + 60]), r3)
+                let nW = load(wt + 7816 + j * 24)
+                n0 = multiplyAdd(nW, V(repeating: x[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: x[j + 20]), n1)
+                n2 = multiplyAdd(nW, V(repeating: x[j + 40]), n2)
+                n3 = multiplyAdd(nW, V(repeating: x[j + 60]), n3)
+            }
+            for j in 0..<20 {
+                let zW = load(wt + 8920 + j * 16)
+                z0 = multiplyAdd(zW, V(repeating: h[j]), z0)
+                z1 = multiplyAdd(zW, V(repeating: h[j + 96]), z1)
+                z2 = multiplyAdd(zW, V(repeating: h[j + 192]), z2)
+                z3 = multiplyAdd(zW, V(repeating: h[j + 288]), z3)
+                let rW = load(wt + 8928 + j * 16)
+                r0 = multiplyAdd(rW, V(repeating: h[j]), r0)
+                r1 = multiplyAdd(rW, V(repeating: h[j + 96]), r1)
+                r2 = multiplyAdd(rW, V(repeating: h[j + 192]), r2)
+                r3 = multiplyAdd(rW, V(repeating: h[j + 288]), r3)
+            }
+            z0 = sigmoid(z0)
+            r0 = sigmoid(r0)
+            store(zs + 16, z0)
+            store(rh + 16, r0 * load(h + 16))
+            store(partial + 16, n0)
+            z1 = sigmoid(z1)
+            r1 = sigmoid(r1)
+            store(zs + 40, z1)
+            store(rh + 40, r1 * load(h + 112))
+            store(partial + 40, n1)
+            z2 = sigmoid(z2)
+            r2 = sigmoid(r2)
+            store(zs + 64, z2)
+            store(rh + 64, r2 * load(h + 208))
+            store(partial + 64, n2)
+            z3 = sigmoid(z3)
+            r3 = sigmoid(r3)
+            store(zs + 88, z3)
+            store(rh + 88, r3 * load(h + 304))
+            store(partial + 88, n3)
+        }
+        // The candidate reads r⊙h, so it waits until every block's r is known.
+        do { // block 0: units 0…7
+            var n0 = load(partial)
+            var n1 = load(partial + 24)
+            var n2 = load(partial + 48)
+            var n3 = load(partial + 72)
+            for j in 0..<20 {
+                let nW = load(wt + 9240 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs)
+            store(next, multiplyAdd(z0, load(h) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 24)
+            store(next + 24, multiplyAdd(z1, load(h + 96) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 48)
+            store(next + 48, multiplyAdd(z2, load(h + 192) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 72)
+            store(next + 72, multiplyAdd(z3, load(h + 288) - n3, n3))
+        }
+        do { // block 1: units 8…15
+            var n0 = load(partial + 8)
+            var n1 = load(partial + 32)
+            var n2 = load(partial + 56)
+            var n3 = load(partial + 80)
+            for j in 0..<20 {
+                let nW = load(wt + 9400 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs + 8)
+            store(next + 8, multiplyAdd(z0, load(h + 8) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 32)
+            store(next + 32, multiplyAdd(z1, load(h + 104) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 56)
+            store(next + 56, multiplyAdd(z2, load(h + 200) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 80)
+            store(next + 80, multiplyAdd(z3, load(h + 296) - n3, n3))
+        }
+        do { // block 2: units 16…19
+            var n0 = load(partial + 16)
+            var n1 = load(partial + 40)
+            var n2 = load(partial + 64)
+            var n3 = load(partial + 88)
+            for j in 0..<20 {
+                let nW = load(wt + 9560 + j * 8)
+                n0 = multiplyAdd(nW, V(repeating: rh[j]), n0)
+                n1 = multiplyAdd(nW, V(repeating: rh[j + 24]), n1)
+                n2 = multiplyAdd(nW, V(repeating: rh[j + 48]), n2)
+                n3 = multiplyAdd(nW, V(repeating: rh[j + 72]), n3)
+            }
+            n0 = tanh(n0)
+            let z0 = load(zs + 16)
+            store(next + 16, multiplyAdd(z0, load(h + 16) - n0, n0))
+            n1 = tanh(n1)
+            let z1 = load(zs + 40)
+            store(next + 40, multiplyAdd(z1, load(h + 112) - n1, n1))
+            n2 = tanh(n2)
+            let z2 = load(zs + 64)
+            store(next + 64, multiplyAdd(z2, load(h + 208) - n2, n2))
+            n3 = tanh(n3)
+            let z3 = load(zs + 88)
+            store(next + 88, multiplyAdd(z3, load(h + 304) - n3, n3))
+        }
+        // Every block has read the old h; now it is replaced.
+        do { // block 0: units 0…7
+            store(h, load(next))
+            store(h + 96, load(next + 24))
+            store(h + 192, load(next + 48))
+            store(h + 288, load(next + 72))
+        }
+        do { // block 1: units 8…15
+            store(h + 8, load(next + 8))
+            store(h + 104, load(next + 32))
+            store(h + 200, load(next + 56))
+            store(h + 296, load(next + 80))
+        }
+        do { // block 2: units 16…19
+            store(h + 16, load(next + 16))
+            store(h + 112, load(next + 40))
+            store(h + 208, load(next + 64))
+            store(h + 304, load(next + 88))
+        }
+    }
+}
+
+/// s1_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
+/// `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
+/// its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
+fileprivate func sequence_tile_s1_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
+    withScratch(InlineArray<176, Float>.self) { scratch in
+        let xs = scratch, kept_h = scratch + 80
+        for u in 0..<80 {
+            xs[u] = 0
+        }
+        for u in 0..<20 {
+            kept_h[u] = h[u]
+        }
+        for u in 0..<20 {
+            kept_h[u + 24] = h[u + 96]
+        }
+        for u in 0..<20 {
+            kept_h[u + 48] = h[u + 192]
+        }
+        for u in 0..<20 {
+            kept_h[u + 72] = h[u + 288]
+        }
+        for s in 0..<longest {
+            if s < len0 {
+                let t = s
+                for u in 0..<20 {
+                    xs[u] = input[t * 40 + u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<20 {
+                    xs[u + 20] = input[stride + t * 40 + u]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<20 {
+                    xs[u + 40] = input[stride * 2 + t * 40 + u]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<20 {
+                    xs[u + 60] = input[stride * 3 + t * 40 + u]
+                }
+            }
+            tile_s1_l1_fw(wt, xs, h)
+            if s < len0 {
+                let t = s
+                for u in 0..<20 {
+                    output[t * 40 + offset + u] = h[u]
+                }
+            }
+            if s + 1 == len0 {
+                for u in 0..<20 {
+                    kept_h[u] = h[u]
+                }
+            }
+            if s < len1 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride + t * 40 + offset + u] = h[u + 96]
+                }
+            }
+            if s + 1 == len1 {
+                for u in 0..<20 {
+                    kept_h[u + 24] = h[u + 96]
+                }
+            }
+            if s < len2 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride * 2 + t * 40 + offset + u] = h[u + 192]
+                }
+            }
+            if s + 1 == len2 {
+                for u in 0..<20 {
+                    kept_h[u + 48] = h[u + 192]
+                }
+            }
+            if s < len3 {
+                let t = s
+                for u in 0..<20 {
+                    output[stride * 3 + t * 40 + offset + u] = h[u + 288]
+                }
+            }
+            if s + 1 == len3 {
+                for u in 0..<20 {
+                    kept_h[u + 72] = h[u + 288]
+                }
+            }
+        }
+        for u in 0..<20 {
+            h[u] = kept_h[u]
+        }
+        for u in 0..<20 {
+            h[u + 96] = kept_h[u + 24]
+        }
+        for u in 0..<20 {
+            h[u + 192] = kept_h[u + 48]
+        }
+        for u in 0..<20 {
+            h[u + 288] = kept_h[u + 72]
+        }
+        for t in len0..<steps {
+            for u in 0..<20 {
+                output[t * 40 + offset + u] = 0
+            }
+        }
+        for t in len1..<steps {
+            for u in 0..<20 {
+                output[stride + t * 40 + offset + u] = 0
+            }
+        }
+        for t in len2..<steps {
+            for u in 0..<20 {
+                output[stride * 2 + t * 40 + offset + u] = 0
+            }
+        }
+        for t in len3..<steps {
+            for u in 0..<20 {
+                output[stride * 3 + t * 40 + offset + u] = 0
+            }
         }
     }
 }

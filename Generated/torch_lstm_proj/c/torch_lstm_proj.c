@@ -26,6 +26,18 @@ typedef int32_t rg_ivec __attribute__((vector_size(16), may_alias));
 /* Lanes where mask is set take a, the others b. */
 #define RG_SELECT(mask, a, b) ((rg_vec)(((mask) & (rg_ivec)(a)) | (~(mask) & (rg_ivec)(b))))
 #define RG_ABS(v) ((rg_vec)((rg_ivec)(v) & RG_ISPLAT(0x7fffffff)))
+/* A vector several multiply-adds read (a tile's weight vector) stays in a
+ * register: gcc on x86 would fold its load into each of them instead,
+ * reading it once per item rather than once per tile. Elsewhere a no-op. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__SSE2__)
+#  if defined(__AVX512F__)
+#    define RG_SHARED(v) __asm__("" : "+v"(v))
+#  else
+#    define RG_SHARED(v) __asm__("" : "+x"(v))
+#  endif
+#else
+#  define RG_SHARED(v) ((void)0)
+#endif
 
 /* RG_FMA(a, b, c) = a·b + c. Fused where the compile target has FMA instructions (x86
  * with FMA3, Armv8, Cortex-M4F/M7, RISC-V F), whatever the C standard flag;
@@ -414,22 +426,32 @@ void torch_lstm_proj_run(const float *x, int batch, int steps, const int32_t *se
 {
     const float *wt = torch_lstm_proj_weights;
     float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * (size_t)steps * 4;
-    float h_s0_l0_fw[4] __attribute__((aligned(16)));
-    float c_s0_l0_fw[8] __attribute__((aligned(16)));
-    for (int b = 0; b < batch; ++b) {
-        int len = seq_lens ? seq_lens[b] : steps;
-        len = len < 0 ? 0 : (len > steps ? steps : len);
-        for (int k = 0; k < 4; ++k) h_s0_l0_fw[k] = (initial_state && k < 3) ? initial_state[(size_t)b * 11 + 0 + k] : 0.0f;
-        for (int k = 0; k < 8; ++k) c_s0_l0_fw[k] = (initial_state && k < 8) ? initial_state[(size_t)b * 11 + 3 + k] : 0.0f;
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 4; ++k) buffer[0][(size_t)t * 4 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 4 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len, h_s0_l0_fw, c_s0_l0_fw);
-        for (int t = 0; t < steps; ++t)
-            for (int k = 0; k < 3; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 3 + k] = buffer[1][(size_t)t * 4 + k];
-        if (final_state) {
-            for (int k = 0; k < 3; ++k) final_state[(size_t)b * 11 + 0 + k] = h_s0_l0_fw[k];
-            for (int k = 0; k < 8; ++k) final_state[(size_t)b * 11 + 3 + k] = c_s0_l0_fw[k];
+    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 1 * (size_t)steps * 4;
+    /* The states of a tile's items, 12 floats apart. */
+    float st[12] __attribute__((aligned(16)));
+    for (int first = 0; first < batch; first += 1) {
+        const int items = batch - first < 1 ? batch - first : 1;
+        ptrdiff_t len[1];
+        for (int i = 0; i < 1; ++i) {
+            const int b = first + i;
+            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
+            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
+            for (int k = 0; k < 4; ++k) st[i * 12 + 0 + k] = (i < items && initial_state && k < 3) ? initial_state[(size_t)b * 11 + 0 + k] : 0.0f;
+            for (int k = 0; k < 8; ++k) st[i * 12 + 4 + k] = (i < items && initial_state && k < 8) ? initial_state[(size_t)b * 11 + 3 + k] : 0.0f;
+        }
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 4; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 4 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 4 + k];
+        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len[0], st + 0, st + 4);
+        for (int i = 0, b = first; i < items; ++i, ++b)
+            for (int t = 0; t < steps; ++t)
+                for (int k = 0; k < 3; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 3 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 4 + k];
+        for (int i = 0, b = first; i < items; ++i, ++b) {
+            float *item = st + i * 12;
+            if (final_state) {
+                for (int k = 0; k < 3; ++k) final_state[(size_t)b * 11 + 0 + k] = item[0 + k];
+                for (int k = 0; k < 8; ++k) final_state[(size_t)b * 11 + 3 + k] = item[4 + k];
+            }
         }
     }
 }

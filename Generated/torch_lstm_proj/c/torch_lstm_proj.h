@@ -27,8 +27,8 @@ extern "C" {
 #define torch_lstm_proj_STATE_C_S0_L0_FW_SIZE 8
 /* Widest per-step feature vector inside the pipeline. */
 #define torch_lstm_proj_MAX_WIDTH 4
-/* Floats of scratch torch_lstm_proj_run needs for sequences of `steps` steps. */
-#define torch_lstm_proj_WORKSPACE_FLOATS(steps) ((size_t)4 * (size_t)(steps) * torch_lstm_proj_MAX_WIDTH)
+/* Floats of scratch torch_lstm_proj_run needs for sequences of `steps` steps (any batch). */
+#define torch_lstm_proj_WORKSPACE_FLOATS(steps) ((size_t)(steps) * 16)
 
 /* The recurrent state, owned by the caller: h (and c for LSTMs) of every
  * layer and direction. torch_lstm_proj_reset zeroes it. */

@@ -248,8 +248,8 @@ public enum torch_lstm_proj {
     public static let hS0L0FwOffset = 0
     /// Offset of c_s0_l0_fw (8 floats) in a flattened state.
     public static let cS0L0FwOffset = 3
-    /// Floats of scratch `run` needs for sequences of `steps` steps.
-    public static func workspaceFloats(steps: Int) -> Int { 4 * steps * 4 }
+    /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
+    public static func workspaceFloats(steps: Int) -> Int { steps * 16 }
 
     /// Zeroes every state.
     public static func reset(_ state: inout torch_lstm_projState) {
@@ -333,16 +333,24 @@ public enum torch_lstm_proj {
             withScratch(InlineArray<12, Float>.self) { states in
                 let st = states
                 let buffer0 = workspace + 0 * steps * 4, buffer1 = workspace + 1 * steps * 4
-                for b in 0..<batch {
-                    let len = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps)
-                    for k in 0..<4 { st[0 + k] = k < 3 ? (initialState?[b * 11 + 0 + k] ?? 0) : 0 }
-                    for k in 0..<8 { st[4 + k] = k < 8 ? (initialState?[b * 11 + 3 + k] ?? 0) : 0 }
-                    for t in 0..<steps { for k in 0..<4 { buffer0[t * 4 + k] = x[(b * steps + t) * 4 + k] } }
-                    sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len, st + 0, st + 4)
-                    for t in 0..<steps { for k in 0..<3 { y[(b * steps + t) * 3 + k] = buffer1[t * 4 + k] } }
-                    if let finalState {
-                        for k in 0..<3 { finalState[b * 11 + 0 + k] = st[0 + k] }
-                        for k in 0..<8 { finalState[b * 11 + 3 + k] = st[4 + k] }
+                for first in stride(from: 0, to: batch, by: 1) {
+                    let items = min(batch - first, 1)
+                    var len = InlineArray<1, Int>(repeating: 0)
+                    for i in 0..<1 {
+                        let b = first + i
+                        if i < items { len[i] = min(max(Int(sequenceLengths?[b] ?? Int32(steps)), 0), steps) }
+                        for k in 0..<4 { st[i * 12 + 0 + k] = i < items && k < 3 ? (initialState?[b * 11 + 0 + k] ?? 0) : 0 }
+                        for k in 0..<8 { st[i * 12 + 4 + k] = i < items && k < 8 ? (initialState?[b * 11 + 3 + k] ?? 0) : 0 }
+                    }
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<4 { buffer0[(i * steps + t) * 4 + k] = x[(b * steps + t) * 4 + k] } } }
+                    sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], st + 0, st + 4)
+                    for i in 0..<items { let b = first + i; for t in 0..<steps { for k in 0..<3 { y[(b * steps + t) * 3 + k] = buffer1[(i * steps + t) * 4 + k] } } }
+                    for i in 0..<items {
+                        let b = first + i, item = st + i * 12
+                        if let finalState {
+                            for k in 0..<3 { finalState[b * 11 + 0 + k] = item[0 + k] }
+                            for k in 0..<8 { finalState[b * 11 + 3 + k] = item[4 + k] }
+                        }
                     }
                 }
             }
