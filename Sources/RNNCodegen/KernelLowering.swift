@@ -202,8 +202,11 @@ struct KernelLowering {
     static let unrolledBlocks = 4
 
     /// The statements of every block, unrolled or as a loop.
-    func blocks(_ count: Int, units: Int, _ body: (Block) -> [KernelStatement]) -> [KernelStatement] {
-        guard count > KernelLowering.unrolledBlocks else {
+    /// A tile's step unrolls none (`unrolled: 1`): its items already give the
+    /// compiler independent work, and unrolled blocks times items would make
+    /// functions the Swift compiler takes minutes over.
+    func blocks(_ count: Int, units: Int, unrolled: Int = KernelLowering.unrolledBlocks, _ body: (Block) -> [KernelStatement]) -> [KernelStatement] {
+        guard count > unrolled else {
             return (0..<count).map { b in
                 .block(index: b, firstUnit: b * width, lastUnit: min(units, (b + 1) * width) - 1, body(Block(constant: b)))
             }
@@ -283,8 +286,8 @@ struct KernelLowering {
     /// items' steps side by side, sharing every weight load.
     func cellStep(_ c: KernelPlan.CellPlan, items: Int = 1) -> KernelFunction {
         let acts = c.cell.options.activations
-        let W = width
         let copies = itemCopies(c, items: items)
+        let unrolled = items == 1 ? KernelLowering.unrolledBlocks : 1
         func each(_ s: [KernelStatement]) -> [KernelStatement] { copies.each(s) }
         func products(_ operands: [Operand]) -> [KernelStatement] { accumulate(operands, copies) }
         var body: [KernelStatement] = []
@@ -297,20 +300,20 @@ struct KernelLowering {
         var scratch: [(name: String, floats: Int)] = direct ? [] : [("next", c.Hp)]
         switch c.cell.kind {
         case .rnn:
-            body += blocks(c.blocks, units: c.H) { b in
+            body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in
                 var s = each(biases(c, b, ["a"]))
                 s += products([inputOperand(c, b, ["a"]), recurrentOperand(c, b, ["a"])])
                 var rest = gate(c, "a", acts[0])
-                rest.append(.store(b.at(next, 0, stride: W), .variable("a")))
+                rest.append(.store(b.at(next, 0, stride: width), .variable("a")))
                 return s + each(rest)
             }
         case .lstm:
             // Packed gate order i, o, f, g (ONNX's i, o, f, c).
             let gates = ["i", "o", "f", "g"]
-            body += blocks(c.blocks, units: c.H) { b in
+            body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in
                 var s = each(biases(c, b, gates))
                 s += products([inputOperand(c, b, gates), recurrentOperand(c, b, gates)])
-                var rest: [KernelStatement] = [.declare("c_old", .load(b.at("c", 0, stride: W)))]
+                var rest: [KernelStatement] = [.declare("c_old", .load(b.at("c", 0, stride: width)))]
                 if let p = c.peephole {
                     rest.append(.assign("i", .multiplyAdd(vectorAt(p, b, perBlock: 3, 0), .variable("c_old"), .variable("i"))))
                     rest.append(.assign("f", .multiplyAdd(vectorAt(p, b, perBlock: 3, 2), .variable("c_old"), .variable("f"))))
@@ -327,20 +330,20 @@ struct KernelLowering {
                 if c.peephole == nil { rest += gate(c, "o", acts[0]) }
                 rest.append(.declare("c_new", .multiplyAdd(.variable("f"), .variable("c_old"), .multiply(.variable("i"), .variable("g")))))
                 if let limit = c.cell.options.cellClip { rest.append(.clip("c_new", Float(limit))) }
-                rest.append(.store(b.at("c", 0, stride: W), .variable("c_new")))
+                rest.append(.store(b.at("c", 0, stride: width), .variable("c_new")))
                 if let p = c.peephole {
                     rest.append(.assign("o", .multiplyAdd(vectorAt(p, b, perBlock: 3, 1), .variable("c_new"), .variable("o"))))
                     rest += gate(c, "o", acts[0])
                 }
                 rest.append(.declare("h_new", .variable("c_new")))
                 rest.append(.activate("h_new", acts[2]))
-                rest.append(.store(b.at(next, 0, stride: W), .multiply(.variable("o"), .variable("h_new"))))
+                rest.append(.store(b.at(next, 0, stride: width), .multiply(.variable("o"), .variable("h_new"))))
                 return s + each(rest)
             }
         case .gru where c.cell.options.linearBeforeReset:
             // Packed gate order z, r, n; the candidate's recurrent part (hn)
             // keeps its own bias because the reset gate scales it.
-            body += blocks(c.blocks, units: c.H) { b in
+            body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in
                 var s = each(biases(c, b, ["z", "r", "n"]) + [.declare("hn", vectorAt(c.candidateBias!, b))])
                 s += products([inputOperand(c, b, ["z", "r", "n"]), recurrentOperand(c, b, ["z", "r", "hn"])])
                 var rest = gate(c, "z", acts[0])
@@ -352,38 +355,38 @@ struct KernelLowering {
             }
         case .gru:
             scratch += [("rh", c.Hp), ("zs", c.Hp), ("partial", c.Hp)]
-            body += blocks(c.blocks, units: c.H) { b in
+            body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in
                 var s = each(biases(c, b, ["z", "r", "n"]))
                 s += products([inputOperand(c, b, ["z", "r", "n"]), recurrentOperand(c, b, ["z", "r"])])
                 var rest = gate(c, "z", acts[0])
                 rest += gate(c, "r", acts[0])
-                rest.append(.store(b.at("zs", 0, stride: W), .variable("z")))
-                rest.append(.store(b.at("rh", 0, stride: W), .multiply(.variable("r"), .load(b.at("h", 0, stride: W)))))
-                rest.append(.store(b.at("partial", 0, stride: W), .variable("n")))
+                rest.append(.store(b.at("zs", 0, stride: width), .variable("z")))
+                rest.append(.store(b.at("rh", 0, stride: width), .multiply(.variable("r"), .load(b.at("h", 0, stride: width)))))
+                rest.append(.store(b.at("partial", 0, stride: width), .variable("n")))
                 return s + each(rest)
             }
             body.append(.comment("The candidate reads r⊙h, so it waits until every block's r is known."))
-            body += blocks(c.blocks, units: c.H) { b in
-                var s = each([.declare("n", .load(b.at("partial", 0, stride: W)))])
+            body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in
+                var s = each([.declare("n", .load(b.at("partial", 0, stride: width)))])
                 s += products([Operand(scalars: "rh", count: c.Hr, weights: b.at(matrixTable, c.candidateWeights!.offset, stride: matrixBlock(c.Hr, gates: 1)),
                                        targets: ["n"], scales: scales(c.candidateScales, b, gates: 1))])
                 var rest = gate(c, "n", acts[1])
-                rest.append(.declare("z", .load(b.at("zs", 0, stride: W))))
+                rest.append(.declare("z", .load(b.at("zs", 0, stride: width))))
                 rest += interpolate(b, into: next)
                 return s + each(rest)
             }
         }
         if let p = c.projection {
             body.append(.comment("Projection: h = W_hr · (o ⊙ h(c))."))
-            body += blocks(c.outBlocks, units: c.Hr) { b in
+            body += blocks(c.outBlocks, units: c.Hr, unrolled: unrolled) { b in
                 var s = each([.declare("a", .constant(0))])
                 s += products([Operand(scalars: "next", count: c.H, weights: b.at(matrixTable, p.offset, stride: matrixBlock(c.H, gates: 1)), targets: ["a"],
                                        scales: scales(c.projectionScales, b, gates: 1))])
-                return s + each([.store(b.at("h", 0, stride: W), .variable("a"))])
+                return s + each([.store(b.at("h", 0, stride: width), .variable("a"))])
             }
         } else if !direct {
             body.append(.comment("Every block has read the old h; now it is replaced."))
-            body += blocks(c.blocks, units: c.H) { b in each([.store(b.at("h", 0, stride: W), .load(b.at("next", 0, stride: W)))]) }
+            body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in each([.store(b.at("h", 0, stride: width), .load(b.at("next", 0, stride: width)))]) }
         }
         var parameters = weightParameters + [.init(name: "x", kind: .input(restrict: true)), .init(name: "h", kind: .output(restrict: true))]
         if c.cell.kind == .lstm { parameters.append(.init(name: "c", kind: .output(restrict: true))) }

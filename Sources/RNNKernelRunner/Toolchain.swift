@@ -4,7 +4,8 @@ import RNNModel
 /// The compilers rnngen drives to build generated kernels, and where it
 /// caches what it built (keyed by a hash of the sources and flags).
 public struct Toolchain {
-    /// C compiler: `$CC`, else `cc`.
+    /// C compiler: `$CC`, else `cc`, else `clang` (which every Swift
+    /// toolchain ships), so a machine with only Swift can build C kernels.
     public var cCompiler: String
     /// Swift compiler: `$SWIFTC`, else `swiftc`.
     public var swiftCompiler: String
@@ -17,11 +18,17 @@ public struct Toolchain {
     public init(cCompiler: String? = nil, swiftCompiler: String? = nil, cFlags: [String] = [], swiftFlags: [String] = [],
                 cacheDirectory: URL? = nil) {
         let env = ProcessInfo.processInfo.environment
-        self.cCompiler = cCompiler ?? env["CC"] ?? "cc"
+        self.cCompiler = cCompiler ?? env["CC"] ?? (Toolchain.onPath("cc") || !Toolchain.onPath("clang") ? "cc" : "clang")
         self.swiftCompiler = swiftCompiler ?? env["SWIFTC"] ?? "swiftc"
         self.cFlags = cFlags
         self.swiftFlags = swiftFlags
         self.cacheDirectory = cacheDirectory ?? Toolchain.defaultCache()
+    }
+
+    /// Whether an executable of that name is on `$PATH`.
+    public static func onPath(_ name: String) -> Bool {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(name)") }
     }
 
     /// `$RNNGEN_CACHE`, else `$XDG_CACHE_HOME/rnngen`, else `~/.cache/rnngen`.

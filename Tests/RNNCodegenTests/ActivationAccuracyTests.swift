@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import RNNCodegen
+import RNNKernelRunner
 
 /// The kernels' activation approximations, measured against double-precision
 /// libm over a dense sweep of float inputs: every 97th bit pattern of the
@@ -110,7 +111,7 @@ final class ActivationAccuracyTests: XCTestCase {
             let source = "#include <stdint.h>\n#include <stdlib.h>\n#define W \(width)\n"
                 + CRenderer.activations(vectorWidth: width, useLibm: false, fusedMultiplyAdd: fusing) + Self.sweepC
             try source.write(to: folder.appendingPathComponent("sweep.c"), atomically: true, encoding: .utf8)
-            let build = try shell(["cc", "-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "sweep.c", "-o", "sweep", "-lm"], in: folder)
+            let build = try shell([Toolchain().cCompiler, "-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "sweep.c", "-o", "sweep", "-lm"], in: folder)
             XCTAssertEqual(build.status, 0, build.output)
             let run = try shell(["./sweep", "97"], in: folder)
             XCTAssertEqual(run.status, 0, run.output)

@@ -26,14 +26,18 @@ final class CompileTests: XCTestCase {
         }
     }
 
-    func testGeneratedCBuildsWarningFreeWithGCC() throws { try compileC("gcc", []) }
+    func testGeneratedCBuildsWarningFreeWithGCC() throws {
+        try require("gcc", package: "gcc")
+        try compileC("gcc", [])
+    }
     func testGeneratedCBuildsWarningFreeWithClang() throws { try compileC("clang", []) }
-    func testGeneratedCBuildsWithAVX2() throws { try compileC("gcc", ["-mavx2", "-mfma"]) }
+    func testGeneratedCBuildsWithAVX2() throws {
+        try require("gcc", package: "gcc")
+        try compileC("gcc", ["-mavx2", "-mfma"])
+    }
 
     func testGeneratedCCrossCompilesForCortexM4F() throws {
-        guard commandExists("arm-none-eabi-gcc") else {
-            return XCTFail("arm-none-eabi-gcc is not installed (apt-get install gcc-arm-none-eabi); .ci/run installs it")
-        }
+        try require("arm-none-eabi-gcc", package: "gcc-arm-none-eabi")
         try compileC("arm-none-eabi-gcc", ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"])
     }
 
@@ -75,11 +79,14 @@ final class CompileTests: XCTestCase {
     func testNarrowWeightCBuildsWarningFreeEverywhere() throws {
         let sources = try narrowKernels(.c, models: 3)
         XCTAssertEqual(sources.count, 27)
-        var targets: [(String, [String])] = [("gcc", []), ("clang", []), ("gcc", ["-march=native"]), ("clang", ["-march=native"])]
-        #if arch(x86_64)
-        targets.append(("gcc", ["-march=x86-64-v3"]))
-        #endif
-        if commandExists("arm-none-eabi-gcc") {
+        var targets: [(String, [String])] = [("clang", []), ("clang", ["-march=native"])]
+        if try available("gcc", package: "gcc") {
+            targets += [("gcc", []), ("gcc", ["-march=native"])]
+            #if arch(x86_64)
+            targets.append(("gcc", ["-march=x86-64-v3"]))
+            #endif
+        }
+        if try available("arm-none-eabi-gcc", package: "gcc-arm-none-eabi") {
             targets.append(("arm-none-eabi-gcc", ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"]))
         }
         let out = try temporaryFolder("narrow-objects")

@@ -24,7 +24,7 @@ final class GoldenCheckTests: XCTestCase {
         for (file, text) in sources { try text.write(to: folder.appendingPathComponent(file), atomically: true, encoding: .utf8) }
         let main = "#include <stdio.h>\n#include \"\(name)_golden.h\"\nint main(void) { float worst; printf(\"%d\\n\", \(name)_golden_failures(&worst)); return 0; }\n"
         try main.write(to: folder.appendingPathComponent("main.c"), atomically: true, encoding: .utf8)
-        let build = try shell(["sh", "-c", "cc -std=c99 -O2 -Wall -Wextra -Werror *.c -o check"], in: folder)
+        let build = try shell(["sh", "-c", "\(Toolchain().cCompiler) -std=c99 -O2 -Wall -Wextra -Werror *.c -o check"], in: folder)
         XCTAssertEqual(build.status, 0, build.output)
         let run = try shell(["./check"], in: folder)
         return Int(run.output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1

@@ -70,10 +70,11 @@ final class KernelGridTests: XCTestCase {
         let fusing = KernelOptions.FusedMultiplyAdd.allCases
         var plans: [KernelPlan] = []
         for (index, entry) in grid.enumerated() {
-            // run's batch tiles: automatic, and each size, across widths.
+            // run's batch tiles: automatic, 1 and 2 across widths, and 8 on the
+            // small models only (a tile's step is that many cell steps of code).
             let options = KernelOptions(language: language, name: "g\(index)", vectorWidth: widths[index % 4],
                                         weights: index % 5 == 4 ? .runtime : .baked, fusedMultiplyAdd: fusing[index % 3],
-                                        batchTile: [nil, 8, 2, 4, 1][(index / 3) % 5])
+                                        batchTile: index < 4 ? 8 : [nil, 2, nil, 1][(index / 3) % 4])
             plans.append(try KernelPlan(model: entry.1, options: options))
             // Every other model again with its matrices stored narrow, at another width.
             if index % 2 == 0 {
@@ -114,7 +115,7 @@ final class KernelGridTests: XCTestCase {
         for (index, entry) in grid.enumerated() {
             plans.append(try KernelPlan(model: entry.1, options: KernelOptions(language: .c, name: "a\(index)", vectorWidth: [4, 8, 16][index % 3],
                                                                                weightType: WeightType.allCases[index % 4],
-                                                                               batchTile: [4, 2, 8, nil][index % 4])))
+                                                                               batchTile: [2, nil, 4][index % 3])))
         }
         let toolchain = Toolchain(cFlags: ["-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"])
         let program = try KernelCompiler(toolchain: toolchain).compile(plans)

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import RNNModel
+import RNNKernelRunner
 
 enum Repository {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -41,5 +42,35 @@ func temporaryFolder(_ label: String) throws -> URL {
 }
 
 func commandExists(_ name: String) -> Bool {
-    (try? shell(["sh", "-c", "command -v \(name)"]).status) == 0
+    Toolchain.onPath(name)
+}
+
+/// Skips the test when `tool` is not installed, naming the Debian package
+/// that provides it — unless `RNNGEN_REQUIRE_TOOLCHAINS=1` (as `.ci/run`
+/// sets) asks for every test to run, in which case its absence fails.
+func require(_ tool: String, package: String) throws {
+    guard !commandExists(tool) else { return }
+    let message = "\(tool) is not installed (apt-get install \(package))"
+    if ProcessInfo.processInfo.environment["RNNGEN_REQUIRE_TOOLCHAINS"] == "1" {
+        throw ToolchainMissing(message: message + "; RNNGEN_REQUIRE_TOOLCHAINS=1 requires it")
+    }
+    throw XCTSkip(message + "; skipped (set RNNGEN_REQUIRE_TOOLCHAINS=1 to fail instead)")
+}
+
+/// Whether `tool` is installed, for a test that checks several compilers
+/// and leaves out the missing ones (saying so) — unless
+/// `RNNGEN_REQUIRE_TOOLCHAINS=1`, when a missing one fails the test.
+func available(_ tool: String, package: String) throws -> Bool {
+    do {
+        try require(tool, package: package)
+        return true
+    } catch is XCTSkip {
+        print("note: \(tool) is not installed (apt-get install \(package)); its builds are left out")
+        return false
+    }
+}
+
+struct ToolchainMissing: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }

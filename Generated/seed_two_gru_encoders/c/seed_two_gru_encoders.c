@@ -2110,43 +2110,43 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
     float rh[96] __attribute__((aligned(32)));
     float zs[96] __attribute__((aligned(32)));
     float partial[96] __attribute__((aligned(32)));
-    { /* block 0: units 0…7 */
-        rg_vec z_0 = RG_LOAD(wt + 1872);
-        rg_vec r_0 = RG_LOAD(wt + 1880);
-        rg_vec n_0 = RG_LOAD(wt + 1888);
-        rg_vec z_1 = RG_LOAD(wt + 1872);
-        rg_vec r_1 = RG_LOAD(wt + 1880);
-        rg_vec n_1 = RG_LOAD(wt + 1888);
-        rg_vec z_2 = RG_LOAD(wt + 1872);
-        rg_vec r_2 = RG_LOAD(wt + 1880);
-        rg_vec n_2 = RG_LOAD(wt + 1888);
-        rg_vec z_3 = RG_LOAD(wt + 1872);
-        rg_vec r_3 = RG_LOAD(wt + 1880);
-        rg_vec n_3 = RG_LOAD(wt + 1888);
+    for (int b = 0; b < 3; ++b) {
+        rg_vec z_0 = RG_LOAD(wt + 1872 + b * 24);
+        rg_vec r_0 = RG_LOAD(wt + 1880 + b * 24);
+        rg_vec n_0 = RG_LOAD(wt + 1888 + b * 24);
+        rg_vec z_1 = RG_LOAD(wt + 1872 + b * 24);
+        rg_vec r_1 = RG_LOAD(wt + 1880 + b * 24);
+        rg_vec n_1 = RG_LOAD(wt + 1888 + b * 24);
+        rg_vec z_2 = RG_LOAD(wt + 1872 + b * 24);
+        rg_vec r_2 = RG_LOAD(wt + 1880 + b * 24);
+        rg_vec n_2 = RG_LOAD(wt + 1888 + b * 24);
+        rg_vec z_3 = RG_LOAD(wt + 1872 + b * 24);
+        rg_vec r_3 = RG_LOAD(wt + 1880 + b * 24);
+        rg_vec n_3 = RG_LOAD(wt + 1888 + b * 24);
         for (int j = 0; j < 6; ++j) {
-            rg_vec z_w = RG_LOAD(wt + j * 24); RG_SHARED(z_w);
+            rg_vec z_w = RG_LOAD(wt + b * 144 + j * 24); RG_SHARED(z_w);
             z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
             z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
             z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
             z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 8 + j * 24); RG_SHARED(r_w);
+            rg_vec r_w = RG_LOAD(wt + 8 + b * 144 + j * 24); RG_SHARED(r_w);
             r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
             r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
             r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
             r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 16 + j * 24); RG_SHARED(n_w);
+            rg_vec n_w = RG_LOAD(wt + 16 + b * 144 + j * 24); RG_SHARED(n_w);
             n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
             n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
             n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
             n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
         }
         for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 432 + j * 16); RG_SHARED(z_w);
+            rg_vec z_w = RG_LOAD(wt + 432 + b * 320 + j * 16); RG_SHARED(z_w);
             z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
             z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
             z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
             z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 440 + j * 16); RG_SHARED(r_w);
+            rg_vec r_w = RG_LOAD(wt + 440 + b * 320 + j * 16); RG_SHARED(r_w);
             r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
             r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
             r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
@@ -2154,245 +2154,57 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
         }
         rg_sigmoid(&z_0);
         rg_sigmoid(&r_0);
-        RG_STORE(zs, z_0);
-        RG_STORE(rh, r_0 * RG_LOAD(h));
-        RG_STORE(partial, n_0);
+        RG_STORE(zs + b * 8, z_0);
+        RG_STORE(rh + b * 8, r_0 * RG_LOAD(h + b * 8));
+        RG_STORE(partial + b * 8, n_0);
         rg_sigmoid(&z_1);
         rg_sigmoid(&r_1);
-        RG_STORE(zs + 24, z_1);
-        RG_STORE(rh + 24, r_1 * RG_LOAD(h + 96));
-        RG_STORE(partial + 24, n_1);
+        RG_STORE(zs + 24 + b * 8, z_1);
+        RG_STORE(rh + 24 + b * 8, r_1 * RG_LOAD(h + 96 + b * 8));
+        RG_STORE(partial + 24 + b * 8, n_1);
         rg_sigmoid(&z_2);
         rg_sigmoid(&r_2);
-        RG_STORE(zs + 48, z_2);
-        RG_STORE(rh + 48, r_2 * RG_LOAD(h + 192));
-        RG_STORE(partial + 48, n_2);
+        RG_STORE(zs + 48 + b * 8, z_2);
+        RG_STORE(rh + 48 + b * 8, r_2 * RG_LOAD(h + 192 + b * 8));
+        RG_STORE(partial + 48 + b * 8, n_2);
         rg_sigmoid(&z_3);
         rg_sigmoid(&r_3);
-        RG_STORE(zs + 72, z_3);
-        RG_STORE(rh + 72, r_3 * RG_LOAD(h + 288));
-        RG_STORE(partial + 72, n_3);
-    }
-    { /* block 1: units 8…15 */
-        rg_vec z_0 = RG_LOAD(wt + 1896);
-        rg_vec r_0 = RG_LOAD(wt + 1904);
-        rg_vec n_0 = RG_LOAD(wt + 1912);
-        rg_vec z_1 = RG_LOAD(wt + 1896);
-        rg_vec r_1 = RG_LOAD(wt + 1904);
-        rg_vec n_1 = RG_LOAD(wt + 1912);
-        rg_vec z_2 = RG_LOAD(wt + 1896);
-        rg_vec r_2 = RG_LOAD(wt + 1904);
-        rg_vec n_2 = RG_LOAD(wt + 1912);
-        rg_vec z_3 = RG_LOAD(wt + 1896);
-        rg_vec r_3 = RG_LOAD(wt + 1904);
-        rg_vec n_3 = RG_LOAD(wt + 1912);
-        for (int j = 0; j < 6; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 144 + j * 24); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 152 + j * 24); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 160 + j * 24); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
-        }
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 752 + j * 16); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 760 + j * 16); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
-        }
-        rg_sigmoid(&z_0);
-        rg_sigmoid(&r_0);
-        RG_STORE(zs + 8, z_0);
-        RG_STORE(rh + 8, r_0 * RG_LOAD(h + 8));
-        RG_STORE(partial + 8, n_0);
-        rg_sigmoid(&z_1);
-        rg_sigmoid(&r_1);
-        RG_STORE(zs + 32, z_1);
-        RG_STORE(rh + 32, r_1 * RG_LOAD(h + 104));
-        RG_STORE(partial + 32, n_1);
-        rg_sigmoid(&z_2);
-        rg_sigmoid(&r_2);
-        RG_STORE(zs + 56, z_2);
-        RG_STORE(rh + 56, r_2 * RG_LOAD(h + 200));
-        RG_STORE(partial + 56, n_2);
-        rg_sigmoid(&z_3);
-        rg_sigmoid(&r_3);
-        RG_STORE(zs + 80, z_3);
-        RG_STORE(rh + 80, r_3 * RG_LOAD(h + 296));
-        RG_STORE(partial + 80, n_3);
-    }
-    { /* block 2: units 16…19 */
-        rg_vec z_0 = RG_LOAD(wt + 1920);
-        rg_vec r_0 = RG_LOAD(wt + 1928);
-        rg_vec n_0 = RG_LOAD(wt + 1936);
-        rg_vec z_1 = RG_LOAD(wt + 1920);
-        rg_vec r_1 = RG_LOAD(wt + 1928);
-        rg_vec n_1 = RG_LOAD(wt + 1936);
-        rg_vec z_2 = RG_LOAD(wt + 1920);
-        rg_vec r_2 = RG_LOAD(wt + 1928);
-        rg_vec n_2 = RG_LOAD(wt + 1936);
-        rg_vec z_3 = RG_LOAD(wt + 1920);
-        rg_vec r_3 = RG_LOAD(wt + 1928);
-        rg_vec n_3 = RG_LOAD(wt + 1936);
-        for (int j = 0; j < 6; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 288 + j * 24); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 296 + j * 24); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 304 + j * 24); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
-        }
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 1072 + j * 16); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 1080 + j * 16); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
-        }
-        rg_sigmoid(&z_0);
-        rg_sigmoid(&r_0);
-        RG_STORE(zs + 16, z_0);
-        RG_STORE(rh + 16, r_0 * RG_LOAD(h + 16));
-        RG_STORE(partial + 16, n_0);
-        rg_sigmoid(&z_1);
-        rg_sigmoid(&r_1);
-        RG_STORE(zs + 40, z_1);
-        RG_STORE(rh + 40, r_1 * RG_LOAD(h + 112));
-        RG_STORE(partial + 40, n_1);
-        rg_sigmoid(&z_2);
-        rg_sigmoid(&r_2);
-        RG_STORE(zs + 64, z_2);
-        RG_STORE(rh + 64, r_2 * RG_LOAD(h + 208));
-        RG_STORE(partial + 64, n_2);
-        rg_sigmoid(&z_3);
-        rg_sigmoid(&r_3);
-        RG_STORE(zs + 88, z_3);
-        RG_STORE(rh + 88, r_3 * RG_LOAD(h + 304));
-        RG_STORE(partial + 88, n_3);
+        RG_STORE(zs + 72 + b * 8, z_3);
+        RG_STORE(rh + 72 + b * 8, r_3 * RG_LOAD(h + 288 + b * 8));
+        RG_STORE(partial + 72 + b * 8, n_3);
     }
     /* The candidate reads r⊙h, so it waits until every block's r is known. */
-    { /* block 0: units 0…7 */
-        rg_vec n_0 = RG_LOAD(partial);
-        rg_vec n_1 = RG_LOAD(partial + 24);
-        rg_vec n_2 = RG_LOAD(partial + 48);
-        rg_vec n_3 = RG_LOAD(partial + 72);
+    for (int b = 0; b < 3; ++b) {
+        rg_vec n_0 = RG_LOAD(partial + b * 8);
+        rg_vec n_1 = RG_LOAD(partial + 24 + b * 8);
+        rg_vec n_2 = RG_LOAD(partial + 48 + b * 8);
+        rg_vec n_3 = RG_LOAD(partial + 72 + b * 8);
         for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 1392 + j * 8); RG_SHARED(n_w);
+            rg_vec n_w = RG_LOAD(wt + 1392 + b * 160 + j * 8); RG_SHARED(n_w);
             n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
             n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
             n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
             n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
         }
         rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs);
-        RG_STORE(next, RG_FMA(z_0, RG_LOAD(h) - n_0, n_0));
+        const rg_vec z_0 = RG_LOAD(zs + b * 8);
+        RG_STORE(next + b * 8, RG_FMA(z_0, RG_LOAD(h + b * 8) - n_0, n_0));
         rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 24);
-        RG_STORE(next + 24, RG_FMA(z_1, RG_LOAD(h + 96) - n_1, n_1));
+        const rg_vec z_1 = RG_LOAD(zs + 24 + b * 8);
+        RG_STORE(next + 24 + b * 8, RG_FMA(z_1, RG_LOAD(h + 96 + b * 8) - n_1, n_1));
         rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 48);
-        RG_STORE(next + 48, RG_FMA(z_2, RG_LOAD(h + 192) - n_2, n_2));
+        const rg_vec z_2 = RG_LOAD(zs + 48 + b * 8);
+        RG_STORE(next + 48 + b * 8, RG_FMA(z_2, RG_LOAD(h + 192 + b * 8) - n_2, n_2));
         rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 72);
-        RG_STORE(next + 72, RG_FMA(z_3, RG_LOAD(h + 288) - n_3, n_3));
-    }
-    { /* block 1: units 8…15 */
-        rg_vec n_0 = RG_LOAD(partial + 8);
-        rg_vec n_1 = RG_LOAD(partial + 32);
-        rg_vec n_2 = RG_LOAD(partial + 56);
-        rg_vec n_3 = RG_LOAD(partial + 80);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 1552 + j * 8); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
-        }
-        rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs + 8);
-        RG_STORE(next + 8, RG_FMA(z_0, RG_LOAD(h + 8) - n_0, n_0));
-        rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 32);
-        RG_STORE(next + 32, RG_FMA(z_1, RG_LOAD(h + 104) - n_1, n_1));
-        rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 56);
-        RG_STORE(next + 56, RG_FMA(z_2, RG_LOAD(h + 200) - n_2, n_2));
-        rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 80);
-        RG_STORE(next + 80, RG_FMA(z_3, RG_LOAD(h + 296) - n_3, n_3));
-    }
-    { /* block 2: units 16…19 */
-        rg_vec n_0 = RG_LOAD(partial + 16);
-        rg_vec n_1 = RG_LOAD(partial + 40);
-        rg_vec n_2 = RG_LOAD(partial + 64);
-        rg_vec n_3 = RG_LOAD(partial + 88);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 1712 + j * 8); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
-        }
-        rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs + 16);
-        RG_STORE(next + 16, RG_FMA(z_0, RG_LOAD(h + 16) - n_0, n_0));
-        rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 40);
-        RG_STORE(next + 40, RG_FMA(z_1, RG_LOAD(h + 112) - n_1, n_1));
-        rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 64);
-        RG_STORE(next + 64, RG_FMA(z_2, RG_LOAD(h + 208) - n_2, n_2));
-        rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 88);
-        RG_STORE(next + 88, RG_FMA(z_3, RG_LOAD(h + 304) - n_3, n_3));
+        const rg_vec z_3 = RG_LOAD(zs + 72 + b * 8);
+        RG_STORE(next + 72 + b * 8, RG_FMA(z_3, RG_LOAD(h + 288 + b * 8) - n_3, n_3));
     }
     /* Every block has read the old h; now it is replaced. */
-    { /* block 0: units 0…7 */
-        RG_STORE(h, RG_LOAD(next));
-        RG_STORE(h + 96, RG_LOAD(next + 24));
-        RG_STORE(h + 192, RG_LOAD(next + 48));
-        RG_STORE(h + 288, RG_LOAD(next + 72));
-    }
-    { /* block 1: units 8…15 */
-        RG_STORE(h + 8, RG_LOAD(next + 8));
-        RG_STORE(h + 104, RG_LOAD(next + 32));
-        RG_STORE(h + 200, RG_LOAD(next + 56));
-        RG_STORE(h + 296, RG_LOAD(next + 80));
-    }
-    { /* block 2: units 16…19 */
-        RG_STORE(h + 16, RG_LOAD(next + 16));
-        RG_STORE(h + 112, RG_LOAD(next + 40));
-        RG_STORE(h + 208, RG_LOAD(next + 64));
-        RG_STORE(h + 304, RG_LOAD(next + 88));
+    for (int b = 0; b < 3; ++b) {
+        RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+        RG_STORE(h + 96 + b * 8, RG_LOAD(next + 24 + b * 8));
+        RG_STORE(h + 192 + b * 8, RG_LOAD(next + 48 + b * 8));
+        RG_STORE(h + 288 + b * 8, RG_LOAD(next + 72 + b * 8));
     }
 }
 
@@ -2531,43 +2343,43 @@ static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, 
     float rh[96] __attribute__((aligned(32)));
     float zs[96] __attribute__((aligned(32)));
     float partial[96] __attribute__((aligned(32)));
-    { /* block 0: units 0…7 */
-        rg_vec z_0 = RG_LOAD(wt + 4824);
-        rg_vec r_0 = RG_LOAD(wt + 4832);
-        rg_vec n_0 = RG_LOAD(wt + 4840);
-        rg_vec z_1 = RG_LOAD(wt + 4824);
-        rg_vec r_1 = RG_LOAD(wt + 4832);
-        rg_vec n_1 = RG_LOAD(wt + 4840);
-        rg_vec z_2 = RG_LOAD(wt + 4824);
-        rg_vec r_2 = RG_LOAD(wt + 4832);
-        rg_vec n_2 = RG_LOAD(wt + 4840);
-        rg_vec z_3 = RG_LOAD(wt + 4824);
-        rg_vec r_3 = RG_LOAD(wt + 4832);
-        rg_vec n_3 = RG_LOAD(wt + 4840);
+    for (int b = 0; b < 3; ++b) {
+        rg_vec z_0 = RG_LOAD(wt + 4824 + b * 24);
+        rg_vec r_0 = RG_LOAD(wt + 4832 + b * 24);
+        rg_vec n_0 = RG_LOAD(wt + 4840 + b * 24);
+        rg_vec z_1 = RG_LOAD(wt + 4824 + b * 24);
+        rg_vec r_1 = RG_LOAD(wt + 4832 + b * 24);
+        rg_vec n_1 = RG_LOAD(wt + 4840 + b * 24);
+        rg_vec z_2 = RG_LOAD(wt + 4824 + b * 24);
+        rg_vec r_2 = RG_LOAD(wt + 4832 + b * 24);
+        rg_vec n_2 = RG_LOAD(wt + 4840 + b * 24);
+        rg_vec z_3 = RG_LOAD(wt + 4824 + b * 24);
+        rg_vec r_3 = RG_LOAD(wt + 4832 + b * 24);
+        rg_vec n_3 = RG_LOAD(wt + 4840 + b * 24);
         for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 1944 + j * 24); RG_SHARED(z_w);
+            rg_vec z_w = RG_LOAD(wt + 1944 + b * 480 + j * 24); RG_SHARED(z_w);
             z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
             z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
             z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
             z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 1952 + j * 24); RG_SHARED(r_w);
+            rg_vec r_w = RG_LOAD(wt + 1952 + b * 480 + j * 24); RG_SHARED(r_w);
             r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
             r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
             r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
             r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 1960 + j * 24); RG_SHARED(n_w);
+            rg_vec n_w = RG_LOAD(wt + 1960 + b * 480 + j * 24); RG_SHARED(n_w);
             n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
             n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
             n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
             n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
         }
         for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 3384 + j * 16); RG_SHARED(z_w);
+            rg_vec z_w = RG_LOAD(wt + 3384 + b * 320 + j * 16); RG_SHARED(z_w);
             z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
             z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
             z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
             z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 3392 + j * 16); RG_SHARED(r_w);
+            rg_vec r_w = RG_LOAD(wt + 3392 + b * 320 + j * 16); RG_SHARED(r_w);
             r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
             r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
             r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
@@ -2575,245 +2387,57 @@ static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, 
         }
         rg_sigmoid(&z_0);
         rg_sigmoid(&r_0);
-        RG_STORE(zs, z_0);
-        RG_STORE(rh, r_0 * RG_LOAD(h));
-        RG_STORE(partial, n_0);
+        RG_STORE(zs + b * 8, z_0);
+        RG_STORE(rh + b * 8, r_0 * RG_LOAD(h + b * 8));
+        RG_STORE(partial + b * 8, n_0);
         rg_sigmoid(&z_1);
         rg_sigmoid(&r_1);
-        RG_STORE(zs + 24, z_1);
-        RG_STORE(rh + 24, r_1 * RG_LOAD(h + 96));
-        RG_STORE(partial + 24, n_1);
+        RG_STORE(zs + 24 + b * 8, z_1);
+        RG_STORE(rh + 24 + b * 8, r_1 * RG_LOAD(h + 96 + b * 8));
+        RG_STORE(partial + 24 + b * 8, n_1);
         rg_sigmoid(&z_2);
         rg_sigmoid(&r_2);
-        RG_STORE(zs + 48, z_2);
-        RG_STORE(rh + 48, r_2 * RG_LOAD(h + 192));
-        RG_STORE(partial + 48, n_2);
+        RG_STORE(zs + 48 + b * 8, z_2);
+        RG_STORE(rh + 48 + b * 8, r_2 * RG_LOAD(h + 192 + b * 8));
+        RG_STORE(partial + 48 + b * 8, n_2);
         rg_sigmoid(&z_3);
         rg_sigmoid(&r_3);
-        RG_STORE(zs + 72, z_3);
-        RG_STORE(rh + 72, r_3 * RG_LOAD(h + 288));
-        RG_STORE(partial + 72, n_3);
-    }
-    { /* block 1: units 8…15 */
-        rg_vec z_0 = RG_LOAD(wt + 4848);
-        rg_vec r_0 = RG_LOAD(wt + 4856);
-        rg_vec n_0 = RG_LOAD(wt + 4864);
-        rg_vec z_1 = RG_LOAD(wt + 4848);
-        rg_vec r_1 = RG_LOAD(wt + 4856);
-        rg_vec n_1 = RG_LOAD(wt + 4864);
-        rg_vec z_2 = RG_LOAD(wt + 4848);
-        rg_vec r_2 = RG_LOAD(wt + 4856);
-        rg_vec n_2 = RG_LOAD(wt + 4864);
-        rg_vec z_3 = RG_LOAD(wt + 4848);
-        rg_vec r_3 = RG_LOAD(wt + 4856);
-        rg_vec n_3 = RG_LOAD(wt + 4864);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 2424 + j * 24); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 2432 + j * 24); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 2440 + j * 24); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
-        }
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 3704 + j * 16); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 3712 + j * 16); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
-        }
-        rg_sigmoid(&z_0);
-        rg_sigmoid(&r_0);
-        RG_STORE(zs + 8, z_0);
-        RG_STORE(rh + 8, r_0 * RG_LOAD(h + 8));
-        RG_STORE(partial + 8, n_0);
-        rg_sigmoid(&z_1);
-        rg_sigmoid(&r_1);
-        RG_STORE(zs + 32, z_1);
-        RG_STORE(rh + 32, r_1 * RG_LOAD(h + 104));
-        RG_STORE(partial + 32, n_1);
-        rg_sigmoid(&z_2);
-        rg_sigmoid(&r_2);
-        RG_STORE(zs + 56, z_2);
-        RG_STORE(rh + 56, r_2 * RG_LOAD(h + 200));
-        RG_STORE(partial + 56, n_2);
-        rg_sigmoid(&z_3);
-        rg_sigmoid(&r_3);
-        RG_STORE(zs + 80, z_3);
-        RG_STORE(rh + 80, r_3 * RG_LOAD(h + 296));
-        RG_STORE(partial + 80, n_3);
-    }
-    { /* block 2: units 16…19 */
-        rg_vec z_0 = RG_LOAD(wt + 4872);
-        rg_vec r_0 = RG_LOAD(wt + 4880);
-        rg_vec n_0 = RG_LOAD(wt + 4888);
-        rg_vec z_1 = RG_LOAD(wt + 4872);
-        rg_vec r_1 = RG_LOAD(wt + 4880);
-        rg_vec n_1 = RG_LOAD(wt + 4888);
-        rg_vec z_2 = RG_LOAD(wt + 4872);
-        rg_vec r_2 = RG_LOAD(wt + 4880);
-        rg_vec n_2 = RG_LOAD(wt + 4888);
-        rg_vec z_3 = RG_LOAD(wt + 4872);
-        rg_vec r_3 = RG_LOAD(wt + 4880);
-        rg_vec n_3 = RG_LOAD(wt + 4888);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 2904 + j * 24); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 2912 + j * 24); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 2920 + j * 24); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
-        }
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 4024 + j * 16); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 4032 + j * 16); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
-        }
-        rg_sigmoid(&z_0);
-        rg_sigmoid(&r_0);
-        RG_STORE(zs + 16, z_0);
-        RG_STORE(rh + 16, r_0 * RG_LOAD(h + 16));
-        RG_STORE(partial + 16, n_0);
-        rg_sigmoid(&z_1);
-        rg_sigmoid(&r_1);
-        RG_STORE(zs + 40, z_1);
-        RG_STORE(rh + 40, r_1 * RG_LOAD(h + 112));
-        RG_STORE(partial + 40, n_1);
-        rg_sigmoid(&z_2);
-        rg_sigmoid(&r_2);
-        RG_STORE(zs + 64, z_2);
-        RG_STORE(rh + 64, r_2 * RG_LOAD(h + 208));
-        RG_STORE(partial + 64, n_2);
-        rg_sigmoid(&z_3);
-        rg_sigmoid(&r_3);
-        RG_STORE(zs + 88, z_3);
-        RG_STORE(rh + 88, r_3 * RG_LOAD(h + 304));
-        RG_STORE(partial + 88, n_3);
+        RG_STORE(zs + 72 + b * 8, z_3);
+        RG_STORE(rh + 72 + b * 8, r_3 * RG_LOAD(h + 288 + b * 8));
+        RG_STORE(partial + 72 + b * 8, n_3);
     }
     /* The candidate reads r⊙h, so it waits until every block's r is known. */
-    { /* block 0: units 0…7 */
-        rg_vec n_0 = RG_LOAD(partial);
-        rg_vec n_1 = RG_LOAD(partial + 24);
-        rg_vec n_2 = RG_LOAD(partial + 48);
-        rg_vec n_3 = RG_LOAD(partial + 72);
+    for (int b = 0; b < 3; ++b) {
+        rg_vec n_0 = RG_LOAD(partial + b * 8);
+        rg_vec n_1 = RG_LOAD(partial + 24 + b * 8);
+        rg_vec n_2 = RG_LOAD(partial + 48 + b * 8);
+        rg_vec n_3 = RG_LOAD(partial + 72 + b * 8);
         for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 4344 + j * 8); RG_SHARED(n_w);
+            rg_vec n_w = RG_LOAD(wt + 4344 + b * 160 + j * 8); RG_SHARED(n_w);
             n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
             n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
             n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
             n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
         }
         rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs);
-        RG_STORE(next, RG_FMA(z_0, RG_LOAD(h) - n_0, n_0));
+        const rg_vec z_0 = RG_LOAD(zs + b * 8);
+        RG_STORE(next + b * 8, RG_FMA(z_0, RG_LOAD(h + b * 8) - n_0, n_0));
         rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 24);
-        RG_STORE(next + 24, RG_FMA(z_1, RG_LOAD(h + 96) - n_1, n_1));
+        const rg_vec z_1 = RG_LOAD(zs + 24 + b * 8);
+        RG_STORE(next + 24 + b * 8, RG_FMA(z_1, RG_LOAD(h + 96 + b * 8) - n_1, n_1));
         rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 48);
-        RG_STORE(next + 48, RG_FMA(z_2, RG_LOAD(h + 192) - n_2, n_2));
+        const rg_vec z_2 = RG_LOAD(zs + 48 + b * 8);
+        RG_STORE(next + 48 + b * 8, RG_FMA(z_2, RG_LOAD(h + 192 + b * 8) - n_2, n_2));
         rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 72);
-        RG_STORE(next + 72, RG_FMA(z_3, RG_LOAD(h + 288) - n_3, n_3));
-    }
-    { /* block 1: units 8…15 */
-        rg_vec n_0 = RG_LOAD(partial + 8);
-        rg_vec n_1 = RG_LOAD(partial + 32);
-        rg_vec n_2 = RG_LOAD(partial + 56);
-        rg_vec n_3 = RG_LOAD(partial + 80);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 4504 + j * 8); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
-        }
-        rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs + 8);
-        RG_STORE(next + 8, RG_FMA(z_0, RG_LOAD(h + 8) - n_0, n_0));
-        rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 32);
-        RG_STORE(next + 32, RG_FMA(z_1, RG_LOAD(h + 104) - n_1, n_1));
-        rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 56);
-        RG_STORE(next + 56, RG_FMA(z_2, RG_LOAD(h + 200) - n_2, n_2));
-        rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 80);
-        RG_STORE(next + 80, RG_FMA(z_3, RG_LOAD(h + 296) - n_3, n_3));
-    }
-    { /* block 2: units 16…19 */
-        rg_vec n_0 = RG_LOAD(partial + 16);
-        rg_vec n_1 = RG_LOAD(partial + 40);
-        rg_vec n_2 = RG_LOAD(partial + 64);
-        rg_vec n_3 = RG_LOAD(partial + 88);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 4664 + j * 8); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
-        }
-        rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs + 16);
-        RG_STORE(next + 16, RG_FMA(z_0, RG_LOAD(h + 16) - n_0, n_0));
-        rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 40);
-        RG_STORE(next + 40, RG_FMA(z_1, RG_LOAD(h + 112) - n_1, n_1));
-        rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 64);
-        RG_STORE(next + 64, RG_FMA(z_2, RG_LOAD(h + 208) - n_2, n_2));
-        rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 88);
-        RG_STORE(next + 88, RG_FMA(z_3, RG_LOAD(h + 304) - n_3, n_3));
+        const rg_vec z_3 = RG_LOAD(zs + 72 + b * 8);
+        RG_STORE(next + 72 + b * 8, RG_FMA(z_3, RG_LOAD(h + 288 + b * 8) - n_3, n_3));
     }
     /* Every block has read the old h; now it is replaced. */
-    { /* block 0: units 0…7 */
-        RG_STORE(h, RG_LOAD(next));
-        RG_STORE(h + 96, RG_LOAD(next + 24));
-        RG_STORE(h + 192, RG_LOAD(next + 48));
-        RG_STORE(h + 288, RG_LOAD(next + 72));
-    }
-    { /* block 1: units 8…15 */
-        RG_STORE(h + 8, RG_LOAD(next + 8));
-        RG_STORE(h + 104, RG_LOAD(next + 32));
-        RG_STORE(h + 200, RG_LOAD(next + 56));
-        RG_STORE(h + 296, RG_LOAD(next + 80));
-    }
-    { /* block 2: units 16…19 */
-        RG_STORE(h + 16, RG_LOAD(next + 16));
-        RG_STORE(h + 112, RG_LOAD(next + 40));
-        RG_STORE(h + 208, RG_LOAD(next + 64));
-        RG_STORE(h + 304, RG_LOAD(next + 88));
+    for (int b = 0; b < 3; ++b) {
+        RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+        RG_STORE(h + 96 + b * 8, RG_LOAD(next + 24 + b * 8));
+        RG_STORE(h + 192 + b * 8, RG_LOAD(next + 48 + b * 8));
+        RG_STORE(h + 288 + b * 8, RG_LOAD(next + 72 + b * 8));
     }
 }
 
@@ -2952,43 +2576,43 @@ static void rg_tile_s1_l0_fw(const float *restrict wt, const float *restrict x, 
     float rh[96] __attribute__((aligned(32)));
     float zs[96] __attribute__((aligned(32)));
     float partial[96] __attribute__((aligned(32)));
-    { /* block 0: units 0…7 */
-        rg_vec z_0 = RG_LOAD(wt + 6768);
-        rg_vec r_0 = RG_LOAD(wt + 6776);
-        rg_vec n_0 = RG_LOAD(wt + 6784);
-        rg_vec z_1 = RG_LOAD(wt + 6768);
-        rg_vec r_1 = RG_LOAD(wt + 6776);
-        rg_vec n_1 = RG_LOAD(wt + 6784);
-        rg_vec z_2 = RG_LOAD(wt + 6768);
-        rg_vec r_2 = RG_LOAD(wt + 6776);
-        rg_vec n_2 = RG_LOAD(wt + 6784);
-        rg_vec z_3 = RG_LOAD(wt + 6768);
-        rg_vec r_3 = RG_LOAD(wt + 6776);
-        rg_vec n_3 = RG_LOAD(wt + 6784);
+    for (int b = 0; b < 3; ++b) {
+        rg_vec z_0 = RG_LOAD(wt + 6768 + b * 24);
+        rg_vec r_0 = RG_LOAD(wt + 6776 + b * 24);
+        rg_vec n_0 = RG_LOAD(wt + 6784 + b * 24);
+        rg_vec z_1 = RG_LOAD(wt + 6768 + b * 24);
+        rg_vec r_1 = RG_LOAD(wt + 6776 + b * 24);
+        rg_vec n_1 = RG_LOAD(wt + 6784 + b * 24);
+        rg_vec z_2 = RG_LOAD(wt + 6768 + b * 24);
+        rg_vec r_2 = RG_LOAD(wt + 6776 + b * 24);
+        rg_vec n_2 = RG_LOAD(wt + 6784 + b * 24);
+        rg_vec z_3 = RG_LOAD(wt + 6768 + b * 24);
+        rg_vec r_3 = RG_LOAD(wt + 6776 + b * 24);
+        rg_vec n_3 = RG_LOAD(wt + 6784 + b * 24);
         for (int j = 0; j < 6; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 4896 + j * 24); RG_SHARED(z_w);
+            rg_vec z_w = RG_LOAD(wt + 4896 + b * 144 + j * 24); RG_SHARED(z_w);
             z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
             z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
             z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
             z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 4904 + j * 24); RG_SHARED(r_w);
+            rg_vec r_w = RG_LOAD(wt + 4904 + b * 144 + j * 24); RG_SHARED(r_w);
             r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
             r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
             r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
             r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 4912 + j * 24); RG_SHARED(n_w);
+            rg_vec n_w = RG_LOAD(wt + 4912 + b * 144 + j * 24); RG_SHARED(n_w);
             n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
             n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
             n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
             n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
         }
         for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 5328 + j * 16); RG_SHARED(z_w);
+            rg_vec z_w = RG_LOAD(wt + 5328 + b * 320 + j * 16); RG_SHARED(z_w);
             z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
             z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
             z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
             z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 5336 + j * 16); RG_SHARED(r_w);
+            rg_vec r_w = RG_LOAD(wt + 5336 + b * 320 + j * 16); RG_SHARED(r_w);
             r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
             r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
             r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
@@ -2996,245 +2620,57 @@ static void rg_tile_s1_l0_fw(const float *restrict wt, const float *restrict x, 
         }
         rg_sigmoid(&z_0);
         rg_sigmoid(&r_0);
-        RG_STORE(zs, z_0);
-        RG_STORE(rh, r_0 * RG_LOAD(h));
-        RG_STORE(partial, n_0);
+        RG_STORE(zs + b * 8, z_0);
+        RG_STORE(rh + b * 8, r_0 * RG_LOAD(h + b * 8));
+        RG_STORE(partial + b * 8, n_0);
         rg_sigmoid(&z_1);
         rg_sigmoid(&r_1);
-        RG_STORE(zs + 24, z_1);
-        RG_STORE(rh + 24, r_1 * RG_LOAD(h + 96));
-        RG_STORE(partial + 24, n_1);
+        RG_STORE(zs + 24 + b * 8, z_1);
+        RG_STORE(rh + 24 + b * 8, r_1 * RG_LOAD(h + 96 + b * 8));
+        RG_STORE(partial + 24 + b * 8, n_1);
         rg_sigmoid(&z_2);
         rg_sigmoid(&r_2);
-        RG_STORE(zs + 48, z_2);
-        RG_STORE(rh + 48, r_2 * RG_LOAD(h + 192));
-        RG_STORE(partial + 48, n_2);
+        RG_STORE(zs + 48 + b * 8, z_2);
+        RG_STORE(rh + 48 + b * 8, r_2 * RG_LOAD(h + 192 + b * 8));
+        RG_STORE(partial + 48 + b * 8, n_2);
         rg_sigmoid(&z_3);
         rg_sigmoid(&r_3);
-        RG_STORE(zs + 72, z_3);
-        RG_STORE(rh + 72, r_3 * RG_LOAD(h + 288));
-        RG_STORE(partial + 72, n_3);
-    }
-    { /* block 1: units 8…15 */
-        rg_vec z_0 = RG_LOAD(wt + 6792);
-        rg_vec r_0 = RG_LOAD(wt + 6800);
-        rg_vec n_0 = RG_LOAD(wt + 6808);
-        rg_vec z_1 = RG_LOAD(wt + 6792);
-        rg_vec r_1 = RG_LOAD(wt + 6800);
-        rg_vec n_1 = RG_LOAD(wt + 6808);
-        rg_vec z_2 = RG_LOAD(wt + 6792);
-        rg_vec r_2 = RG_LOAD(wt + 6800);
-        rg_vec n_2 = RG_LOAD(wt + 6808);
-        rg_vec z_3 = RG_LOAD(wt + 6792);
-        rg_vec r_3 = RG_LOAD(wt + 6800);
-        rg_vec n_3 = RG_LOAD(wt + 6808);
-        for (int j = 0; j < 6; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 5040 + j * 24); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 5048 + j * 24); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 5056 + j * 24); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
-        }
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 5648 + j * 16); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 5656 + j * 16); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
-        }
-        rg_sigmoid(&z_0);
-        rg_sigmoid(&r_0);
-        RG_STORE(zs + 8, z_0);
-        RG_STORE(rh + 8, r_0 * RG_LOAD(h + 8));
-        RG_STORE(partial + 8, n_0);
-        rg_sigmoid(&z_1);
-        rg_sigmoid(&r_1);
-        RG_STORE(zs + 32, z_1);
-        RG_STORE(rh + 32, r_1 * RG_LOAD(h + 104));
-        RG_STORE(partial + 32, n_1);
-        rg_sigmoid(&z_2);
-        rg_sigmoid(&r_2);
-        RG_STORE(zs + 56, z_2);
-        RG_STORE(rh + 56, r_2 * RG_LOAD(h + 200));
-        RG_STORE(partial + 56, n_2);
-        rg_sigmoid(&z_3);
-        rg_sigmoid(&r_3);
-        RG_STORE(zs + 80, z_3);
-        RG_STORE(rh + 80, r_3 * RG_LOAD(h + 296));
-        RG_STORE(partial + 80, n_3);
-    }
-    { /* block 2: units 16…19 */
-        rg_vec z_0 = RG_LOAD(wt + 6816);
-        rg_vec r_0 = RG_LOAD(wt + 6824);
-        rg_vec n_0 = RG_LOAD(wt + 6832);
-        rg_vec z_1 = RG_LOAD(wt + 6816);
-        rg_vec r_1 = RG_LOAD(wt + 6824);
-        rg_vec n_1 = RG_LOAD(wt + 6832);
-        rg_vec z_2 = RG_LOAD(wt + 6816);
-        rg_vec r_2 = RG_LOAD(wt + 6824);
-        rg_vec n_2 = RG_LOAD(wt + 6832);
-        rg_vec z_3 = RG_LOAD(wt + 6816);
-        rg_vec r_3 = RG_LOAD(wt + 6824);
-        rg_vec n_3 = RG_LOAD(wt + 6832);
-        for (int j = 0; j < 6; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 5184 + j * 24); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 6]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 12]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 18]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 5192 + j * 24); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 6]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 12]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 18]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 5200 + j * 24); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 6]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 12]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 18]), n_3);
-        }
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 5968 + j * 16); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 5976 + j * 16); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
-        }
-        rg_sigmoid(&z_0);
-        rg_sigmoid(&r_0);
-        RG_STORE(zs + 16, z_0);
-        RG_STORE(rh + 16, r_0 * RG_LOAD(h + 16));
-        RG_STORE(partial + 16, n_0);
-        rg_sigmoid(&z_1);
-        rg_sigmoid(&r_1);
-        RG_STORE(zs + 40, z_1);
-        RG_STORE(rh + 40, r_1 * RG_LOAD(h + 112));
-        RG_STORE(partial + 40, n_1);
-        rg_sigmoid(&z_2);
-        rg_sigmoid(&r_2);
-        RG_STORE(zs + 64, z_2);
-        RG_STORE(rh + 64, r_2 * RG_LOAD(h + 208));
-        RG_STORE(partial + 64, n_2);
-        rg_sigmoid(&z_3);
-        rg_sigmoid(&r_3);
-        RG_STORE(zs + 88, z_3);
-        RG_STORE(rh + 88, r_3 * RG_LOAD(h + 304));
-        RG_STORE(partial + 88, n_3);
+        RG_STORE(zs + 72 + b * 8, z_3);
+        RG_STORE(rh + 72 + b * 8, r_3 * RG_LOAD(h + 288 + b * 8));
+        RG_STORE(partial + 72 + b * 8, n_3);
     }
     /* The candidate reads r⊙h, so it waits until every block's r is known. */
-    { /* block 0: units 0…7 */
-        rg_vec n_0 = RG_LOAD(partial);
-        rg_vec n_1 = RG_LOAD(partial + 24);
-        rg_vec n_2 = RG_LOAD(partial + 48);
-        rg_vec n_3 = RG_LOAD(partial + 72);
+    for (int b = 0; b < 3; ++b) {
+        rg_vec n_0 = RG_LOAD(partial + b * 8);
+        rg_vec n_1 = RG_LOAD(partial + 24 + b * 8);
+        rg_vec n_2 = RG_LOAD(partial + 48 + b * 8);
+        rg_vec n_3 = RG_LOAD(partial + 72 + b * 8);
         for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 6288 + j * 8); RG_SHARED(n_w);
+            rg_vec n_w = RG_LOAD(wt + 6288 + b * 160 + j * 8); RG_SHARED(n_w);
             n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
             n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
             n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
             n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
         }
         rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs);
-        RG_STORE(next, RG_FMA(z_0, RG_LOAD(h) - n_0, n_0));
+        const rg_vec z_0 = RG_LOAD(zs + b * 8);
+        RG_STORE(next + b * 8, RG_FMA(z_0, RG_LOAD(h + b * 8) - n_0, n_0));
         rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 24);
-        RG_STORE(next + 24, RG_FMA(z_1, RG_LOAD(h + 96) - n_1, n_1));
+        const rg_vec z_1 = RG_LOAD(zs + 24 + b * 8);
+        RG_STORE(next + 24 + b * 8, RG_FMA(z_1, RG_LOAD(h + 96 + b * 8) - n_1, n_1));
         rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 48);
-        RG_STORE(next + 48, RG_FMA(z_2, RG_LOAD(h + 192) - n_2, n_2));
+        const rg_vec z_2 = RG_LOAD(zs + 48 + b * 8);
+        RG_STORE(next + 48 + b * 8, RG_FMA(z_2, RG_LOAD(h + 192 + b * 8) - n_2, n_2));
         rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 72);
-        RG_STORE(next + 72, RG_FMA(z_3, RG_LOAD(h + 288) - n_3, n_3));
-    }
-    { /* block 1: units 8…15 */
-        rg_vec n_0 = RG_LOAD(partial + 8);
-        rg_vec n_1 = RG_LOAD(partial + 32);
-        rg_vec n_2 = RG_LOAD(partial + 56);
-        rg_vec n_3 = RG_LOAD(partial + 80);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 6448 + j * 8); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
-        }
-        rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs + 8);
-        RG_STORE(next + 8, RG_FMA(z_0, RG_LOAD(h + 8) - n_0, n_0));
-        rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 32);
-        RG_STORE(next + 32, RG_FMA(z_1, RG_LOAD(h + 104) - n_1, n_1));
-        rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 56);
-        RG_STORE(next + 56, RG_FMA(z_2, RG_LOAD(h + 200) - n_2, n_2));
-        rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 80);
-        RG_STORE(next + 80, RG_FMA(z_3, RG_LOAD(h + 296) - n_3, n_3));
-    }
-    { /* block 2: units 16…19 */
-        rg_vec n_0 = RG_LOAD(partial + 16);
-        rg_vec n_1 = RG_LOAD(partial + 40);
-        rg_vec n_2 = RG_LOAD(partial + 64);
-        rg_vec n_3 = RG_LOAD(partial + 88);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 6608 + j * 8); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
-        }
-        rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs + 16);
-        RG_STORE(next + 16, RG_FMA(z_0, RG_LOAD(h + 16) - n_0, n_0));
-        rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 40);
-        RG_STORE(next + 40, RG_FMA(z_1, RG_LOAD(h + 112) - n_1, n_1));
-        rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 64);
-        RG_STORE(next + 64, RG_FMA(z_2, RG_LOAD(h + 208) - n_2, n_2));
-        rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 88);
-        RG_STORE(next + 88, RG_FMA(z_3, RG_LOAD(h + 304) - n_3, n_3));
+        const rg_vec z_3 = RG_LOAD(zs + 72 + b * 8);
+        RG_STORE(next + 72 + b * 8, RG_FMA(z_3, RG_LOAD(h + 288 + b * 8) - n_3, n_3));
     }
     /* Every block has read the old h; now it is replaced. */
-    { /* block 0: units 0…7 */
-        RG_STORE(h, RG_LOAD(next));
-        RG_STORE(h + 96, RG_LOAD(next + 24));
-        RG_STORE(h + 192, RG_LOAD(next + 48));
-        RG_STORE(h + 288, RG_LOAD(next + 72));
-    }
-    { /* block 1: units 8…15 */
-        RG_STORE(h + 8, RG_LOAD(next + 8));
-        RG_STORE(h + 104, RG_LOAD(next + 32));
-        RG_STORE(h + 200, RG_LOAD(next + 56));
-        RG_STORE(h + 296, RG_LOAD(next + 80));
-    }
-    { /* block 2: units 16…19 */
-        RG_STORE(h + 16, RG_LOAD(next + 16));
-        RG_STORE(h + 112, RG_LOAD(next + 40));
-        RG_STORE(h + 208, RG_LOAD(next + 64));
-        RG_STORE(h + 304, RG_LOAD(next + 88));
+    for (int b = 0; b < 3; ++b) {
+        RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+        RG_STORE(h + 96 + b * 8, RG_LOAD(next + 24 + b * 8));
+        RG_STORE(h + 192 + b * 8, RG_LOAD(next + 48 + b * 8));
+        RG_STORE(h + 288 + b * 8, RG_LOAD(next + 72 + b * 8));
     }
 }
 
@@ -3373,43 +2809,43 @@ static void rg_tile_s1_l1_fw(const float *restrict wt, const float *restrict x, 
     float rh[96] __attribute__((aligned(32)));
     float zs[96] __attribute__((aligned(32)));
     float partial[96] __attribute__((aligned(32)));
-    { /* block 0: units 0…7 */
-        rg_vec z_0 = RG_LOAD(wt + 9720);
-        rg_vec r_0 = RG_LOAD(wt + 9728);
-        rg_vec n_0 = RG_LOAD(wt + 9736);
-        rg_vec z_1 = RG_LOAD(wt + 9720);
-        rg_vec r_1 = RG_LOAD(wt + 9728);
-        rg_vec n_1 = RG_LOAD(wt + 9736);
-        rg_vec z_2 = RG_LOAD(wt + 9720);
-        rg_vec r_2 = RG_LOAD(wt + 9728);
-        rg_vec n_2 = RG_LOAD(wt + 9736);
-        rg_vec z_3 = RG_LOAD(wt + 9720);
-        rg_vec r_3 = RG_LOAD(wt + 9728);
-        rg_vec n_3 = RG_LOAD(wt + 9736);
+    for (int b = 0; b < 3; ++b) {
+        rg_vec z_0 = RG_LOAD(wt + 9720 + b * 24);
+        rg_vec r_0 = RG_LOAD(wt + 9728 + b * 24);
+        rg_vec n_0 = RG_LOAD(wt + 9736 + b * 24);
+        rg_vec z_1 = RG_LOAD(wt + 9720 + b * 24);
+        rg_vec r_1 = RG_LOAD(wt + 9728 + b * 24);
+        rg_vec n_1 = RG_LOAD(wt + 9736 + b * 24);
+        rg_vec z_2 = RG_LOAD(wt + 9720 + b * 24);
+        rg_vec r_2 = RG_LOAD(wt + 9728 + b * 24);
+        rg_vec n_2 = RG_LOAD(wt + 9736 + b * 24);
+        rg_vec z_3 = RG_LOAD(wt + 9720 + b * 24);
+        rg_vec r_3 = RG_LOAD(wt + 9728 + b * 24);
+        rg_vec n_3 = RG_LOAD(wt + 9736 + b * 24);
         for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 6840 + j * 24); RG_SHARED(z_w);
+            rg_vec z_w = RG_LOAD(wt + 6840 + b * 480 + j * 24); RG_SHARED(z_w);
             z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
             z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
             z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
             z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 6848 + j * 24); RG_SHARED(r_w);
+            rg_vec r_w = RG_LOAD(wt + 6848 + b * 480 + j * 24); RG_SHARED(r_w);
             r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
             r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
             r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
             r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 6856 + j * 24); RG_SHARED(n_w);
+            rg_vec n_w = RG_LOAD(wt + 6856 + b * 480 + j * 24); RG_SHARED(n_w);
             n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
             n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
             n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
             n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
         }
         for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 8280 + j * 16); RG_SHARED(z_w);
+            rg_vec z_w = RG_LOAD(wt + 8280 + b * 320 + j * 16); RG_SHARED(z_w);
             z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
             z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
             z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
             z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 8288 + j * 16); RG_SHARED(r_w);
+            rg_vec r_w = RG_LOAD(wt + 8288 + b * 320 + j * 16); RG_SHARED(r_w);
             r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
             r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
             r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
@@ -3417,245 +2853,57 @@ static void rg_tile_s1_l1_fw(const float *restrict wt, const float *restrict x, 
         }
         rg_sigmoid(&z_0);
         rg_sigmoid(&r_0);
-        RG_STORE(zs, z_0);
-        RG_STORE(rh, r_0 * RG_LOAD(h));
-        RG_STORE(partial, n_0);
+        RG_STORE(zs + b * 8, z_0);
+        RG_STORE(rh + b * 8, r_0 * RG_LOAD(h + b * 8));
+        RG_STORE(partial + b * 8, n_0);
         rg_sigmoid(&z_1);
         rg_sigmoid(&r_1);
-        RG_STORE(zs + 24, z_1);
-        RG_STORE(rh + 24, r_1 * RG_LOAD(h + 96));
-        RG_STORE(partial + 24, n_1);
+        RG_STORE(zs + 24 + b * 8, z_1);
+        RG_STORE(rh + 24 + b * 8, r_1 * RG_LOAD(h + 96 + b * 8));
+        RG_STORE(partial + 24 + b * 8, n_1);
         rg_sigmoid(&z_2);
         rg_sigmoid(&r_2);
-        RG_STORE(zs + 48, z_2);
-        RG_STORE(rh + 48, r_2 * RG_LOAD(h + 192));
-        RG_STORE(partial + 48, n_2);
+        RG_STORE(zs + 48 + b * 8, z_2);
+        RG_STORE(rh + 48 + b * 8, r_2 * RG_LOAD(h + 192 + b * 8));
+        RG_STORE(partial + 48 + b * 8, n_2);
         rg_sigmoid(&z_3);
         rg_sigmoid(&r_3);
-        RG_STORE(zs + 72, z_3);
-        RG_STORE(rh + 72, r_3 * RG_LOAD(h + 288));
-        RG_STORE(partial + 72, n_3);
-    }
-    { /* block 1: units 8…15 */
-        rg_vec z_0 = RG_LOAD(wt + 9744);
-        rg_vec r_0 = RG_LOAD(wt + 9752);
-        rg_vec n_0 = RG_LOAD(wt + 9760);
-        rg_vec z_1 = RG_LOAD(wt + 9744);
-        rg_vec r_1 = RG_LOAD(wt + 9752);
-        rg_vec n_1 = RG_LOAD(wt + 9760);
-        rg_vec z_2 = RG_LOAD(wt + 9744);
-        rg_vec r_2 = RG_LOAD(wt + 9752);
-        rg_vec n_2 = RG_LOAD(wt + 9760);
-        rg_vec z_3 = RG_LOAD(wt + 9744);
-        rg_vec r_3 = RG_LOAD(wt + 9752);
-        rg_vec n_3 = RG_LOAD(wt + 9760);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 7320 + j * 24); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 7328 + j * 24); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 7336 + j * 24); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
-        }
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 8600 + j * 16); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 8608 + j * 16); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
-        }
-        rg_sigmoid(&z_0);
-        rg_sigmoid(&r_0);
-        RG_STORE(zs + 8, z_0);
-        RG_STORE(rh + 8, r_0 * RG_LOAD(h + 8));
-        RG_STORE(partial + 8, n_0);
-        rg_sigmoid(&z_1);
-        rg_sigmoid(&r_1);
-        RG_STORE(zs + 32, z_1);
-        RG_STORE(rh + 32, r_1 * RG_LOAD(h + 104));
-        RG_STORE(partial + 32, n_1);
-        rg_sigmoid(&z_2);
-        rg_sigmoid(&r_2);
-        RG_STORE(zs + 56, z_2);
-        RG_STORE(rh + 56, r_2 * RG_LOAD(h + 200));
-        RG_STORE(partial + 56, n_2);
-        rg_sigmoid(&z_3);
-        rg_sigmoid(&r_3);
-        RG_STORE(zs + 80, z_3);
-        RG_STORE(rh + 80, r_3 * RG_LOAD(h + 296));
-        RG_STORE(partial + 80, n_3);
-    }
-    { /* block 2: units 16…19 */
-        rg_vec z_0 = RG_LOAD(wt + 9768);
-        rg_vec r_0 = RG_LOAD(wt + 9776);
-        rg_vec n_0 = RG_LOAD(wt + 9784);
-        rg_vec z_1 = RG_LOAD(wt + 9768);
-        rg_vec r_1 = RG_LOAD(wt + 9776);
-        rg_vec n_1 = RG_LOAD(wt + 9784);
-        rg_vec z_2 = RG_LOAD(wt + 9768);
-        rg_vec r_2 = RG_LOAD(wt + 9776);
-        rg_vec n_2 = RG_LOAD(wt + 9784);
-        rg_vec z_3 = RG_LOAD(wt + 9768);
-        rg_vec r_3 = RG_LOAD(wt + 9776);
-        rg_vec n_3 = RG_LOAD(wt + 9784);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 7800 + j * 24); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(x[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(x[j + 20]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(x[j + 40]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(x[j + 60]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 7808 + j * 24); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(x[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(x[j + 20]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(x[j + 40]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(x[j + 60]), r_3);
-            rg_vec n_w = RG_LOAD(wt + 7816 + j * 24); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(x[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(x[j + 20]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(x[j + 40]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(x[j + 60]), n_3);
-        }
-        for (int j = 0; j < 20; ++j) {
-            rg_vec z_w = RG_LOAD(wt + 8920 + j * 16); RG_SHARED(z_w);
-            z_0 = RG_FMA(z_w, RG_SPLAT(h[j]), z_0);
-            z_1 = RG_FMA(z_w, RG_SPLAT(h[j + 96]), z_1);
-            z_2 = RG_FMA(z_w, RG_SPLAT(h[j + 192]), z_2);
-            z_3 = RG_FMA(z_w, RG_SPLAT(h[j + 288]), z_3);
-            rg_vec r_w = RG_LOAD(wt + 8928 + j * 16); RG_SHARED(r_w);
-            r_0 = RG_FMA(r_w, RG_SPLAT(h[j]), r_0);
-            r_1 = RG_FMA(r_w, RG_SPLAT(h[j + 96]), r_1);
-            r_2 = RG_FMA(r_w, RG_SPLAT(h[j + 192]), r_2);
-            r_3 = RG_FMA(r_w, RG_SPLAT(h[j + 288]), r_3);
-        }
-        rg_sigmoid(&z_0);
-        rg_sigmoid(&r_0);
-        RG_STORE(zs + 16, z_0);
-        RG_STORE(rh + 16, r_0 * RG_LOAD(h + 16));
-        RG_STORE(partial + 16, n_0);
-        rg_sigmoid(&z_1);
-        rg_sigmoid(&r_1);
-        RG_STORE(zs + 40, z_1);
-        RG_STORE(rh + 40, r_1 * RG_LOAD(h + 112));
-        RG_STORE(partial + 40, n_1);
-        rg_sigmoid(&z_2);
-        rg_sigmoid(&r_2);
-        RG_STORE(zs + 64, z_2);
-        RG_STORE(rh + 64, r_2 * RG_LOAD(h + 208));
-        RG_STORE(partial + 64, n_2);
-        rg_sigmoid(&z_3);
-        rg_sigmoid(&r_3);
-        RG_STORE(zs + 88, z_3);
-        RG_STORE(rh + 88, r_3 * RG_LOAD(h + 304));
-        RG_STORE(partial + 88, n_3);
+        RG_STORE(zs + 72 + b * 8, z_3);
+        RG_STORE(rh + 72 + b * 8, r_3 * RG_LOAD(h + 288 + b * 8));
+        RG_STORE(partial + 72 + b * 8, n_3);
     }
     /* The candidate reads r⊙h, so it waits until every block's r is known. */
-    { /* block 0: units 0…7 */
-        rg_vec n_0 = RG_LOAD(partial);
-        rg_vec n_1 = RG_LOAD(partial + 24);
-        rg_vec n_2 = RG_LOAD(partial + 48);
-        rg_vec n_3 = RG_LOAD(partial + 72);
+    for (int b = 0; b < 3; ++b) {
+        rg_vec n_0 = RG_LOAD(partial + b * 8);
+        rg_vec n_1 = RG_LOAD(partial + 24 + b * 8);
+        rg_vec n_2 = RG_LOAD(partial + 48 + b * 8);
+        rg_vec n_3 = RG_LOAD(partial + 72 + b * 8);
         for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 9240 + j * 8); RG_SHARED(n_w);
+            rg_vec n_w = RG_LOAD(wt + 9240 + b * 160 + j * 8); RG_SHARED(n_w);
             n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
             n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
             n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
             n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
         }
         rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs);
-        RG_STORE(next, RG_FMA(z_0, RG_LOAD(h) - n_0, n_0));
+        const rg_vec z_0 = RG_LOAD(zs + b * 8);
+        RG_STORE(next + b * 8, RG_FMA(z_0, RG_LOAD(h + b * 8) - n_0, n_0));
         rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 24);
-        RG_STORE(next + 24, RG_FMA(z_1, RG_LOAD(h + 96) - n_1, n_1));
+        const rg_vec z_1 = RG_LOAD(zs + 24 + b * 8);
+        RG_STORE(next + 24 + b * 8, RG_FMA(z_1, RG_LOAD(h + 96 + b * 8) - n_1, n_1));
         rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 48);
-        RG_STORE(next + 48, RG_FMA(z_2, RG_LOAD(h + 192) - n_2, n_2));
+        const rg_vec z_2 = RG_LOAD(zs + 48 + b * 8);
+        RG_STORE(next + 48 + b * 8, RG_FMA(z_2, RG_LOAD(h + 192 + b * 8) - n_2, n_2));
         rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 72);
-        RG_STORE(next + 72, RG_FMA(z_3, RG_LOAD(h + 288) - n_3, n_3));
-    }
-    { /* block 1: units 8…15 */
-        rg_vec n_0 = RG_LOAD(partial + 8);
-        rg_vec n_1 = RG_LOAD(partial + 32);
-        rg_vec n_2 = RG_LOAD(partial + 56);
-        rg_vec n_3 = RG_LOAD(partial + 80);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 9400 + j * 8); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
-        }
-        rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs + 8);
-        RG_STORE(next + 8, RG_FMA(z_0, RG_LOAD(h + 8) - n_0, n_0));
-        rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 32);
-        RG_STORE(next + 32, RG_FMA(z_1, RG_LOAD(h + 104) - n_1, n_1));
-        rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 56);
-        RG_STORE(next + 56, RG_FMA(z_2, RG_LOAD(h + 200) - n_2, n_2));
-        rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 80);
-        RG_STORE(next + 80, RG_FMA(z_3, RG_LOAD(h + 296) - n_3, n_3));
-    }
-    { /* block 2: units 16…19 */
-        rg_vec n_0 = RG_LOAD(partial + 16);
-        rg_vec n_1 = RG_LOAD(partial + 40);
-        rg_vec n_2 = RG_LOAD(partial + 64);
-        rg_vec n_3 = RG_LOAD(partial + 88);
-        for (int j = 0; j < 20; ++j) {
-            rg_vec n_w = RG_LOAD(wt + 9560 + j * 8); RG_SHARED(n_w);
-            n_0 = RG_FMA(n_w, RG_SPLAT(rh[j]), n_0);
-            n_1 = RG_FMA(n_w, RG_SPLAT(rh[j + 24]), n_1);
-            n_2 = RG_FMA(n_w, RG_SPLAT(rh[j + 48]), n_2);
-            n_3 = RG_FMA(n_w, RG_SPLAT(rh[j + 72]), n_3);
-        }
-        rg_tanh(&n_0);
-        const rg_vec z_0 = RG_LOAD(zs + 16);
-        RG_STORE(next + 16, RG_FMA(z_0, RG_LOAD(h + 16) - n_0, n_0));
-        rg_tanh(&n_1);
-        const rg_vec z_1 = RG_LOAD(zs + 40);
-        RG_STORE(next + 40, RG_FMA(z_1, RG_LOAD(h + 112) - n_1, n_1));
-        rg_tanh(&n_2);
-        const rg_vec z_2 = RG_LOAD(zs + 64);
-        RG_STORE(next + 64, RG_FMA(z_2, RG_LOAD(h + 208) - n_2, n_2));
-        rg_tanh(&n_3);
-        const rg_vec z_3 = RG_LOAD(zs + 88);
-        RG_STORE(next + 88, RG_FMA(z_3, RG_LOAD(h + 304) - n_3, n_3));
+        const rg_vec z_3 = RG_LOAD(zs + 72 + b * 8);
+        RG_STORE(next + 72 + b * 8, RG_FMA(z_3, RG_LOAD(h + 288 + b * 8) - n_3, n_3));
     }
     /* Every block has read the old h; now it is replaced. */
-    { /* block 0: units 0…7 */
-        RG_STORE(h, RG_LOAD(next));
-        RG_STORE(h + 96, RG_LOAD(next + 24));
-        RG_STORE(h + 192, RG_LOAD(next + 48));
-        RG_STORE(h + 288, RG_LOAD(next + 72));
-    }
-    { /* block 1: units 8…15 */
-        RG_STORE(h + 8, RG_LOAD(next + 8));
-        RG_STORE(h + 104, RG_LOAD(next + 32));
-        RG_STORE(h + 200, RG_LOAD(next + 56));
-        RG_STORE(h + 296, RG_LOAD(next + 80));
-    }
-    { /* block 2: units 16…19 */
-        RG_STORE(h + 16, RG_LOAD(next + 16));
-        RG_STORE(h + 112, RG_LOAD(next + 40));
-        RG_STORE(h + 208, RG_LOAD(next + 64));
-        RG_STORE(h + 304, RG_LOAD(next + 88));
+    for (int b = 0; b < 3; ++b) {
+        RG_STORE(h + b * 8, RG_LOAD(next + b * 8));
+        RG_STORE(h + 96 + b * 8, RG_LOAD(next + 24 + b * 8));
+        RG_STORE(h + 192 + b * 8, RG_LOAD(next + 48 + b * 8));
+        RG_STORE(h + 288 + b * 8, RG_LOAD(next + 72 + b * 8));
     }
 }
 
