@@ -115,7 +115,7 @@ final class KernelGridTests: XCTestCase {
         for (index, entry) in grid.enumerated() {
             plans.append(try KernelPlan(model: entry.1, options: KernelOptions(language: .c, name: "a\(index)", vectorWidth: [4, 8, 16][index % 3],
                                                                                weightType: WeightType.allCases[index % 4],
-                                                                               batchTile: [2, nil, 4][index % 3])))
+                                                                               batchTile: [2, 1, 2][index % 3])))
         }
         let toolchain = Toolchain(cFlags: ["-g", "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer"])
         let program = try KernelCompiler(toolchain: toolchain).compile(plans)

@@ -35,7 +35,10 @@ final class KernelLoweringTests: XCTestCase {
     func testSmallCellsUnrollBlocksAndLargeOnesLoop() throws {
         let small = try source(model(.lstm, input: 1, hidden: [32]), .c, width: 8)   // 4 blocks
         XCTAssertTrue(small.contains("{ /* block 3: units 24…31 */"))
-        XCTAssertFalse(small.contains("for (int b = 0; b < 4; ++b) {"))
+        let step = small.components(separatedBy: "static void rg_cell_s0_l0_fw(")[1].components(separatedBy: "\n}\n")[0]
+        XCTAssertFalse(step.contains("for (int b = 0; b < 4; ++b) {"), "the one-item step unrolls its four blocks")
+        let tile = small.components(separatedBy: "static void rg_tile_s0_l0_fw(")[1].components(separatedBy: "\n}\n")[0]
+        XCTAssertTrue(tile.contains("for (int b = 0; b < 4; ++b) {"), "a tile's step loops over its blocks")
         let large = try source(model(.lstm, input: 1, hidden: [40]), .c, width: 8)   // 5 blocks
         XCTAssertTrue(large.contains("for (int b = 0; b < 5; ++b) {"))
         XCTAssertFalse(large.contains("/* block "))
