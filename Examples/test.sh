@@ -38,11 +38,11 @@ let package = Package(
     ]
 )
 MANIFEST
-echo 'public func modelInputSize() -> Int { tiny_gru.inputSize }' > "$fresh/Sources/Model/Model.swift"
+echo 'public func modelInputSize() -> Int { TinyGRU.inputSize }' > "$fresh/Sources/Model/Model.swift"
 printf 'import XCTest\nimport Model\nfinal class ModelTests: XCTestCase { func testSize() { XCTAssertEqual(modelInputSize(), 3) } }\n' > "$fresh/Tests/ModelTests/ModelTests.swift"
 echo "== a new user's package: swift test"
 swift test --package-path "$fresh" 2>&1 | tee "$fresh/test.log"
-grep -q "tiny_gruGoldenTests.testKernelMatchesTheReferenceInterpreter' passed" "$fresh/test.log"
+grep -q "TinyGRUGoldenTests.testKernelMatchesTheReferenceInterpreter' passed" "$fresh/test.log"
 sed -i 's/"hidden_sizes": \[2\]/"hidden_sizes": [0]/' "$fresh/Sources/Model/tiny_gru.rnn.json"
 if swift build --package-path "$fresh" > "$fresh/build.log" 2>&1; then
   echo "a malformed description built" >&2

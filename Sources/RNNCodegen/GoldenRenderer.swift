@@ -154,7 +154,7 @@ public enum GoldenRenderer {
     ///   when the check lives elsewhere (a test target); `xctest`: also emit an
     ///   XCTestCase that asserts the check passes.
     public static func swift(_ plan: KernelPlan, cases: [GoldenCase], module: String?, xctest: Bool) -> [(file: String, text: String)] {
-        let name = plan.name
+        let name = plan.name, type = SwiftTypeName.derive(plan.name)
         var lines: [String] = ["""
         // \(name)Golden.swift: golden vectors for the \(name) kernel, computed by rnngen's
         // reference interpreter when the kernel was generated. Do not edit.
@@ -201,14 +201,13 @@ public enum GoldenRenderer {
                 close.insert("            }", at: 0)
             }
             if c.streaming {
-                body.append("                var state = \(name)State()")
-                if c.initialState != nil { body.append("                \(name).setState(&state, from: initial.baseAddress!)") }
-                body.append("                for t in 0..<\(c.steps) { \(name).step(\(weightsArg)&state, x: x.baseAddress! + t * \(plan.inputSize), y: y + t * \(plan.outputSize)) }")
-                body.append("                \(name).getState(state, into: finalState)")
-                if c.head != nil { body.append("                \(name).head(\(weightsArg)state, into: head)") }
+                body.append("                var model = \(type)(\(c.initialState != nil ? "state: \(type).State(flattened: initial.baseAddress!)" : ""))")
+                body.append("                for t in 0..<\(c.steps) { model.step(\(weightsArg)x: x.baseAddress! + t * \(plan.inputSize), y: y + t * \(plan.outputSize)) }")
+                body.append("                model.state.flatten(into: finalState)")
+                if c.head != nil { body.append("                model.head(\(weightsArg)into: head)") }
             } else {
                 let headArg = plan.head != nil ? "head: \(c.head != nil ? "head" : "nil"), " : ""
-                body.append("                \(name).run(\(weightsArg)x: x.baseAddress!, batch: \(c.batch), steps: \(c.steps), sequenceLengths: \(c.sequenceLengths != nil ? "lengths.baseAddress!" : "nil"), initialState: \(c.initialState != nil ? "initial.baseAddress!" : "nil"), y: y, finalState: finalState, \(headArg)workspace: workspace)")
+                body.append("                \(type).run(\(weightsArg)x: x.baseAddress!, batch: \(c.batch), steps: \(c.steps), sequenceLengths: \(c.sequenceLengths != nil ? "lengths.baseAddress!" : "nil"), initialState: \(c.initialState != nil ? "initial.baseAddress!" : "nil"), y: y, finalState: finalState, \(headArg)workspace: workspace)")
             }
             body += close
             body.append("            \(p)Y.span.withUnsafeBufferPointer { compare(y, $0.baseAddress!, \(c.y.count), &failures, &worst) }")
@@ -222,10 +221,10 @@ public enum GoldenRenderer {
         let weightsEnd = plan.options.weights == .runtime ? "\n        }" : ""
         lines.append("""
 
-        /// Golden-vector check of the \(name) kernel: runs it on \(cases.count) cases (\(cases.map(\.name).joined(separator: "; "))) and
+        /// Golden-vector check of the \(type) kernel: runs it on \(cases.count) cases (\(cases.map(\.name).joined(separator: "; "))) and
         /// compares with the reference interpreter's outputs: |kernel − reference| ≤ 1e-4 + 1e-4·|reference|,
         /// NaN where the reference has NaN.
-        public enum \(name)Golden {
+        public enum \(type)Golden {
             /// The number of output values beyond the tolerance (0 = pass) and the largest error / tolerance.
             public static func check() -> (failures: Int, worstRatio: Float) {
                 var failures = 0
@@ -251,9 +250,9 @@ public enum GoldenRenderer {
         if xctest {
             lines.append("""
 
-            final class \(name)GoldenTests: XCTestCase {
+            final class \(type)GoldenTests: XCTestCase {
                 func testKernelMatchesTheReferenceInterpreter() {
-                    let result = \(name)Golden.check()
+                    let result = \(type)Golden.check()
                     XCTAssertEqual(result.failures, 0, "\(name): \\(result.failures) output values beyond 1e-4 + 1e-4·|reference| (worst error/tolerance \\(result.worstRatio))")
                 }
             }

@@ -60,39 +60,39 @@ public enum HarnessRenderer {
 
     public static func swift(_ plans: [KernelPlan]) -> String {
         let entries = plans.map { plan -> String in
-            let name = plan.name
+            let name = plan.name, type = SwiftTypeName.derive(plan.name)
             let baked = plan.options.weights == .baked
             let weightsArg = baked ? "" : "weights: weights, "
             let loadWeights = baked ? "    // weights are baked into the kernel" : """
-                let weights = UnsafeMutablePointer<Float>.allocate(capacity: \(name).weightFloats)
-                weights.initialize(from: readFloats(inDir, "weights.bin", \(name).weightFloats), count: \(name).weightFloats)
+                let weights = UnsafeMutablePointer<Float>.allocate(capacity: \(type).weightFloats)
+                weights.initialize(from: readFloats(inDir, "weights.bin", \(type).weightFloats), count: \(type).weightFloats)
                 defer { weights.deallocate() }
             """
             var stepLoop: String
             if plan.supportsStep {
                 let timeMajor = plan.model.layout == .timeMajor
-                let xRow = timeMajor ? "(t * items + b) * \(name).inputSize" : "(b * steps + t) * \(name).inputSize"
-                let yRow = timeMajor ? "(t * items + b) * \(name).outputSize" : "(b * steps + t) * \(name).outputSize"
+                let xRow = timeMajor ? "(t * items + b) * \(type).inputSize" : "(b * steps + t) * \(type).inputSize"
+                let yRow = timeMajor ? "(t * items + b) * \(type).outputSize" : "(b * steps + t) * \(type).outputSize"
                 stepLoop = """
-                        var state = \(name)State()
+                        var model = \(type)()
                         for b in 0..<items {
                             if let initial {
-                                initial.withUnsafeBufferPointer { \(name).setState(&state, from: $0.baseAddress! + b * \(name).stateFloats) }
+                                model.state = initial.withUnsafeBufferPointer { \(type).State(flattened: $0.baseAddress! + b * \(type).stateFloats) }
                             } else {
-                                \(name).reset(&state)
+                                model.reset()
                             }
                             // The streaming path has no notion of padding: it runs every step.
                             for t in 0..<steps {
                                 x.withUnsafeBufferPointer { xp in
                                     y.withUnsafeMutableBufferPointer { yp in
-                                        \(name).step(\(weightsArg)&state, x: xp.baseAddress! + \(xRow), y: yp.baseAddress! + \(yRow))
+                                        model.step(\(weightsArg)x: xp.baseAddress! + \(xRow), y: yp.baseAddress! + \(yRow))
                                     }
                                 }
                             }
-                            finalState.withUnsafeMutableBufferPointer { \(name).getState(state, into: $0.baseAddress! + b * \(name).stateFloats) }
+                            finalState.withUnsafeMutableBufferPointer { model.state.flatten(into: $0.baseAddress! + b * \(type).stateFloats) }
                 """
                 if plan.head != nil {
-                    stepLoop += "\n            head.withUnsafeMutableBufferPointer { \(name).head(\(weightsArg)state, into: $0.baseAddress! + b * \(name).headSize) }"
+                    stepLoop += "\n            head.withUnsafeMutableBufferPointer { model.head(\(weightsArg)into: $0.baseAddress! + b * \(type).headSize) }"
                 }
                 stepLoop += "\n        }"
             } else {
@@ -100,6 +100,7 @@ public enum HarnessRenderer {
             }
             return Template(swift: "harness_entry.swift").render([
                 "NAME": name,
+                "TYPE": type,
                 "HEAD_SIZE": plan.head.map { "\($0.outputs)" } ?? "1",
                 "HEAD_ARG": plan.head != nil ? "head: hp.baseAddress!, " : "",
                 "WEIGHTS_ARG": weightsArg,

@@ -9,7 +9,8 @@ public struct SwiftRenderer {
     var width: Int { plan.vectorWidth }
     var name: String { plan.name }
     var baked: Bool { plan.options.weights == .baked }
-    var stateType: String { "\(name)State" }
+    /// The public type: `SwiftTypeName.derive(name)`, `seed_gru` → `SeedGRU`.
+    var typeName: String { SwiftTypeName.derive(name) }
 
     public init(plan: KernelPlan) { self.plan = plan }
 
@@ -33,7 +34,6 @@ public struct SwiftRenderer {
             "BANNER": banner,
             "ACTIVATIONS": SwiftRenderer.activations(vectorWidth: width, fusedMultiplyAdd: plan.options.fusedMultiplyAdd) + widening(),
             "WEIGHTS": weightsTable() + matrixTable() + (encodesATable ? tableDecoder : ""),
-            "STATE": state(),
             "API": api(),
             "INTERNALS": internals(),
         ])
@@ -197,22 +197,69 @@ public struct SwiftRenderer {
         """
     }
 
+    /// The nested `State` value: the padded storage, its flattened form and a
+    /// property per state vector.
     func state() -> String {
-        var doc: [String] = []
+        let P = max(plan.paddedStateFloats, 1), S = max(plan.stateFloats, 1)
+        var doc: [String] = [], sets: [String] = [], gets: [String] = [], fields: [String] = []
         for slot in plan.states {
             let what = slot.name.isCell ? "cell state c" : "hidden state h"
-            doc.append("///   \(slot.paddedOffset)..<\(slot.paddedOffset + slot.size): \(what) of stack \(slot.name.stack), layer \(slot.name.layer), \(slot.name.reverse ? "backward" : "forward") (\(slot.name))")
+            let direction = slot.name.reverse ? "backward" : "forward"
+            doc.append("    ///   \(slot.paddedOffset)..<\(slot.paddedOffset + slot.size): \(what) of stack \(slot.name.stack), layer \(slot.name.layer), \(direction) (\(slot.name))")
+            sets.append("            for k in 0..<\(slot.size) { storage[\(slot.paddedOffset) + k] = flat[\(slot.offset) + k] }")
+            gets.append("            for k in 0..<\(slot.size) { flat[\(slot.offset) + k] = storage[\(slot.paddedOffset) + k] }")
+            fields.append("""
+                    /// The \(what) of stack \(slot.name.stack), layer \(slot.name.layer), \(direction) (`\(slot.name)`, \(slot.size) floats).
+                    public var \(camel(slot.name.description)): InlineArray<\(slot.size), Float> {
+                        get {
+                            var value = InlineArray<\(slot.size), Float>(repeating: 0)
+                            for k in 0..<\(slot.size) { value[k] = storage[\(slot.paddedOffset) + k] }
+                            return value
+                        }
+                        set { for k in 0..<\(slot.size) { storage[\(slot.paddedOffset) + k] = newValue[k] } }
+                    }
+            """)
         }
         return """
-        /// The recurrent state of \(name), owned by the caller: h (and c for LSTMs)
-        /// of every layer and direction, each padded to \(width) floats. Layout of `storage`:
+            /// The recurrent state: h (and c for LSTMs) of every layer and direction.
+            /// A value: keep a copy to save it, assign it back to resume from it.
+            /// Layout of `storage`, each vector padded to \(width) floats:
         \(doc.joined(separator: "\n"))
-        public struct \(stateType) {
-            public var storage: InlineArray<\(plan.paddedStateFloats), Float>
+            public struct State: Sendable {
+                /// The padded state, laid out as above.
+                public fileprivate(set) var storage: InlineArray<\(P), Float>
 
-            /// A zero state.
-            public init() { storage = InlineArray(repeating: 0) }
-        }
+                /// The zero state.
+                public init() { storage = InlineArray(repeating: 0) }
+
+                /// The state whose flattened form is `flat` (`stateFloats` floats, laid
+                /// out as the `…Offset` constants say).
+                public init(flattened flat: InlineArray<\(S), Float>) {
+                    self.init()
+        \(sets.joined(separator: "\n"))
+                }
+
+                /// The state whose flattened form is the `stateFloats` floats at `flat`;
+                /// for callers that hold buffers (no copy of the buffer is made).
+                public init(flattened flat: UnsafePointer<Float>) {
+                    self.init()
+        \(sets.joined(separator: "\n"))
+                }
+
+                /// The state flattened: `stateFloats` floats, laid out as the `…Offset` constants say.
+                public var flattened: InlineArray<\(S), Float> {
+                    var flat = InlineArray<\(S), Float>(repeating: 0)
+        \(gets.joined(separator: "\n"))
+                    return flat
+                }
+
+                /// Writes the flattened state (`stateFloats` floats) to `flat`.
+                public func flatten(into flat: UnsafeMutablePointer<Float>) {
+        \(gets.joined(separator: "\n"))
+                }
+
+        \(fields.joined(separator: "\n\n"))
+            }
         """
     }
 
@@ -258,7 +305,7 @@ public struct SwiftRenderer {
             offsets.append("    /// Offset of \(slot.name) (\(slot.size) floats) in a flattened state.\n    public static let \(camel(slot.name.description))Offset = \(slot.offset)")
         }
         members.append("""
-            /// 1 if x and y are [steps][batch][features], 0 if [batch][steps][features].
+            /// Whether `run`'s x and y are [steps][batch][features] (true) or [batch][steps][features].
             public static let timeMajor = \(plan.model.layout == .timeMajor)
             /// Floats of one item's flattened state (run's initialState / finalState).
             public static let stateFloats = \(plan.stateFloats)
@@ -270,37 +317,30 @@ public struct SwiftRenderer {
             members.append("    /// Floats of the packed weights every call takes (rnngen writes them as \(name).weights.bin).\n    public static let weightFloats = \(plan.weights.count)")
         }
 
-        // reset / set / get
-        var sets: [String] = [], gets: [String] = []
-        for slot in plan.states {
-            sets.append("                for k in 0..<\(slot.size) { st[\(slot.paddedOffset) + k] = flat[\(slot.offset) + k] }")
-            gets.append("                for k in 0..<\(slot.size) { flat[\(slot.offset) + k] = st[\(slot.paddedOffset) + k] }")
-        }
+        members.insert("""
+            /// One input step (`inputSize` floats).
+            public typealias Input = InlineArray<\(plan.inputSize), Float>
+            /// One output step (`outputSize` floats).
+            public typealias Output = InlineArray<\(plan.outputSize), Float>
+        """ + (plan.head.map { "\n    /// The head's output (`headSize` floats).\n    public typealias HeadOutput = InlineArray<\($0.outputs), Float>" } ?? ""), at: 1)
+        members.append(state())
         members.append("""
-            /// Zeroes every state.
-            public static func reset(_ state: inout \(stateType)) {
-                state.storage = InlineArray(repeating: 0)
-            }
+            /// The state the next step continues from. Save it by copying it;
+            /// assign a saved state to resume from there.
+            public var state: State
 
-            /// Copies a flattened state (`stateFloats` floats, laid out as the `…Offset`
-            /// constants say) into the state.
-            public static func setState(_ state: inout \(stateType), from flat: UnsafePointer<Float>) {
-                reset(&state)
-                withState(&state) { st in
-        \(sets.joined(separator: "\n"))
-                }
-            }
+            /// A model at the zero state.
+            public init() { state = State() }
 
-            /// Copies the state out as a flattened state (`stateFloats` floats).
-            public static func getState(_ state: \(stateType), into flat: UnsafeMutablePointer<Float>) {
-                var copy = state
-                withState(&copy) { st in
-        \(gets.joined(separator: "\n"))
-                }
-            }
+            /// A model that continues from `state`.
+            public init(state: State) { self.state = state }
 
+            /// Back to the zero state: forgets every step so far.
+            public mutating func reset() { state = State() }
+
+            /// The padded state as floats, for the steps below.
             @inline(__always)
-            static func withState(_ state: inout \(stateType), _ body: (UnsafeMutablePointer<Float>) -> Void) {
+            fileprivate static func withState<R>(_ state: inout State, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
                 withUnsafeMutablePointer(to: &state.storage) { raw in
                     UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: \(max(plan.paddedStateFloats, 1))) { body($0) }
                 }
@@ -310,9 +350,25 @@ public struct SwiftRenderer {
             members.append("    // This model runs a direction in reverse, which needs the whole sequence:\n    // it has no step function; use run.")
         }
         members.append(run(layout: layout))
+        let usage = plan.supportsStep ? """
+        ///
+        /// Stream it one time step at a time (the real-time path, no allocation):
+        ///
+        ///     var model = \(typeName)()
+        ///     let y = model.step(\(baked ? "" : "weights: weights, ")x)   // \(typeName).Input (\(plan.inputSize) floats) → \(typeName).Output (\(plan.outputSize) floats)
+        ///
+        /// or move whole batches of sequences through `\(typeName).run`. A value
+        /// type: copying a model copies its state.
+        """ : """
+        ///
+        /// It runs a direction in reverse, so it has no step: move whole
+        /// sequences through `\(typeName).run`.
+        """
         return """
-        /// \(name): fixed-size inference kernel for model '\(plan.model.name)'.
-        public enum \(name) {
+        /// \(typeName): the fixed-size kernel of model '\(plan.model.name)'.
+        /// \(KernelDescription.summary(plan))
+        \(usage)
+        public struct \(typeName): Sendable {
         \(members.joined(separator: "\n\n"))
         }
         """
@@ -353,28 +409,31 @@ public struct SwiftRenderer {
             lines.insert("                    let buffer1 = buffer0 + \(rowFloats)", at: declareSecond)
         }
         let body = """
-                    withState(&state) { st in
+                    Self.withState(&state) { st in
                         withScratch(InlineArray<\(2 * rowFloats), Float>.self) { buffers in
         \(lines.joined(separator: "\n"))
                         }
                     }
         """
+        let weightsArgument = baked ? "" : "weights: weights, "
         var out = """
-            /// One time step at batch 1, the real-time path: reads x[\(plan.inputSize)], updates the
-            /// state, writes y[\(plan.outputSize)]. No allocation; the state carries across calls.
-            public static func step(\(weightsParameter)_ state: inout \(stateType), x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+            /// One time step at batch 1, the real-time path: reads x[\(plan.inputSize)], updates
+            /// `state`, writes y[\(plan.outputSize)]. For callers that hold buffers (an audio
+            /// callback): no allocation and no copies.
+            public mutating func step(\(weightsParameter)x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         \(withWeights(body))
             }
 
-            /// One time step with fixed-size values: `\(name).step(&state, x)` returns y.
-            public static func step(\(weightsParameter)_ state: inout \(stateType), _ x: InlineArray<\(plan.inputSize), Float>) -> InlineArray<\(plan.outputSize), Float> {
+            /// One time step: the output for input `x`; updates `state`.
+            @discardableResult
+            public mutating func step(\(weightsParameter)_ x: Input) -> Output {
                 var input = x
-                var output = InlineArray<\(plan.outputSize), Float>(repeating: 0)
+                var output = Output(repeating: 0)
                 withUnsafePointer(to: &input) { xRaw in
                     withUnsafeMutablePointer(to: &output) { yRaw in
                         UnsafeRawPointer(xRaw).withMemoryRebound(to: Float.self, capacity: \(plan.inputSize)) { xp in
                             UnsafeMutableRawPointer(yRaw).withMemoryRebound(to: Float.self, capacity: \(plan.outputSize)) { yp in
-                                step(\(baked ? "" : "weights: weights, ")&state, x: xp, y: yp)
+                                step(\(weightsArgument)x: xp, y: yp)
                             }
                         }
                     }
@@ -392,7 +451,7 @@ public struct SwiftRenderer {
             }
             let body = """
                     var copy = state
-                    withState(&copy) { st in
+                    Self.withState(&copy) { st in
                         withScratch(InlineArray<\(KernelPlan.roundUp(head.inputs, width)), Float>.self) { input in
         \(gather.joined(separator: "\n"))
                             dense_head(\(tables), input, out)
@@ -403,8 +462,17 @@ public struct SwiftRenderer {
 
 
                 /// The head on the current state (the last step's h): writes out[\(head.outputs)].
-                public static func head(\(weightsParameter)_ state: \(stateType), into out: UnsafeMutablePointer<Float>) {
+                public func head(\(weightsParameter)into out: UnsafeMutablePointer<Float>) {
             \(withWeights(body))
+                }
+
+                /// The head on the current state (the last step's h).
+                public func head(\(baked ? "" : "weights: UnsafePointer<Float>")) -> HeadOutput {
+                    var output = HeadOutput(repeating: 0)
+                    withUnsafeMutablePointer(to: &output) { raw in
+                        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: \(head.outputs)) { head(\(weightsArgument)into: $0) }
+                    }
+                    return output
                 }
             """
         }

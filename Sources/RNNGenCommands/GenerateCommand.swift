@@ -28,8 +28,10 @@ enum GenerateCommand {
       --lang c|swift        Output language (required).
       --out DIR             Folder to write into (created if missing). Files are
                             written whole or not at all.
-      --name NAME           Prefix of every generated symbol (default: the model's
-                            name). An identifier.
+      --name NAME           The kernel's name (default: the model's name); an
+                            identifier. C: the prefix of every symbol. Swift: the
+                            type is NAME in UpperCamelCase (seed_gru -> SeedGRU;
+                            rule in docs/kernels.md). Files are NAME.c/.h/.swift.
       --vector-width auto|4|8|16
                             Floats per SIMD vector. auto (default): the widest of
                             16, 8 and 4 that pads the model's hidden units and dense
@@ -84,7 +86,7 @@ enum GenerateCommand {
                             runs the kernel on them and compares with the verify
                             tolerance. C: NAME_golden.h/.c with
                             int NAME_golden_failures(float *worst). Swift:
-                            NAMEGolden.swift with NAMEGolden.check().
+                            NAMEGolden.swift with TypeGolden.check() (SeedGRUGolden).
       --golden-only         Write only the golden-vector check, not the kernel.
       --module M            Swift golden check: import M, the module holding the
                             kernel (for a test target).

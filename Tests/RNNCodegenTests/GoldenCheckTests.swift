@@ -57,7 +57,7 @@ final class GoldenCheckTests: XCTestCase {
         for (file, text) in try files(model, KernelOptions(language: .swift, name: "keras_classifier")) {
             try text.write(to: folder.appendingPathComponent(file), atomically: true, encoding: .utf8)
         }
-        try "let result = keras_classifierGolden.check()\nprint(result.failures)\n".write(to: folder.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
+        try "let result = KerasClassifierGolden.check()\nprint(result.failures)\n".write(to: folder.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
         let build = try shell(["swiftc", "-O", "main.swift", "keras_classifier.swift", "keras_classifierGolden.swift", "-o", "check"], in: folder)
         XCTAssertEqual(build.status, 0, build.output)
         XCTAssertEqual(try shell(["./check"], in: folder).output.trimmingCharacters(in: .whitespacesAndNewlines), "0")

@@ -21,7 +21,8 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertEqual(swift.code, 0, swift.err)
         XCTAssertEqual(scratch.files(in: "s"), ["tiny_lstm.swift", "tiny_lstm.weights.bin"])
         let source = try String(contentsOfFile: scratch.path("s/tiny_lstm.swift"), encoding: .utf8)
-        XCTAssertTrue(source.contains("public static func step(weights: UnsafePointer<Float>, _ state: inout tiny_lstmState"), source)
+        XCTAssertTrue(source.contains("public struct TinyLSTM: Sendable {"), source)
+        XCTAssertTrue(source.contains("public mutating func step(weights: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>)"), source)
     }
 
     func testGenerateRefusesBadOptionsWithoutWritingAnything() throws {

@@ -311,25 +311,28 @@ fileprivate let audio_lstmWeights: InlineArray<1288, Float> = [
     0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
 ]
 
-/// The recurrent state of audio_lstm, owned by the caller: h (and c for LSTMs)
-/// of every layer and direction, each padded to 8 floats. Layout of `storage`:
-///   0..<16: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
-///   16..<32: cell state c of stack 0, layer 0, forward (c_s0_l0_fw)
-public struct audio_lstmState {
-    public var storage: InlineArray<32, Float>
-
-    /// A zero state.
-    public init() { storage = InlineArray(repeating: 0) }
-}
-
-/// audio_lstm: fixed-size inference kernel for model 'audio_lstm'.
-public enum audio_lstm {
+/// AudioLSTM: the fixed-size kernel of model 'audio_lstm'.
+/// Pipeline: input 1 → LSTM[16] forward → dense 1 none; layout batch_major.
+///
+/// Stream it one time step at a time (the real-time path, no allocation):
+///
+///     var model = AudioLSTM()
+///     let y = model.step(x)   // AudioLSTM.Input (1 floats) → AudioLSTM.Output (1 floats)
+///
+/// or move whole batches of sequences through `AudioLSTM.run`. A value
+/// type: copying a model copies its state.
+public struct AudioLSTM: Sendable {
     /// Floats per input step.
     public static let inputSize = 1
     /// Floats per output step.
     public static let outputSize = 1
 
-    /// 1 if x and y are [steps][batch][features], 0 if [batch][steps][features].
+    /// One input step (`inputSize` floats).
+    public typealias Input = InlineArray<1, Float>
+    /// One output step (`outputSize` floats).
+    public typealias Output = InlineArray<1, Float>
+
+    /// Whether `run`'s x and y are [steps][batch][features] (true) or [batch][steps][features].
     public static let timeMajor = false
     /// Floats of one item's flattened state (run's initialState / finalState).
     public static let stateFloats = 32
@@ -340,43 +343,97 @@ public enum audio_lstm {
     /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
     public static func workspaceFloats(steps: Int) -> Int { steps * 256 }
 
-    /// Zeroes every state.
-    public static func reset(_ state: inout audio_lstmState) {
-        state.storage = InlineArray(repeating: 0)
-    }
+    /// The recurrent state: h (and c for LSTMs) of every layer and direction.
+    /// A value: keep a copy to save it, assign it back to resume from it.
+    /// Layout of `storage`, each vector padded to 8 floats:
+    ///   0..<16: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
+    ///   16..<32: cell state c of stack 0, layer 0, forward (c_s0_l0_fw)
+    public struct State: Sendable {
+        /// The padded state, laid out as above.
+        public fileprivate(set) var storage: InlineArray<32, Float>
 
-    /// Copies a flattened state (`stateFloats` floats, laid out as the `…Offset`
-    /// constants say) into the state.
-    public static func setState(_ state: inout audio_lstmState, from flat: UnsafePointer<Float>) {
-        reset(&state)
-        withState(&state) { st in
-                for k in 0..<16 { st[0 + k] = flat[0 + k] }
-                for k in 0..<16 { st[16 + k] = flat[16 + k] }
+        /// The zero state.
+        public init() { storage = InlineArray(repeating: 0) }
+
+        /// The state whose flattened form is `flat` (`stateFloats` floats, laid
+        /// out as the `…Offset` constants say).
+        public init(flattened flat: InlineArray<32, Float>) {
+            self.init()
+            for k in 0..<16 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<16 { storage[16 + k] = flat[16 + k] }
+        }
+
+        /// The state whose flattened form is the `stateFloats` floats at `flat`;
+        /// for callers that hold buffers (no copy of the buffer is made).
+        public init(flattened flat: UnsafePointer<Float>) {
+            self.init()
+            for k in 0..<16 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<16 { storage[16 + k] = flat[16 + k] }
+        }
+
+        /// The state flattened: `stateFloats` floats, laid out as the `…Offset` constants say.
+        public var flattened: InlineArray<32, Float> {
+            var flat = InlineArray<32, Float>(repeating: 0)
+            for k in 0..<16 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<16 { flat[16 + k] = storage[16 + k] }
+            return flat
+        }
+
+        /// Writes the flattened state (`stateFloats` floats) to `flat`.
+        public func flatten(into flat: UnsafeMutablePointer<Float>) {
+            for k in 0..<16 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<16 { flat[16 + k] = storage[16 + k] }
+        }
+
+        /// The hidden state h of stack 0, layer 0, forward (`h_s0_l0_fw`, 16 floats).
+        public var hS0L0Fw: InlineArray<16, Float> {
+            get {
+                var value = InlineArray<16, Float>(repeating: 0)
+                for k in 0..<16 { value[k] = storage[0 + k] }
+                return value
+            }
+            set { for k in 0..<16 { storage[0 + k] = newValue[k] } }
+        }
+
+        /// The cell state c of stack 0, layer 0, forward (`c_s0_l0_fw`, 16 floats).
+        public var cS0L0Fw: InlineArray<16, Float> {
+            get {
+                var value = InlineArray<16, Float>(repeating: 0)
+                for k in 0..<16 { value[k] = storage[16 + k] }
+                return value
+            }
+            set { for k in 0..<16 { storage[16 + k] = newValue[k] } }
         }
     }
 
-    /// Copies the state out as a flattened state (`stateFloats` floats).
-    public static func getState(_ state: audio_lstmState, into flat: UnsafeMutablePointer<Float>) {
-        var copy = state
-        withState(&copy) { st in
-                for k in 0..<16 { flat[0 + k] = st[0 + k] }
-                for k in 0..<16 { flat[16 + k] = st[16 + k] }
-        }
-    }
+    /// The state the next step continues from. Save it by copying it;
+    /// assign a saved state to resume from there.
+    public var state: State
 
+    /// A model at the zero state.
+    public init() { state = State() }
+
+    /// A model that continues from `state`.
+    public init(state: State) { self.state = state }
+
+    /// Back to the zero state: forgets every step so far.
+    public mutating func reset() { state = State() }
+
+    /// The padded state as floats, for the steps below.
     @inline(__always)
-    static func withState(_ state: inout audio_lstmState, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+    fileprivate static func withState<R>(_ state: inout State, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
         withUnsafeMutablePointer(to: &state.storage) { raw in
             UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: 32) { body($0) }
         }
     }
 
-    /// One time step at batch 1, the real-time path: reads x[1], updates the
-    /// state, writes y[1]. No allocation; the state carries across calls.
-    public static func step(_ state: inout audio_lstmState, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    /// One time step at batch 1, the real-time path: reads x[1], updates
+    /// `state`, writes y[1]. For callers that hold buffers (an audio
+    /// callback): no allocation and no copies.
+    public mutating func step(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         audio_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withState(&state) { st in
+            Self.withState(&state) { st in
                 withScratch(InlineArray<32, Float>.self) { buffers in
                     let buffer0 = buffers
                     let buffer1 = buffer0 + 16
@@ -392,15 +449,16 @@ public enum audio_lstm {
         }
     }
 
-    /// One time step with fixed-size values: `audio_lstm.step(&state, x)` returns y.
-    public static func step(_ state: inout audio_lstmState, _ x: InlineArray<1, Float>) -> InlineArray<1, Float> {
+    /// One time step: the output for input `x`; updates `state`.
+    @discardableResult
+    public mutating func step(_ x: Input) -> Output {
         var input = x
-        var output = InlineArray<1, Float>(repeating: 0)
+        var output = Output(repeating: 0)
         withUnsafePointer(to: &input) { xRaw in
             withUnsafeMutablePointer(to: &output) { yRaw in
                 UnsafeRawPointer(xRaw).withMemoryRebound(to: Float.self, capacity: 1) { xp in
                     UnsafeMutableRawPointer(yRaw).withMemoryRebound(to: Float.self, capacity: 1) { yp in
-                        step(&state, x: xp, y: yp)
+                        step(x: xp, y: yp)
                     }
                 }
             }

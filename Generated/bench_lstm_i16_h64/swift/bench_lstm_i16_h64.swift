@@ -2742,25 +2742,28 @@ fileprivate let bench_lstm_i16_h64Weights: InlineArray<20736, Float> = [
     0.016416084, 0.15321079, 0.10516366, 0.06603737, -0.07053688, -0.095571876, 0.20859307, -0.10440413,
 ]
 
-/// The recurrent state of bench_lstm_i16_h64, owned by the caller: h (and c for LSTMs)
-/// of every layer and direction, each padded to 8 floats. Layout of `storage`:
-///   0..<64: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
-///   64..<128: cell state c of stack 0, layer 0, forward (c_s0_l0_fw)
-public struct bench_lstm_i16_h64State {
-    public var storage: InlineArray<128, Float>
-
-    /// A zero state.
-    public init() { storage = InlineArray(repeating: 0) }
-}
-
-/// bench_lstm_i16_h64: fixed-size inference kernel for model 'bench_lstm_i16_h64'.
-public enum bench_lstm_i16_h64 {
+/// BenchLSTMI16H64: the fixed-size kernel of model 'bench_lstm_i16_h64'.
+/// Pipeline: input 16 → LSTM[64] forward; layout batch_major.
+///
+/// Stream it one time step at a time (the real-time path, no allocation):
+///
+///     var model = BenchLSTMI16H64()
+///     let y = model.step(x)   // BenchLSTMI16H64.Input (16 floats) → BenchLSTMI16H64.Output (64 floats)
+///
+/// or move whole batches of sequences through `BenchLSTMI16H64.run`. A value
+/// type: copying a model copies its state.
+public struct BenchLSTMI16H64: Sendable {
     /// Floats per input step.
     public static let inputSize = 16
     /// Floats per output step.
     public static let outputSize = 64
 
-    /// 1 if x and y are [steps][batch][features], 0 if [batch][steps][features].
+    /// One input step (`inputSize` floats).
+    public typealias Input = InlineArray<16, Float>
+    /// One output step (`outputSize` floats).
+    public typealias Output = InlineArray<64, Float>
+
+    /// Whether `run`'s x and y are [steps][batch][features] (true) or [batch][steps][features].
     public static let timeMajor = false
     /// Floats of one item's flattened state (run's initialState / finalState).
     public static let stateFloats = 128
@@ -2771,43 +2774,97 @@ public enum bench_lstm_i16_h64 {
     /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
     public static func workspaceFloats(steps: Int) -> Int { steps * 1024 }
 
-    /// Zeroes every state.
-    public static func reset(_ state: inout bench_lstm_i16_h64State) {
-        state.storage = InlineArray(repeating: 0)
-    }
+    /// The recurrent state: h (and c for LSTMs) of every layer and direction.
+    /// A value: keep a copy to save it, assign it back to resume from it.
+    /// Layout of `storage`, each vector padded to 8 floats:
+    ///   0..<64: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
+    ///   64..<128: cell state c of stack 0, layer 0, forward (c_s0_l0_fw)
+    public struct State: Sendable {
+        /// The padded state, laid out as above.
+        public fileprivate(set) var storage: InlineArray<128, Float>
 
-    /// Copies a flattened state (`stateFloats` floats, laid out as the `…Offset`
-    /// constants say) into the state.
-    public static func setState(_ state: inout bench_lstm_i16_h64State, from flat: UnsafePointer<Float>) {
-        reset(&state)
-        withState(&state) { st in
-                for k in 0..<64 { st[0 + k] = flat[0 + k] }
-                for k in 0..<64 { st[64 + k] = flat[64 + k] }
+        /// The zero state.
+        public init() { storage = InlineArray(repeating: 0) }
+
+        /// The state whose flattened form is `flat` (`stateFloats` floats, laid
+        /// out as the `…Offset` constants say).
+        public init(flattened flat: InlineArray<128, Float>) {
+            self.init()
+            for k in 0..<64 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<64 { storage[64 + k] = flat[64 + k] }
+        }
+
+        /// The state whose flattened form is the `stateFloats` floats at `flat`;
+        /// for callers that hold buffers (no copy of the buffer is made).
+        public init(flattened flat: UnsafePointer<Float>) {
+            self.init()
+            for k in 0..<64 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<64 { storage[64 + k] = flat[64 + k] }
+        }
+
+        /// The state flattened: `stateFloats` floats, laid out as the `…Offset` constants say.
+        public var flattened: InlineArray<128, Float> {
+            var flat = InlineArray<128, Float>(repeating: 0)
+            for k in 0..<64 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<64 { flat[64 + k] = storage[64 + k] }
+            return flat
+        }
+
+        /// Writes the flattened state (`stateFloats` floats) to `flat`.
+        public func flatten(into flat: UnsafeMutablePointer<Float>) {
+            for k in 0..<64 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<64 { flat[64 + k] = storage[64 + k] }
+        }
+
+        /// The hidden state h of stack 0, layer 0, forward (`h_s0_l0_fw`, 64 floats).
+        public var hS0L0Fw: InlineArray<64, Float> {
+            get {
+                var value = InlineArray<64, Float>(repeating: 0)
+                for k in 0..<64 { value[k] = storage[0 + k] }
+                return value
+            }
+            set { for k in 0..<64 { storage[0 + k] = newValue[k] } }
+        }
+
+        /// The cell state c of stack 0, layer 0, forward (`c_s0_l0_fw`, 64 floats).
+        public var cS0L0Fw: InlineArray<64, Float> {
+            get {
+                var value = InlineArray<64, Float>(repeating: 0)
+                for k in 0..<64 { value[k] = storage[64 + k] }
+                return value
+            }
+            set { for k in 0..<64 { storage[64 + k] = newValue[k] } }
         }
     }
 
-    /// Copies the state out as a flattened state (`stateFloats` floats).
-    public static func getState(_ state: bench_lstm_i16_h64State, into flat: UnsafeMutablePointer<Float>) {
-        var copy = state
-        withState(&copy) { st in
-                for k in 0..<64 { flat[0 + k] = st[0 + k] }
-                for k in 0..<64 { flat[64 + k] = st[64 + k] }
-        }
-    }
+    /// The state the next step continues from. Save it by copying it;
+    /// assign a saved state to resume from there.
+    public var state: State
 
+    /// A model at the zero state.
+    public init() { state = State() }
+
+    /// A model that continues from `state`.
+    public init(state: State) { self.state = state }
+
+    /// Back to the zero state: forgets every step so far.
+    public mutating func reset() { state = State() }
+
+    /// The padded state as floats, for the steps below.
     @inline(__always)
-    static func withState(_ state: inout bench_lstm_i16_h64State, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+    fileprivate static func withState<R>(_ state: inout State, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
         withUnsafeMutablePointer(to: &state.storage) { raw in
             UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: 128) { body($0) }
         }
     }
 
-    /// One time step at batch 1, the real-time path: reads x[16], updates the
-    /// state, writes y[64]. No allocation; the state carries across calls.
-    public static func step(_ state: inout bench_lstm_i16_h64State, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    /// One time step at batch 1, the real-time path: reads x[16], updates
+    /// `state`, writes y[64]. For callers that hold buffers (an audio
+    /// callback): no allocation and no copies.
+    public mutating func step(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         bench_lstm_i16_h64Weights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withState(&state) { st in
+            Self.withState(&state) { st in
                 withScratch(InlineArray<128, Float>.self) { buffers in
                     let buffer0 = buffers
                     var input = x
@@ -2820,15 +2877,16 @@ public enum bench_lstm_i16_h64 {
         }
     }
 
-    /// One time step with fixed-size values: `bench_lstm_i16_h64.step(&state, x)` returns y.
-    public static func step(_ state: inout bench_lstm_i16_h64State, _ x: InlineArray<16, Float>) -> InlineArray<64, Float> {
+    /// One time step: the output for input `x`; updates `state`.
+    @discardableResult
+    public mutating func step(_ x: Input) -> Output {
         var input = x
-        var output = InlineArray<64, Float>(repeating: 0)
+        var output = Output(repeating: 0)
         withUnsafePointer(to: &input) { xRaw in
             withUnsafeMutablePointer(to: &output) { yRaw in
                 UnsafeRawPointer(xRaw).withMemoryRebound(to: Float.self, capacity: 16) { xp in
                     UnsafeMutableRawPointer(yRaw).withMemoryRebound(to: Float.self, capacity: 64) { yp in
-                        step(&state, x: xp, y: yp)
+                        step(x: xp, y: yp)
                     }
                 }
             }

@@ -162,27 +162,33 @@ fileprivate let binary_seq_rnnWeights: InlineArray<48, Float> = [
     0.0, 0.0, 0.0, 0.0,
 ]
 
-/// The recurrent state of binary_seq_rnn, owned by the caller: h (and c for LSTMs)
-/// of every layer and direction, each padded to 4 floats. Layout of `storage`:
-///   0..<4: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
-public struct binary_seq_rnnState {
-    public var storage: InlineArray<4, Float>
-
-    /// A zero state.
-    public init() { storage = InlineArray(repeating: 0) }
-}
-
-/// binary_seq_rnn: fixed-size inference kernel for model 'binary_seq_rnn'.
-public enum binary_seq_rnn {
+/// BinarySeqRNN: the fixed-size kernel of model 'binary_seq_rnn'.
+/// Pipeline: input 2 → RNN[4] forward → head 2 softmax; layout batch_major.
+///
+/// Stream it one time step at a time (the real-time path, no allocation):
+///
+///     var model = BinarySeqRNN()
+///     let y = model.step(x)   // BinarySeqRNN.Input (2 floats) → BinarySeqRNN.Output (4 floats)
+///
+/// or move whole batches of sequences through `BinarySeqRNN.run`. A value
+/// type: copying a model copies its state.
+public struct BinarySeqRNN: Sendable {
     /// Floats per input step.
     public static let inputSize = 2
     /// Floats per output step.
     public static let outputSize = 4
 
+    /// One input step (`inputSize` floats).
+    public typealias Input = InlineArray<2, Float>
+    /// One output step (`outputSize` floats).
+    public typealias Output = InlineArray<4, Float>
+    /// The head's output (`headSize` floats).
+    public typealias HeadOutput = InlineArray<2, Float>
+
     /// Floats of the head's output.
     public static let headSize = 2
 
-    /// 1 if x and y are [steps][batch][features], 0 if [batch][steps][features].
+    /// Whether `run`'s x and y are [steps][batch][features] (true) or [batch][steps][features].
     public static let timeMajor = false
     /// Floats of one item's flattened state (run's initialState / finalState).
     public static let stateFloats = 4
@@ -191,41 +197,82 @@ public enum binary_seq_rnn {
     /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
     public static func workspaceFloats(steps: Int) -> Int { steps * 16 }
 
-    /// Zeroes every state.
-    public static func reset(_ state: inout binary_seq_rnnState) {
-        state.storage = InlineArray(repeating: 0)
-    }
+    /// The recurrent state: h (and c for LSTMs) of every layer and direction.
+    /// A value: keep a copy to save it, assign it back to resume from it.
+    /// Layout of `storage`, each vector padded to 4 floats:
+    ///   0..<4: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
+    public struct State: Sendable {
+        /// The padded state, laid out as above.
+        public fileprivate(set) var storage: InlineArray<4, Float>
 
-    /// Copies a flattened state (`stateFloats` floats, laid out as the `…Offset`
-    /// constants say) into the state.
-    public static func setState(_ state: inout binary_seq_rnnState, from flat: UnsafePointer<Float>) {
-        reset(&state)
-        withState(&state) { st in
-                for k in 0..<4 { st[0 + k] = flat[0 + k] }
+        /// The zero state.
+        public init() { storage = InlineArray(repeating: 0) }
+
+        /// The state whose flattened form is `flat` (`stateFloats` floats, laid
+        /// out as the `…Offset` constants say).
+        public init(flattened flat: InlineArray<4, Float>) {
+            self.init()
+            for k in 0..<4 { storage[0 + k] = flat[0 + k] }
+        }
+
+        /// The state whose flattened form is the `stateFloats` floats at `flat`;
+        /// for callers that hold buffers (no copy of the buffer is made).
+        public init(flattened flat: UnsafePointer<Float>) {
+            self.init()
+            for k in 0..<4 { storage[0 + k] = flat[0 + k] }
+        }
+
+        /// The state flattened: `stateFloats` floats, laid out as the `…Offset` constants say.
+        public var flattened: InlineArray<4, Float> {
+            var flat = InlineArray<4, Float>(repeating: 0)
+            for k in 0..<4 { flat[0 + k] = storage[0 + k] }
+            return flat
+        }
+
+        /// Writes the flattened state (`stateFloats` floats) to `flat`.
+        public func flatten(into flat: UnsafeMutablePointer<Float>) {
+            for k in 0..<4 { flat[0 + k] = storage[0 + k] }
+        }
+
+        /// The hidden state h of stack 0, layer 0, forward (`h_s0_l0_fw`, 4 floats).
+        public var hS0L0Fw: InlineArray<4, Float> {
+            get {
+                var value = InlineArray<4, Float>(repeating: 0)
+                for k in 0..<4 { value[k] = storage[0 + k] }
+                return value
+            }
+            set { for k in 0..<4 { storage[0 + k] = newValue[k] } }
         }
     }
 
-    /// Copies the state out as a flattened state (`stateFloats` floats).
-    public static func getState(_ state: binary_seq_rnnState, into flat: UnsafeMutablePointer<Float>) {
-        var copy = state
-        withState(&copy) { st in
-                for k in 0..<4 { flat[0 + k] = st[0 + k] }
-        }
-    }
+    /// The state the next step continues from. Save it by copying it;
+    /// assign a saved state to resume from there.
+    public var state: State
 
+    /// A model at the zero state.
+    public init() { state = State() }
+
+    /// A model that continues from `state`.
+    public init(state: State) { self.state = state }
+
+    /// Back to the zero state: forgets every step so far.
+    public mutating func reset() { state = State() }
+
+    /// The padded state as floats, for the steps below.
     @inline(__always)
-    static func withState(_ state: inout binary_seq_rnnState, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+    fileprivate static func withState<R>(_ state: inout State, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
         withUnsafeMutablePointer(to: &state.storage) { raw in
             UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: 4) { body($0) }
         }
     }
 
-    /// One time step at batch 1, the real-time path: reads x[2], updates the
-    /// state, writes y[4]. No allocation; the state carries across calls.
-    public static func step(_ state: inout binary_seq_rnnState, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    /// One time step at batch 1, the real-time path: reads x[2], updates
+    /// `state`, writes y[4]. For callers that hold buffers (an audio
+    /// callback): no allocation and no copies.
+    public mutating func step(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         binary_seq_rnnWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withState(&state) { st in
+            Self.withState(&state) { st in
                 withScratch(InlineArray<8, Float>.self) { buffers in
                     let buffer0 = buffers
                     var input = x
@@ -238,15 +285,16 @@ public enum binary_seq_rnn {
         }
     }
 
-    /// One time step with fixed-size values: `binary_seq_rnn.step(&state, x)` returns y.
-    public static func step(_ state: inout binary_seq_rnnState, _ x: InlineArray<2, Float>) -> InlineArray<4, Float> {
+    /// One time step: the output for input `x`; updates `state`.
+    @discardableResult
+    public mutating func step(_ x: Input) -> Output {
         var input = x
-        var output = InlineArray<4, Float>(repeating: 0)
+        var output = Output(repeating: 0)
         withUnsafePointer(to: &input) { xRaw in
             withUnsafeMutablePointer(to: &output) { yRaw in
                 UnsafeRawPointer(xRaw).withMemoryRebound(to: Float.self, capacity: 2) { xp in
                     UnsafeMutableRawPointer(yRaw).withMemoryRebound(to: Float.self, capacity: 4) { yp in
-                        step(&state, x: xp, y: yp)
+                        step(x: xp, y: yp)
                     }
                 }
             }
@@ -255,17 +303,26 @@ public enum binary_seq_rnn {
     }
 
     /// The head on the current state (the last step's h): writes out[2].
-    public static func head(_ state: binary_seq_rnnState, into out: UnsafeMutablePointer<Float>) {
+    public func head(into out: UnsafeMutablePointer<Float>) {
         binary_seq_rnnWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             var copy = state
-            withState(&copy) { st in
+            Self.withState(&copy) { st in
                 withScratch(InlineArray<4, Float>.self) { input in
                     for k in 0..<4 { input[0 + k] = st[0 + k] }
                     dense_head(wt, input, out)
                 }
             }
         }
+    }
+
+    /// The head on the current state (the last step's h).
+    public func head() -> HeadOutput {
+        var output = HeadOutput(repeating: 0)
+        withUnsafeMutablePointer(to: &output) { raw in
+            UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: 2) { head(into: $0) }
+        }
+        return output
     }
 
     /// Runs whole sequences.

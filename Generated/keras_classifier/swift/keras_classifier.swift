@@ -437,29 +437,33 @@ fileprivate let keras_classifierWeights: InlineArray<1148, Float> = [
     0.2261536, -0.3475577, 0.40574503, 0.0,
 ]
 
-/// The recurrent state of keras_classifier, owned by the caller: h (and c for LSTMs)
-/// of every layer and direction, each padded to 4 floats. Layout of `storage`:
-///   0..<9: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
-///   12..<21: cell state c of stack 0, layer 0, forward (c_s0_l0_fw)
-///   24..<32: hidden state h of stack 1, layer 0, forward (h_s1_l0_fw)
-public struct keras_classifierState {
-    public var storage: InlineArray<32, Float>
-
-    /// A zero state.
-    public init() { storage = InlineArray(repeating: 0) }
-}
-
-/// keras_classifier: fixed-size inference kernel for model 'keras_classifier'.
-public enum keras_classifier {
+/// KerasClassifier: the fixed-size kernel of model 'keras_classifier'.
+/// Pipeline: input 4 → LSTM[9] forward → GRU[8] forward → head 3 softmax; layout batch_major.
+///
+/// Stream it one time step at a time (the real-time path, no allocation):
+///
+///     var model = KerasClassifier()
+///     let y = model.step(x)   // KerasClassifier.Input (4 floats) → KerasClassifier.Output (8 floats)
+///
+/// or move whole batches of sequences through `KerasClassifier.run`. A value
+/// type: copying a model copies its state.
+public struct KerasClassifier: Sendable {
     /// Floats per input step.
     public static let inputSize = 4
     /// Floats per output step.
     public static let outputSize = 8
 
+    /// One input step (`inputSize` floats).
+    public typealias Input = InlineArray<4, Float>
+    /// One output step (`outputSize` floats).
+    public typealias Output = InlineArray<8, Float>
+    /// The head's output (`headSize` floats).
+    public typealias HeadOutput = InlineArray<3, Float>
+
     /// Floats of the head's output.
     public static let headSize = 3
 
-    /// 1 if x and y are [steps][batch][features], 0 if [batch][steps][features].
+    /// Whether `run`'s x and y are [steps][batch][features] (true) or [batch][steps][features].
     public static let timeMajor = false
     /// Floats of one item's flattened state (run's initialState / finalState).
     public static let stateFloats = 26
@@ -472,45 +476,112 @@ public enum keras_classifier {
     /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
     public static func workspaceFloats(steps: Int) -> Int { steps * 36 }
 
-    /// Zeroes every state.
-    public static func reset(_ state: inout keras_classifierState) {
-        state.storage = InlineArray(repeating: 0)
-    }
+    /// The recurrent state: h (and c for LSTMs) of every layer and direction.
+    /// A value: keep a copy to save it, assign it back to resume from it.
+    /// Layout of `storage`, each vector padded to 4 floats:
+    ///   0..<9: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
+    ///   12..<21: cell state c of stack 0, layer 0, forward (c_s0_l0_fw)
+    ///   24..<32: hidden state h of stack 1, layer 0, forward (h_s1_l0_fw)
+    public struct State: Sendable {
+        /// The padded state, laid out as above.
+        public fileprivate(set) var storage: InlineArray<32, Float>
 
-    /// Copies a flattened state (`stateFloats` floats, laid out as the `…Offset`
-    /// constants say) into the state.
-    public static func setState(_ state: inout keras_classifierState, from flat: UnsafePointer<Float>) {
-        reset(&state)
-        withState(&state) { st in
-                for k in 0..<9 { st[0 + k] = flat[0 + k] }
-                for k in 0..<9 { st[12 + k] = flat[9 + k] }
-                for k in 0..<8 { st[24 + k] = flat[18 + k] }
+        /// The zero state.
+        public init() { storage = InlineArray(repeating: 0) }
+
+        /// The state whose flattened form is `flat` (`stateFloats` floats, laid
+        /// out as the `…Offset` constants say).
+        public init(flattened flat: InlineArray<26, Float>) {
+            self.init()
+            for k in 0..<9 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<9 { storage[12 + k] = flat[9 + k] }
+            for k in 0..<8 { storage[24 + k] = flat[18 + k] }
+        }
+
+        /// The state whose flattened form is the `stateFloats` floats at `flat`;
+        /// for callers that hold buffers (no copy of the buffer is made).
+        public init(flattened flat: UnsafePointer<Float>) {
+            self.init()
+            for k in 0..<9 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<9 { storage[12 + k] = flat[9 + k] }
+            for k in 0..<8 { storage[24 + k] = flat[18 + k] }
+        }
+
+        /// The state flattened: `stateFloats` floats, laid out as the `…Offset` constants say.
+        public var flattened: InlineArray<26, Float> {
+            var flat = InlineArray<26, Float>(repeating: 0)
+            for k in 0..<9 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<9 { flat[9 + k] = storage[12 + k] }
+            for k in 0..<8 { flat[18 + k] = storage[24 + k] }
+            return flat
+        }
+
+        /// Writes the flattened state (`stateFloats` floats) to `flat`.
+        public func flatten(into flat: UnsafeMutablePointer<Float>) {
+            for k in 0..<9 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<9 { flat[9 + k] = storage[12 + k] }
+            for k in 0..<8 { flat[18 + k] = storage[24 + k] }
+        }
+
+        /// The hidden state h of stack 0, layer 0, forward (`h_s0_l0_fw`, 9 floats).
+        public var hS0L0Fw: InlineArray<9, Float> {
+            get {
+                var value = InlineArray<9, Float>(repeating: 0)
+                for k in 0..<9 { value[k] = storage[0 + k] }
+                return value
+            }
+            set { for k in 0..<9 { storage[0 + k] = newValue[k] } }
+        }
+
+        /// The cell state c of stack 0, layer 0, forward (`c_s0_l0_fw`, 9 floats).
+        public var cS0L0Fw: InlineArray<9, Float> {
+            get {
+                var value = InlineArray<9, Float>(repeating: 0)
+                for k in 0..<9 { value[k] = storage[12 + k] }
+                return value
+            }
+            set { for k in 0..<9 { storage[12 + k] = newValue[k] } }
+        }
+
+        /// The hidden state h of stack 1, layer 0, forward (`h_s1_l0_fw`, 8 floats).
+        public var hS1L0Fw: InlineArray<8, Float> {
+            get {
+                var value = InlineArray<8, Float>(repeating: 0)
+                for k in 0..<8 { value[k] = storage[24 + k] }
+                return value
+            }
+            set { for k in 0..<8 { storage[24 + k] = newValue[k] } }
         }
     }
 
-    /// Copies the state out as a flattened state (`stateFloats` floats).
-    public static func getState(_ state: keras_classifierState, into flat: UnsafeMutablePointer<Float>) {
-        var copy = state
-        withState(&copy) { st in
-                for k in 0..<9 { flat[0 + k] = st[0 + k] }
-                for k in 0..<9 { flat[9 + k] = st[12 + k] }
-                for k in 0..<8 { flat[18 + k] = st[24 + k] }
-        }
-    }
+    /// The state the next step continues from. Save it by copying it;
+    /// assign a saved state to resume from there.
+    public var state: State
 
+    /// A model at the zero state.
+    public init() { state = State() }
+
+    /// A model that continues from `state`.
+    public init(state: State) { self.state = state }
+
+    /// Back to the zero state: forgets every step so far.
+    public mutating func reset() { state = State() }
+
+    /// The padded state as floats, for the steps below.
     @inline(__always)
-    static func withState(_ state: inout keras_classifierState, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+    fileprivate static func withState<R>(_ state: inout State, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
         withUnsafeMutablePointer(to: &state.storage) { raw in
             UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: 32) { body($0) }
         }
     }
 
-    /// One time step at batch 1, the real-time path: reads x[4], updates the
-    /// state, writes y[8]. No allocation; the state carries across calls.
-    public static func step(_ state: inout keras_classifierState, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    /// One time step at batch 1, the real-time path: reads x[4], updates
+    /// `state`, writes y[8]. For callers that hold buffers (an audio
+    /// callback): no allocation and no copies.
+    public mutating func step(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         keras_classifierWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withState(&state) { st in
+            Self.withState(&state) { st in
                 withScratch(InlineArray<24, Float>.self) { buffers in
                     let buffer0 = buffers
                     let buffer1 = buffer0 + 12
@@ -527,15 +598,16 @@ public enum keras_classifier {
         }
     }
 
-    /// One time step with fixed-size values: `keras_classifier.step(&state, x)` returns y.
-    public static func step(_ state: inout keras_classifierState, _ x: InlineArray<4, Float>) -> InlineArray<8, Float> {
+    /// One time step: the output for input `x`; updates `state`.
+    @discardableResult
+    public mutating func step(_ x: Input) -> Output {
         var input = x
-        var output = InlineArray<8, Float>(repeating: 0)
+        var output = Output(repeating: 0)
         withUnsafePointer(to: &input) { xRaw in
             withUnsafeMutablePointer(to: &output) { yRaw in
                 UnsafeRawPointer(xRaw).withMemoryRebound(to: Float.self, capacity: 4) { xp in
                     UnsafeMutableRawPointer(yRaw).withMemoryRebound(to: Float.self, capacity: 8) { yp in
-                        step(&state, x: xp, y: yp)
+                        step(x: xp, y: yp)
                     }
                 }
             }
@@ -544,17 +616,26 @@ public enum keras_classifier {
     }
 
     /// The head on the current state (the last step's h): writes out[3].
-    public static func head(_ state: keras_classifierState, into out: UnsafeMutablePointer<Float>) {
+    public func head(into out: UnsafeMutablePointer<Float>) {
         keras_classifierWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             var copy = state
-            withState(&copy) { st in
+            Self.withState(&copy) { st in
                 withScratch(InlineArray<8, Float>.self) { input in
                     for k in 0..<8 { input[0 + k] = st[24 + k] }
                     dense_head(wt, input, out)
                 }
             }
         }
+    }
+
+    /// The head on the current state (the last step's h).
+    public func head() -> HeadOutput {
+        var output = HeadOutput(repeating: 0)
+        withUnsafeMutablePointer(to: &output) { raw in
+            UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: 3) { head(into: $0) }
+        }
+        return output
     }
 
     /// Runs whole sequences.

@@ -181,26 +181,28 @@ fileprivate let seed_multi_rnn_reluWeights: InlineArray<248, Float> = [
     0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
 ]
 
-/// The recurrent state of seed_multi_rnn_relu, owned by the caller: h (and c for LSTMs)
-/// of every layer and direction, each padded to 8 floats. Layout of `storage`:
-///   0..<5: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
-///   8..<13: hidden state h of stack 0, layer 1, forward (h_s0_l1_fw)
-///   16..<21: hidden state h of stack 0, layer 2, forward (h_s0_l2_fw)
-public struct seed_multi_rnn_reluState {
-    public var storage: InlineArray<24, Float>
-
-    /// A zero state.
-    public init() { storage = InlineArray(repeating: 0) }
-}
-
-/// seed_multi_rnn_relu: fixed-size inference kernel for model 'seed_multi_rnn_relu'.
-public enum seed_multi_rnn_relu {
+/// SeedMultiRNNRelu: the fixed-size kernel of model 'seed_multi_rnn_relu'.
+/// Pipeline: input 3 → RNN[5,5,5] forward; layout batch_major.
+///
+/// Stream it one time step at a time (the real-time path, no allocation):
+///
+///     var model = SeedMultiRNNRelu()
+///     let y = model.step(x)   // SeedMultiRNNRelu.Input (3 floats) → SeedMultiRNNRelu.Output (5 floats)
+///
+/// or move whole batches of sequences through `SeedMultiRNNRelu.run`. A value
+/// type: copying a model copies its state.
+public struct SeedMultiRNNRelu: Sendable {
     /// Floats per input step.
     public static let inputSize = 3
     /// Floats per output step.
     public static let outputSize = 5
 
-    /// 1 if x and y are [steps][batch][features], 0 if [batch][steps][features].
+    /// One input step (`inputSize` floats).
+    public typealias Input = InlineArray<3, Float>
+    /// One output step (`outputSize` floats).
+    public typealias Output = InlineArray<5, Float>
+
+    /// Whether `run`'s x and y are [steps][batch][features] (true) or [batch][steps][features].
     public static let timeMajor = false
     /// Floats of one item's flattened state (run's initialState / finalState).
     public static let stateFloats = 15
@@ -213,45 +215,112 @@ public enum seed_multi_rnn_relu {
     /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
     public static func workspaceFloats(steps: Int) -> Int { steps * 80 }
 
-    /// Zeroes every state.
-    public static func reset(_ state: inout seed_multi_rnn_reluState) {
-        state.storage = InlineArray(repeating: 0)
-    }
+    /// The recurrent state: h (and c for LSTMs) of every layer and direction.
+    /// A value: keep a copy to save it, assign it back to resume from it.
+    /// Layout of `storage`, each vector padded to 8 floats:
+    ///   0..<5: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
+    ///   8..<13: hidden state h of stack 0, layer 1, forward (h_s0_l1_fw)
+    ///   16..<21: hidden state h of stack 0, layer 2, forward (h_s0_l2_fw)
+    public struct State: Sendable {
+        /// The padded state, laid out as above.
+        public fileprivate(set) var storage: InlineArray<24, Float>
 
-    /// Copies a flattened state (`stateFloats` floats, laid out as the `…Offset`
-    /// constants say) into the state.
-    public static func setState(_ state: inout seed_multi_rnn_reluState, from flat: UnsafePointer<Float>) {
-        reset(&state)
-        withState(&state) { st in
-                for k in 0..<5 { st[0 + k] = flat[0 + k] }
-                for k in 0..<5 { st[8 + k] = flat[5 + k] }
-                for k in 0..<5 { st[16 + k] = flat[10 + k] }
+        /// The zero state.
+        public init() { storage = InlineArray(repeating: 0) }
+
+        /// The state whose flattened form is `flat` (`stateFloats` floats, laid
+        /// out as the `…Offset` constants say).
+        public init(flattened flat: InlineArray<15, Float>) {
+            self.init()
+            for k in 0..<5 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<5 { storage[8 + k] = flat[5 + k] }
+            for k in 0..<5 { storage[16 + k] = flat[10 + k] }
+        }
+
+        /// The state whose flattened form is the `stateFloats` floats at `flat`;
+        /// for callers that hold buffers (no copy of the buffer is made).
+        public init(flattened flat: UnsafePointer<Float>) {
+            self.init()
+            for k in 0..<5 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<5 { storage[8 + k] = flat[5 + k] }
+            for k in 0..<5 { storage[16 + k] = flat[10 + k] }
+        }
+
+        /// The state flattened: `stateFloats` floats, laid out as the `…Offset` constants say.
+        public var flattened: InlineArray<15, Float> {
+            var flat = InlineArray<15, Float>(repeating: 0)
+            for k in 0..<5 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<5 { flat[5 + k] = storage[8 + k] }
+            for k in 0..<5 { flat[10 + k] = storage[16 + k] }
+            return flat
+        }
+
+        /// Writes the flattened state (`stateFloats` floats) to `flat`.
+        public func flatten(into flat: UnsafeMutablePointer<Float>) {
+            for k in 0..<5 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<5 { flat[5 + k] = storage[8 + k] }
+            for k in 0..<5 { flat[10 + k] = storage[16 + k] }
+        }
+
+        /// The hidden state h of stack 0, layer 0, forward (`h_s0_l0_fw`, 5 floats).
+        public var hS0L0Fw: InlineArray<5, Float> {
+            get {
+                var value = InlineArray<5, Float>(repeating: 0)
+                for k in 0..<5 { value[k] = storage[0 + k] }
+                return value
+            }
+            set { for k in 0..<5 { storage[0 + k] = newValue[k] } }
+        }
+
+        /// The hidden state h of stack 0, layer 1, forward (`h_s0_l1_fw`, 5 floats).
+        public var hS0L1Fw: InlineArray<5, Float> {
+            get {
+                var value = InlineArray<5, Float>(repeating: 0)
+                for k in 0..<5 { value[k] = storage[8 + k] }
+                return value
+            }
+            set { for k in 0..<5 { storage[8 + k] = newValue[k] } }
+        }
+
+        /// The hidden state h of stack 0, layer 2, forward (`h_s0_l2_fw`, 5 floats).
+        public var hS0L2Fw: InlineArray<5, Float> {
+            get {
+                var value = InlineArray<5, Float>(repeating: 0)
+                for k in 0..<5 { value[k] = storage[16 + k] }
+                return value
+            }
+            set { for k in 0..<5 { storage[16 + k] = newValue[k] } }
         }
     }
 
-    /// Copies the state out as a flattened state (`stateFloats` floats).
-    public static func getState(_ state: seed_multi_rnn_reluState, into flat: UnsafeMutablePointer<Float>) {
-        var copy = state
-        withState(&copy) { st in
-                for k in 0..<5 { flat[0 + k] = st[0 + k] }
-                for k in 0..<5 { flat[5 + k] = st[8 + k] }
-                for k in 0..<5 { flat[10 + k] = st[16 + k] }
-        }
-    }
+    /// The state the next step continues from. Save it by copying it;
+    /// assign a saved state to resume from there.
+    public var state: State
 
+    /// A model at the zero state.
+    public init() { state = State() }
+
+    /// A model that continues from `state`.
+    public init(state: State) { self.state = state }
+
+    /// Back to the zero state: forgets every step so far.
+    public mutating func reset() { state = State() }
+
+    /// The padded state as floats, for the steps below.
     @inline(__always)
-    static func withState(_ state: inout seed_multi_rnn_reluState, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+    fileprivate static func withState<R>(_ state: inout State, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
         withUnsafeMutablePointer(to: &state.storage) { raw in
             UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: 24) { body($0) }
         }
     }
 
-    /// One time step at batch 1, the real-time path: reads x[3], updates the
-    /// state, writes y[5]. No allocation; the state carries across calls.
-    public static func step(_ state: inout seed_multi_rnn_reluState, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    /// One time step at batch 1, the real-time path: reads x[3], updates
+    /// `state`, writes y[5]. For callers that hold buffers (an audio
+    /// callback): no allocation and no copies.
+    public mutating func step(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         seed_multi_rnn_reluWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withState(&state) { st in
+            Self.withState(&state) { st in
                 withScratch(InlineArray<16, Float>.self) { buffers in
                     let buffer0 = buffers
                     var input = x
@@ -266,15 +335,16 @@ public enum seed_multi_rnn_relu {
         }
     }
 
-    /// One time step with fixed-size values: `seed_multi_rnn_relu.step(&state, x)` returns y.
-    public static func step(_ state: inout seed_multi_rnn_reluState, _ x: InlineArray<3, Float>) -> InlineArray<5, Float> {
+    /// One time step: the output for input `x`; updates `state`.
+    @discardableResult
+    public mutating func step(_ x: Input) -> Output {
         var input = x
-        var output = InlineArray<5, Float>(repeating: 0)
+        var output = Output(repeating: 0)
         withUnsafePointer(to: &input) { xRaw in
             withUnsafeMutablePointer(to: &output) { yRaw in
                 UnsafeRawPointer(xRaw).withMemoryRebound(to: Float.self, capacity: 3) { xp in
                     UnsafeMutableRawPointer(yRaw).withMemoryRebound(to: Float.self, capacity: 5) { yp in
-                        step(&state, x: xp, y: yp)
+                        step(x: xp, y: yp)
                     }
                 }
             }

@@ -1374,27 +1374,28 @@ fileprivate let seed_two_gru_encodersWeights: InlineArray<9792, Float> = [
     0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0,
 ]
 
-/// The recurrent state of seed_two_gru_encoders, owned by the caller: h (and c for LSTMs)
-/// of every layer and direction, each padded to 8 floats. Layout of `storage`:
-///   0..<20: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
-///   24..<44: hidden state h of stack 0, layer 1, forward (h_s0_l1_fw)
-///   48..<68: hidden state h of stack 1, layer 0, forward (h_s1_l0_fw)
-///   72..<92: hidden state h of stack 1, layer 1, forward (h_s1_l1_fw)
-public struct seed_two_gru_encodersState {
-    public var storage: InlineArray<96, Float>
-
-    /// A zero state.
-    public init() { storage = InlineArray(repeating: 0) }
-}
-
-/// seed_two_gru_encoders: fixed-size inference kernel for model 'seed_two_gru_encoders'.
-public enum seed_two_gru_encoders {
+/// SeedTwoGRUEncoders: the fixed-size kernel of model 'seed_two_gru_encoders'.
+/// Pipeline: input 6 → parallel(GRU[20,20] forward | GRU[20,20] forward); layout batch_major.
+///
+/// Stream it one time step at a time (the real-time path, no allocation):
+///
+///     var model = SeedTwoGRUEncoders()
+///     let y = model.step(x)   // SeedTwoGRUEncoders.Input (6 floats) → SeedTwoGRUEncoders.Output (40 floats)
+///
+/// or move whole batches of sequences through `SeedTwoGRUEncoders.run`. A value
+/// type: copying a model copies its state.
+public struct SeedTwoGRUEncoders: Sendable {
     /// Floats per input step.
     public static let inputSize = 6
     /// Floats per output step.
     public static let outputSize = 40
 
-    /// 1 if x and y are [steps][batch][features], 0 if [batch][steps][features].
+    /// One input step (`inputSize` floats).
+    public typealias Input = InlineArray<6, Float>
+    /// One output step (`outputSize` floats).
+    public typealias Output = InlineArray<40, Float>
+
+    /// Whether `run`'s x and y are [steps][batch][features] (true) or [batch][steps][features].
     public static let timeMajor = false
     /// Floats of one item's flattened state (run's initialState / finalState).
     public static let stateFloats = 80
@@ -1409,47 +1410,127 @@ public enum seed_two_gru_encoders {
     /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
     public static func workspaceFloats(steps: Int) -> Int { steps * 640 }
 
-    /// Zeroes every state.
-    public static func reset(_ state: inout seed_two_gru_encodersState) {
-        state.storage = InlineArray(repeating: 0)
-    }
+    /// The recurrent state: h (and c for LSTMs) of every layer and direction.
+    /// A value: keep a copy to save it, assign it back to resume from it.
+    /// Layout of `storage`, each vector padded to 8 floats:
+    ///   0..<20: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
+    ///   24..<44: hidden state h of stack 0, layer 1, forward (h_s0_l1_fw)
+    ///   48..<68: hidden state h of stack 1, layer 0, forward (h_s1_l0_fw)
+    ///   72..<92: hidden state h of stack 1, layer 1, forward (h_s1_l1_fw)
+    public struct State: Sendable {
+        /// The padded state, laid out as above.
+        public fileprivate(set) var storage: InlineArray<96, Float>
 
-    /// Copies a flattened state (`stateFloats` floats, laid out as the `…Offset`
-    /// constants say) into the state.
-    public static func setState(_ state: inout seed_two_gru_encodersState, from flat: UnsafePointer<Float>) {
-        reset(&state)
-        withState(&state) { st in
-                for k in 0..<20 { st[0 + k] = flat[0 + k] }
-                for k in 0..<20 { st[24 + k] = flat[20 + k] }
-                for k in 0..<20 { st[48 + k] = flat[40 + k] }
-                for k in 0..<20 { st[72 + k] = flat[60 + k] }
+        /// The zero state.
+        public init() { storage = InlineArray(repeating: 0) }
+
+        /// The state whose flattened form is `flat` (`stateFloats` floats, laid
+        /// out as the `…Offset` constants say).
+        public init(flattened flat: InlineArray<80, Float>) {
+            self.init()
+            for k in 0..<20 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<20 { storage[24 + k] = flat[20 + k] }
+            for k in 0..<20 { storage[48 + k] = flat[40 + k] }
+            for k in 0..<20 { storage[72 + k] = flat[60 + k] }
+        }
+
+        /// The state whose flattened form is the `stateFloats` floats at `flat`;
+        /// for callers that hold buffers (no copy of the buffer is made).
+        public init(flattened flat: UnsafePointer<Float>) {
+            self.init()
+            for k in 0..<20 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<20 { storage[24 + k] = flat[20 + k] }
+            for k in 0..<20 { storage[48 + k] = flat[40 + k] }
+            for k in 0..<20 { storage[72 + k] = flat[60 + k] }
+        }
+
+        /// The state flattened: `stateFloats` floats, laid out as the `…Offset` constants say.
+        public var flattened: InlineArray<80, Float> {
+            var flat = InlineArray<80, Float>(repeating: 0)
+            for k in 0..<20 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<20 { flat[20 + k] = storage[24 + k] }
+            for k in 0..<20 { flat[40 + k] = storage[48 + k] }
+            for k in 0..<20 { flat[60 + k] = storage[72 + k] }
+            return flat
+        }
+
+        /// Writes the flattened state (`stateFloats` floats) to `flat`.
+        public func flatten(into flat: UnsafeMutablePointer<Float>) {
+            for k in 0..<20 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<20 { flat[20 + k] = storage[24 + k] }
+            for k in 0..<20 { flat[40 + k] = storage[48 + k] }
+            for k in 0..<20 { flat[60 + k] = storage[72 + k] }
+        }
+
+        /// The hidden state h of stack 0, layer 0, forward (`h_s0_l0_fw`, 20 floats).
+        public var hS0L0Fw: InlineArray<20, Float> {
+            get {
+                var value = InlineArray<20, Float>(repeating: 0)
+                for k in 0..<20 { value[k] = storage[0 + k] }
+                return value
+            }
+            set { for k in 0..<20 { storage[0 + k] = newValue[k] } }
+        }
+
+        /// The hidden state h of stack 0, layer 1, forward (`h_s0_l1_fw`, 20 floats).
+        public var hS0L1Fw: InlineArray<20, Float> {
+            get {
+                var value = InlineArray<20, Float>(repeating: 0)
+                for k in 0..<20 { value[k] = storage[24 + k] }
+                return value
+            }
+            set { for k in 0..<20 { storage[24 + k] = newValue[k] } }
+        }
+
+        /// The hidden state h of stack 1, layer 0, forward (`h_s1_l0_fw`, 20 floats).
+        public var hS1L0Fw: InlineArray<20, Float> {
+            get {
+                var value = InlineArray<20, Float>(repeating: 0)
+                for k in 0..<20 { value[k] = storage[48 + k] }
+                return value
+            }
+            set { for k in 0..<20 { storage[48 + k] = newValue[k] } }
+        }
+
+        /// The hidden state h of stack 1, layer 1, forward (`h_s1_l1_fw`, 20 floats).
+        public var hS1L1Fw: InlineArray<20, Float> {
+            get {
+                var value = InlineArray<20, Float>(repeating: 0)
+                for k in 0..<20 { value[k] = storage[72 + k] }
+                return value
+            }
+            set { for k in 0..<20 { storage[72 + k] = newValue[k] } }
         }
     }
 
-    /// Copies the state out as a flattened state (`stateFloats` floats).
-    public static func getState(_ state: seed_two_gru_encodersState, into flat: UnsafeMutablePointer<Float>) {
-        var copy = state
-        withState(&copy) { st in
-                for k in 0..<20 { flat[0 + k] = st[0 + k] }
-                for k in 0..<20 { flat[20 + k] = st[24 + k] }
-                for k in 0..<20 { flat[40 + k] = st[48 + k] }
-                for k in 0..<20 { flat[60 + k] = st[72 + k] }
-        }
-    }
+    /// The state the next step continues from. Save it by copying it;
+    /// assign a saved state to resume from there.
+    public var state: State
 
+    /// A model at the zero state.
+    public init() { state = State() }
+
+    /// A model that continues from `state`.
+    public init(state: State) { self.state = state }
+
+    /// Back to the zero state: forgets every step so far.
+    public mutating func reset() { state = State() }
+
+    /// The padded state as floats, for the steps below.
     @inline(__always)
-    static func withState(_ state: inout seed_two_gru_encodersState, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+    fileprivate static func withState<R>(_ state: inout State, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
         withUnsafeMutablePointer(to: &state.storage) { raw in
             UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: 96) { body($0) }
         }
     }
 
-    /// One time step at batch 1, the real-time path: reads x[6], updates the
-    /// state, writes y[40]. No allocation; the state carries across calls.
-    public static func step(_ state: inout seed_two_gru_encodersState, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    /// One time step at batch 1, the real-time path: reads x[6], updates
+    /// `state`, writes y[40]. For callers that hold buffers (an audio
+    /// callback): no allocation and no copies.
+    public mutating func step(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         seed_two_gru_encodersWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withState(&state) { st in
+            Self.withState(&state) { st in
                 withScratch(InlineArray<80, Float>.self) { buffers in
                     let buffer0 = buffers
                     var input = x
@@ -1466,15 +1547,16 @@ public enum seed_two_gru_encoders {
         }
     }
 
-    /// One time step with fixed-size values: `seed_two_gru_encoders.step(&state, x)` returns y.
-    public static func step(_ state: inout seed_two_gru_encodersState, _ x: InlineArray<6, Float>) -> InlineArray<40, Float> {
+    /// One time step: the output for input `x`; updates `state`.
+    @discardableResult
+    public mutating func step(_ x: Input) -> Output {
         var input = x
-        var output = InlineArray<40, Float>(repeating: 0)
+        var output = Output(repeating: 0)
         withUnsafePointer(to: &input) { xRaw in
             withUnsafeMutablePointer(to: &output) { yRaw in
                 UnsafeRawPointer(xRaw).withMemoryRebound(to: Float.self, capacity: 6) { xp in
                     UnsafeMutableRawPointer(yRaw).withMemoryRebound(to: Float.self, capacity: 40) { yp in
-                        step(&state, x: xp, y: yp)
+                        step(x: xp, y: yp)
                     }
                 }
             }

@@ -222,25 +222,28 @@ fileprivate let torch_lstm_projWeights: InlineArray<288, Float> = [
     -0.42782038, -0.13085365, -0.36518323, 0.0,
 ]
 
-/// The recurrent state of torch_lstm_proj, owned by the caller: h (and c for LSTMs)
-/// of every layer and direction, each padded to 4 floats. Layout of `storage`:
-///   0..<3: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
-///   4..<12: cell state c of stack 0, layer 0, forward (c_s0_l0_fw)
-public struct torch_lstm_projState {
-    public var storage: InlineArray<12, Float>
-
-    /// A zero state.
-    public init() { storage = InlineArray(repeating: 0) }
-}
-
-/// torch_lstm_proj: fixed-size inference kernel for model 'torch_lstm_proj'.
-public enum torch_lstm_proj {
+/// TorchLSTMProj: the fixed-size kernel of model 'torch_lstm_proj'.
+/// Pipeline: input 4 → LSTM[8] forward; layout batch_major.
+///
+/// Stream it one time step at a time (the real-time path, no allocation):
+///
+///     var model = TorchLSTMProj()
+///     let y = model.step(x)   // TorchLSTMProj.Input (4 floats) → TorchLSTMProj.Output (3 floats)
+///
+/// or move whole batches of sequences through `TorchLSTMProj.run`. A value
+/// type: copying a model copies its state.
+public struct TorchLSTMProj: Sendable {
     /// Floats per input step.
     public static let inputSize = 4
     /// Floats per output step.
     public static let outputSize = 3
 
-    /// 1 if x and y are [steps][batch][features], 0 if [batch][steps][features].
+    /// One input step (`inputSize` floats).
+    public typealias Input = InlineArray<4, Float>
+    /// One output step (`outputSize` floats).
+    public typealias Output = InlineArray<3, Float>
+
+    /// Whether `run`'s x and y are [steps][batch][features] (true) or [batch][steps][features].
     public static let timeMajor = false
     /// Floats of one item's flattened state (run's initialState / finalState).
     public static let stateFloats = 11
@@ -251,43 +254,97 @@ public enum torch_lstm_proj {
     /// Floats of scratch `run` needs for sequences of `steps` steps (any batch).
     public static func workspaceFloats(steps: Int) -> Int { steps * 16 }
 
-    /// Zeroes every state.
-    public static func reset(_ state: inout torch_lstm_projState) {
-        state.storage = InlineArray(repeating: 0)
-    }
+    /// The recurrent state: h (and c for LSTMs) of every layer and direction.
+    /// A value: keep a copy to save it, assign it back to resume from it.
+    /// Layout of `storage`, each vector padded to 4 floats:
+    ///   0..<3: hidden state h of stack 0, layer 0, forward (h_s0_l0_fw)
+    ///   4..<12: cell state c of stack 0, layer 0, forward (c_s0_l0_fw)
+    public struct State: Sendable {
+        /// The padded state, laid out as above.
+        public fileprivate(set) var storage: InlineArray<12, Float>
 
-    /// Copies a flattened state (`stateFloats` floats, laid out as the `…Offset`
-    /// constants say) into the state.
-    public static func setState(_ state: inout torch_lstm_projState, from flat: UnsafePointer<Float>) {
-        reset(&state)
-        withState(&state) { st in
-                for k in 0..<3 { st[0 + k] = flat[0 + k] }
-                for k in 0..<8 { st[4 + k] = flat[3 + k] }
+        /// The zero state.
+        public init() { storage = InlineArray(repeating: 0) }
+
+        /// The state whose flattened form is `flat` (`stateFloats` floats, laid
+        /// out as the `…Offset` constants say).
+        public init(flattened flat: InlineArray<11, Float>) {
+            self.init()
+            for k in 0..<3 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<8 { storage[4 + k] = flat[3 + k] }
+        }
+
+        /// The state whose flattened form is the `stateFloats` floats at `flat`;
+        /// for callers that hold buffers (no copy of the buffer is made).
+        public init(flattened flat: UnsafePointer<Float>) {
+            self.init()
+            for k in 0..<3 { storage[0 + k] = flat[0 + k] }
+            for k in 0..<8 { storage[4 + k] = flat[3 + k] }
+        }
+
+        /// The state flattened: `stateFloats` floats, laid out as the `…Offset` constants say.
+        public var flattened: InlineArray<11, Float> {
+            var flat = InlineArray<11, Float>(repeating: 0)
+            for k in 0..<3 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<8 { flat[3 + k] = storage[4 + k] }
+            return flat
+        }
+
+        /// Writes the flattened state (`stateFloats` floats) to `flat`.
+        public func flatten(into flat: UnsafeMutablePointer<Float>) {
+            for k in 0..<3 { flat[0 + k] = storage[0 + k] }
+            for k in 0..<8 { flat[3 + k] = storage[4 + k] }
+        }
+
+        /// The hidden state h of stack 0, layer 0, forward (`h_s0_l0_fw`, 3 floats).
+        public var hS0L0Fw: InlineArray<3, Float> {
+            get {
+                var value = InlineArray<3, Float>(repeating: 0)
+                for k in 0..<3 { value[k] = storage[0 + k] }
+                return value
+            }
+            set { for k in 0..<3 { storage[0 + k] = newValue[k] } }
+        }
+
+        /// The cell state c of stack 0, layer 0, forward (`c_s0_l0_fw`, 8 floats).
+        public var cS0L0Fw: InlineArray<8, Float> {
+            get {
+                var value = InlineArray<8, Float>(repeating: 0)
+                for k in 0..<8 { value[k] = storage[4 + k] }
+                return value
+            }
+            set { for k in 0..<8 { storage[4 + k] = newValue[k] } }
         }
     }
 
-    /// Copies the state out as a flattened state (`stateFloats` floats).
-    public static func getState(_ state: torch_lstm_projState, into flat: UnsafeMutablePointer<Float>) {
-        var copy = state
-        withState(&copy) { st in
-                for k in 0..<3 { flat[0 + k] = st[0 + k] }
-                for k in 0..<8 { flat[3 + k] = st[4 + k] }
-        }
-    }
+    /// The state the next step continues from. Save it by copying it;
+    /// assign a saved state to resume from there.
+    public var state: State
 
+    /// A model at the zero state.
+    public init() { state = State() }
+
+    /// A model that continues from `state`.
+    public init(state: State) { self.state = state }
+
+    /// Back to the zero state: forgets every step so far.
+    public mutating func reset() { state = State() }
+
+    /// The padded state as floats, for the steps below.
     @inline(__always)
-    static func withState(_ state: inout torch_lstm_projState, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+    fileprivate static func withState<R>(_ state: inout State, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
         withUnsafeMutablePointer(to: &state.storage) { raw in
             UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: 12) { body($0) }
         }
     }
 
-    /// One time step at batch 1, the real-time path: reads x[4], updates the
-    /// state, writes y[3]. No allocation; the state carries across calls.
-    public static func step(_ state: inout torch_lstm_projState, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+    /// One time step at batch 1, the real-time path: reads x[4], updates
+    /// `state`, writes y[3]. For callers that hold buffers (an audio
+    /// callback): no allocation and no copies.
+    public mutating func step(x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
         torch_lstm_projWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withState(&state) { st in
+            Self.withState(&state) { st in
                 withScratch(InlineArray<8, Float>.self) { buffers in
                     let buffer0 = buffers
                     var input = x
@@ -300,15 +357,16 @@ public enum torch_lstm_proj {
         }
     }
 
-    /// One time step with fixed-size values: `torch_lstm_proj.step(&state, x)` returns y.
-    public static func step(_ state: inout torch_lstm_projState, _ x: InlineArray<4, Float>) -> InlineArray<3, Float> {
+    /// One time step: the output for input `x`; updates `state`.
+    @discardableResult
+    public mutating func step(_ x: Input) -> Output {
         var input = x
-        var output = InlineArray<3, Float>(repeating: 0)
+        var output = Output(repeating: 0)
         withUnsafePointer(to: &input) { xRaw in
             withUnsafeMutablePointer(to: &output) { yRaw in
                 UnsafeRawPointer(xRaw).withMemoryRebound(to: Float.self, capacity: 4) { xp in
                     UnsafeMutableRawPointer(yRaw).withMemoryRebound(to: Float.self, capacity: 3) { yp in
-                        step(&state, x: xp, y: yp)
+                        step(x: xp, y: yp)
                     }
                 }
             }

@@ -3,7 +3,7 @@
 /// `step`, the state carried between calls, and after any bit the softmax
 /// head gives the two class probabilities for the sequence so far.
 public struct BitStream {
-    var state = binary_seq_rnnState()
+    var model = BinarySeqRNN()
     public private(set) var count = 0
 
     public init() {}
@@ -12,21 +12,18 @@ public struct BitStream {
     @discardableResult
     public mutating func push(_ bit: Bool) -> InlineArray<4, Float> {
         count += 1
-        return binary_seq_rnn.step(&state, bit ? [0, 1] : [1, 0])
+        return model.step(bit ? [0, 1] : [1, 0])
     }
 
     /// The head's softmax over the two classes, on the state after the last bit.
     public var probabilities: (Float, Float) {
-        var out: (Float, Float) = (0, 0)
-        withUnsafeMutablePointer(to: &out) { pointer in
-            pointer.withMemoryRebound(to: Float.self, capacity: 2) { binary_seq_rnn.head(state, into: $0) }
-        }
-        return out
+        let p = model.head()
+        return (p[0], p[1])
     }
 
     /// Forgets every bit pushed so far.
     public mutating func reset() {
-        binary_seq_rnn.reset(&state)
+        model.reset()
         count = 0
     }
 }

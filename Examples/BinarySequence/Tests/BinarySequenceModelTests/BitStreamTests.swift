@@ -13,11 +13,11 @@ final class BitStreamTests: XCTestCase {
         }
         let x: [Float] = bits.flatMap { bit -> [Float] in bit ? [0, 1] : [1, 0] }
         var y = [Float](repeating: 0, count: bits.count * 4)
-        var finalState = [Float](repeating: 0, count: binary_seq_rnn.stateFloats)
+        var finalState = [Float](repeating: 0, count: BinarySeqRNN.stateFloats)
         var head = [Float](repeating: 0, count: 2)
-        var workspace = [Float](repeating: 0, count: binary_seq_rnn.workspaceFloats(steps: bits.count))
+        var workspace = [Float](repeating: 0, count: BinarySeqRNN.workspaceFloats(steps: bits.count))
         x.withUnsafeBufferPointer { xp in
-            binary_seq_rnn.run(x: xp.baseAddress!, batch: 1, steps: bits.count, sequenceLengths: nil, initialState: nil,
+            BinarySeqRNN.run(x: xp.baseAddress!, batch: 1, steps: bits.count, sequenceLengths: nil, initialState: nil,
                                y: &y, finalState: &finalState, head: &head, workspace: &workspace)
         }
         XCTAssertEqual(streamed, y)

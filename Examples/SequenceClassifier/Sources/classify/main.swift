@@ -11,7 +11,7 @@ let images: [(String, [Float])] = [
     ("cross", image { r, c in r == c || r + c == 7 }),
     ("frame", image { r, c in r == 0 || r == 7 || c == 0 || c == 7 }),
 ]
-let probabilities = RowClassifier.classify(images.flatMap(\.1), count: images.count)
+let probabilities = ImageClassifier.classify(images.flatMap(\.1), count: images.count)
 for (index, (name, _)) in images.enumerated() {
     let scores = probabilities[(index * 10)..<((index + 1) * 10)]
     let best = scores.indices.max { scores[$0] < scores[$1] }!
