@@ -78,11 +78,11 @@ enum ModelFiles {
         if url.pathExtension == "json", let data = try? Data(contentsOf: url),
            let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             if let declared = json["name"] as? String, !declared.isEmpty { name = declared }
-            // Every string that names a file beside the description is an input: .npy, .npz.
+            // Every string that names a file beside the description is an input: .npy, .npz, .safetensors.
             var found: Set<String> = []
             func walk(_ value: Any) {
                 switch value {
-                case let text as String where text.hasSuffix(".npy") || text.hasSuffix(".npz"): found.insert(text)
+                case let text as String where text.hasSuffix(".npy") || text.hasSuffix(".npz") || text.hasSuffix(".safetensors"): found.insert(text)
                 case let array as [Any]: array.forEach(walk)
                 case let object as [String: Any]: object.values.forEach(walk)
                 default: break

@@ -75,3 +75,43 @@ public struct Activation: Equatable, Sendable, CustomStringConvertible {
         return text
     }
 }
+
+/// Keras's activation names, read as Keras reads them. Their meaning depends
+/// on the Keras version: Keras 3 made `hard_sigmoid` relu6(x + 3) / 6, which
+/// is clip(x/6 + 0.5, 0, 1), where Keras 2 and tf.keras had
+/// clip(0.2·x + 0.5, 0, 1).
+public enum KerasActivationNames {
+    public static let versions = [2, 3]
+    public static let defaultVersion = 3
+
+    /// The activation Keras `version` computes for `name`, or nil if rnngen
+    /// has no equivalent or Keras has no such name.
+    public static func activation(_ name: String, version: Int) -> Activation? {
+        switch name {
+        case "sigmoid": return .sigmoid
+        case "tanh": return .tanh
+        case "relu": return .relu
+        case "softsign": return Activation(.softsign)
+        case "softplus": return Activation(.softplus)
+        case "elu": return Activation(.elu, alpha: 1)
+        case "linear": return Activation(.affine, alpha: 1, beta: 0)
+        case "hard_sigmoid": return version >= 3 ? Activation(.hardSigmoid, alpha: 1.0 / 6, beta: 0.5) : Activation(.hardSigmoid, alpha: 0.2, beta: 0.5)
+        case "leaky_relu" where version >= 3: return Activation(.leakyRelu, alpha: 0.2)
+        default: return nil
+        }
+    }
+
+    /// The names `activation(_:version:)` accepts.
+    public static func names(version: Int) -> [String] {
+        ["sigmoid", "tanh", "relu", "softsign", "softplus", "elu", "linear", "hard_sigmoid", "leaky_relu"]
+            .filter { activation($0, version: version) != nil }
+    }
+
+    /// Keras activation names rnngen cannot compute: under `framework: keras`
+    /// they are an error, never ONNX's function of a similar name.
+    public static let unsupported: Set<String> = [
+        "selu", "gelu", "silu", "swish", "exponential", "relu6", "mish", "hard_silu", "hard_swish", "softmax",
+        "log_softmax", "celu", "glu", "sparse_plus", "squareplus", "tanh_shrink", "hard_tanh", "soft_shrink",
+        "hard_shrink", "log_sigmoid", "sparse_sigmoid", "threshold", "sparsemax", "leaky_relu",
+    ]
+}

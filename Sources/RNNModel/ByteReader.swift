@@ -51,7 +51,7 @@ struct ByteReader {
 enum ElementDecoding {
     static func size(of type: ElementType) -> Int {
         switch type {
-        case .float16, .int16: return 2
+        case .float16, .bfloat16, .int16: return 2
         case .float32, .int32: return 4
         case .float64, .int64: return 8
         case .int8, .uint8, .bool: return 1
@@ -70,6 +70,7 @@ enum ElementDecoding {
             }
             switch type {
             case .float16: out[i] = halfToDouble(UInt16(raw))
+            case .bfloat16: out[i] = Double(Float(bitPattern: UInt32(raw) << 16))
             case .float32: out[i] = Double(Float(bitPattern: UInt32(raw)))
             case .float64: out[i] = Double(bitPattern: raw)
             case .int8: out[i] = Double(Int8(bitPattern: UInt8(raw)))

@@ -22,15 +22,25 @@ public enum ModelDescription {
     /// Parses description bytes; relative tensor paths resolve against `baseDirectory`.
     public static func parse(_ data: Data, baseDirectory: URL) throws -> Model {
         let root = try JSONNode.parse(data)
-        try root.checkKeys(["rnngen", "name", "framework", "input_size", "layout", "zero_length_state", "weights_file", "pipeline", "comment"])
+        try root.checkKeys(["rnngen", "name", "framework", "keras_version", "input_size", "layout", "zero_length_state", "weights_file", "pipeline", "comment"])
         if let version = try root.member("rnngen") {
             guard try version.int() == 1 else { throw version.error("unsupported format version \(try version.int()) (this rnngen reads version 1)") }
         }
         let framework: Framework = try root.choice("framework", default: .onnx)
+        var kerasVersion = KerasActivationNames.defaultVersion
+        if let version = try root.member("keras_version") {
+            guard framework == .keras else {
+                throw version.error("'keras_version' applies to \"framework\": \"keras\" only (this description's framework is \(framework.rawValue))")
+            }
+            kerasVersion = try version.int()
+            guard KerasActivationNames.versions.contains(kerasVersion) else {
+                throw version.error("expected 2 (Keras 2, tf.keras) or 3 (Keras 3), found \(kerasVersion)")
+            }
+        }
         var source = TensorSource(baseDirectory: baseDirectory)
         if let archive = try root.member("weights_file") {
             let path = source.resolve(try archive.string())
-            do { source.archive = try NPZArchive(contentsOf: path) } catch let error as RNNError {
+            do { source.archive = try TensorArchives.open(path) } catch let error as RNNError {
                 throw RNNError(file: error.file, at: error.location ?? archive.path, error.message)
             }
         }
@@ -60,7 +70,7 @@ public enum ModelDescription {
                 size = dense.outputSize
                 lastWasRecurrent = false
             case "recurrent":
-                let stack = try parseStack(body, inputSize: size, framework: framework, source: &source)
+                let stack = try parseStack(body, inputSize: size, framework: framework, kerasVersion: kerasVersion, source: &source)
                 stages.append(.recurrent(stack))
                 size = stack.outputSize
                 lastWasRecurrent = true
@@ -70,7 +80,7 @@ public enum ModelDescription {
                 var stacks: [RecurrentStack] = []
                 for member in members {
                     try member.checkKeys(["recurrent"])
-                    stacks.append(try parseStack(try member.required("recurrent"), inputSize: size, framework: framework, source: &source))
+                    stacks.append(try parseStack(try member.required("recurrent"), inputSize: size, framework: framework, kerasVersion: kerasVersion, source: &source))
                 }
                 stages.append(.parallel(stacks))
                 size = stacks.reduce(0) { $0 + $1.outputSize }
@@ -91,7 +101,7 @@ public enum ModelDescription {
 
     static func parseDense(_ node: JSONNode, inputSize: Int, source: inout TensorSource) throws -> DenseLayer {
         try node.checkKeys(["units", "activation", "kernel", "weight", "bias"])
-        let activation: DenseActivation = try node.choice("activation", default: .none)
+        let activation = try parseDenseActivation(node)
         let weight: Tensor
         let weightPath: String
         switch (try node.member("kernel"), try node.member("weight")) {
@@ -125,11 +135,33 @@ public enum ModelDescription {
         return DenseLayer(weight: weight, bias: bias, activation: activation)
     }
 
-    static func parseActivation(_ node: JSONNode) throws -> Activation {
+    /// A dense layer's activation: none, relu, tanh, sigmoid or softmax;
+    /// `linear` (Keras's name for none) is none.
+    static func parseDenseActivation(_ node: JSONNode) throws -> DenseActivation {
+        guard let m = try node.member("activation") else { return .none }
+        let text = try m.string()
+        if text == "linear" { return .none }
+        guard let activation = DenseActivation(rawValue: text) else {
+            throw m.error("unknown dense activation '\(Quote.text(text))' (expected one of: none, linear, relu, tanh, sigmoid, softmax)")
+        }
+        return activation
+    }
+
+    /// An activation: a name, or `{"name", "alpha", "beta"}` with ONNX's
+    /// names. For Keras models (`kerasVersion` set) a Keras name such as
+    /// `hard_sigmoid` means what that Keras version computes; ONNX spellings
+    /// (`HardSigmoid`) keep ONNX's meaning everywhere.
+    static func parseActivation(_ node: JSONNode, kerasVersion: Int?) throws -> Activation {
         let name: String
         var alpha: Double?, beta: Double?
         if node.value is String {
             name = try node.string()
+            if let version = kerasVersion {
+                if let activation = KerasActivationNames.activation(name, version: version) { return activation }
+                if KerasActivationNames.unsupported.contains(name) {
+                    throw node.error("Keras \(version) activation '\(Quote.text(name))' has no rnngen equivalent (Keras \(version) names rnngen reads: \(KerasActivationNames.names(version: version).joined(separator: ", ")); or an ONNX name: \(ActivationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                }
+            }
         } else {
             try node.checkKeys(["name", "alpha", "beta"])
             name = try node.required("name").string()
@@ -137,7 +169,8 @@ public enum ModelDescription {
             beta = try node.member("beta")?.number()
         }
         guard let kind = ActivationKind(name: name) else {
-            throw node.error("unknown activation '\(name)' (expected one of: \(ActivationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            let keras = kerasVersion.map { "Keras \($0) names: \(KerasActivationNames.names(version: $0).joined(separator: ", ")); or ONNX names: " } ?? "expected one of: "
+            throw node.error("unknown activation '\(Quote.text(name))' (\(keras)\(ActivationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         return Activation(kind, alpha: alpha, beta: beta)
     }
@@ -153,7 +186,8 @@ public enum ModelDescription {
         "linear_before_reset", "output_order", "weights", "state_dict", "prefix",
     ]
 
-    static func parseStack(_ node: JSONNode, inputSize: Int, framework defaultFramework: Framework, source: inout TensorSource) throws -> RecurrentStack {
+    static func parseStack(_ node: JSONNode, inputSize: Int, framework defaultFramework: Framework, kerasVersion: Int,
+                           source: inout TensorSource) throws -> RecurrentStack {
         try node.checkKeys(stackKeys)
         let kind: CellKind = try {
             let cell = try node.required("cell")
@@ -191,7 +225,8 @@ public enum ModelDescription {
         }
         var perDirection: [[Activation]] = Array(repeating: kind.defaultActivations, count: D)
         if let list = try node.member("activations") {
-            let parsed = try list.array().map(parseActivation)
+            let keras = framework == .keras ? kerasVersion : nil
+            let parsed = try list.array().map { try parseActivation($0, kerasVersion: keras) }
             let n = kind.activationCount
             if parsed.count == n {
                 perDirection = Array(repeating: parsed, count: D)
@@ -205,7 +240,7 @@ public enum ModelDescription {
             }
         } else {
             if let a = try node.member("activation") {
-                let act = try parseActivation(a)
+                let act = try parseActivation(a, kerasVersion: framework == .keras ? kerasVersion : nil)
                 for d in 0..<D {
                     switch kind {
                     case .rnn: perDirection[d][0] = act
@@ -215,7 +250,7 @@ public enum ModelDescription {
                 }
             }
             if let a = try only("recurrent_activation", [.lstm, .gru]) {
-                let act = try parseActivation(a)
+                let act = try parseActivation(a, kerasVersion: framework == .keras ? kerasVersion : nil)
                 for d in 0..<D { perDirection[d][0] = act }
             }
         }
@@ -267,7 +302,7 @@ public enum ModelDescription {
         case (nil, let stateDict?):
             guard framework == .pytorch else { throw stateDict.error("'state_dict' is for PyTorch weights; set \"framework\": \"pytorch\"") }
             let prefix = try node.member("prefix")?.string() ?? ""
-            let archive = try NPZArchive(contentsOf: source.resolve(try stateDict.string()))
+            let archive = try TensorArchives.open(source.resolve(try stateDict.string()))
             layerWeights = try hiddenSizes.indices.map { k in
                 try (0..<D).map { d in
                     let suffix = "_l\(k)" + (d == 1 ? "_reverse" : "")
@@ -307,7 +342,7 @@ public enum ModelDescription {
 /// archive, or inline numbers (nested arrays).
 struct TensorSource {
     let baseDirectory: URL
-    var archive: NPZArchive?
+    var archive: (any TensorArchive)?
 
     init(baseDirectory: URL) { self.baseDirectory = baseDirectory }
 

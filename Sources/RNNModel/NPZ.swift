@@ -3,7 +3,7 @@ import Foundation
 /// Reads `.npz` archives as `np.savez` writes them: a ZIP file of `.npy`
 /// entries. Only stored (uncompressed) entries are supported; an entry written
 /// by `np.savez_compressed` gets an error saying so.
-public struct NPZArchive {
+public struct NPZArchive: TensorArchive {
     public let path: String
     /// Entry names without the `.npy` suffix, in archive order.
     public private(set) var names: [String] = []
@@ -11,11 +11,15 @@ public struct NPZArchive {
     private let bytes: [UInt8]
 
     public init(contentsOf path: String) throws {
-        self.path = path
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RNNError(file: path, "cannot read file (missing or unreadable)")
         }
-        bytes = [UInt8](data)
+        try self.init(path: path, bytes: [UInt8](data))
+    }
+
+    init(path: String, bytes: [UInt8]) throws {
+        self.path = path
+        self.bytes = bytes
         do { try readDirectory() } catch let error as RNNError { throw error.inFile(path) }
     }
 
@@ -73,7 +77,7 @@ public struct NPZArchive {
     public func tensor(named name: String) throws -> Tensor {
         let key = name.hasSuffix(".npy") ? String(name.dropLast(4)) : name
         guard let entry = entries[key] else {
-            throw RNNError(file: path, at: key, "no such entry in the archive (it has: \(names.joined(separator: ", ")))")
+            throw RNNError(file: path, at: Quote.text(key), "no such entry in the archive (it has: \(Quote.list(names)))")
         }
         guard entry.method == 0 else {
             throw RNNError(file: path, at: key, "entry is compressed (ZIP method \(entry.method)); save with np.savez, not np.savez_compressed")

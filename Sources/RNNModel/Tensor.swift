@@ -1,10 +1,10 @@
 /// Element types a tensor file can hold. Values are kept as `Double` in memory
 /// whatever the stored type; the type is remembered for writing back.
 public enum ElementType: String, Sendable, CaseIterable {
-    case float16, float32, float64, int8, int16, int32, int64, uint8, bool
+    case float16, bfloat16, float32, float64, int8, int16, int32, int64, uint8, bool
 
     public var isFloatingPoint: Bool {
-        self == .float16 || self == .float32 || self == .float64
+        self == .float16 || self == .bfloat16 || self == .float32 || self == .float64
     }
 }
 

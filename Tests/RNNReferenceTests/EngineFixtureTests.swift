@@ -11,7 +11,7 @@ import RNNReference
 final class EngineFixtureTests: XCTestCase {
     func runAll(_ language: KernelOptions.Language, vectorWidth: Int = 8) throws {
         let cases = try FixtureCatalog.all()
-        XCTAssertEqual(cases.count, 70)
+        XCTAssertEqual(cases.count, 80)
         // Swift kernels in tiles of 2: run's tile path is covered, and the
         // batch compiles in half the time of the default tiles of 4.
         let options = KernelOptions(language: language, name: "rnnkernel", vectorWidth: vectorWidth, batchTile: language == .swift ? 2 : nil)

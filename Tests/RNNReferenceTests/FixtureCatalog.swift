@@ -105,7 +105,38 @@ enum FixtureCatalog {
         try Fixtures.cases("torch").map { descriptionCase(try FrameworkCases.torchCase($0), folder: $0) }
     }
 
+    /// The PyTorch cases with their state_dict as `.safetensors`
+    /// (Tests/Recorded/safetensors/, written by its script from the recorded
+    /// state_dicts), named by absolute path: the recorded outputs must hold.
+    static func torchSafetensors() throws -> [FixtureCase] {
+        try Fixtures.cases("torch").map { folder in
+            var c = try FrameworkCases.torchCase(folder)
+            let file = Recorded.root.appendingPathComponent("safetensors/\(folder.lastPathComponent)/model.safetensors")
+            var pipeline = c.description["pipeline"] as! [[String: Any]]
+            var stack = pipeline[0]["recurrent"] as! [String: Any]
+            stack["state_dict"] = file.path
+            pipeline[0]["recurrent"] = stack
+            c.description["pipeline"] = pipeline
+            c.name = "safetensors/" + folder.lastPathComponent
+            return descriptionCase(c, folder: folder)
+        }
+    }
+
+    /// Keras 3 cases with `hard_sigmoid` and `linear` (Tests/Recorded/keras3/,
+    /// recorded by its script with Keras 3), read with the default keras_version.
+    static func keras3Descriptions() throws -> [FrameworkCases.Case] {
+        try Recorded.cases("keras3").map { folder in
+            var c = try FrameworkCases.kerasCase(folder)
+            c.name = "keras3/" + folder.lastPathComponent
+            return c
+        }
+    }
+
+    static func keras3() throws -> [FixtureCase] {
+        try zip(keras3Descriptions(), Recorded.cases("keras3")).map { descriptionCase($0, folder: $1) }
+    }
+
     static func all() throws -> [FixtureCase] {
-        try onnxNode() + onnx() + torchExports() + tf1() + keras() + torchStateDicts()
+        try onnxNode() + onnx() + torchExports() + tf1() + keras() + torchStateDicts() + torchSafetensors() + keras3()
     }
 }

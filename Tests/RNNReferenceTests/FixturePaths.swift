@@ -22,5 +22,18 @@ enum Fixtures {
     }
 }
 
+/// Locates `Tests/Recorded/`: cases rnngen's own scripts recorded
+/// (`Tests/Recorded/scripts/`), beside the shared fixtures.
+enum Recorded {
+    static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Recorded")
+
+    static func cases(_ suite: String) -> [URL] {
+        let folder = root.appendingPathComponent(suite)
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.sorted().map { folder.appendingPathComponent($0) }
+    }
+}
+
 /// The tolerance every fixture must meet (testdata/README.md).
 let fixtureTolerance = 1e-5

@@ -43,4 +43,30 @@ final class ReferenceFixtureTests: XCTestCase {
         XCTAssertEqual(cases.count, 7)
         for c in cases { try c.check(interpreter) }
     }
+
+    func testTorchSafetensorsCases() throws {
+        let cases = try FixtureCatalog.torchSafetensors()
+        XCTAssertEqual(cases.count, 7)
+        for c in cases { try c.check(interpreter) }
+    }
+
+    func testKeras3Cases() throws {
+        let cases = try FixtureCatalog.keras3()
+        XCTAssertEqual(cases.count, 3)
+        for c in cases { try c.check(interpreter) }
+    }
+
+    /// Read as Keras 2 (hard_sigmoid = clip(0.2·x + 0.5)), the Keras 3 cases
+    /// that use hard_sigmoid come out wrong: the version matters.
+    func testKeras3HardSigmoidCasesDifferWhenReadAsKeras2() throws {
+        for (c, folder) in zip(try FixtureCatalog.keras3Descriptions(), Recorded.cases("keras3")) where c.name.contains("hard_sigmoid") {
+            var description = c.description
+            description["keras_version"] = 2
+            let data = try JSONSerialization.data(withJSONObject: description, options: [.sortedKeys])
+            let outputs = try ReferenceInterpreter(model: ModelDescription.parse(data, baseDirectory: folder)).run(c.inputs)
+            let (label, want, pick) = c.expected[0]
+            let error = try XCTUnwrap(pick(outputs)).maxAbsDifference(to: want)
+            XCTAssertGreaterThan(error, 1e-2, "\(c.name) \(label): Keras 2's hard_sigmoid should not reproduce Keras 3")
+        }
+    }
 }
