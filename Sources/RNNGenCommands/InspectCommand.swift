@@ -87,6 +87,18 @@ enum InspectCommand {
             if let head = model.head { outputs.append("head [B, \(head.outputSize)]") }
             outputs += model.stateNames.map { "\($0.name) [B, \($0.size)]" }
             out.append("run outputs: " + outputs.joined(separator: ", "))
+            if model.framework == .pytorch {
+                let sizes = Dictionary(uniqueKeysWithValues: model.stateNames.map { ($0.name, $0.size) })
+                var shaped: [String] = []
+                for group in PyTorchStates.groups(model) {
+                    for (input, output, names) in [(group.inputH, group.outputH, group.hidden), (group.inputC, group.outputC, group.cell)] where !names.isEmpty {
+                        let size = sizes[names[0]] ?? 0
+                        guard names.allSatisfy({ sizes[$0] == size }) else { continue }
+                        shaped.append("\(input) → \(output) [\(names.count), B, \(size)]")
+                    }
+                }
+                if !shaped.isEmpty { out.append("PyTorch-shaped states (inputs and outputs of run): " + shaped.joined(separator: ", ")) }
+            }
         }
         stdout(out.joined(separator: "\n"))
     }

@@ -24,6 +24,11 @@ enum RunCommand {
       head.npy              [B, O] when the model has a head
       h_s0_l0_fw.npy …      [B, size] final states (c_… for LSTMs): the state at each
                             item's last valid step
+    For "framework": "pytorch" the states also go as nn.LSTM/GRU/RNN has them:
+      h0, c0                [num_layers · directions, B, H] initial states, layer by
+                            layer, forward before reverse (instead of initial_…)
+      h_n.npy, c_n.npy      the final states in the same shape, beside h_s0_l0_fw …
+    (with several recurrent stacks, stack s's are h0_s{s}, h_n_s{s}, …).
     'rnngen inspect MODEL' lists the exact names and sizes.
 
     For an ONNX model (*.onnx) NAME is a graph input (X, sequence_lens,
@@ -121,7 +126,20 @@ enum RunCommand {
         guard let x = inputs["x"] else { throw RNNError(at: "--input x", "missing: the model needs its input sequence x") }
         guard x.elementType.isFloatingPoint else { throw RNNError(at: "--input x", "expected floating-point values, found \(x.elementType.rawValue)") }
         var modelInputs = ModelInputs(x: x)
-        for (name, tensor) in inputs where name != "x" {
+        var pytorchInputs: Set<String> = []
+        if model.framework == .pytorch {
+            let batch = x.rank == 3 ? x.shape[model.layout == .batchMajor ? 0 : 1] : 0
+            let sizes = Dictionary(uniqueKeysWithValues: model.stateNames.map { ($0.name, $0.size) })
+            let split = try PyTorchStates.initialStates(model, inputs: inputs, batch: batch, sizes: sizes)
+            for (state, tensor) in split.states {
+                guard inputs[state.initialName] == nil else {
+                    throw RNNError(at: "--input \(state.initialName)", "given twice: also as part of a PyTorch-shaped h0/c0; give one or the other")
+                }
+                modelInputs.initialStates[state] = tensor
+            }
+            pytorchInputs = split.used
+        }
+        for (name, tensor) in inputs where name != "x" && !pytorchInputs.contains(name) {
             if name == "seq_lens" {
                 guard !tensor.elementType.isFloatingPoint, tensor.rank == 1 else {
                     throw RNNError(at: "--input seq_lens", "expected a rank-1 integer tensor [B], found \(tensor.elementType.rawValue) \(tensor.shapeDescription)")
@@ -131,7 +149,8 @@ enum RunCommand {
                 guard tensor.elementType.isFloatingPoint else { throw RNNError(at: "--input \(name)", "expected floating-point values, found \(tensor.elementType.rawValue)") }
                 modelInputs.initialStates[state] = tensor
             } else {
-                throw RNNError(at: "--input \(name)", "the model has no such input (inputs: x, seq_lens, \(stateNames.keys.sorted().joined(separator: ", ")))")
+                let pytorch = model.framework == .pytorch ? PyTorchStates.groups(model).flatMap { [$0.inputH] + ($0.cell.isEmpty ? [] : [$0.inputC]) } : []
+                throw RNNError(at: "--input \(Quote.text(name))", "the model has no such input (inputs: x, seq_lens, \((pytorch + stateNames.keys.sorted()).joined(separator: ", ")))")
             }
         }
         let result: ModelOutputs
@@ -144,6 +163,9 @@ enum RunCommand {
         var outputs: [String: Tensor] = ["y": result.y]
         if let head = result.head { outputs["head"] = head }
         for (name, tensor) in result.finalStates { outputs[name.description] = tensor }
+        if model.framework == .pytorch {
+            outputs.merge(PyTorchStates.outputs(model, finalStates: result.finalStates)) { first, _ in first }
+        }
         return outputs
     }
 }

@@ -96,7 +96,9 @@ public enum ModelDescription {
         guard stages.contains(where: { if case .dense = $0 { return false }; if case .head = $0 { return false }; return true }) else {
             throw RNNError(at: "$.pipeline", "expected at least one recurrent or parallel stage")
         }
-        return Model(name: name, inputSize: inputSize, layout: layout, zeroLengthState: zeroLength, stages: stages)
+        var model = Model(name: name, inputSize: inputSize, layout: layout, zeroLengthState: zeroLength, stages: stages)
+        model.framework = framework
+        return model
     }
 
     static func parseDense(_ node: JSONNode, inputSize: Int, source: inout TensorSource) throws -> DenseLayer {

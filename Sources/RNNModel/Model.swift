@@ -224,6 +224,10 @@ public struct Model: Equatable, Sendable {
     public var layout: Layout
     public var zeroLengthState: ZeroLengthState
     public var stages: [Stage]
+    /// The framework a description says its weights come from (its
+    /// `framework`); nil for models read from ONNX files. It decides how
+    /// `rnngen run` also names the states (PyTorch's h_n and c_n).
+    public var framework: Framework?
 
     public init(name: String, inputSize: Int, layout: Layout, zeroLengthState: ZeroLengthState = .initial, stages: [Stage]) {
         self.name = name
