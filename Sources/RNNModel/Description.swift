@@ -312,6 +312,15 @@ public enum ModelDescription {
                     for name in CellImporter.weightNames(.pytorch, kind) where archive.names.contains(prefix + name + suffix) {
                         tensors[name] = try archive.tensor(named: prefix + name + suffix)
                     }
+                    if tensors["weight_ih"] == nil {
+                        let wanted = "weight_ih" + suffix
+                        let location = stateDict.path + " (" + archive.path + ")"
+                        if let found = archive.names.first(where: { $0.hasSuffix("." + wanted) || $0 == wanted }) {
+                            let actual = String(found.dropLast(wanted.count))
+                            throw RNNError(at: location, "no tensor '\(Quote.text(prefix + wanted))'; the file has '\(Quote.text(found))': set \"prefix\": \"\(Quote.text(actual))\"")
+                        }
+                        throw RNNError(at: location, "no tensor '\(Quote.text(prefix + wanted))' for layer \(k)\(d == 1 ? " (reverse)" : ""), as nn.\(kind == .lstm ? "LSTM" : kind == .gru ? "GRU" : "RNN") names it (the file has: \(Quote.list(archive.names))); is hidden_sizes' layer count or 'direction' right?")
+                    }
                     return NamedTensors(tensors, location: "\(archive.path): \(prefix)*\(suffix)")
                 }
             }

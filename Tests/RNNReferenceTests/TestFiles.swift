@@ -60,6 +60,23 @@ enum TestEncoding {
         return local + central + end
     }
 
+    /// A stored ZIP file of several entries, as `np.savez` writes them.
+    static func zip(entries: [(name: String, payload: [UInt8])]) -> [UInt8] {
+        func u16(_ v: Int) -> [UInt8] { [UInt8(v & 0xff), UInt8((v >> 8) & 0xff)] }
+        func u32(_ v: Int) -> [UInt8] { u16(v & 0xffff) + u16(v >> 16) }
+        var locals: [UInt8] = [], central: [UInt8] = []
+        for (name, payload) in entries {
+            let nameBytes = Array(name.utf8)
+            central += u32(0x0201_4b50) + u16(20) + u16(20) + u16(0) + u16(0) + u16(0) + u16(0) + u32(0)
+                + u32(payload.count) + u32(payload.count) + u16(nameBytes.count) + u16(0) + u16(0) + u16(0) + u16(0)
+                + u32(0) + u32(locals.count) + nameBytes
+            locals += u32(0x0403_4b50) + u16(20) + u16(0) + u16(0) + u16(0) + u16(0) + u32(0)
+                + u32(payload.count) + u32(payload.count) + u16(nameBytes.count) + u16(0) + nameBytes + payload
+        }
+        let end = u32(0x0605_4b50) + u16(0) + u16(0) + u16(entries.count) + u16(entries.count) + u32(central.count) + u32(locals.count) + u16(0)
+        return locals + central + end
+    }
+
     // Protocol-buffer fields, for hand-built ONNX graphs.
     static func varint(_ v: UInt64) -> [UInt8] {
         var v = v, out: [UInt8] = []
