@@ -54,7 +54,7 @@ struct ShapeSizes {
     var inputSize: Int
     var hiddenSize: Int
 
-    var legend: String { "\(kind.rawValue) with G = \(kind.gateCount) gates, H = \(hiddenSize), I = \(inputSize)" }
+    var legend: String { "\(kind.rawValue) with G = \(kind.gateCount) gate\(kind.gateCount == 1 ? "" : "s"), H = \(hiddenSize), I = \(inputSize)" }
 
     func hint(found: [Int], expected: [Int], formula: [String]) -> String? {
         if found.count == 2, expected.count == 2, found == expected.reversed() {

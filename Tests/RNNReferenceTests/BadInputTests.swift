@@ -90,7 +90,7 @@ final class BadInputTests: XCTestCase {
 
     func testWrongShapeWeight() throws {
         try scratch.write("R.npy", Tensor(zeros: [2, 3]))
-        expectRunFailure(try description(), contains: ["$.pipeline[0].recurrent.weights[0].R", "expected shape [2, 2], found [2, 3]"])
+        expectRunFailure(try description(), contains: ["$.pipeline[0].recurrent.weights[0].R", "ONNX stores R as [1·H, H] = [2, 2] (rnn with G = 1 gate, H = 2, I = 2); found [2, 3]", "is the hidden size 3, not 2"])
     }
 
     func testWrongDtypeWeight() throws {

@@ -124,7 +124,7 @@ final class GenerateCommandTests: XCTestCase {
         for engine in ["reference", "c", "swift"] {
             let result = scratch.rnngen(["run", model, "--input", "x=" + x, "--output-dir", scratch.path(engine), "--engine", engine])
             XCTAssertEqual(result.code, 0, result.err)
-            XCTAssertEqual(scratch.files(in: engine), ["c_s0_l0_fw.npy", "h_s0_l0_fw.npy", "head.npy", "y.npy"])
+            XCTAssertEqual(scratch.files(in: engine), ["c_n.npy", "c_s0_l0_fw.npy", "h_n.npy", "h_s0_l0_fw.npy", "head.npy", "y.npy"])
             outputs[engine] = try Dictionary(uniqueKeysWithValues: scratch.files(in: engine).map { ($0, try NPY.read(contentsOf: scratch.path("\(engine)/\($0)"))) })
         }
         for engine in ["c", "swift"] {
