@@ -106,11 +106,15 @@ final class KernelGridTests: XCTestCase {
     }
 
     func testGridInC() throws { try check(.c) }
-    func testGridInSwift() throws { try check(.swift) }
+    func testGridInSwift() throws {
+        try requireFullTests("the grid through Swift kernels")
+        try check(.swift)
+    }
 
     /// The C grid again with AddressSanitizer and UndefinedBehaviorSanitizer:
     /// any read or write past an array, or undefined arithmetic, aborts.
     func testGridInCUnderSanitizers() throws {
+        try requireFullTests("the C grid under sanitizers")
         let grid = Self.grid()
         var plans: [KernelPlan] = []
         for (index, entry) in grid.enumerated() {

@@ -74,3 +74,14 @@ struct ToolchainMissing: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
+
+/// Whether the long sweeps run: `RNNGEN_FULL_TESTS=1` (as `.ci/run` sets).
+/// Without it `swift test` is the newcomer's quick run: every check once,
+/// the sweeps that repeat them across more kernels left out.
+var fullTests: Bool { ProcessInfo.processInfo.environment["RNNGEN_FULL_TESTS"] == "1" }
+
+/// Skips a long sweep in the quick run, saying how to run it.
+func requireFullTests(_ what: String) throws {
+    guard !fullTests else { return }
+    throw XCTSkip("\(what): a long sweep, run with RNNGEN_FULL_TESTS=1 (.ci/run sets it)")
+}

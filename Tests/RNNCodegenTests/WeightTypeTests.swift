@@ -57,6 +57,7 @@ final class WeightTypeTests: XCTestCase {
     }
 
     func testEveryLoaderWithClang() throws {
+        try requireFullTests("the weight loaders under clang as well")
         // clang comes with the Swift toolchain.
         try check(Toolchain(cCompiler: "clang"), "clang, baseline")
         try check(Toolchain(cCompiler: "clang", cFlags: ["-march=native"]), "clang -march=native")

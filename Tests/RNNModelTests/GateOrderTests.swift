@@ -127,7 +127,7 @@ final class GateOrderTests: XCTestCase {
 
     func testWrongShapeNamesTensorExpectedAndFound() {
         XCTAssertThrowsError(try cell(.pytorch, .lstm, ["weight_ih": Tensor(zeros: [4 * H, I + 1]), "weight_hh": Tensor(zeros: [4 * H, H])])) { error in
-            XCTAssertEqual("\(error)", "test.weight_ih: expected shape [8, 3], found [8, 4]")
+            XCTAssertEqual("\(error)", "test.weight_ih: PyTorch stores weight_ih as [4·H, I] = [8, 3] (lstm with G = 4 gates, H = 2, I = 3); found [8, 4] — this layer reads 3 features (input_size, or the previous stage's output); the tensor has 4")
         }
     }
 
@@ -137,7 +137,7 @@ final class GateOrderTests: XCTestCase {
         }
         XCTAssertThrowsError(try cell(.keras, .lstm, ["kernel": Tensor(zeros: [I, 4 * H]), "recurrent_kernel": Tensor(zeros: [H, 4 * H]),
                                                        "weight_hh": Tensor(zeros: [1])])) { error in
-            XCTAssertTrue("\(error)".contains("test.weight_hh: unknown weight for a keras cell"), "\(error)")
+            XCTAssertTrue("\(error)".contains("test.weight_hh: unknown weight for a Keras lstm cell (expected: kernel, recurrent_kernel, bias)"), "\(error)")
         }
     }
 
