@@ -195,7 +195,7 @@ struct SwiftPrinter: KernelPrinter {
         guard !f.scratch.isEmpty else { return ([], [], "    ") }
         let total = f.scratch.reduce(0) { $0 + $1.floats }
         if f.scratch.count == 1 {
-            return (["    withScratch(\(Literal.scratch(total, width: vectorWidth))) { \(f.scratch[0].name) in"], ["    }"], "        ")
+            return (["    withScratch(InlineArray<\(total), Float>.self) { \(f.scratch[0].name) in"], ["    }"], "        ")
         }
         var offset = 0
         var parts: [String] = []
@@ -203,7 +203,7 @@ struct SwiftPrinter: KernelPrinter {
             parts.append(offset == 0 ? "\(s.name) = scratch" : "\(s.name) = scratch + \(offset)")
             offset += s.floats
         }
-        return (["    withScratch(\(Literal.scratch(total, width: vectorWidth))) { scratch in", "        let " + parts.joined(separator: ", ")], ["    }"], "        ")
+        return (["    withScratch(InlineArray<\(total), Float>.self) { scratch in", "        let " + parts.joined(separator: ", ")], ["    }"], "        ")
     }
 
     /// Local vectors in Swift's camel case: `h_new` → `hNew`.

@@ -46,10 +46,6 @@ enum Literal {
 
     static func cFloat(_ v: Float) -> String { float(v) + "f" }
 
-    /// The InlineArray type `withScratch` takes for `floats` of aligned
-    /// scratch: `width` floats more, room to start on a vector boundary.
-    static func scratch(_ floats: Int, width: Int) -> String { "InlineArray<\(floats + width), Float>.self" }
-
     /// Swift's spelling of a snake-case name: `h_new` → `hNew`.
     static func camelCase(_ text: String) -> String {
         let parts = text.split(separator: "_")

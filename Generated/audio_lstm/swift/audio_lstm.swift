@@ -21,14 +21,11 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
-/// Calls `body` with stack scratch: an InlineArray, never the heap. The
-/// InlineArray holds 8 floats more than `body` uses, so that the scratch
-/// starts on a vector boundary wherever the stack frame lies: no vector load
-/// then straddles a cache line, and the speed does not depend on the caller.
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
 @inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
     var storage = InlineArray<count, Float>(repeating: 0)
     return withUnsafeMutablePointer(to: &storage) { raw in
-        UnsafeMutableRawPointer(raw).alignedUp(toMultipleOf: 32).withMemoryRebound(to: Float.self, capacity: count - 8) { body($0) }
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
     }
 }
 
@@ -437,7 +434,7 @@ public struct AudioLSTM: Sendable {
         audio_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             Self.withState(&state) { st in
-                withScratch(InlineArray<40, Float>.self) { buffers in
+                withScratch(InlineArray<32, Float>.self) { buffers in
                     let buffer0 = buffers
                     let buffer1 = buffer0 + 16
                     var input = x
@@ -486,7 +483,7 @@ public struct AudioLSTM: Sendable {
                            workspace: UnsafeMutablePointer<Float>) {
         audio_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<136, Float>.self) { states in
+            withScratch(InlineArray<128, Float>.self) { states in
                 let st = states
                 let buffer0 = workspace + 0 * steps * 16, buffer1 = workspace + 4 * steps * 16
                 for first in stride(from: 0, to: batch, by: 4) {
@@ -537,7 +534,7 @@ fileprivate func dense_d0(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
 /// LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[1] in; h[16] and c[16] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<24, Float>.self) { next in
+    withScratch(InlineArray<16, Float>.self) { next in
         do { // block 0: units 0…7
             var i = load(wt + 1088)
             var o = load(wt + 1096)
@@ -644,7 +641,7 @@ fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 /// LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[1] at x + 1·k; h[16] and c[16] at h and c + 32·k, updated in place.
 fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<72, Float>.self) { next in
+    withScratch(InlineArray<64, Float>.self) { next in
         for b in 0..<2 {
             var i0 = load(wt + 1088 + b * 32)
             var o0 = load(wt + 1096 + b * 32)
@@ -759,7 +756,7 @@ fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// `stride`·k floats in and are 16 floats apart; its h goes to columns 16 wide at `offset`;
 /// its state is at h and c + 32·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
 fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<140, Float>.self) { scratch in
+    withScratch(InlineArray<132, Float>.self) { scratch in
         let xs = scratch, kept_h = scratch + 4, kept_c = scratch + 68
         for u in 0..<4 {
             xs[u] = 0

@@ -21,14 +21,11 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
-/// Calls `body` with stack scratch: an InlineArray, never the heap. The
-/// InlineArray holds 8 floats more than `body` uses, so that the scratch
-/// starts on a vector boundary wherever the stack frame lies: no vector load
-/// then straddles a cache line, and the speed does not depend on the caller.
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
 @inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
     var storage = InlineArray<count, Float>(repeating: 0)
     return withUnsafeMutablePointer(to: &storage) { raw in
-        UnsafeMutableRawPointer(raw).alignedUp(toMultipleOf: 32).withMemoryRebound(to: Float.self, capacity: count - 8) { body($0) }
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
     }
 }
 
@@ -2868,7 +2865,7 @@ public struct BenchLSTMI16H64: Sendable {
         bench_lstm_i16_h64Weights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             Self.withState(&state) { st in
-                withScratch(InlineArray<136, Float>.self) { buffers in
+                withScratch(InlineArray<128, Float>.self) { buffers in
                     let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0, st + 64)
@@ -2914,7 +2911,7 @@ public struct BenchLSTMI16H64: Sendable {
                            workspace: UnsafeMutablePointer<Float>) {
         bench_lstm_i16_h64Weights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<520, Float>.self) { states in
+            withScratch(InlineArray<512, Float>.self) { states in
                 let st = states
                 let buffer0 = workspace + 0 * steps * 64, buffer1 = workspace + 4 * steps * 64
                 for first in stride(from: 0, to: batch, by: 4) {
@@ -2950,7 +2947,7 @@ public struct BenchLSTMI16H64: Sendable {
 /// LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[16] in; h[64] and c[64] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<72, Float>.self) { next in
+    withScratch(InlineArray<64, Float>.self) { next in
         for b in 0..<8 {
             var i = load(wt + 20480 + b * 32)
             var o = load(wt + 20488 + b * 32)
@@ -3022,7 +3019,7 @@ fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 /// LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[16] at x + 16·k; h[64] and c[64] at h and c + 128·k, updated in place.
 fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<264, Float>.self) { next in
+    withScratch(InlineArray<256, Float>.self) { next in
         for b in 0..<8 {
             var i0 = load(wt + 20480 + b * 32)
             var o0 = load(wt + 20488 + b * 32)
@@ -3139,7 +3136,7 @@ fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// `stride`·k floats in and are 64 floats apart; its h goes to columns 64 wide at `offset`;
 /// its state is at h and c + 128·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
 fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<584, Float>.self) { scratch in
+    withScratch(InlineArray<576, Float>.self) { scratch in
         let xs = scratch, kept_h = scratch + 64, kept_c = scratch + 320
         for u in 0..<64 {
             xs[u] = 0

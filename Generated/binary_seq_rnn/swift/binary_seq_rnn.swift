@@ -21,14 +21,11 @@ fileprivate typealias VI = SIMD4<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
-/// Calls `body` with stack scratch: an InlineArray, never the heap. The
-/// InlineArray holds 4 floats more than `body` uses, so that the scratch
-/// starts on a vector boundary wherever the stack frame lies: no vector load
-/// then straddles a cache line, and the speed does not depend on the caller.
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
 @inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
     var storage = InlineArray<count, Float>(repeating: 0)
     return withUnsafeMutablePointer(to: &storage) { raw in
-        UnsafeMutableRawPointer(raw).alignedUp(toMultipleOf: 16).withMemoryRebound(to: Float.self, capacity: count - 4) { body($0) }
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
     }
 }
 
@@ -276,7 +273,7 @@ public struct BinarySeqRNN: Sendable {
         binary_seq_rnnWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             Self.withState(&state) { st in
-                withScratch(InlineArray<12, Float>.self) { buffers in
+                withScratch(InlineArray<8, Float>.self) { buffers in
                     let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0)
@@ -311,7 +308,7 @@ public struct BinarySeqRNN: Sendable {
             let wt = table.baseAddress!
             var copy = state
             Self.withState(&copy) { st in
-                withScratch(InlineArray<8, Float>.self) { input in
+                withScratch(InlineArray<4, Float>.self) { input in
                     for k in 0..<4 { input[0 + k] = st[0 + k] }
                     dense_head(wt, input, out)
                 }
@@ -343,7 +340,7 @@ public struct BinarySeqRNN: Sendable {
                            head: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
         binary_seq_rnnWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<8, Float>.self) { states in
+            withScratch(InlineArray<4, Float>.self) { states in
                 let st = states
                 let buffer0 = workspace + 0 * steps * 4, buffer1 = workspace + 1 * steps * 4
                 for first in stride(from: 0, to: batch, by: 1) {
@@ -363,7 +360,7 @@ public struct BinarySeqRNN: Sendable {
                             for k in 0..<4 { finalState[b * 4 + 0 + k] = item[0 + k] }
                         }
                         if let head {
-                            withScratch(InlineArray<8, Float>.self) { input in
+                            withScratch(InlineArray<4, Float>.self) { input in
                                 for k in 0..<4 { input[0 + k] = item[0 + k] }
                                 dense_head(wt, input, head + b * 2)
                             }

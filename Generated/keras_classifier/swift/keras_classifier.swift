@@ -21,14 +21,11 @@ fileprivate typealias VI = SIMD4<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
-/// Calls `body` with stack scratch: an InlineArray, never the heap. The
-/// InlineArray holds 4 floats more than `body` uses, so that the scratch
-/// starts on a vector boundary wherever the stack frame lies: no vector load
-/// then straddles a cache line, and the speed does not depend on the caller.
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
 @inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
     var storage = InlineArray<count, Float>(repeating: 0)
     return withUnsafeMutablePointer(to: &storage) { raw in
-        UnsafeMutableRawPointer(raw).alignedUp(toMultipleOf: 16).withMemoryRebound(to: Float.self, capacity: count - 4) { body($0) }
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
     }
 }
 
@@ -585,7 +582,7 @@ public struct KerasClassifier: Sendable {
         keras_classifierWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             Self.withState(&state) { st in
-                withScratch(InlineArray<28, Float>.self) { buffers in
+                withScratch(InlineArray<24, Float>.self) { buffers in
                     let buffer0 = buffers
                     let buffer1 = buffer0 + 12
                     var input = x
@@ -624,7 +621,7 @@ public struct KerasClassifier: Sendable {
             let wt = table.baseAddress!
             var copy = state
             Self.withState(&copy) { st in
-                withScratch(InlineArray<12, Float>.self) { input in
+                withScratch(InlineArray<8, Float>.self) { input in
                     for k in 0..<8 { input[0 + k] = st[24 + k] }
                     dense_head(wt, input, out)
                 }
@@ -656,7 +653,7 @@ public struct KerasClassifier: Sendable {
                            head: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
         keras_classifierWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<36, Float>.self) { states in
+            withScratch(InlineArray<32, Float>.self) { states in
                 let st = states
                 let buffer0 = workspace + 0 * steps * 9, buffer1 = workspace + 1 * steps * 9
                 for first in stride(from: 0, to: batch, by: 1) {
@@ -681,7 +678,7 @@ public struct KerasClassifier: Sendable {
                             for k in 0..<8 { finalState[b * 26 + 18 + k] = item[24 + k] }
                         }
                         if let head {
-                            withScratch(InlineArray<12, Float>.self) { input in
+                            withScratch(InlineArray<8, Float>.self) { input in
                                 for k in 0..<8 { input[0 + k] = item[24 + k] }
                                 dense_head(wt, input, head + b * 3)
                             }
@@ -712,7 +709,7 @@ fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float
 /// LSTM s0_l0_fw, I=4, H=9, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[4] in; h[12] and c[12] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<16, Float>.self) { next in
+    withScratch(InlineArray<12, Float>.self) { next in
         do { // block 0: units 0…3
             var i = load(wt + 624)
             var o = load(wt + 628)
@@ -813,7 +810,7 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// GRU s1_l0_fw, I=9, H=8, activations Sigmoid, Tanh: one time step.
 /// x[9] in; h[8] updated in place.
 fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<12, Float>.self) { next in
+    withScratch(InlineArray<8, Float>.self) { next in
         do { // block 0: units 0…3
             var z = load(wt + 1080)
             var r = load(wt + 1084)

@@ -21,14 +21,11 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
-/// Calls `body` with stack scratch: an InlineArray, never the heap. The
-/// InlineArray holds 8 floats more than `body` uses, so that the scratch
-/// starts on a vector boundary wherever the stack frame lies: no vector load
-/// then straddles a cache line, and the speed does not depend on the caller.
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
 @inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
     var storage = InlineArray<count, Float>(repeating: 0)
     return withUnsafeMutablePointer(to: &storage) { raw in
-        UnsafeMutableRawPointer(raw).alignedUp(toMultipleOf: 32).withMemoryRebound(to: Float.self, capacity: count - 8) { body($0) }
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
     }
 }
 
@@ -324,7 +321,7 @@ public struct SeedMultiRNNRelu: Sendable {
         seed_multi_rnn_reluWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             Self.withState(&state) { st in
-                withScratch(InlineArray<24, Float>.self) { buffers in
+                withScratch(InlineArray<16, Float>.self) { buffers in
                     let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0)
@@ -372,7 +369,7 @@ public struct SeedMultiRNNRelu: Sendable {
                            workspace: UnsafeMutablePointer<Float>) {
         seed_multi_rnn_reluWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<104, Float>.self) { states in
+            withScratch(InlineArray<96, Float>.self) { states in
                 let st = states
                 let buffer0 = workspace + 0 * steps * 5, buffer1 = workspace + 4 * steps * 5, buffer2 = workspace + 8 * steps * 5, buffer3 = workspace + 12 * steps * 5
                 for first in stride(from: 0, to: batch, by: 4) {
@@ -577,7 +574,7 @@ fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
 /// its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
 fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<52, Float>.self) { scratch in
+    withScratch(InlineArray<44, Float>.self) { scratch in
         let xs = scratch, kept_h = scratch + 12
         for u in 0..<12 {
             xs[u] = 0
@@ -737,7 +734,7 @@ fileprivate func tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
 /// its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
 fileprivate func sequence_tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<60, Float>.self) { scratch in
+    withScratch(InlineArray<52, Float>.self) { scratch in
         let xs = scratch, kept_h = scratch + 20
         for u in 0..<20 {
             xs[u] = 0
@@ -897,7 +894,7 @@ fileprivate func tile_s0_l2_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
 /// its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
 fileprivate func sequence_tile_s0_l2_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<60, Float>.self) { scratch in
+    withScratch(InlineArray<52, Float>.self) { scratch in
         let xs = scratch, kept_h = scratch + 20
         for u in 0..<20 {
             xs[u] = 0

@@ -21,14 +21,11 @@ fileprivate typealias VI = SIMD8<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
-/// Calls `body` with stack scratch: an InlineArray, never the heap. The
-/// InlineArray holds 8 floats more than `body` uses, so that the scratch
-/// starts on a vector boundary wherever the stack frame lies: no vector load
-/// then straddles a cache line, and the speed does not depend on the caller.
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
 @inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
     var storage = InlineArray<count, Float>(repeating: 0)
     return withUnsafeMutablePointer(to: &storage) { raw in
-        UnsafeMutableRawPointer(raw).alignedUp(toMultipleOf: 32).withMemoryRebound(to: Float.self, capacity: count - 8) { body($0) }
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
     }
 }
 
@@ -1534,7 +1531,7 @@ public struct SeedTwoGRUEncoders: Sendable {
         seed_two_gru_encodersWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             Self.withState(&state) { st in
-                withScratch(InlineArray<88, Float>.self) { buffers in
+                withScratch(InlineArray<80, Float>.self) { buffers in
                     let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0)
@@ -1584,7 +1581,7 @@ public struct SeedTwoGRUEncoders: Sendable {
                            workspace: UnsafeMutablePointer<Float>) {
         seed_two_gru_encodersWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<392, Float>.self) { states in
+            withScratch(InlineArray<384, Float>.self) { states in
                 let st = states
                 let buffer0 = workspace + 0 * steps * 40, buffer1 = workspace + 4 * steps * 40, buffer2 = workspace + 8 * steps * 40
                 for first in stride(from: 0, to: batch, by: 4) {
@@ -1639,7 +1636,7 @@ public struct SeedTwoGRUEncoders: Sendable {
 /// GRU s0_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step.
 /// x[6] in; h[24] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<104, Float>.self) { scratch in
+    withScratch(InlineArray<96, Float>.self) { scratch in
         let next = scratch, rh = scratch + 24, zs = scratch + 48, partial = scratch + 72
         do { // block 0: units 0…7
             var z = load(wt + 1872)
@@ -1784,7 +1781,7 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// GRU s0_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step.
 /// x[20] in; h[24] updated in place.
 fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<104, Float>.self) { scratch in
+    withScratch(InlineArray<96, Float>.self) { scratch in
         let next = scratch, rh = scratch + 24, zs = scratch + 48, partial = scratch + 72
         do { // block 0: units 0…7
             var z = load(wt + 4824)
@@ -1929,7 +1926,7 @@ fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// GRU s1_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step.
 /// x[6] in; h[24] updated in place.
 fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<104, Float>.self) { scratch in
+    withScratch(InlineArray<96, Float>.self) { scratch in
         let next = scratch, rh = scratch + 24, zs = scratch + 48, partial = scratch + 72
         do { // block 0: units 0…7
             var z = load(wt + 6768)
@@ -2074,7 +2071,7 @@ fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// GRU s1_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step.
 /// x[20] in; h[24] updated in place.
 fileprivate func cell_s1_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<104, Float>.self) { scratch in
+    withScratch(InlineArray<96, Float>.self) { scratch in
         let next = scratch, rh = scratch + 24, zs = scratch + 48, partial = scratch + 72
         do { // block 0: units 0…7
             var z = load(wt + 9720)
@@ -2287,7 +2284,7 @@ fileprivate func sequence_s1_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 /// GRU s0_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[6] at x + 6·k; h[24] at h + 96·k, updated in place.
 fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<392, Float>.self) { scratch in
+    withScratch(InlineArray<384, Float>.self) { scratch in
         let next = scratch, rh = scratch + 96, zs = scratch + 192, partial = scratch + 288
         for b in 0..<3 {
             var z0 = load(wt + 1872 + b * 24)
@@ -2392,7 +2389,7 @@ fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
 /// its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
 fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<128, Float>.self) { scratch in
+    withScratch(InlineArray<120, Float>.self) { scratch in
         let xs = scratch, kept_h = scratch + 24
         for u in 0..<24 {
             xs[u] = 0
@@ -2518,7 +2515,7 @@ fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: Uns
 /// GRU s0_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[20] at x + 20·k; h[24] at h + 96·k, updated in place.
 fileprivate func tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<392, Float>.self) { scratch in
+    withScratch(InlineArray<384, Float>.self) { scratch in
         let next = scratch, rh = scratch + 96, zs = scratch + 192, partial = scratch + 288
         for b in 0..<3 {
             var z0 = load(wt + 4824 + b * 24)
@@ -2623,7 +2620,7 @@ fileprivate func tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
 /// its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
 fileprivate func sequence_tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<184, Float>.self) { scratch in
+    withScratch(InlineArray<176, Float>.self) { scratch in
         let xs = scratch, kept_h = scratch + 80
         for u in 0..<80 {
             xs[u] = 0
@@ -2749,7 +2746,7 @@ fileprivate func sequence_tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: Uns
 /// GRU s1_l0_fw, I=6, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[6] at x + 6·k; h[24] at h + 96·k, updated in place.
 fileprivate func tile_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<392, Float>.self) { scratch in
+    withScratch(InlineArray<384, Float>.self) { scratch in
         let next = scratch, rh = scratch + 96, zs = scratch + 192, partial = scratch + 288
         for b in 0..<3 {
             var z0 = load(wt + 6768 + b * 24)
@@ -2854,7 +2851,7 @@ fileprivate func tile_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
 /// its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
 fileprivate func sequence_tile_s1_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<128, Float>.self) { scratch in
+    withScratch(InlineArray<120, Float>.self) { scratch in
         let xs = scratch, kept_h = scratch + 24
         for u in 0..<24 {
             xs[u] = 0
@@ -2980,7 +2977,7 @@ fileprivate func sequence_tile_s1_l0_fw(_ wt: UnsafePointer<Float>, _ input: Uns
 /// GRU s1_l1_fw, I=20, H=20, activations Sigmoid, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[20] at x + 20·k; h[24] at h + 96·k, updated in place.
 fileprivate func tile_s1_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<392, Float>.self) { scratch in
+    withScratch(InlineArray<384, Float>.self) { scratch in
         let next = scratch, rh = scratch + 96, zs = scratch + 192, partial = scratch + 288
         for b in 0..<3 {
             var z0 = load(wt + 9720 + b * 24)
@@ -3085,7 +3082,7 @@ fileprivate func tile_s1_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
 /// its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k.
 fileprivate func sequence_tile_s1_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ stride: Int, _ len0: Int, _ len1: Int, _ len2: Int, _ len3: Int, _ longest: Int, _ h: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<184, Float>.self) { scratch in
+    withScratch(InlineArray<176, Float>.self) { scratch in
         let xs = scratch, kept_h = scratch + 80
         for u in 0..<80 {
             xs[u] = 0

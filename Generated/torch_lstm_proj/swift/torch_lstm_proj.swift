@@ -21,14 +21,11 @@ fileprivate typealias VI = SIMD4<Int32>
     UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self)
 }
 
-/// Calls `body` with stack scratch: an InlineArray, never the heap. The
-/// InlineArray holds 4 floats more than `body` uses, so that the scratch
-/// starts on a vector boundary wherever the stack frame lies: no vector load
-/// then straddles a cache line, and the speed does not depend on the caller.
+/// Calls `body` with stack scratch of `count` floats: an InlineArray, never the heap.
 @inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
     var storage = InlineArray<count, Float>(repeating: 0)
     return withUnsafeMutablePointer(to: &storage) { raw in
-        UnsafeMutableRawPointer(raw).alignedUp(toMultipleOf: 16).withMemoryRebound(to: Float.self, capacity: count - 4) { body($0) }
+        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
     }
 }
 
@@ -348,7 +345,7 @@ public struct TorchLSTMProj: Sendable {
         torch_lstm_projWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             Self.withState(&state) { st in
-                withScratch(InlineArray<12, Float>.self) { buffers in
+                withScratch(InlineArray<8, Float>.self) { buffers in
                     let buffer0 = buffers
                     var input = x
                     cell_s0_l0_fw(wt, input, st + 0, st + 4)
@@ -391,7 +388,7 @@ public struct TorchLSTMProj: Sendable {
                            workspace: UnsafeMutablePointer<Float>) {
         torch_lstm_projWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
-            withScratch(InlineArray<16, Float>.self) { states in
+            withScratch(InlineArray<12, Float>.self) { states in
                 let st = states
                 let buffer0 = workspace + 0 * steps * 4, buffer1 = workspace + 1 * steps * 4
                 for first in stride(from: 0, to: batch, by: 1) {
@@ -422,7 +419,7 @@ public struct TorchLSTMProj: Sendable {
 /// LSTM s0_l0_fw, I=4, H=8, projected to 3, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[4] in; h[4] and c[8] updated in place.
 fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
-    withScratch(InlineArray<12, Float>.self) { next in
+    withScratch(InlineArray<8, Float>.self) { next in
         do { // block 0: units 0…3
             var i = load(wt + 224)
             var o = load(wt + 228)
