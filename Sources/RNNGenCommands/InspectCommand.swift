@@ -42,7 +42,13 @@ enum InspectCommand {
                     guard let name = node.input(slot), provided[name] == nil, graph.initializers[name] == nil,
                           let info = graph.inputs.first(where: { $0.name == name }),
                           let dims = info.shape, dims.allSatisfy({ $0 != nil }) else { continue }
-                    provided[name] = Tensor(zeros: dims.map { $0! })
+                    let shape = dims.map { $0! }
+                    // Zeros stand in for the weights; a declared shape is not a reason to allocate gigabytes.
+                    guard let count = Tensor.checkedCount(shape), count <= 1 << 26 else {
+                        throw RNNError(file: path, at: "graph input \(Quote.text(name))",
+                                       "declared shape \(Tensor.describe(shape)) is negative, overflows or exceeds 2²⁶ elements; give the weights with --input \(Quote.text(name))=FILE.npy")
+                    }
+                    provided[name] = Tensor(zeros: shape)
                     placeholders.append(name)
                 }
             }

@@ -144,7 +144,7 @@ enum RunCommand {
                 guard !tensor.elementType.isFloatingPoint, tensor.rank == 1 else {
                     throw RNNError(at: "--input seq_lens", "expected a rank-1 integer tensor [B], found \(tensor.elementType.rawValue) \(tensor.shapeDescription)")
                 }
-                modelInputs.sequenceLengths = tensor.values.map { Int($0) }
+                modelInputs.sequenceLengths = try tensor.integers("--input seq_lens")
             } else if let state = stateNames[name] {
                 guard tensor.elementType.isFloatingPoint else { throw RNNError(at: "--input \(name)", "expected floating-point values, found \(tensor.elementType.rawValue)") }
                 modelInputs.initialStates[state] = tensor

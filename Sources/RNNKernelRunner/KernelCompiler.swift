@@ -84,6 +84,7 @@ extension KernelCompiler.Program {
             throw RNNError(at: "x", "expected [\(model.layout == .timeMajor ? "T, B" : "B, T"), \(model.inputSize)], found \(x.shapeDescription)")
         }
         let (T, B) = model.layout == .timeMajor ? (x.shape[0], x.shape[1]) : (x.shape[1], x.shape[0])
+        try ModelInputs.checkSize(model, batch: B, steps: T)
         if let lengths = inputs.sequenceLengths {
             guard lengths.count == B else { throw RNNError(at: "seq_lens", "expected \(B) sequence lengths (one per batch item), found \(lengths.count)") }
             for (b, length) in lengths.enumerated() where length < 0 || length > T {

@@ -60,9 +60,17 @@ public struct NPZArchive: TensorArchive {
                 let id = try x.u16(), length = Int(try x.u16())
                 if id == 1 {
                     var z = ByteReader(Array(try x.read(length)), what: "zip64 field")
-                    if size == 0xFFFF_FFFF { size = Int(try z.u64()) }
-                    if compressedSize == 0xFFFF_FFFF { compressedSize = Int(try z.u64()) }
-                    if localOffset == 0xFFFF_FFFF { localOffset = Int(try z.u64()) }
+                    // A size or offset past the file is caught when read; one past Int is caught here.
+                    func field(_ what: String) throws -> Int {
+                        let value = try z.u64()
+                        guard let n = Int(exactly: value), n <= bytes.count else {
+                            throw RNNError(at: Quote.text(name), "ZIP64 \(what) \(value) is larger than the file (\(bytes.count) bytes)")
+                        }
+                        return n
+                    }
+                    if size == 0xFFFF_FFFF { size = try field("size") }
+                    if compressedSize == 0xFFFF_FFFF { compressedSize = try field("compressed size") }
+                    if localOffset == 0xFFFF_FFFF { localOffset = try field("offset") }
                 } else {
                     _ = try x.read(length)
                 }

@@ -43,6 +43,19 @@ public struct Tensor: Equatable, Sendable {
     }
     public var rank: Int { shape.count }
 
+    /// The values as whole numbers, for lengths and counts: a value that is
+    /// not an integer in Int's range (NaN, ±inf, 1e30, 2⁶³) is an error at
+    /// `what`, never a trap.
+    public func integers(_ what: String) throws -> [Int] {
+        var out: [Int] = []
+        out.reserveCapacity(values.count)
+        for (i, v) in values.enumerated() {
+            guard let n = Int(exactly: v) else { throw RNNError(at: what, "element \(i) is \(v), not a whole number in range") }
+            out.append(n)
+        }
+        return out
+    }
+
     /// Row-major strides of `shape`.
     public static func strides(of shape: [Int]) -> [Int] {
         var strides = Array(repeating: 1, count: shape.count)

@@ -78,7 +78,8 @@ public struct ONNXGraphRunner {
         let (T, B) = batchMajor ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
         let lengths = try optional(4).map { t -> [Int] in
             guard t.shape == [B] else { throw fail("input sequence_lens: expected shape [\(B)], found \(t.shapeDescription)") }
-            return t.values.map { Int($0) }
+            guard !t.elementType.isFloatingPoint else { throw fail("input sequence_lens: expected integers (int32), found \(t.elementType.rawValue)") }
+            return try t.integers("sequence_lens")
         }
         var states: [StateName: Tensor] = [:]
         for (slot, isCell) in [(5, false), (6, true)] where !(isCell && onnx.kind != .lstm) {

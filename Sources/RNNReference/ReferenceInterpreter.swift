@@ -18,6 +18,17 @@ public struct ModelInputs {
 /// The outputs of one run: `y` is the last sequence stage's output in the
 /// model's layout (zero past each item's length); `head` is `[B, O]`; states
 /// are `[B, size]`.
+extension ModelInputs {
+    /// Refuses a batch whose outputs or states would not fit in 2³¹ values:
+    /// an `x` with no elements can still declare a batch of 2³¹ − 1 items.
+    public static func checkSize(_ model: Model, batch B: Int, steps T: Int) throws {
+        let widest = max(model.sequenceOutputSize, model.stateNames.reduce(0) { $0 + $1.size }, model.inputSize, 1)
+        guard Tensor.checkedCount([B, max(T, 1), widest]) != nil else {
+            throw RNNError(at: "x", "a batch of \(B) × \(T) steps × \(widest) features is more than one run holds (2³¹ values)")
+        }
+    }
+}
+
 public struct ModelOutputs {
     public var y: Tensor
     public var head: Tensor?
@@ -50,6 +61,7 @@ public struct ReferenceInterpreter {
         guard x.shape[2] == model.inputSize else {
             throw RNNError(at: "x", "expected \(model.inputSize) input features in the last axis, found shape \(x.shapeDescription)")
         }
+        try ModelInputs.checkSize(model, batch: B, steps: T)
         let lengths = inputs.sequenceLengths ?? Array(repeating: T, count: B)
         guard lengths.count == B else {
             throw RNNError(at: "seq_lens", "expected \(B) sequence lengths (one per batch item), found \(lengths.count)")
