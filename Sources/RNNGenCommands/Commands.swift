@@ -67,11 +67,10 @@ public enum Commands {
                 throw RNNError(at: command, "unknown command (commands: inspect, run, generate, verify, bench; see rnngen --help)")
             }
             return 0
-        } catch let error as RNNError {
-            stderr("rnngen: error: \(error)")
-            return 1
         } catch {
-            stderr("rnngen: error: \(error)")
+            // One short line whatever the file held: parts quoted from files are
+            // escaped and cut where they are read; this is the net under them.
+            stderr("rnngen: error: " + Quote.text("\(error)", limit: 1000))
             return 1
         }
     }

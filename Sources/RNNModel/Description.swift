@@ -49,7 +49,7 @@ public enum ModelDescription {
         let zeroLength: ZeroLengthState = try root.choice("zero_length_state", default: framework == .onnx ? .zero : .initial)
         let name = try root.member("name")?.string() ?? "model"
         guard name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
-            throw RNNError(at: "$.name", "'\(name)' is not an identifier (letters, digits and _, not starting with a digit); it names the generated kernel")
+            throw RNNError(at: "$.name", "'\(Quote.text(name))' is not an identifier (letters, digits and _, not starting with a digit); it names the generated kernel")
         }
 
         let pipeline = try root.required("pipeline").array()
@@ -194,7 +194,7 @@ public enum ModelDescription {
         let kind: CellKind = try {
             let cell = try node.required("cell")
             let text = try cell.string()
-            guard let kind = CellKind(rawValue: text.lowercased()) else { throw cell.error("unknown cell '\(text)' (expected one of: rnn, lstm, gru)") }
+            guard let kind = CellKind(rawValue: text.lowercased()) else { throw cell.error("unknown cell '\(Quote.text(text))' (expected one of: rnn, lstm, gru)") }
             return kind
         }()
         let framework: Framework = try node.choice("framework", default: defaultFramework)
@@ -283,7 +283,7 @@ public enum ModelDescription {
             case "processing":
                 guard direction == .reverse else { throw order.error("'processing' order (Keras go_backwards) applies to reverse stacks only") }
                 outputInProcessingOrder = true
-            default: throw order.error("unknown value '\(try order.string())' (expected one of: time, processing)")
+            default: throw order.error("unknown value '\(Quote.text(try order.string()))' (expected one of: time, processing)")
             }
         }
 

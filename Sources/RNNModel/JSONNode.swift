@@ -92,7 +92,7 @@ struct JSONNode {
     /// Rejects members not in `allowed`, naming the unknown one and the choices.
     func checkKeys(_ allowed: [String]) throws {
         for key in try object().keys.sorted() where !allowed.contains(key) {
-            throw RNNError(at: "\(path).\(key)", "unknown field (expected one of: \(allowed.joined(separator: ", ")))")
+            throw RNNError(at: "\(path).\(Quote.text(key, limit: 60))", "unknown field (expected one of: \(allowed.joined(separator: ", ")))")
         }
     }
 
@@ -101,7 +101,7 @@ struct JSONNode {
         guard let m = try member(key) else { return fallback }
         let text = try m.string()
         guard let e = E(rawValue: text) else {
-            throw m.error("unknown value '\(text)' (expected one of: \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw m.error("unknown value '\(Quote.text(text))' (expected one of: \(E.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
         return e
     }

@@ -57,7 +57,7 @@ public enum NPY {
     static func parseHeader(_ header: String) throws -> (ElementType, Bool, Bool, [Int]) {
         func field(_ key: String) throws -> Substring {
             guard let keyRange = header.range(of: "'\(key)'") else {
-                throw RNNError("the .npy header has no '\(key)' field: \(header.trimmingCharacters(in: .whitespacesAndNewlines))")
+                throw RNNError("the .npy header has no '\(key)' field: \(Quote.text(header.trimmingCharacters(in: .whitespacesAndNewlines)))")
             }
             var rest = header[keyRange.upperBound...].drop { $0 == " " || $0 == ":" }
             if rest.first == "(" {
@@ -82,7 +82,7 @@ public enum NPY {
             guard let dim = Int(trimmed), dim >= 0 else { throw RNNError("the .npy header's shape (\(shapeText)) is not a tuple of sizes") }
             shape.append(dim)
         }
-        guard descr.count >= 2 else { throw RNNError("unsupported .npy dtype '\(descr)'") }
+        guard descr.count >= 2 else { throw RNNError("unsupported .npy dtype '\(Quote.text(descr))'") }
         let order = descr.first!
         let code = String(descr.dropFirst())
         let types: [String: ElementType] = [
@@ -90,7 +90,7 @@ public enum NPY {
             "i4": .int32, "i8": .int64, "u1": .uint8, "b1": .bool,
         ]
         guard let type = types[code], "<>|=".contains(order) else {
-            throw RNNError("unsupported .npy dtype '\(descr)' (expected float16/32/64, int8/16/32/64, uint8 or bool)")
+            throw RNNError("unsupported .npy dtype '\(Quote.text(descr))' (expected float16/32/64, int8/16/32/64, uint8 or bool)")
         }
         return (type, order == ">", fortran, shape)
     }

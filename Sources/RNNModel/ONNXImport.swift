@@ -12,7 +12,7 @@ public enum ONNXImport {
     /// - Parameter provided: graph inputs known ahead (weights given as graph inputs).
     public static func recognize(_ graph: ONNXGraph, name: String, provided: [String: Tensor] = [:]) throws -> Recognized {
         for node in graph.nodes where !(ONNXOps.supported.contains(node.opType) || ONNXRecurrentNode.cellKind(ofOp: node.opType) != nil) {
-            throw RNNError(at: node.label, "rnngen cannot import op '\(node.opType)' (it imports LSTM, GRU, RNN and \(ONNXOps.supported.sorted().joined(separator: ", ")))")
+            throw RNNError(at: node.label, "rnngen cannot import op '\(Quote.text(node.opType, limit: 40))' (it imports LSTM, GRU, RNN and \(ONNXOps.supported.sorted().joined(separator: ", ")))")
         }
         let known = ONNXOps.foldConstants(graph, into: graph.initializers.merging(provided) { a, _ in a })
         var producers: [String: ONNXNode] = [:]

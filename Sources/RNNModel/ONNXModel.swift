@@ -22,7 +22,7 @@ public struct ONNXNode: Equatable {
     /// How errors refer to the node.
     public var label: String {
         let shown = name.isEmpty ? "output " + (outputs.first { !$0.isEmpty } ?? "?") : name
-        return "node '\(shown)' (\(opType))"
+        return "node '\(Quote.text(shown, limit: 60))' (\(Quote.text(opType, limit: 40)))"
     }
 }
 

@@ -218,7 +218,7 @@ public enum ONNXOps {
             return [Tensor(shape: shape, elementType: data.elementType, values: out)]
 
         default:
-            throw fail("rnngen cannot evaluate op '\(node.opType)'")
+            throw fail("rnngen cannot evaluate op '\(Quote.text(node.opType, limit: 40))'")
         }
     }
 

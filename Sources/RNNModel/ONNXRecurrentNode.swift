@@ -29,7 +29,7 @@ public struct ONNXRecurrentNode {
         let G = kind.gateCount
         let directionName = node.string("direction") ?? "forward"
         guard let direction = Direction(rawValue: directionName) else {
-            throw fail("attribute direction is '\(directionName)', expected forward, reverse or bidirectional")
+            throw fail("attribute direction is '\(Quote.text(directionName))', expected forward, reverse or bidirectional")
         }
         let D = direction == .bidirectional ? 2 : 1
         layout = Int(node.int("layout") ?? 0)
@@ -72,7 +72,7 @@ public struct ONNXRecurrentNode {
             var betas = node.floats("activation_beta") ?? []
             for name in names {
                 guard let activationKind = ActivationKind(name: name) else {
-                    throw fail("unknown activation '\(name)' (expected one of \(ActivationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    throw fail("unknown activation '\(Quote.text(name))' (expected one of \(ActivationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
                 }
                 let alpha = activationKind.defaultAlpha != nil && !alphas.isEmpty ? alphas.removeFirst() : nil
                 let beta = activationKind.defaultBeta != nil && !betas.isEmpty ? betas.removeFirst() : nil

@@ -74,4 +74,31 @@ final class HostileFileTests: XCTestCase {
                           ["x: a batch of 2147483647 × 0 steps × 2 features is more than one run holds"])
         }
     }
+
+    /// Text from the file is escaped and cut: a 1 MB string or a key with
+    /// newlines and NULs still gives one short line.
+    func testFileTextInErrorsIsEscapedAndCut() throws {
+        let huge = String(repeating: "lstm", count: 250_000)
+        let model = try scratch.write("big.rnn.json", """
+        {"rnngen": 1, "input_size": 1, "pipeline": [{"recurrent": {"cell": "\(huge)", "hidden_sizes": [2]}}]}
+        """)
+        let result = scratch.rnngen(["inspect", model])
+        XCTAssertEqual(result.code, 1)
+        XCTAssertLessThan(result.err.count, 1200, "the error line is cut")
+        XCTAssertTrue(result.err.contains("unknown cell 'lstmlstm"), result.err.prefix(300) + "")
+        let keyed = try scratch.write("key.rnn.json", #"{"rnngen": 1, "input_size": 1, "bad\nkey\u0000": 1, "pipeline": []}"#)
+        let second = scratch.rnngen(["inspect", keyed])
+        XCTAssertEqual(second.code, 1)
+        XCTAssertEqual(second.err.trimmingCharacters(in: .newlines).components(separatedBy: "\n").count, 1, second.err)
+        XCTAssertTrue(second.err.contains("$.bad\\nkey\\0: unknown field"), second.err)
+    }
+
+    /// Weights given as graph inputs stand in as zeros for `inspect`; a
+    /// declared shape of 2^40 rows is refused instead of allocated.
+    func testInspectRefusesHugeDeclaredWeightShapes() throws {
+        let bytes = TestEncoding.onnx(nodes: [("LSTM", ["X", "W", "R"], ["Y"])], inputs: ["X", "W", "R"], outputs: ["Y"],
+                                      shapes: ["X": [5, 1, 3], "W": [1, 1 << 40, 3], "R": [1, 1 << 40, 1 << 38]])
+        let model = try scratch.write("huge.onnx", bytes: bytes)
+        expectFailure(["inspect", model], ["huge.onnx", "graph input W: declared shape [1, 1099511627776, 3]", "give the weights with --input W=FILE.npy"])
+    }
 }

@@ -93,7 +93,8 @@ enum TestEncoding {
     static func field(_ number: Int, int v: Int) -> [UInt8] { varint(UInt64(number << 3)) + varint(UInt64(v)) }
 
     /// A ModelProto with one graph of the given nodes (op, inputs, outputs).
-    static func onnx(nodes: [(op: String, inputs: [String], outputs: [String])], inputs: [String], outputs: [String]) -> [UInt8] {
+    static func onnx(nodes: [(op: String, inputs: [String], outputs: [String])], inputs: [String], outputs: [String],
+                     shapes: [String: [Int]] = [:]) -> [UInt8] {
         var graph: [UInt8] = []
         for (i, node) in nodes.enumerated() {
             var n: [UInt8] = []
@@ -103,7 +104,11 @@ enum TestEncoding {
             graph += field(1, n)
         }
         graph += field(2, "g")
-        for input in inputs { graph += field(11, field(1, input)) }
+        for input in inputs {
+            // ValueInfoProto: name, then (for a declared shape) TypeProto.tensor_type{elem_type float, shape{dim{dim_value}}}.
+            let type = shapes[input].map { dims in field(2, field(1, field(1, int: 1) + field(2, dims.map { field(1, field(1, int: $0)) }.reduce([], +)))) } ?? []
+            graph += field(11, field(1, input) + type)
+        }
         for output in outputs { graph += field(12, field(1, output)) }
         return field(1, int: 8) + field(7, graph)
     }
