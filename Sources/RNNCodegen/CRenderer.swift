@@ -381,13 +381,7 @@ public struct CRenderer {
 
         """
         if let head = plan.head {
-            var gather: [String] = []
-            var offset = 0
-            for cell in plan.headSources {
-                let c = plan.cells[cell]
-                gather.append("    for (int k = 0; k < \(c.Hr); ++k) in[\(offset) + k] = \(field(c.hSlot))[k];")
-                offset += c.Hr
-            }
+            let gather = plan.headGather.map { "    for (int k = 0; k < \($0.count); ++k) in[\($0.offset) + k] = \(field($0.slot))[k];" }
             out += """
             void \(name)_head(\(weightsParameter)const \(name)_state *state, float *out)
             {
@@ -492,11 +486,8 @@ public struct CRenderer {
         if let head = plan.head {
             lines.append("            if (head) {")
             lines.append("                float in[\(KernelPlan.roundUp(head.inputs, width))];")
-            var offset = 0
-            for cell in plan.headSources {
-                let c = plan.cells[cell]
-                lines.append("                for (int k = 0; k < \(c.Hr); ++k) in[\(offset) + k] = item[\(plan.states[c.hSlot].paddedOffset) + k];")
-                offset += c.Hr
+            for piece in plan.headGather {
+                lines.append("                for (int k = 0; k < \(piece.count); ++k) in[\(piece.offset) + k] = item[\(plan.states[piece.slot].paddedOffset) + k];")
             }
             lines.append("                rg_dense_head(\(tables), in, head + (size_t)b * \(head.outputs));")
             lines.append("            }")

@@ -431,4 +431,23 @@ public struct KernelPlan {
         }
         return []
     }
+
+    /// One piece of the head's input: `count` floats of the h in state slot
+    /// `slot` go to `offset` of the input.
+    public struct HeadPiece: Equatable {
+        public var slot: Int
+        public var offset: Int
+        public var count: Int
+    }
+
+    /// How the head's input is gathered from the state, for the C and Swift
+    /// `head` and `run` alike: the head sources' h, side by side.
+    public var headGather: [HeadPiece] {
+        var offset = 0
+        return headSources.map { index in
+            let c = cells[index]
+            defer { offset += c.Hr }
+            return HeadPiece(slot: c.hSlot, offset: offset, count: c.Hr)
+        }
+    }
 }

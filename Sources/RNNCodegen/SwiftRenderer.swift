@@ -445,13 +445,7 @@ public struct SwiftRenderer {
             }
         """
         if let head = plan.head {
-            var gather: [String] = []
-            var offset = 0
-            for cell in plan.headSources {
-                let c = plan.cells[cell]
-                gather.append("                    for k in 0..<\(c.Hr) { input[\(offset) + k] = st[\(plan.states[c.hSlot].paddedOffset) + k] }")
-                offset += c.Hr
-            }
+            let gather = plan.headGather.map { "                    for k in 0..<\($0.count) { input[\($0.offset) + k] = st[\(plan.states[$0.slot].paddedOffset) + k] }" }
             let body = """
                     var copy = state
                     Self.withState(&copy) { st in
@@ -566,11 +560,8 @@ public struct SwiftRenderer {
         if let head = plan.head {
             lines.append("                        if let head {")
             lines.append("                            withScratch(InlineArray<\(KernelPlan.roundUp(head.inputs, width)), Float>.self) { input in")
-            var offset = 0
-            for cell in plan.headSources {
-                let c = plan.cells[cell]
-                lines.append("                                for k in 0..<\(c.Hr) { input[\(offset) + k] = item[\(plan.states[c.hSlot].paddedOffset) + k] }")
-                offset += c.Hr
+            for piece in plan.headGather {
+                lines.append("                                for k in 0..<\(piece.count) { input[\(piece.offset) + k] = item[\(plan.states[piece.slot].paddedOffset) + k] }")
             }
             lines.append("                                dense_head(\(tables), input, head + b * \(head.outputs))")
             lines.append("                            }")
