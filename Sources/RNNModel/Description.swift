@@ -391,6 +391,10 @@ struct TensorSource {
             }
         }
         try walk(node, depth: 0)
+        // A number before a deeper array ([1, [2, 3]]) passes the checks above but fills no shape.
+        guard Tensor.checkedCount(shape) == values.count else {
+            throw node.error("ragged nested arrays: \(values.count) numbers do not fill a shape of \(Tensor.describe(shape))")
+        }
         return Tensor(shape: shape, values: values)
     }
 

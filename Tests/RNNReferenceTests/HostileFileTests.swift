@@ -101,4 +101,13 @@ final class HostileFileTests: XCTestCase {
         let model = try scratch.write("huge.onnx", bytes: bytes)
         expectFailure(["inspect", model], ["huge.onnx", "graph input W: declared shape [1, 1099511627776, 3]", "give the weights with --input W=FILE.npy"])
     }
+
+    /// Found by FuzzTests (seed 1): a number before a deeper array in an
+    /// inline tensor filled no shape and trapped in Tensor's precondition.
+    func testRaggedInlineTensorIsAnError() throws {
+        let model = try scratch.write("ragged.rnn.json", """
+        {"rnngen": 1, "input_size": 1, "pipeline": [{"recurrent": {"cell": "rnn", "hidden_sizes": [2], "weights": [{"W": [1, [2, 3]], "R": [[0.1, 0.2], [0.3, 0.4]]}]}}]}
+        """)
+        expectFailure(["inspect", model], ["$.pipeline[0].recurrent.weights[0].W", "ragged nested arrays: 3 numbers do not fill a shape of [2, 2]"])
+    }
 }
