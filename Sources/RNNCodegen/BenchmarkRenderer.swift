@@ -55,7 +55,7 @@ public enum BenchmarkRenderer {
 
     /// `main.swift` timing the Swift kernel's `step`.
     public static func renderSwift(_ plan: KernelPlan) -> String {
-        Template(swift: "bench.swift").render(["TYPE": SwiftTypeName.derive(plan.name), "HEAD_NIL": plan.head != nil ? "head: nil, " : ""])
+        Template(swift: "bench.swift").render(["TYPE": plan.swiftTypeName, "HEAD_NIL": plan.head != nil ? "head: nil, " : ""])
     }
 
     static func array(_ name: String, _ t: Tensor) -> String {

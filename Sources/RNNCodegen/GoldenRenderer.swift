@@ -154,7 +154,7 @@ public enum GoldenRenderer {
     ///   when the check lives elsewhere (a test target); `xctest`: also emit an
     ///   XCTestCase that asserts the check passes.
     public static func swift(_ plan: KernelPlan, cases: [GoldenCase], module: String?, xctest: Bool) -> [(file: String, text: String)] {
-        let name = plan.name, type = SwiftTypeName.derive(plan.name)
+        let name = plan.name, type = plan.swiftTypeName
         var lines: [String] = ["""
         // \(name)Golden.swift: golden vectors for the \(name) kernel, computed by rnngen's
         // reference interpreter when the kernel was generated. Do not edit.

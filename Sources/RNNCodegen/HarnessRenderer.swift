@@ -60,7 +60,7 @@ public enum HarnessRenderer {
 
     public static func swift(_ plans: [KernelPlan]) -> String {
         let entries = plans.map { plan -> String in
-            let name = plan.name, type = SwiftTypeName.derive(plan.name)
+            let name = plan.name, type = plan.swiftTypeName
             let baked = plan.options.weights == .baked
             let weightsArg = baked ? "" : "weights: weights, "
             let loadWeights = baked ? "    // weights are baked into the kernel" : """

@@ -9,8 +9,8 @@ public struct SwiftRenderer {
     var width: Int { plan.vectorWidth }
     var name: String { plan.name }
     var baked: Bool { plan.options.weights == .baked }
-    /// The public type: `SwiftTypeName.derive(name)`, `seed_gru` → `SeedGRU`.
-    var typeName: String { SwiftTypeName.derive(name) }
+    /// The public type, `seed_gru` → `SeedGRU`.
+    var typeName: String { plan.swiftTypeName }
 
     public init(plan: KernelPlan) { self.plan = plan }
 

@@ -40,3 +40,8 @@ public enum SwiftTypeName {
         return joined
     }
 }
+
+extension KernelPlan {
+    /// The Swift kernel's public type, which the harness, golden checks and bench call.
+    public var swiftTypeName: String { SwiftTypeName.derive(name) }
+}

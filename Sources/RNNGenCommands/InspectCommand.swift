@@ -98,8 +98,7 @@ enum InspectCommand {
                 var shaped: [String] = []
                 for group in PyTorchStates.groups(model) {
                     for (input, output, names) in [(group.inputH, group.outputH, group.hidden), (group.inputC, group.outputC, group.cell)] where !names.isEmpty {
-                        let size = sizes[names[0]] ?? 0
-                        guard names.allSatisfy({ sizes[$0] == size }) else { continue }
+                        guard let size = PyTorchStates.stackedSize(names, sizes: sizes) else { continue }
                         shaped.append("\(input) → \(output) [\(names.count), B, \(size)]")
                     }
                 }

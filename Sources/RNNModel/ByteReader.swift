@@ -94,3 +94,13 @@ enum ElementDecoding {
         return sign * (1 + fraction / 1024) * pow(2, Double(exponent - 15))
     }
 }
+
+/// Reads a whole input file; the one error every reader gives for a file it cannot open.
+enum InputFile {
+    static func bytes(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw RNNError(file: path, "cannot read file (missing or unreadable)")
+        }
+        return [UInt8](data)
+    }
+}

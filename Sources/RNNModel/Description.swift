@@ -8,9 +8,7 @@ public enum ModelDescription {
     public static let fileSuffix = ".rnn.json"
 
     public static func load(contentsOf path: String) throws -> Model {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RNNError(file: path, "cannot read file (missing or unreadable)")
-        }
+        let data = Data(try InputFile.bytes(path))
         let base = URL(fileURLWithPath: path).deletingLastPathComponent()
         do {
             return try parse(data, baseDirectory: base)

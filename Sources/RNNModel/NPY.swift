@@ -7,11 +7,9 @@ public enum NPY {
 
     /// Reads a `.npy` file. Errors name the file.
     public static func read(contentsOf path: String) throws -> Tensor {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RNNError(file: path, "cannot read file (missing or unreadable)")
-        }
+        let bytes = try InputFile.bytes(path)
         do {
-            return try decode([UInt8](data))
+            return try decode(bytes)
         } catch let error as RNNError {
             throw error.inFile(path)
         }

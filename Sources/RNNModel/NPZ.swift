@@ -11,10 +11,7 @@ public struct NPZArchive: TensorArchive {
     private let bytes: [UInt8]
 
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RNNError(file: path, "cannot read file (missing or unreadable)")
-        }
-        try self.init(path: path, bytes: [UInt8](data))
+        try self.init(path: path, bytes: try InputFile.bytes(path))
     }
 
     init(path: String, bytes: [UInt8]) throws {

@@ -51,11 +51,9 @@ public struct ONNXGraph {
 /// Reads `.onnx` files (ModelProto) with rnngen's own wire-format reader.
 public enum ONNXReader {
     public static func read(contentsOf path: String) throws -> ONNXGraph {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RNNError(file: path, "cannot read file (missing or unreadable)")
-        }
+        let bytes = try InputFile.bytes(path)
         do {
-            return try decode([UInt8](data))
+            return try decode(bytes)
         } catch let error as RNNError {
             throw error.inFile(path)
         }

@@ -35,6 +35,13 @@ public enum PyTorchStates {
         }
     }
 
+    /// The size every state of `names` shares, or nil when the stack's layers
+    /// differ in size (a description allows it, nn.LSTM never): such states do not stack.
+    public static func stackedSize(_ names: [StateName], sizes: [StateName: Int]) -> Int? {
+        guard let size = names.first.flatMap({ sizes[$0] }), names.allSatisfy({ sizes[$0] == size }) else { return nil }
+        return size
+    }
+
     /// `h_n` / `c_n` (per stack) from the final states `[B, size]`.
     public static func outputs(_ model: Model, finalStates: [StateName: Tensor]) -> [String: Tensor] {
         var out: [String: Tensor] = [:]
@@ -59,8 +66,7 @@ public enum PyTorchStates {
             for (name, names) in [(group.inputH, group.hidden), (group.inputC, group.cell)] where !names.isEmpty {
                 guard let tensor = inputs[name] else { continue }
                 used.insert(name)
-                let size = sizes[names[0]] ?? 0
-                guard names.allSatisfy({ sizes[$0] == size }) else {
+                guard let size = stackedSize(names, sizes: sizes) else {
                     throw RNNError(at: "--input \(name)", "stack \(group.stack)'s layers differ in size, so their states do not stack as PyTorch's; give them one by one (\(names.map(\.initialName).joined(separator: ", ")))")
                 }
                 let expected = [names.count, batch, size]

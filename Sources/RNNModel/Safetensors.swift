@@ -17,10 +17,7 @@ public enum TensorArchives {
     /// (`.npz`) starts with `PK`; a safetensors file with an 8-byte header
     /// length and then the JSON header's `{`.
     public static func open(_ path: String) throws -> any TensorArchive {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RNNError(file: path, "cannot read file (missing or unreadable)")
-        }
-        let bytes = [UInt8](data)
+        let bytes = try InputFile.bytes(path)
         if bytes.starts(with: [0x50, 0x4b]) || (path.hasSuffix(".npz") && !path.hasSuffix(".safetensors")) {
             return try NPZArchive(path: path, bytes: bytes)
         }
@@ -59,10 +56,7 @@ public struct SafetensorsFile: TensorArchive {
     static let maxHeaderBytes = 100_000_000
 
     public init(contentsOf path: String) throws {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RNNError(file: path, "cannot read file (missing or unreadable)")
-        }
-        try self.init(path: path, bytes: [UInt8](data))
+        try self.init(path: path, bytes: try InputFile.bytes(path))
     }
 
     init(path: String, bytes: [UInt8]) throws {

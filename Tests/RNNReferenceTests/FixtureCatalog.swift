@@ -110,13 +110,7 @@ enum FixtureCatalog {
     /// state_dicts), named by absolute path: the recorded outputs must hold.
     static func torchSafetensors() throws -> [FixtureCase] {
         try Fixtures.cases("torch").map { folder in
-            var c = try FrameworkCases.torchCase(folder)
-            let file = Recorded.root.appendingPathComponent("safetensors/\(folder.lastPathComponent)/model.safetensors")
-            var pipeline = c.description["pipeline"] as! [[String: Any]]
-            var stack = pipeline[0]["recurrent"] as! [String: Any]
-            stack["state_dict"] = file.path
-            pipeline[0]["recurrent"] = stack
-            c.description["pipeline"] = pipeline
+            var c = try FrameworkCases.torchCase(folder, stateDict: Recorded.safetensors(folder))
             c.name = "safetensors/" + folder.lastPathComponent
             return descriptionCase(c, folder: folder)
         }

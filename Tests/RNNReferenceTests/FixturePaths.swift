@@ -6,14 +6,7 @@ enum Fixtures {
     static let root: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Fixtures")
 
-    static func cases(_ suite: String) -> [URL] {
-        let folder = root.appendingPathComponent(suite)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.sorted().map { folder.appendingPathComponent($0) }.filter {
-            var isDirectory: ObjCBool = false
-            return FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDirectory) && isDirectory.boolValue
-        }
-    }
+    static func cases(_ suite: String) -> [URL] { caseFolders(root.appendingPathComponent(suite)) }
 
     static func npy(_ url: URL) throws -> Tensor { try NPY.read(contentsOf: url.path) }
 
@@ -28,10 +21,20 @@ enum Recorded {
     static let root: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("Recorded")
 
-    static func cases(_ suite: String) -> [URL] {
-        let folder = root.appendingPathComponent(suite)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.sorted().map { folder.appendingPathComponent($0) }
+    static func cases(_ suite: String) -> [URL] { caseFolders(root.appendingPathComponent(suite)) }
+
+    /// Where a PyTorch fixture's state_dict is kept as `.safetensors`.
+    static func safetensors(_ torchCase: URL) -> URL {
+        root.appendingPathComponent("safetensors/\(torchCase.lastPathComponent)/model.safetensors")
+    }
+}
+
+/// The case folders of a suite, sorted by name.
+func caseFolders(_ folder: URL) -> [URL] {
+    let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+    return names.sorted().map { folder.appendingPathComponent($0) }.filter {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: $0.path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }
 

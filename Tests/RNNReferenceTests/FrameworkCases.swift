@@ -187,7 +187,8 @@ enum FrameworkCases {
 
     // MARK: PyTorch state_dict
 
-    static func torchCase(_ folder: URL) throws -> Case {
+    /// `file`: the state_dict file to name (default: the case's own `state_dict.npz`).
+    static func torchCase(_ folder: URL, stateDict file: URL? = nil) throws -> Case {
         let config = try Fixtures.json(folder.appendingPathComponent("case.json"))
         let stateDict = config["state_dict"] as! [String: [Int]]
         let module = config["description"] as! String
@@ -198,7 +199,7 @@ enum FrameworkCases {
         let hidden = stateDict["weight_ih_l0"]![0] / G
         let batchFirst = config["batch_first"] as! Bool
         var stack: [String: Any] = ["cell": kind, "hidden_size": hidden, "num_layers": layers,
-                                    "direction": bidirectional ? "bidirectional" : "forward", "state_dict": "state_dict.npz"]
+                                    "direction": bidirectional ? "bidirectional" : "forward", "state_dict": file?.path ?? "state_dict.npz"]
         if module.contains("nonlinearity='relu'") { stack["activation"] = "relu" }
         let x = try Fixtures.npy(folder.appendingPathComponent("x.npy"))
         let description: [String: Any] = ["rnngen": 1, "name": "t", "framework": "pytorch", "input_size": x.shape[2],

@@ -9,12 +9,7 @@ final class PyTorchStatesTests: XCTestCase {
     /// .safetensors copy) and its inputs; returns the description's path and the `--input` flags.
     func prepare(_ name: String, in scratch: Scratch) throws -> (model: String, inputs: [String]) {
         let folder = Fixtures.root.appendingPathComponent("torch/\(name)")
-        var description = try FrameworkCases.torchCase(folder).description
-        var pipeline = description["pipeline"] as! [[String: Any]]
-        var stack = pipeline[0]["recurrent"] as! [String: Any]
-        stack["state_dict"] = Recorded.root.appendingPathComponent("safetensors/\(name)/model.safetensors").path
-        pipeline[0]["recurrent"] = stack
-        description["pipeline"] = pipeline
+        let description = try FrameworkCases.torchCase(folder, stateDict: Recorded.safetensors(folder)).description
         let model = try scratch.write("\(name).rnn.json", String(decoding: try JSONSerialization.data(withJSONObject: description, options: [.sortedKeys]), as: UTF8.self))
         var inputs = ["--input", "x=" + folder.appendingPathComponent("x.npy").path]
         for state in ["h0", "c0"] where FileManager.default.fileExists(atPath: folder.appendingPathComponent("\(state).npy").path) {
