@@ -24,7 +24,7 @@ let package = Package(
         // Planning and rendering of C and Swift kernels: pure functions, no I/O.
         .target(name: "RNNCodegen", dependencies: ["RNNModel", "KernelTemplates"]),
         // Compiling and running generated kernels (spawns cc / swiftc); the engines of run and verify.
-        .target(name: "RNNKernelRunner", dependencies: ["RNNModel", "RNNReference", "RNNCodegen"]),
+        .target(name: "RNNKernelRunner", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "KernelTemplates"]),
         // The commands behind the CLI, as a library so tests can call them.
         .target(name: "RNNGenCommands", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner"]),
         .executableTarget(name: "rnngen", dependencies: ["RNNGenCommands"]),

@@ -22,6 +22,11 @@ public enum KernelTemplates {
         "widen_f16.c": text(PackageResources.widen_f16_c_tmpl),
         "widen_bf16.c": text(PackageResources.widen_bf16_c_tmpl),
         "widen_i8.c": text(PackageResources.widen_i8_c_tmpl),
+        // Not templates but plain files, for the Cortex-M target programs of
+        // rnngen verify --target and rnngen size (and the embedded examples).
+        "cortex_m_startup.c": text(PackageResources.cortex_m_startup_c_tmpl),
+        "cortex_m.ld": text(PackageResources.cortex_m_ld_tmpl),
+        "embedded_swift_support.c": text(PackageResources.embedded_swift_support_c_tmpl),
     ]
 
     public static let swift: [String: String] = [

@@ -1,32 +1,18 @@
 import RNNModel
 
-/// One golden case: inputs and the reference interpreter's outputs for them,
-/// computed when the kernel is generated. Rendered into a self-checking file
-/// that runs the kernel on the inputs and compares with the outputs using the
-/// same tolerance rule as `rnngen verify`.
+/// One golden case: a kernel call's inputs and the reference interpreter's
+/// outputs for them, computed when the kernel is generated. Rendered into a
+/// self-checking file that runs the kernel on the inputs and compares with
+/// the outputs using the same tolerance rule as `rnngen verify`.
 public struct GoldenCase {
-    public var name: String
-    /// Through `step` (streaming, every step of one item) instead of `run`.
-    public var streaming: Bool
-    public var batch: Int
-    public var steps: Int
-    public var x: [Float]
-    public var sequenceLengths: [Int32]?
-    /// Flattened `[batch][stateFloats]`, or nil for zeros.
-    public var initialState: [Float]?
+    public var inputs: KernelCase
     public var y: [Float]
     public var finalState: [Float]
     public var head: [Float]?
+    public var name: String { inputs.name }
 
-    public init(name: String, streaming: Bool, batch: Int, steps: Int, x: [Float], sequenceLengths: [Int32]?, initialState: [Float]?,
-                y: [Float], finalState: [Float], head: [Float]?) {
-        self.name = name
-        self.streaming = streaming
-        self.batch = batch
-        self.steps = steps
-        self.x = x
-        self.sequenceLengths = sequenceLengths
-        self.initialState = initialState
+    public init(inputs: KernelCase, y: [Float], finalState: [Float], head: [Float]?) {
+        self.inputs = inputs
         self.y = y
         self.finalState = finalState
         self.head = head
@@ -39,10 +25,6 @@ public struct GoldenCase {
 public enum GoldenRenderer {
     public static let absoluteTolerance = 1e-4
     public static let relativeTolerance = 1e-4
-
-    static func cArray(_ name: String, _ values: [Float], attributes: String = "") -> String {
-        "static const float \(attributes)\(name)[\(max(values.count, 1))] = {" + (values.isEmpty ? "0.0f" : values.map(Literal.cFloat).joined(separator: ", ")) + "};"
-    }
 
     public static func c(_ plan: KernelPlan, cases: [GoldenCase]) -> [(file: String, text: String)] {
         let name = plan.name
@@ -71,9 +53,7 @@ public enum GoldenRenderer {
         #include "\(name)_golden.h"
         #include "\(name).h"
 
-        #define GOLDEN_WORKSPACE_STEPS \(cases.map(\.steps).max() ?? 1)
-
-        static float golden_check(const float *got, const float *want, int n, float *worst)
+        static int golden_check(const float *got, const float *want, int n, float *worst)
         {
             int failures = 0;
             for (int k = 0; k < n; ++k) {
@@ -85,43 +65,29 @@ public enum GoldenRenderer {
                 if (worst && e / allowed > *worst) *worst = e / allowed;
                 failures += e > allowed;
             }
-            return (float)failures;
+            return failures;
         }
 
         """)
+        lines += KernelCaseRenderer.cBuffers(plan, cases.map(\.inputs)) + [""]
         var names: [String] = []
         var bodies: [String] = []
         let weights = plan.options.weights == .baked ? "" : "\(name)_golden_weights, "
         if plan.options.weights == .runtime {
-            lines.append(cArray("\(name)_golden_weights", plan.weights, attributes: "__attribute__((aligned(64))) "))
+            lines.append(KernelCaseRenderer.cArray("\(name)_golden_weights", plan.weights, attributes: "__attribute__((aligned(64))) "))
         }
         for (index, c) in cases.enumerated() {
             names.append(c.name)
             let p = "case\(index)"
-            lines.append(cArray("\(p)_x", c.x))
-            lines.append(cArray("\(p)_y", c.y))
-            lines.append(cArray("\(p)_final", c.finalState))
-            if let initial = c.initialState { lines.append(cArray("\(p)_initial", initial)) }
-            if let lengths = c.sequenceLengths {
-                lines.append("static const int32_t \(p)_lengths[\(lengths.count)] = {" + lengths.map(String.init).joined(separator: ", ") + "};")
-            }
-            if let head = c.head { lines.append(cArray("\(p)_head", head)) }
-            let O = plan.outputSize, S = plan.stateFloats
-            var body: [String] = ["    {"]
-            body.append("        static float y[\(max(c.y.count, 1))], final_state[\(max(c.finalState.count, 1))]\(c.head != nil ? ", head[\(c.head!.count)]" : "");")
-            if c.streaming {
-                body.append("        \(name)_state state;")
-                body.append(c.initialState != nil ? "        \(name)_set_state(&state, \(p)_initial);" : "        \(name)_reset(&state);")
-                body.append("        for (int t = 0; t < \(c.steps); ++t) \(name)_step(\(weights)&state, \(p)_x + t * \(plan.inputSize), y + t * \(O));")
-                body.append("        \(name)_get_state(&state, final_state);")
-                if c.head != nil { body.append("        \(name)_head(\(weights)&state, head);") }
-            } else {
-                body.append("        static float workspace[\(name)_WORKSPACE_FLOATS(GOLDEN_WORKSPACE_STEPS)];")
-                body.append("        \(name)_run(\(weights)\(p)_x, \(c.batch), \(c.steps), \(c.sequenceLengths != nil ? "\(p)_lengths" : "0"), \(c.initialState != nil ? "\(p)_initial" : "0"), y, final_state, \(c.head != nil ? "head, " : (plan.head != nil ? "0, " : ""))workspace);")
-            }
-            body.append("        failures += (int)golden_check(y, \(p)_y, \(c.y.count), worst);")
-            body.append("        failures += (int)golden_check(final_state, \(p)_final, \(c.batch * S), worst);")
-            if c.head != nil { body.append("        failures += (int)golden_check(head, \(p)_head, \(c.head!.count), worst);") }
+            lines += KernelCaseRenderer.cInputs(c.inputs, prefix: p)
+            lines.append(KernelCaseRenderer.cArray("\(p)_y", c.y))
+            lines.append(KernelCaseRenderer.cArray("\(p)_final", c.finalState))
+            if let head = c.head { lines.append(KernelCaseRenderer.cArray("\(p)_head", head)) }
+            var body = ["    /* \(c.name) */", "    {"]
+            body += KernelCaseRenderer.cRun(plan, c.inputs, prefix: p, weights: weights)
+            body.append("        failures += golden_check(out_y, \(p)_y, \(c.y.count), worst);")
+            body.append("        failures += golden_check(out_final, \(p)_final, \(c.finalState.count), worst);")
+            if let head = c.head { body.append("        failures += golden_check(out_head, \(p)_head, \(head.count), worst);") }
             body.append("    }")
             bodies.append(body.joined(separator: "\n"))
         }
@@ -146,10 +112,6 @@ public enum GoldenRenderer {
         return [("\(name)_golden.h", header + "\n"), ("\(name)_golden.c", lines.joined(separator: "\n") + "\n")]
     }
 
-    static func swiftArray(_ name: String, _ values: [Float]) -> String {
-        "fileprivate let \(name): InlineArray<\(max(values.count, 1)), Float> = [" + (values.isEmpty ? "0" : values.map(Literal.float).joined(separator: ", ")) + "]"
-    }
-
     /// - Parameters: `module`: the module that holds the kernel, imported
     ///   when the check lives elsewhere (a test target); `xctest`: also emit an
     ///   XCTestCase that asserts the check passes.
@@ -161,57 +123,21 @@ public enum GoldenRenderer {
         """]
         if xctest { lines.append("import XCTest") }
         if let module { lines.append("import \(module)") }
-        lines.append("""
-
-        /// Stack scratch of `count` floats: an InlineArray, never the heap.
-        @inline(__always) fileprivate func withScratch<let count: Int, R>(_ type: InlineArray<count, Float>.Type, _ body: (UnsafeMutablePointer<Float>) -> R) -> R {
-            var storage = InlineArray<count, Float>(repeating: 0)
-            return withUnsafeMutablePointer(to: &storage) { raw in
-                UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: count) { body($0) }
-            }
-        }
-        """)
+        lines.append("\n" + KernelCaseRenderer.swiftScratchFunction)
         let weightsArg = plan.options.weights == .baked ? "" : "weights: w, "
-        if plan.options.weights == .runtime { lines.append(swiftArray("\(name)GoldenWeights", plan.weights)) }
+        if plan.options.weights == .runtime { lines.append(KernelCaseRenderer.swiftArray("\(name)GoldenWeights", plan.weights)) }
         var bodies: [String] = []
         for (index, c) in cases.enumerated() {
             let p = "\(name)Golden\(index)"
-            lines.append(swiftArray("\(p)X", c.x))
-            lines.append(swiftArray("\(p)Y", c.y))
-            lines.append(swiftArray("\(p)Final", c.finalState))
-            if let initial = c.initialState { lines.append(swiftArray("\(p)Initial", initial)) }
-            if let lengths = c.sequenceLengths {
-                lines.append("fileprivate let \(p)Lengths: InlineArray<\(lengths.count), Int32> = [" + lengths.map(String.init).joined(separator: ", ") + "]")
-            }
-            if let head = c.head { lines.append(swiftArray("\(p)Head", head)) }
-            var body: [String] = []
-            body.append("        // \(c.name)")
-            let scratch = c.y.count + c.finalState.count + (c.head?.count ?? 0) + (c.streaming ? 0 : c.steps * plan.workspaceFloatsPerStep)
-            body.append("        withScratch(InlineArray<\(max(scratch, 1)), Float>.self) { scratch in")
-            body.append("            let y = scratch, finalState = y + \(c.y.count), head = finalState + \(c.finalState.count), workspace = head + \(c.head?.count ?? 0)")
-            body.append("            _ = head; _ = workspace")
-            body.append("            \(p)X.span.withUnsafeBufferPointer { x in")
-            var close = ["            }"]
-            if let _ = c.initialState {
-                body.append("            \(p)Initial.span.withUnsafeBufferPointer { initial in")
-                close.insert("            }", at: 0)
-            }
-            if c.sequenceLengths != nil {
-                body.append("            \(p)Lengths.span.withUnsafeBufferPointer { lengths in")
-                close.insert("            }", at: 0)
-            }
-            if c.streaming {
-                body.append("                var model = \(type)(\(c.initialState != nil ? "state: \(type).State(flattened: initial.baseAddress!)" : ""))")
-                body.append("                for t in 0..<\(c.steps) { model.step(\(weightsArg)x: x.baseAddress! + t * \(plan.inputSize), y: y + t * \(plan.outputSize)) }")
-                body.append("                model.state.flatten(into: finalState)")
-                if c.head != nil { body.append("                model.head(\(weightsArg)into: head)") }
-            } else {
-                let headArg = plan.head != nil ? "head: \(c.head != nil ? "head" : "nil"), " : ""
-                body.append("                \(type).run(\(weightsArg)x: x.baseAddress!, batch: \(c.batch), steps: \(c.steps), sequenceLengths: \(c.sequenceLengths != nil ? "lengths.baseAddress!" : "nil"), initialState: \(c.initialState != nil ? "initial.baseAddress!" : "nil"), y: y, finalState: finalState, \(headArg)workspace: workspace)")
-            }
-            body += close
+            lines += KernelCaseRenderer.swiftInputs(c.inputs, prefix: p)
+            lines.append(KernelCaseRenderer.swiftArray("\(p)Y", c.y))
+            lines.append(KernelCaseRenderer.swiftArray("\(p)Final", c.finalState))
+            if let head = c.head { lines.append(KernelCaseRenderer.swiftArray("\(p)Head", head)) }
+            var body = ["        // \(c.name)"]
+            body += KernelCaseRenderer.swiftScratchScope(plan, c.inputs)
+            body += KernelCaseRenderer.swiftRun(plan, c.inputs, prefix: p, weights: weightsArg)
             body.append("            \(p)Y.span.withUnsafeBufferPointer { compare(y, $0.baseAddress!, \(c.y.count), &failures, &worst) }")
-            body.append("            \(p)Final.span.withUnsafeBufferPointer { compare(finalState, $0.baseAddress!, \(c.batch * plan.stateFloats), &failures, &worst) }")
+            body.append("            \(p)Final.span.withUnsafeBufferPointer { compare(finalState, $0.baseAddress!, \(c.finalState.count), &failures, &worst) }")
             if let head = c.head { body.append("            \(p)Head.span.withUnsafeBufferPointer { compare(head, $0.baseAddress!, \(head.count), &failures, &worst) }") }
             body.append("        }")
             bodies.append(body.joined(separator: "\n"))

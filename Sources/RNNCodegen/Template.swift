@@ -42,9 +42,20 @@ struct Template {
 /// Number formatting shared by the renderers: the shortest text that reads
 /// back as the same float, so generated tables are exact and deterministic.
 enum Literal {
-    static func float(_ v: Float) -> String { "\(v)" }
+    /// Swift's spelling of a float, exact (the shortest text that reads back
+    /// to the same value); NaN and infinities by name.
+    static func float(_ v: Float) -> String {
+        if v.isNaN { return "Float.nan" }
+        if v.isInfinite { return v < 0 ? "-Float.infinity" : "Float.infinity" }
+        return "\(v)"
+    }
 
-    static func cFloat(_ v: Float) -> String { float(v) + "f" }
+    /// C's spelling; NaN and infinities as <math.h>'s `NAN` and `INFINITY`.
+    static func cFloat(_ v: Float) -> String {
+        if v.isNaN { return "NAN" }
+        if v.isInfinite { return v < 0 ? "-INFINITY" : "INFINITY" }
+        return "\(v)f"
+    }
 
     /// Swift's spelling of a snake-case name: `h_new` → `hNew`.
     static func camelCase(_ text: String) -> String {

@@ -6,7 +6,7 @@ import RNNReference
 
 enum VerifyCommand {
     static let help = """
-    USAGE: rnngen verify MODEL [--lang c|swift|all] [--trials N] [--seed S]
+    USAGE: rnngen verify MODEL [--target T] [--lang c|swift|all] [--trials N] [--seed S]
                         [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type f32|f16|bf16|i8] [--batch-tile N]
                         [--weights baked|runtime] [--libm]
 
@@ -33,8 +33,16 @@ enum VerifyCommand {
     sum of |w − rounded w|, which bounds how far one step moves a
     pre-activation per unit of input magnitude.
 
+    Targets: with --target, the kernel is cross-compiled with a program that
+    holds the same trials as constants, run under emulation, and its outputs
+    (printed as float bits) compared on this machine by the same rule:
+    \(targetTable)
+    A missing cross compiler, C library or emulator is an error naming the
+    Debian packages to install.
+
     OPTIONS:
-      --lang c|swift|all    Kernels to check (default: all).
+      --target T            Where the kernel runs (default host): \(Target.Name.allCases.map(\.rawValue).joined(separator: ", ")).
+      --lang c|swift|all    Kernels to check (default: all the target builds).
       --trials N            Random trials after the edge cases (default 20).
       --seed S              Seed of the random inputs (default 1); the same seed
                             gives the same inputs.
@@ -58,23 +66,37 @@ enum VerifyCommand {
       -h, --help            Show this help.
     """
 
+    static var targetTable: String {
+        Target.all.map { target in
+            "  " + target.name.rawValue.padding(toLength: 11, withPad: " ", startingAt: 0) + target.summary + "; "
+                + target.languages.map { $0 == .swift && target.name != .host ? "Embedded Swift" : $0.rawValue == "c" ? "C" : "Swift" }.joined(separator: " and ")
+                + (target.emulator.isEmpty ? "" : "; runs under \(target.emulator[0])" + (target.emulator.count > 2 && target.emulator[1] == "-M" ? " -M \(target.emulator[2])" : ""))
+        }.joined(separator: "\n")
+    }
+
     static func run(_ args: [String], stdout: (String) -> Void) throws -> Bool {
-        let parsed = try Arguments(args, valued: ["input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "batch-tile", "max-added-error"], booleans: ["libm"], command: "verify")
+        let parsed = try Arguments(args, valued: ["target", "input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "batch-tile", "max-added-error"], booleans: ["libm"], command: "verify")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "verify", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen verify --help)")
         }
         let path = parsed.positionals[0]
         let model = try ModelFile.loadModel(path, provided: try RunCommand.readInputs(parsed.options["input"] ?? []))
+        let target = try Target.named(try parsed.single("target") ?? "host")
         let langText = try parsed.single("lang") ?? "all"
         let languages: [KernelOptions.Language]
         switch langText {
-        case "all": languages = parsed.switches.contains("libm") ? [.c] : [.c, .swift]
+        case "all": languages = parsed.switches.contains("libm") ? [.c] : target.languages
         default:
             guard let language = KernelOptions.Language(rawValue: langText) else {
-                throw RNNError(at: "--lang \(langText)", "unknown language (expected c, swift or all)")
+                throw RNNError(at: "--lang \(Quote.text(langText))", "unknown language (expected c, swift or all)")
+            }
+            guard target.languages.contains(language) else {
+                throw RNNError(at: "--lang \(langText)", "--target \(target.name.rawValue) builds \(target.languages.map(\.rawValue).joined(separator: " and ")) kernels only")
             }
             languages = [language]
         }
+        // Before any kernel is built: a missing toolchain is the first thing to say.
+        for language in languages { try target.requireTools(language, run: true) }
         let trialsText = try parsed.single("trials") ?? "20"
         guard let trialCount = Int(trialsText), trialCount >= 0, trialCount <= 10_000 else {
             throw RNNError(at: "--trials \(trialsText)", "expected a whole number 0…10000")
@@ -96,15 +118,17 @@ enum VerifyCommand {
             throw RNNError(at: "--max-added-error", "only means something with --weight-type f16, bf16 or i8")
         }
         var allPassed = true
-        stdout("verify \(model.name) (\(path)): tolerance |kernel − reference| ≤ \(Verifier.absoluteTolerance) + \(Verifier.relativeTolerance)·|reference|, seed \(seed)")
+        let on = target.name == .host ? "" : " on \(target.name.rawValue) (\(target.summary))"
+        stdout("verify \(model.name) (\(path))\(on): tolerance |kernel − reference| ≤ \(Verifier.absoluteTolerance) + \(Verifier.relativeTolerance)·|reference|, seed \(seed)")
         for language in languages {
             var withLanguage = parsed
             withLanguage.options["lang"] = [language.rawValue]
             let options = try GenerateCommand.options(withLanguage, defaultName: "verified")
             let plan = try KernelPlan(model: model, options: options)
-            let program = try KernelCompiler().compile([plan])
             let trials = Verifier.trials(for: model, supportsStep: plan.supportsStep, count: trialCount, seed: seed)
-            let reports = try Verifier.verify(plan: plan, program: program, trials: trials)
+            let reports = target.name == .host
+                ? try Verifier.verify(plan: plan, program: try KernelCompiler().compile([plan]), trials: trials)
+                : try Verifier.verify(plan: plan, on: TargetRunner(target: target), trials: trials)
             stdout("\(language.rawValue) kernel, vector width \(plan.vectorWidth)\(options.vectorWidth == nil ? " (auto)" : ""), multiply-adds \(options.fusedMultiplyAdd.rawValue), \(trials.count) trials:")
             let width = max(6, reports.map(\.output.count).max() ?? 0)
             stdout("  " + "output".padding(toLength: width, withPad: " ", startingAt: 0) + "  max abs err   max rel err   err/tolerance  result")

@@ -21,20 +21,10 @@ public enum GoldenVectors {
         let interpreter = ReferenceInterpreter(model: model)
         return try specs.map { name, streaming, inputs in
             let out = try interpreter.run(inputs)
-            let B = model.layout == .timeMajor ? inputs.x.shape[1] : inputs.x.shape[0]
-            let T = model.layout == .timeMajor ? inputs.x.shape[0] : inputs.x.shape[1]
-            func flat(_ states: [StateName: Tensor]) -> [Float] {
-                var values = [Float](repeating: 0, count: B * plan.stateFloats)
-                for slot in plan.states {
-                    guard let t = states[slot.name] else { continue }
-                    for b in 0..<B { for k in 0..<slot.size { values[b * plan.stateFloats + slot.offset + k] = Float(t.values[b * slot.size + k]) } }
-                }
-                return values
-            }
-            return GoldenCase(name: name, streaming: streaming, batch: B, steps: T, x: inputs.x.values.map { Float($0) },
-                              sequenceLengths: inputs.sequenceLengths.map { $0.map { Int32($0) } },
-                              initialState: inputs.initialStates.isEmpty ? nil : flat(inputs.initialStates),
-                              y: out.y.values.map { Float($0) }, finalState: flat(out.finalStates), head: out.head.map { $0.values.map { Float($0) } })
+            let B = KernelIO.batchAndSteps(model, inputs.x).batch
+            let flat = { (states: [StateName: Tensor]) in try KernelIO.flatStates(plan, states, batch: B).map { Float($0) } }
+            return GoldenCase(inputs: try KernelCase(name, streaming: streaming, inputs: inputs, plan: plan),
+                              y: out.y.values.map { Float($0) }, finalState: try flat(out.finalStates), head: out.head.map { $0.values.map { Float($0) } })
         }
     }
 }

@@ -40,35 +40,10 @@ public struct KernelCompiler {
             compiler = toolchain.swiftCompiler
             command = ["-O", "-wmo"] + toolchain.swiftFlags + sources.map(\.0).filter { $0.hasSuffix(".swift") } + ["-o", "harness"]
         }
-        var key: [UInt8] = Array((compiler + "\u{0}" + command.joined(separator: "\u{0}")).utf8)
-        for (name, contents) in sources { key += Array(name.utf8) + [0] + contents + [0] }
-        let hash = SHA256.hex(key)
-        let directory = toolchain.cacheDirectory.appendingPathComponent("\(language.rawValue)-\(hash.prefix(24))")
+        let directory = try BuildCache(toolchain.cacheDirectory).build(kind: language.rawValue, sources: sources, steps: [(compiler, command)],
+                                                                       what: "the generated kernel")
         let executable = directory.appendingPathComponent("harness")
         let byName = Dictionary(uniqueKeysWithValues: plans.map { ($0.name, $0) })
-        if FileManager.default.isExecutableFile(atPath: executable.path) {
-            return Program(executable: executable, plans: byName, sourceDirectory: directory)
-        }
-        // Build in a private folder, then move it into place: concurrent builds never see half a program.
-        let staging = toolchain.cacheDirectory.appendingPathComponent(".build-\(hash.prefix(24))-\(UUID().uuidString)")
-        do {
-            try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
-            for (name, contents) in sources { try Data(contents).write(to: staging.appendingPathComponent(name)) }
-        } catch {
-            throw RNNError(file: staging.path, "cannot write kernel sources: \(error.localizedDescription)")
-        }
-        let result = try Subprocess.run(compiler, command, in: staging)
-        guard result.status == 0 else {
-            let failed = toolchain.cacheDirectory.appendingPathComponent("failed-\(hash.prefix(24))")
-            try? FileManager.default.removeItem(at: failed)
-            try? FileManager.default.moveItem(at: staging, to: failed)
-            let message = (result.stderr + result.stdout).split(separator: "\n").prefix(30).joined(separator: "\n")
-            throw RNNError(file: failed.path, "\(compiler) failed (status \(result.status)) compiling the generated kernel; sources kept here:\n\(message)")
-        }
-        if rename(staging.path, directory.path) != 0 {
-            // Another process finished the same build first; use its program.
-            try? FileManager.default.removeItem(at: staging)
-        }
         return Program(executable: executable, plans: byName, sourceDirectory: directory)
     }
 }
@@ -83,7 +58,7 @@ extension KernelCompiler.Program {
         guard x.rank == 3, x.shape[2] == model.inputSize else {
             throw RNNError(at: "x", "expected [\(model.layout == .timeMajor ? "T, B" : "B, T"), \(model.inputSize)], found \(x.shapeDescription)")
         }
-        let (T, B) = model.layout == .timeMajor ? (x.shape[0], x.shape[1]) : (x.shape[1], x.shape[0])
+        let (B, T) = KernelIO.batchAndSteps(model, x)
         try ModelInputs.checkSize(model, batch: B, steps: T)
         if let lengths = inputs.sequenceLengths {
             guard lengths.count == B else { throw RNNError(at: "seq_lens", "expected \(B) sequence lengths (one per batch item), found \(lengths.count)") }
@@ -108,15 +83,7 @@ extension KernelCompiler.Program {
         }
         let hasInitial = !inputs.initialStates.isEmpty
         if hasInitial {
-            var flat = [Double](repeating: 0, count: B * plan.stateFloats)
-            for slot in plan.states {
-                guard let t = inputs.initialStates[slot.name] else { continue }
-                guard t.shape == [B, slot.size] else {
-                    throw RNNError(at: slot.name.initialName, "expected shape \(Tensor.describe([B, slot.size])), found \(t.shapeDescription)")
-                }
-                for b in 0..<B { for k in 0..<slot.size { flat[b * plan.stateFloats + slot.offset + k] = t.values[b * slot.size + k] } }
-            }
-            try floats(flat).write(to: directory.appendingPathComponent("initial.bin"))
+            try floats(try KernelIO.flatStates(plan, inputs.initialStates, batch: B)).write(to: directory.appendingPathComponent("initial.bin"))
         }
         if plan.options.weights == .runtime {
             try Data(KernelGenerator.packedWeightBytes(plan)).write(to: directory.appendingPathComponent("weights.bin"))
@@ -135,18 +102,9 @@ extension KernelCompiler.Program {
                 (0..<count).map { Double(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))) }
             }
         }
-        let O = plan.outputSize
-        let y = Tensor(shape: model.layout == .timeMajor ? [T, B, O] : [B, T, O], values: try read("y.bin", T * B * O))
-        let flat = try read("final.bin", B * plan.stateFloats)
-        var finals: [StateName: Tensor] = [:]
-        for slot in plan.states {
-            var values: [Double] = []
-            for b in 0..<B { values += flat[(b * plan.stateFloats + slot.offset)..<(b * plan.stateFloats + slot.offset + slot.size)] }
-            finals[slot.name] = Tensor(shape: [B, slot.size], values: values)
-        }
-        var head: Tensor?
-        if let h = plan.head { head = Tensor(shape: [B, h.outputs], values: try read("head.bin", B * h.outputs)) }
-        return ModelOutputs(y: y, head: head, finalStates: finals)
+        let y = try read("y.bin", T * B * plan.outputSize), finalState = try read("final.bin", B * plan.stateFloats)
+        let head = try plan.head.map { try read("head.bin", B * $0.outputs) }
+        return KernelIO.outputs(plan, batch: B, steps: T, y: y, finalState: finalState, head: head)
     }
 }
 

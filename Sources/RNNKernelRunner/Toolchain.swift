@@ -46,12 +46,17 @@ public enum Subprocess {
         public var status: Int32
         public var stdout: String
         public var stderr: String
+        /// Stopped for running longer than the timeout.
+        public var timedOut = false
     }
 
-    public static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil) throws -> Result {
+    /// Runs `executable` (looked up on `$PATH`) with no standard input; past
+    /// `timeout` seconds it is terminated and the result says so.
+    public static func run(_ executable: String, _ arguments: [String], in directory: URL? = nil, timeout: Double? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [executable] + arguments
+        process.standardInput = FileHandle.nullDevice
         if let directory { process.currentDirectoryURL = directory }
         // Output goes to files, so a chatty compiler can never block on a full pipe.
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-process-\(UUID().uuidString)")
@@ -68,11 +73,23 @@ public enum Subprocess {
         do { try process.run() } catch {
             throw RNNError(at: executable, "cannot start: \(error.localizedDescription)")
         }
+        var timedOut = false
+        if let timeout {
+            let deadline = Date().addingTimeInterval(timeout)
+            while process.isRunning {
+                if Date() > deadline {
+                    timedOut = true
+                    process.terminate()
+                    break
+                }
+                usleep(20_000)
+            }
+        }
         process.waitUntilExit()
         try? outHandle.close()
         try? errHandle.close()
         let outData = (try? Data(contentsOf: outURL)) ?? Data(), errData = (try? Data(contentsOf: errURL)) ?? Data()
         return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+                      stderr: String(decoding: errData, as: UTF8.self), timedOut: timedOut)
     }
 }

@@ -98,6 +98,22 @@ public struct Verifier {
 
     /// Runs every trial through the kernel and the interpreter.
     public static func verify(plan: KernelPlan, program: KernelCompiler.Program, trials: [Trial]) throws -> [OutputReport] {
+        try verify(plan: plan, trials: trials) { _, trial in try program.run(plan.name, trial.inputs, step: trial.streaming) }
+    }
+
+    /// Runs every trial through the kernel on `target` (one program, one
+    /// emulated run) and the interpreter.
+    public static func verify(plan: KernelPlan, on runner: TargetRunner, trials: [Trial]) throws -> [OutputReport] {
+        let cases = try trials.map { try KernelCase($0.name, streaming: $0.streaming, inputs: $0.inputs, plan: plan) }
+        let outputs = try runner.run(plan, cases: cases)
+        return try verify(plan: plan, trials: trials) { index, _ in
+            let c = cases[index], raw = outputs[index]
+            return KernelIO.outputs(plan, batch: c.batch, steps: c.steps, y: raw.y, finalState: raw.finalState, head: raw.head)
+        }
+    }
+
+    /// Compares `kernel`'s outputs for each trial (by index) with the interpreter's.
+    public static func verify(plan: KernelPlan, trials: [Trial], kernel: (Int, Trial) throws -> ModelOutputs) throws -> [OutputReport] {
         var reports: [String: OutputReport] = [:]
         func add(_ name: String, _ got: Tensor, _ want: Tensor, _ trial: String) {
             var report = reports[name] ?? OutputReport(output: name)
@@ -105,9 +121,9 @@ public struct Verifier {
             reports[name] = report
         }
         let interpreter = ReferenceInterpreter(model: plan.model)
-        for trial in trials {
+        for (index, trial) in trials.enumerated() {
             let want = try interpreter.run(trial.inputs)
-            let got = try program.run(plan.name, trial.inputs, step: trial.streaming)
+            let got = try kernel(index, trial)
             add("y", got.y, want.y, trial.name)
             if let head = want.head, let gotHead = got.head { add("head", gotHead, head, trial.name) }
             for (name, tensor) in want.finalStates {
