@@ -17,10 +17,15 @@ public enum Commands {
                             Run a model on .npy inputs; write every output as .npy.
       generate MODEL --lang c|swift --out DIR
                             Write fixed-size C or Swift SIMD kernels for the model.
-      verify MODEL [--lang c|swift|all]
-                            Check the generated kernels against the interpreter.
+      verify MODEL [--target T] [--lang c|swift|all]
+                            Check the generated kernels against the interpreter, on
+                            this machine or an emulated one (Cortex-M4/M55/M3,
+                            RISC-V rv32, AArch64).
       bench MODEL           Time the kernel's step against a naive C loop and the
                             interpreter.
+      size MODEL [--target T|all] [--json]
+                            Flash and RAM (stack included) of the C kernel on a
+                            target.
 
     MODEL is a description (*.rnn.json, see docs/description-format.md) or an
     ONNX file (*.onnx). Run 'rnngen <command> --help' for a command's options.
@@ -61,10 +66,13 @@ public enum Commands {
             case "bench":
                 if rest.contains("--help") || rest.contains("-h") { stdout(BenchCommand.help); return 0 }
                 try BenchCommand.run(rest, stdout: stdout)
+            case "size":
+                if rest.contains("--help") || rest.contains("-h") { stdout(SizeCommand.help); return 0 }
+                try SizeCommand.run(rest, stdout: stdout)
             case "--version":
                 stdout("rnngen 0.1.0")
             default:
-                throw RNNError(at: command, "unknown command (commands: inspect, run, generate, verify, bench; see rnngen --help)")
+                throw RNNError(at: command, "unknown command (commands: inspect, run, generate, verify, bench, size; see rnngen --help)")
             }
             return 0
         } catch {

@@ -184,7 +184,7 @@ public struct TargetRunner {
 
     /// Reads a target program's output; anything missing, extra or out of
     /// order is an error quoting the program's last words.
-    static func parse(_ text: String, plan: KernelPlan, cases: [KernelCase], place: String, stderr: String, status: Int32) throws -> [RawOutputs] {
+    public static func parse(_ text: String, plan: KernelPlan, cases: [KernelCase], place: String, stderr: String, status: Int32) throws -> [RawOutputs] {
         // `stderr`: whatever else the emulator printed, quoted when something is wrong.
         let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         func fail(_ message: String) -> RNNError {

@@ -1,0 +1,155 @@
+import Dispatch
+import Foundation
+import XCTest
+import RNNCodegen
+@testable import RNNKernelRunner
+import RNNModel
+
+/// Whether `target` has its tools for `language`: skips (or, with
+/// RNNGEN_REQUIRE_TOOLCHAINS=1, fails) naming the packages when not.
+func requireTarget(_ target: Target, _ language: KernelOptions.Language = .c) throws {
+    do {
+        try target.requireTools(language, run: true)
+    } catch let error as RNNError {
+        if ProcessInfo.processInfo.environment["RNNGEN_REQUIRE_TOOLCHAINS"] == "1" {
+            throw ToolchainMissing(message: "\(error); RNNGEN_REQUIRE_TOOLCHAINS=1 requires it")
+        }
+        throw XCTSkip("\(error); skipped (set RNNGEN_REQUIRE_TOOLCHAINS=1 to fail instead)")
+    }
+}
+
+/// `rnngen verify --target`: kernels cross-compiled, run under QEMU, compared
+/// with the interpreter on the host.
+final class TargetVerifyTests: XCTestCase {
+    struct Job {
+        var target: Target
+        var plan: KernelPlan
+        var label: String
+    }
+
+    /// Runs jobs two at a time (the machine has two cores; each is a compile
+    /// and an emulator run) and fails for every output beyond the tolerance.
+    func verify(_ jobs: [Job], trials count: Int) throws {
+        var failures = [String?](repeating: nil, count: jobs.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+            let job = jobs[index]
+            let message: String?
+            do {
+                let trials = Verifier.trials(for: job.plan.model, supportsStep: job.plan.supportsStep, count: count, seed: 7)
+                let reports = try Verifier.verify(plan: job.plan, on: TargetRunner(target: job.target), trials: trials)
+                let failed = reports.filter { !$0.passed }.map { "\($0.output): err/tolerance \($0.worstRatio) in \($0.worstTrial) \($0.nanMismatch ?? "")" }
+                message = failed.isEmpty && !reports.isEmpty ? nil : "\(job.label): " + (reports.isEmpty ? "no outputs compared" : failed.joined(separator: "; "))
+            } catch {
+                message = "\(job.label): \(error)"
+            }
+            lock.lock()
+            failures[index] = message
+            lock.unlock()
+        }
+        for message in failures.compactMap({ $0 }) { XCTFail(message) }
+    }
+
+    /// Every example model on every emulated target, C everywhere and
+    /// Embedded Swift on the Cortex-M4F (the host runs them in ExampleVerifyTests).
+    /// The quick run takes the first three models.
+    func testExampleModelsVerifyOnEveryTarget() throws {
+        var examples = try Repository.exampleModels()
+        XCTAssertGreaterThanOrEqual(examples.count, 9)
+        if !fullTests { examples = Array(examples.prefix(3)) }
+        var jobs: [Job] = []
+        for target in Target.all where target.name != .host {
+            for language in target.languages {
+                try requireTarget(target, language)
+                for example in examples {
+                    let model = try ModelDescription.load(contentsOf: example.url.path)
+                    let plan = try KernelPlan(model: model, options: KernelOptions(language: language, name: example.name))
+                    jobs.append(Job(target: target, plan: plan, label: "\(example.name) \(language.rawValue) on \(target.name.rawValue)"))
+                }
+            }
+        }
+        XCTAssertEqual(Set(jobs.map(\.target.name)).count, Target.Name.allCases.count - 1)
+        try verify(jobs, trials: 4)
+    }
+
+    /// --target composes with every generate option: vector widths, narrow
+    /// weight types, runtime weights, libm, multiply-adds, batch tiles.
+    func testTargetsComposeWithGenerateOptions() throws {
+        let model = try ModelDescription.load(contentsOf: Repository.url("models/seed_multi_lstm/model.rnn.json").path)
+        let bidirectional = try ModelDescription.load(contentsOf: Repository.url("models/torch_lstm_proj/model.rnn.json").path)
+        var jobs: [Job] = []
+        let variants: [(String, KernelOptions.Language, (inout KernelOptions) -> Void)] = [
+            ("width 4, i8", .c, { $0.vectorWidth = 4; $0.weightType = .i8 }),
+            ("width 16, f16", .c, { $0.vectorWidth = 16; $0.weightType = .f16 }),
+            ("width 8, runtime weights", .c, { $0.vectorWidth = 8; $0.weights = .runtime }),
+            ("libm, bf16, fma off, tile 8", .c, { $0.useLibm = true; $0.weightType = .bf16; $0.fusedMultiplyAdd = .off; $0.batchTile = 8 }),
+            ("width 4, i8", .swift, { $0.vectorWidth = 4; $0.weightType = .i8 }),
+            ("width 8, runtime weights", .swift, { $0.vectorWidth = 8; $0.weights = .runtime }),
+        ]
+        // Each variant on each target, on the two models in turn (three
+        // stacked layers; a bidirectional layer with a projection).
+        let models = [(model, "seed_multi_lstm"), (bidirectional, "torch_lstm_proj")]
+        for (t, name) in [Target.Name.cortexM4, .cortexM55, .cortexM3, .rv32, .aarch64].enumerated() {
+            let target = try Target.named(name.rawValue)
+            for (v, (label, language, change)) in variants.enumerated() where target.languages.contains(language) {
+                try requireTarget(target, language)
+                let (m, which) = models[(t + v) % 2]
+                var options = KernelOptions(language: language, name: "composed")
+                change(&options)
+                jobs.append(Job(target: target, plan: try KernelPlan(model: m, options: options), label: "\(which) \(language.rawValue) \(label) on \(name.rawValue)"))
+            }
+        }
+        try verify(jobs, trials: 2)
+    }
+
+    /// A program that stops early, prints garbage or too little is an error
+    /// saying which case, never a pass.
+    func testTruncatedOrGarbledOutputIsAnError() throws {
+        let model = try ModelDescription.load(contentsOf: Repository.url("models/examples/tiny_rnn.rnn.json").path)
+        let plan = try KernelPlan(model: model, options: KernelOptions(language: .c, name: "parsed"))
+        let cases = [KernelCase(name: "one", streaming: false, batch: 1, steps: 2, x: Array(repeating: 0.5, count: 2 * plan.inputSize),
+                                sequenceLengths: nil, initialState: nil)]
+        let sizes = cases[0].outputFloats(plan)
+        func line(_ label: String, _ n: Int) -> String { ([label] + Array(repeating: "3f800000", count: n)).joined(separator: " ") }
+        let good = ["QEMU banner", "rnngen-case 0", line("y", sizes.y), line("final", sizes.finalState), "rnngen-end"].joined(separator: "\n")
+        let parsed = try TargetRunner.parse(good, plan: plan, cases: cases, place: "test", stderr: "", status: 0)
+        XCTAssertEqual(parsed.first?.y, Array(repeating: 1.0, count: sizes.y))
+        let broken = [
+            ("", "stopped before case 0"),
+            (good.replacingOccurrences(of: "\nrnngen-end", with: ""), "no rnngen-end"),
+            (good.replacingOccurrences(of: line("y", sizes.y), with: line("y", sizes.y - 1)), "expected y with \(sizes.y) values"),
+            (good.replacingOccurrences(of: line("final", sizes.finalState), with: line("final", sizes.finalState).replacingOccurrences(of: "3f800000", with: "zz")), "not hex float bits"),
+        ]
+        for (text, expected) in broken {
+            XCTAssertThrowsError(try TargetRunner.parse(text, plan: plan, cases: cases, place: "test", stderr: "", status: 0)) { error in
+                XCTAssertTrue("\(error)".contains(expected), "\(error)")
+            }
+        }
+    }
+}
+
+/// The call graph behind `rnngen size`'s stack column.
+final class CallGraphTests: XCTestCase {
+    func testDeepestPathAddsFramesAndNamesLibraryCalls() {
+        let vcg = """
+        graph: { title: "k.c"
+        node: { title: "k.c:leaf" label: "leaf\\nk.c:1:1\\n40 bytes (static)" }
+        node: { title: "k.c:middle" label: "middle\\nk.c:2:1\\n100 bytes (static)" }
+        node: { title: "k_step" label: "k_step\\nk.c:3:1\\n16 bytes (static)" }
+        node: { title: "k_run" label: "k_run\\nk.c:4:1\\n8 bytes (dynamic,bounded)" }
+        node: { title: "memset" label: "__builtin_memset\\n<built-in>" shape : ellipse }
+        edge: { sourcename: "k_step" targetname: "k.c:middle" label: "k.c:3:5" }
+        edge: { sourcename: "k_step" targetname: "k.c:leaf" }
+        edge: { sourcename: "k.c:middle" targetname: "k.c:leaf" }
+        edge: { sourcename: "k.c:middle" targetname: "memset" }
+        edge: { sourcename: "k_run" targetname: "k_run" }
+        }
+        """
+        let graph = CallGraph(vcg: vcg)
+        XCTAssertEqual(graph.deepest(from: "k_step"), 16 + 100 + 40)
+        XCTAssertEqual(graph.deepest(from: "k.c:leaf"), 40)
+        XCTAssertEqual(graph.deepest(from: "k_run"), 8, "a cycle counts once")
+        XCTAssertEqual(graph.external, ["memset"])
+        XCTAssertFalse(graph.allStatic)
+    }
+}
