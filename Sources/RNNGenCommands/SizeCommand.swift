@@ -5,106 +5,132 @@ import RNNModel
 
 enum SizeCommand {
     static let help = """
-    USAGE: rnngen size MODEL [--target T|all] [--json] [--vector-width auto|4|8|16]
-                      [--weight-type f32|f16|bf16|i8] [--weights baked|runtime] [--libm]
+    USAGE: rnngen size MODEL… [--target T[,T…]|all] [--json] [--vector-width W[,W…]]
+                      [--weight-type T[,T…]] [--weights baked|runtime] [--libm]
                       [--fma auto|on|off] [--batch-tile auto|1|2|4|8]
 
-    What MODEL's C kernel takes on a target: compiles the kernel alone for it
-    (gcc -O2 -ffunction-sections, every entry point kept) and measures the
-    object.
+    What each MODEL's C kernel takes on a target: compiles the kernel alone
+    for it (gcc -O2 -ffunction-sections, every entry point kept) and measures
+    the object. One row per model, target, vector width and weight type, so
+    several can be compared at once:
 
+      rnngen size models/*/model.rnn.json --target all --weight-type f32,i8
+
+    Columns, in bytes:
       code        machine code (.text)
       const       constants besides the weights (.rodata)
-      weights     the weight tables (biases and scales included)
+      weights     the weight tables (biases and scales included); a table small
+                  enough for the compiler to fold into the code counts as code
       flash       code + const + weights
       static      writable static data (.data, .bss); the kernels keep none
       state       one item's state, which the caller holds (NAME_state)
-      stack       the deepest stack of each entry point, its own frame and its
+      stack step, stack run
+                  the deepest stack of step and run, their own frames and their
                   callees', from gcc's -fstack-usage and -fcallgraph-info
       ram         static + state + the deepest stack of any entry point
-      workspace   what run needs from the caller, per step of the longest sequence
+      work/step   what run needs from the caller, per step of the longest sequence
 
-    Calls into the C library (memset; expf and friends with --libm) are named
-    under the table; their stack is not counted. A linked program adds its
-    start-up code and C library.
+    Calls into the C library (memset; expf and friends with --libm; soft-float
+    helpers on the Cortex-M3) are named under the table; their stack is not
+    counted. A linked program adds its start-up code and C library.
 
     Targets (see rnngen verify --help): \(Target.Name.allCases.map(\.rawValue).joined(separator: ", ")), or all.
-    The default is cortex-m4. A missing cross compiler is an error naming the
-    Debian packages to install.
+    A missing cross compiler is an error naming the Debian packages to install.
 
     OPTIONS:
-      --target T|all        Where the kernel runs (default cortex-m4); all: every
-                            target, one row each.
-      --json                One JSON object: the kernel's options and a row per target
-                            (bytes; stack by entry point).
-      --vector-width, --weight-type, --weights, --libm, --fma, --batch-tile
+      --target T,…|all      Where the kernel runs (default cortex-m4), or several
+                            separated by commas; all: every target.
+      --json                A JSON array instead of the table: one object per row,
+                            with the kernel's options and the stack by entry point.
+      --vector-width W,…    auto (default), 4, 8 or 16, or several separated by commas.
+      --weight-type T,…     f32 (default), f16, bf16 or i8, or several separated by commas.
+      --weights, --libm, --fma, --batch-tile
                             As for rnngen generate (see rnngen generate --help).
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs.
       -h, --help            Show this help.
     """
 
+    struct Row {
+        var model: String
+        var target: Target
+        var plan: KernelPlan
+        var size: KernelSize
+    }
+
     static func run(_ args: [String], stdout: (String) -> Void) throws {
         let parsed = try Arguments(args, valued: ["target", "input", "lang", "vector-width", "weights", "fma", "weight-type", "batch-tile"],
                                    booleans: ["libm", "json"], command: "size")
-        guard parsed.positionals.count == 1 else {
-            throw RNNError(at: "size", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen size --help)")
+        guard !parsed.positionals.isEmpty else {
+            throw RNNError(at: "size", "expected one or more MODEL arguments (see rnngen size --help)")
         }
-        let path = parsed.positionals[0]
+        func list(_ name: String, _ fallback: String) throws -> [String] {
+            let text = try parsed.single(name) ?? fallback
+            let items = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !items.contains("") else { throw RNNError(at: "--\(name) \(Quote.text(text))", "expected values separated by commas") }
+            return items
+        }
         let targetText = try parsed.single("target") ?? "cortex-m4"
-        let targets = targetText == "all" ? Target.all : [try Target.named(targetText)]
+        let targets = targetText == "all" ? Target.all : try list("target", "cortex-m4").map(Target.named)
         if let lang = try parsed.single("lang"), lang != "c" {
             throw RNNError(at: "--lang \(Quote.text(lang))", "rnngen size measures C kernels only (gcc gives their stack use)")
         }
-        var withLanguage = parsed
-        withLanguage.options["lang"] = ["c"]
-        withLanguage.switches.remove("json")
-        let model = try ModelFile.loadModel(path, provided: try RunCommand.readInputs(parsed.options["input"] ?? []))
-        let options = try GenerateCommand.options(withLanguage, defaultName: model.name)
-        let plan = try KernelPlan(model: model, options: options)
-        let sizes = try targets.map { ($0, try KernelSizer.measure(plan, target: $0)) }
-
-        let kernel = "C kernel \(plan.name), vector width \(plan.vectorWidth)\(options.vectorWidth == nil ? " (auto)" : ""), "
-            + "weights \(options.weightType.rawValue) \(options.weights.rawValue)\(options.useLibm ? ", libm" : "")"
+        let widths = try list("vector-width", "auto"), types = try list("weight-type", "f32")
+        let provided = try RunCommand.readInputs(parsed.options["input"] ?? [])
+        var rows: [Row] = []
+        for path in parsed.positionals {
+            let model = try ModelFile.loadModel(path, provided: provided)
+            for type in types {
+                for width in widths {
+                    var variant = parsed
+                    variant.options["lang"] = ["c"]
+                    variant.options["weight-type"] = [type]
+                    variant.options["vector-width"] = [width]
+                    let plan = try KernelPlan(model: model, options: try GenerateCommand.options(variant, defaultName: model.name))
+                    // auto may resolve to a width also asked for by number: one row each.
+                    if rows.contains(where: { $0.model == path && $0.plan.vectorWidth == plan.vectorWidth && $0.plan.options.weightType == plan.options.weightType }) { continue }
+                    for target in targets { rows.append(Row(model: path, target: target, plan: plan, size: try KernelSizer.measure(plan, target: target))) }
+                }
+            }
+        }
         if parsed.switches.contains("json") {
-            stdout(json(model: path, plan: plan, sizes: sizes))
+            stdout(json(rows))
             return
         }
-        stdout("size of \(model.name) (\(path)): \(kernel); bytes")
-        let entries = ["step", "run", "head"].map { "\(plan.name)_\($0)" }.filter { name in sizes.contains { $0.1.stack[name] != nil } }
-        let header = ["target", "code", "const", "weights", "flash", "static", "state"] + entries.map { "stack " + $0.dropFirst(plan.name.count + 1) } + ["ram", "workspace/step"]
-        var rows = [header]
-        for (target, size) in sizes {
-            rows.append([target.name.rawValue, "\(size.code)", "\(size.constants)", "\(size.weights)", "\(size.flash)", "\(size.staticData)", "\(size.state)"]
-                        + entries.map { size.stack[$0].map(String.init) ?? "–" } + ["\(size.ram)", "\(size.workspacePerStep)"])
-        }
-        let widths = header.indices.map { column in rows.map { $0[column].count }.max()! }
+        let o = rows[0].plan.options
+        stdout("size of the C kernel, weights \(o.weights.rawValue)\(o.useLibm ? ", libm" : ""), bytes:")
+        let header = ["model", "target", "width", "type", "code", "const", "weights", "flash", "static", "state", "stack step", "stack run", "ram", "work/step"]
+        var table = [header]
         for row in rows {
-            stdout("  " + row.enumerated().map { column, cell in
-                column == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                            : String(repeating: " ", count: widths[column] - cell.count) + cell
+            let s = row.size, name = row.plan.name
+            table.append([row.plan.model.name, row.target.name.rawValue, "\(row.plan.vectorWidth)", row.plan.options.weightType.rawValue,
+                          "\(s.code)", "\(s.constants)", "\(s.weights)", "\(s.flash)", "\(s.staticData)", "\(s.state)",
+                          s.stack["\(name)_step"].map(String.init) ?? "–", s.stack["\(name)_run"].map(String.init) ?? "–", "\(s.ram)", "\(s.workspacePerStep)"])
+        }
+        let columnWidths = header.indices.map { column in table.map { $0[column].count }.max()! }
+        for line in table {
+            stdout("  " + line.enumerated().map { column, cell in
+                column < 4 ? cell.padding(toLength: columnWidths[column], withPad: " ", startingAt: 0)
+                           : String(repeating: " ", count: columnWidths[column] - cell.count) + cell
             }.joined(separator: "  "))
         }
-        let library = Set(sizes.flatMap { $0.1.libraryCalls }).sorted()
+        let library = Set(rows.flatMap { $0.size.libraryCalls }).sorted()
         if !library.isEmpty { stdout("calls into the C library, stack not counted: \(library.joined(separator: ", "))") }
-        if sizes.contains(where: { !$0.1.stackIsStatic }) { stdout("note: some frames have a dynamic size; their stack is gcc's bound") }
+        if rows.contains(where: { !$0.size.stackIsStatic }) { stdout("note: some frames have a dynamic size; their stack is gcc's bound") }
     }
 
-    static func json(model: String, plan: KernelPlan, sizes: [(Target, KernelSize)]) -> String {
+    static func json(_ rows: [Row]) -> String {
         func text(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-        let o = plan.options
-        var lines = ["{", "  \"model\": \(text(model)),",
-                     "  \"kernel\": {\"name\": \(text(plan.name)), \"lang\": \"c\", \"vector_width\": \(plan.vectorWidth), \"weight_type\": \(text(o.weightType.rawValue)), "
-                        + "\"weights\": \(text(o.weights.rawValue)), \"libm\": \(o.useLibm), \"batch_tile\": \(plan.batchTile)},",
-                     "  \"targets\": ["]
-        let rows = sizes.map { target, s in
-            "    {\"target\": \(text(target.name.rawValue)), \"code\": \(s.code), \"constants\": \(s.constants), \"weights\": \(s.weights), \"flash\": \(s.flash), "
+        let objects = rows.map { row in
+            let o = row.plan.options, s = row.size
+            return "  {\"model\": \(text(row.model)), \"name\": \(text(row.plan.name)), \"target\": \(text(row.target.name.rawValue)), \"lang\": \"c\", "
+                + "\"vector_width\": \(row.plan.vectorWidth), \"weight_type\": \(text(o.weightType.rawValue)), \"weights_mode\": \(text(o.weights.rawValue)), "
+                + "\"libm\": \(o.useLibm), \"batch_tile\": \(row.plan.batchTile), "
+                + "\"code\": \(s.code), \"constants\": \(s.constants), \"weights\": \(s.weights), \"flash\": \(s.flash), "
                 + "\"static_data\": \(s.staticData), \"state\": \(s.state), \"stack\": {"
                 + s.stack.sorted { $0.key < $1.key }.map { "\(text($0.key)): \($0.value)" }.joined(separator: ", ")
                 + "}, \"ram\": \(s.ram), \"workspace_per_step\": \(s.workspacePerStep), \"stack_is_static\": \(s.stackIsStatic), "
                 + "\"library_calls\": [\(s.libraryCalls.map(text).joined(separator: ", "))]}"
         }
-        lines.append(rows.joined(separator: ",\n"))
-        lines += ["  ]", "}"]
-        return lines.joined(separator: "\n")
+        return "[\n" + objects.joined(separator: ",\n") + "\n]"
     }
 }

@@ -31,6 +31,11 @@ public struct Target: Sendable {
     let supportFiles: [(name: String, template: String)]
     /// Embedded Swift flags (for targets whose languages hold Swift; not the host).
     let swiftFlags: [String]
+    /// Link flags for a program with Swift in it.
+    var swiftLinkFlags: [String] {
+        // Swift objects use 32-bit enums and newlib variable-size ones; no enum crosses between them.
+        archFlags.contains("-mthumb") ? ["-Wl,--no-enum-size-warning", "-Wl,--no-warn-execstack"] : []
+    }
     /// Runs a program: the emulator's command line, the program's path appended.
     public let emulator: [String]
     /// The Debian packages that hold the compiler, C library and emulator.
@@ -74,13 +79,13 @@ public struct Target: Sendable {
                linkFlags: cortexMLink, supportFiles: cortexMFiles, swiftFlags: [], emulator: qemuArm("mps2-an385"),
                packages: armPackages, libraryFile: "librdimon.a"),
         Target(name: .rv32, summary: "RISC-V rv32imafc (QEMU virt): single-precision FPU, no vectors",
-               languages: [.c], cCompiler: "riscv64-unknown-elf-gcc",
+               languages: [.c, .swift], cCompiler: "riscv64-unknown-elf-gcc",
                archFlags: ["-march=rv32imafc", "-mabi=ilp32f", "--specs=picolibc.specs"],
                // picolibc over semihosting, its crt0 calling exit; QEMU virt's RAM at 0x80000000.
                linkFlags: ["--oslib=semihost", "--crt0=semihost", "-Wl,--defsym=__flash=0x80000000", "-Wl,--defsym=__flash_size=0x800000",
                            "-Wl,--defsym=__ram=0x80800000", "-Wl,--defsym=__ram_size=0x800000", "-Wl,--defsym=__stack_size=0x20000",
                            "-Wl,--gc-sections", "-lm"],
-               supportFiles: [], swiftFlags: [],
+               supportFiles: [], swiftFlags: ["-target", "riscv32-none-none-eabi", "-Xcc", "-march=rv32imafc", "-Xcc", "-mabi=ilp32f"],
                emulator: ["qemu-system-riscv32", "-M", "virt", "-nographic", "-monitor", "none", "-bios", "none",
                           "-semihosting-config", "enable=on,target=native", "-kernel"],
                packages: ["gcc-riscv64-unknown-elf", "picolibc-riscv64-unknown-elf", "qemu-system-misc"], libraryFile: "picolibc.specs"),
@@ -150,9 +155,8 @@ public struct TargetRunner {
             sources.append(("swift_support.c", Array(KernelTemplates.c["embedded_swift_support.c"]!.utf8)))
             let swiftFiles = sources.map(\.0).filter { $0.hasSuffix(".swift") }
             steps = [(toolchain.swiftCompiler, target.swiftFlags + Target.embeddedSwiftFlags + ["-c"] + swiftFiles + ["-o", "program.o"]),
-                     // Swift objects use 32-bit enums and newlib variable-size ones; no enum crosses between them.
                      (target.cCompiler, cFlags + ["program.o"] + startup + ["swift_support.c"] + target.linkFlags
-                        + ["-Wl,--no-enum-size-warning", "-Wl,--no-warn-execstack", "-o", "program.elf"])]
+                        + target.swiftLinkFlags + ["-o", "program.elf"])]
         }
         let directory = try BuildCache(toolchain.cacheDirectory).build(kind: "\(target.name.rawValue)-\(language.rawValue)", sources: sources, steps: steps,
                                                                        what: "the \(language.rawValue) kernel for \(target.name.rawValue)")

@@ -51,7 +51,7 @@ final class TargetVerifyTests: XCTestCase {
     }
 
     /// Every example model on every emulated target, C everywhere and
-    /// Embedded Swift on the Cortex-M4F (the host runs them in ExampleVerifyTests).
+    /// Embedded Swift on the Cortex-M4F and rv32 (the host runs them in ExampleVerifyTests).
     /// The quick run takes the first three models.
     func testExampleModelsVerifyOnEveryTarget() throws {
         var examples = try Repository.exampleModels()

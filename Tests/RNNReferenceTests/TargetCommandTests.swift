@@ -28,15 +28,15 @@ final class TargetCommandTests: XCTestCase {
         XCTAssertTrue(run.out.contains("on cortex-m55 (Cortex-M55"), run.out)
         XCTAssertTrue(run.out.contains("c kernel, vector width"), run.out)
         XCTAssertTrue(run.out.contains("h_s0_l0_fw"), run.out)
-        XCTAssertFalse(run.out.contains("swift kernel"), "Swift is built for the host and the Cortex-M4F only: \(run.out)")
+        XCTAssertFalse(run.out.contains("swift kernel"), "Swift is built for the host, the Cortex-M4F and rv32 only: \(run.out)")
         XCTAssertTrue(run.out.hasSuffix("verify: passed\n"), run.out)
     }
 
     func testWhatATargetCannotBuildIsRefused() throws {
         let scratch = try Scratch()
-        let swiftOnRV = scratch.rnngen(["verify", tinyGRU, "--target", "rv32", "--lang", "swift"])
+        let swiftOnRV = scratch.rnngen(["verify", tinyGRU, "--target", "aarch64", "--lang", "swift"])
         XCTAssertEqual(swiftOnRV.code, 1)
-        XCTAssertEqual(swiftOnRV.err, "rnngen: error: --lang swift: --target rv32 builds c kernels only\n")
+        XCTAssertEqual(swiftOnRV.err, "rnngen: error: --lang swift: --target aarch64 builds c kernels only\n")
         let unknown = scratch.rnngen(["verify", tinyGRU, "--target", "cortex-m0"])
         XCTAssertEqual(unknown.code, 1)
         XCTAssertEqual(unknown.err, "rnngen: error: --target cortex-m0: unknown target (expected host, cortex-m4, cortex-m55, cortex-m3, rv32, aarch64)\n")
@@ -68,13 +68,14 @@ final class TargetCommandTests: XCTestCase {
     func testSizeMeasuresTheKernel() throws {
         try require(.cortexM4)
         let scratch = try Scratch()
-        func measure(_ extra: [String]) throws -> [String: Any] {
-            let run = scratch.rnngen(["size", audioLSTM, "--json", "--vector-width", "4"] + extra)
-            XCTAssertEqual(run.code, 0, run.err)
-            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [String: Any])
-        }
-        func row(_ json: [String: Any]) throws -> [String: Any] { try XCTUnwrap((json["targets"] as? [[String: Any]])?.first) }
-        let f32 = try row(measure([])), i8 = try row(measure(["--weight-type", "i8"]))
+        let run = scratch.rnngen(["size", audioLSTM, "--json", "--vector-width", "4", "--weight-type", "f32,i8"])
+        XCTAssertEqual(run.code, 0, run.err)
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.count, 2)
+        let f32 = rows[0], i8 = rows[1]
+        XCTAssertEqual(f32["weight_type"] as? String, "f32")
+        XCTAssertEqual(i8["weight_type"] as? String, "i8")
+        XCTAssertEqual(f32["vector_width"] as? Int, 4)
         XCTAssertEqual(f32["target"] as? String, "cortex-m4")
         // audio_lstm: LSTM I=1, H=16 and a dense 16→1; the table is the plan's, padded.
         let plan = try KernelPlan(model: try ModelDescription.load(contentsOf: audioLSTM),
@@ -96,11 +97,18 @@ final class TargetCommandTests: XCTestCase {
             XCTAssertEqual(r["ram"] as? Int, (r["static_data"] as! Int) + (r["state"] as! Int) + stack.values.max()!)
         }
 
-        let table = scratch.rnngen(["size", audioLSTM, "--target", "all"])
+        // Several models, widths and targets: one row each, auto resolving
+        // to a width also named counts once.
+        let tiny = TargetCommandTests.repository.appendingPathComponent("models/examples/tiny_rnn.rnn.json").path
+        let table = scratch.rnngen(["size", audioLSTM, tiny, "--vector-width", "4,auto", "--target", "cortex-m4"])
+        XCTAssertEqual(table.code, 0, table.err)
+        let lines = table.out.split(separator: "\n").filter { $0.contains(" cortex-m4 ") }
+        XCTAssertEqual(lines.count, 3, table.out)
+        XCTAssertTrue(table.out.contains("stack step"), table.out)
         if ProcessInfo.processInfo.environment["RNNGEN_REQUIRE_TOOLCHAINS"] == "1" {
-            XCTAssertEqual(table.code, 0, table.err)
-            for target in Target.Name.allCases { XCTAssertTrue(table.out.contains("\n  \(target.rawValue) "), table.out) }
-            XCTAssertTrue(table.out.contains("stack step"), table.out)
+            let all = scratch.rnngen(["size", tiny, "--target", "all"])
+            XCTAssertEqual(all.code, 0, all.err)
+            for target in Target.Name.allCases { XCTAssertTrue(all.out.contains(" \(target.rawValue) "), all.out) }
         }
     }
 }
