@@ -185,6 +185,7 @@ public struct KernelPlan {
     public var paddedStateFloats: Int { states.reduce(0) { $0 + $1.paddedSize } }
 
     public init(model: Model, options: KernelOptions) throws {
+        try model.validate()
         if let width = options.vectorWidth, !KernelOptions.vectorWidths.contains(width) {
             throw RNNError(at: "--vector-width", "\(width) is not supported (expected 4, 8, 16 or auto)")
         }

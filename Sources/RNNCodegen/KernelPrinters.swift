@@ -136,7 +136,7 @@ struct CPrinter: KernelPrinter {
         case .activate(let name, let a): return activation(a, name)
         case .store(let at, let e): return "RG_STORE(\(at.pointerText), \(expression(e)));"
         case .storeLanes(let at, let name, let count):
-            return "for (int k = 0; k < \(count); ++k) \(Address(at.base, at.offset, index: "k").elementText) = \(name)[k];"
+            return "for (int k = 0; k < \(count); ++k) \(at.lane("k").elementText) = \(name)[k];"
         case .integer(let name, let value): return "const ptrdiff_t \(name) = \(value);"
         case .copyFloat(let to, let from): return "\(to.elementText) = \(from?.elementText ?? "0.0f");"
         case .call(let name, let args): return "rg_\(name)(\(args.joined(separator: ", ")));"
@@ -249,7 +249,7 @@ struct SwiftPrinter: KernelPrinter {
         case .activate(let name, let a): return "\(variable(name)) = \(activation(a, variable(name)))"
         case .store(let at, let e): return "store(\(at.pointerText), \(expression(e)))"
         case .storeLanes(let at, let name, let count):
-            return "for k in 0..<\(count) { \(Address(at.base, at.offset, index: "k").elementText) = \(variable(name))[k] }"
+            return "for k in 0..<\(count) { \(at.lane("k").elementText) = \(variable(name))[k] }"
         case .integer(let name, let value): return "let \(name) = \(value)"
         case .copyFloat(let to, let from): return "\(to.elementText) = \(from?.elementText ?? "0")"
         case .call(let name, let args): return "\(name)(\(args.joined(separator: ", ")))"

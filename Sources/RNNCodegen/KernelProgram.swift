@@ -59,6 +59,10 @@ public struct Address: Equatable {
         self.terms = index.map { [Term(index: $0, stride: stride)] } ?? []
     }
 
+    /// Lane `index` of the vector at this address: the address, its loop
+    /// terms kept, plus `index`.
+    public func lane(_ index: String) -> Address { adding(index, stride: 1) }
+
     /// The same address plus `index·stride`.
     public func adding(_ index: String, stride: Int) -> Address {
         var copy = self

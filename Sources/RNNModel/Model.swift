@@ -311,3 +311,80 @@ extension Model {
         return out
     }
 }
+
+extension Model {
+    /// Checks that the stages fit together and every tensor has the shape its
+    /// layer says: what the description and ONNX readers guarantee, checked
+    /// again for models built in code, so the interpreter and the planner
+    /// give an error instead of reading past an array.
+    public func validate() throws {
+        func fail(_ at: String, _ message: String) -> RNNError { RNNError(at: "model \(Quote.text(name)): \(at)", message) }
+        func expect(_ t: Tensor?, _ shape: [Int], _ what: String) throws {
+            guard let t else { return }
+            guard t.shape == shape, t.values.count == shape.reduce(1, *) else {
+                throw fail(what, "expected shape \(Tensor.describe(shape)), found \(t.shapeDescription)")
+            }
+        }
+        func check(_ dense: DenseLayer, input: Int, _ what: String) throws {
+            guard dense.weight.rank == 2, dense.outputSize >= 1 else { throw fail(what, "a dense weight is [out, in], found \(dense.weight.shapeDescription)") }
+            try expect(dense.weight, [dense.outputSize, input], "\(what) weight")
+            try expect(dense.bias, [dense.outputSize], "\(what) bias")
+        }
+        func check(_ stack: RecurrentStack, input: Int, _ what: String) throws {
+            guard !stack.layers.isEmpty else { throw fail(what, "a recurrent stack needs a layer") }
+            var inputs = Array(repeating: input, count: stack.directionCount)
+            for (l, layer) in stack.layers.enumerated() {
+                guard layer.cells.count == stack.directionCount else {
+                    throw fail("\(what) layer \(l)", "expected \(stack.directionCount) cells (one per direction), found \(layer.cells.count)")
+                }
+                for (d, cell) in layer.cells.enumerated() {
+                    let at = "\(what) layer \(l) cell \(d)", G = cell.kind.gateCount, H = cell.hiddenSize
+                    let I = inputs[d]
+                    guard H >= 1, cell.inputSize == I else { throw fail(at, "expected input size \(I) and H ≥ 1, found \(cell.inputSize) and \(H)") }
+                    guard cell.options.activations.count == cell.kind.defaultActivations.count else {
+                        throw fail(at, "\(cell.kind.rawValue) takes \(cell.kind.defaultActivations.count) activations, found \(cell.options.activations.count)")
+                    }
+                    if let p = cell.weights.projection, p.rank != 2 || p.shape[0] < 1 { throw fail(at, "a projection is [P, H], found \(p.shapeDescription)") }
+                    try expect(cell.weights.input, [G * H, I], "\(at) input weights")
+                    try expect(cell.weights.recurrent, [G * H, cell.outputSize], "\(at) recurrent weights")
+                    try expect(cell.weights.inputBias, [G * H], "\(at) input bias")
+                    try expect(cell.weights.recurrentBias, [G * H], "\(at) recurrent bias")
+                    try expect(cell.weights.peephole, [3 * H], "\(at) peepholes")
+                    try expect(cell.weights.projection, [cell.outputSize, H], "\(at) projection")
+                }
+                // The next layer reads both directions' outputs (stacked) or its own direction's (separate stacks).
+                let outputs = layer.cells.map(\.outputSize)
+                inputs = stack.bidirectionalForm == .separateStacks ? outputs : Array(repeating: outputs.reduce(0, +), count: stack.directionCount)
+            }
+        }
+        guard inputSize >= 1 else { throw fail("input_size", "expected a positive size, found \(inputSize)") }
+        var width = inputSize
+        var lastHidden: Int?
+        for (index, stage) in stages.enumerated() {
+            let what = "stage \(index)"
+            switch stage {
+            case .dense(let dense):
+                try check(dense, input: width, what)
+                width = dense.outputSize
+                lastHidden = nil
+            case .recurrent(let stack):
+                try check(stack, input: width, what)
+                width = stack.outputSize
+                lastHidden = stack.layers.last!.cells.reduce(0) { $0 + $1.outputSize }
+            case .parallel(let stacks):
+                guard !stacks.isEmpty else { throw fail(what, "parallel stacks need at least one stack") }
+                for (s, stack) in stacks.enumerated() { try check(stack, input: width, "\(what) stack \(s)") }
+                width = stacks.reduce(0) { $0 + $1.outputSize }
+                lastHidden = width
+            case .head(let dense):
+                guard index == stages.count - 1, let hidden = lastHidden else {
+                    throw fail(what, "the head reads the final state of a recurrent stage: it must be the last stage, right after a recurrent or parallel one")
+                }
+                try check(dense, input: hidden, what)
+            }
+        }
+        guard stages.contains(where: { if case .dense = $0 { return false }; if case .head = $0 { return false }; return true }) else {
+            throw fail("stages", "a model needs at least one recurrent stage")
+        }
+    }
+}

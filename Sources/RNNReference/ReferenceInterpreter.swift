@@ -53,6 +53,7 @@ public struct ReferenceInterpreter {
     typealias Sequences = [[[Double]]]
 
     public func run(_ inputs: ModelInputs) throws -> ModelOutputs {
+        try model.validate()
         let x = inputs.x
         guard x.rank == 3 else {
             throw RNNError(at: "x", "expected a rank-3 tensor (\(model.layout == .timeMajor ? "[T, B, I]" : "[B, T, I]")), found shape \(x.shapeDescription)")
