@@ -7,7 +7,7 @@ import RNNReference
 ///
 /// Tolerance, one rule for every model and output:
 ///   |kernel − reference| ≤ absoluteTolerance + relativeTolerance · |reference|,
-/// and NaN exactly where the reference has NaN.
+/// and NaN (or an infinity) exactly where the reference has it.
 public struct Verifier {
     public static let absoluteTolerance = 1e-4
     public static let relativeTolerance = 1e-4
@@ -27,6 +27,7 @@ public struct Verifier {
         /// Largest error / allowed error; ≤ 1 passes.
         public var worstRatio = 0.0
         public var worstTrial = ""
+        /// The first NaN or infinity that the kernel and the reference disagree on.
         public var nanMismatch: String?
         public var passed: Bool { worstRatio <= 1 && nanMismatch == nil }
 
@@ -78,8 +79,11 @@ public struct Verifier {
             return
         }
         for (k, r) in zip(got.values, want.values) {
-            if r.isNaN || k.isNaN {
-                if r.isNaN != k.isNaN, report.nanMismatch == nil {
+            // NaN exactly where the reference has NaN, an infinity exactly
+            // where it has the same infinity.
+            if r.isNaN || k.isNaN || r.isInfinite || k.isInfinite {
+                let same = r.isNaN ? k.isNaN : k == r
+                if !same, report.nanMismatch == nil {
                     report.nanMismatch = "\(trial): kernel gave \(k) where the reference gave \(r)"
                 }
                 continue

@@ -135,10 +135,12 @@ public enum NPY {
     }
 }
 
-/// Writes files through a temporary sibling and a rename.
+/// Writes files through a temporary sibling and a rename, so a reader (or a
+/// second writer) only ever sees a whole file: the old one or the new one.
 public enum AtomicFile {
     public static func write(_ data: Data, to path: String) throws {
         let url = URL(fileURLWithPath: path)
+        removeAbandoned(for: url)
         let temporary = url.deletingLastPathComponent()
             // Unique per write, so that two writers (processes or threads) never share one.
             .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UUID().uuidString.prefix(8)).tmp")
@@ -151,6 +153,23 @@ public enum AtomicFile {
         } catch {
             try? FileManager.default.removeItem(at: temporary)
             throw RNNError(file: path, "cannot write file: \(error.localizedDescription)")
+        }
+    }
+
+    /// Removes temporary siblings of `url` left by writers that no longer
+    /// run (a killed `generate`): `.NAME.PID.XXXXXXXX.tmp` whose PID is gone.
+    /// A live writer's file, or one whose PID now belongs to another process,
+    /// is left alone.
+    static func removeAbandoned(for url: URL) {
+        let folder = url.deletingLastPathComponent()
+        let prefix = ".\(url.lastPathComponent)."
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else { return }
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".tmp") {
+            let parts = name.dropFirst(prefix.count).split(separator: ".")
+            guard parts.count == 3, let pid = Int32(parts[0]), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+            }
         }
     }
 }

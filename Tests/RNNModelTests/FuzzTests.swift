@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 @testable import RNNModel
+import RNNReference
 
 /// Byte-level fuzzing of every reader, in-process and seeded: mutated
 /// `.npy`, `.npz`, `.safetensors`, `.onnx` and description files must give
@@ -55,12 +56,20 @@ final class FuzzTests: XCTestCase {
         return bytes
     }
 
-    /// Feeds `count` mutations of `seedFile` to `read`; every throw must be an RNNError.
-    func fuzz(_ label: String, _ seedFile: [UInt8], salt: UInt64, _ read: ([UInt8]) throws -> Void) {
+    /// Feeds `count` mutations of `seedFile` to `read`; every throw must be
+    /// an RNNError, and no input may take longer than a second.
+    func fuzz(_ label: String, _ seedFile: [UInt8], salt: UInt64, count: Int = FuzzTests.count,
+              mutation: ([UInt8], inout Generator) -> [UInt8] = FuzzTests.mutate, _ read: ([UInt8]) throws -> Void) {
         var g = Generator(state: Self.seed ^ salt)
-        var rejected = 0, accepted = 0
-        for index in 0..<Self.count {
-            let input = Self.mutate(seedFile, &g)
+        var rejected = 0, accepted = 0, slowest = 0.0
+        for index in 0..<count {
+            let input = mutation(seedFile, &g)
+            let start = Date()
+            defer {
+                let seconds = Date().timeIntervalSince(start)
+                slowest = max(slowest, seconds)
+                if seconds > 1 { XCTFail("\(label) #\(index) (seed \(Self.seed)): took \(seconds) s, more than a second") }
+            }
             do {
                 try read(input)
                 accepted += 1
@@ -74,7 +83,7 @@ final class FuzzTests: XCTestCase {
                 XCTFail("\(label) #\(index) (seed \(Self.seed)): not an RNNError: \(error)")
             }
         }
-        print("fuzz \(label): \(Self.count) inputs, seed \(Self.seed): \(rejected) rejected, \(accepted) read")
+        print("fuzz \(label): \(count) inputs, seed \(Self.seed): \(rejected) rejected, \(accepted) read, slowest \(String(format: "%.3f", slowest)) s")
     }
 
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -105,6 +114,26 @@ final class FuzzTests: XCTestCase {
         }
     }
 
+    /// Mutated ONNX graphs run end to end on their recorded inputs: the graph
+    /// runner's ops (Transpose, Squeeze, Slice, Concat, …) with lying
+    /// attributes, shapes and initializers. A tenth of the readers' count, as
+    /// every accepted graph also runs.
+    func testONNXGraphsRun() throws {
+        for (index, folder) in ["Fixtures/torch/torch_lstm_h0c0", "Fixtures/torch/torch_gru_bidir_h0", "Fixtures/onnx/gru_h7_lbr0_bidir_seqlens"].enumerated() {
+            var inputs: [String: Tensor] = [:]
+            let url = Self.root.appendingPathComponent(folder)
+            for name in try FileManager.default.contentsOfDirectory(atPath: url.path) where name.hasSuffix(".npy") && !name.hasPrefix("expected") {
+                inputs[String(name.dropLast(4))] = try NPY.read(contentsOf: url.appendingPathComponent(name).path)
+            }
+            fuzz("onnx graph \(URL(fileURLWithPath: folder).lastPathComponent)", try file(folder + "/model.onnx"), salt: 6 + UInt64(index),
+                 count: max(Self.count / 10, 200)) { bytes in
+                let graph = try ONNXReader.decode(bytes)
+                let runner = try ONNXGraphRunner(graph: graph)
+                _ = try runner.run(inputs: inputs)
+            }
+        }
+    }
+
     func testDescription() throws {
         let text = """
         {"rnngen": 1, "name": "fuzz", "framework": "keras", "input_size": 2, "layout": "batch_major", "pipeline": [
@@ -117,6 +146,61 @@ final class FuzzTests: XCTestCase {
         """
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-fuzz-\(UUID().uuidString)")
         fuzz("description", Array(text.utf8), salt: 5) { bytes in
+            _ = try ModelDescription.parse(Data(bytes), baseDirectory: folder)
+        }
+    }
+
+    /// Structure-aware: the description parsed, then its values replaced by
+    /// lying ones (huge, negative, fractional and tiny numbers; empty, long,
+    /// NUL and path strings reaching outside the folder or into /dev),
+    /// elements dropped, duplicated or nested hundreds deep, keys removed or
+    /// added; written back as JSON and read.
+    func testDescriptionStructure() throws {
+        let seedText = try file("../models/keras_classifier/model.rnn.json")
+        let base = try JSONSerialization.jsonObject(with: Data(seedText))
+        let folder = Self.root.appendingPathComponent("../models/keras_classifier")
+        let numbers: [Any] = [0, -1, 1e300, -1e300, 2_147_483_648, 9.3e18, 0.5, -0.0, 1e-320, 65536, 1 << 40]
+        let strings: [Any] = ["", "/dev/zero", "/dev/stdin", "../../../../../../etc/passwd", "/", String(repeating: "a", count: 100_000),
+                              "nan", "\u{0}", "lstm", "gru", "time_major", "dense_kernel.npy", "../keras_classifier/x.npy"]
+        func mutate(_ value: Any, _ g: inout Generator, depth: Int) -> Any {
+            // Walk down to a random node, then change it.
+            if depth < 12, g.below(3) != 0 {
+                if var dict = value as? [String: Any], !dict.isEmpty {
+                    let key = dict.keys.sorted()[g.below(dict.count)]
+                    dict[key] = mutate(dict[key]!, &g, depth: depth + 1)
+                    return dict
+                }
+                if var array = value as? [Any], !array.isEmpty {
+                    let at = g.below(array.count)
+                    array[at] = mutate(array[at], &g, depth: depth + 1)
+                    return array
+                }
+            }
+            switch g.below(8) {
+            case 0: return numbers[g.below(numbers.count)]
+            case 1: return strings[g.below(strings.count)]
+            case 2: return NSNull()
+            case 3:
+                var nested: Any = value
+                for _ in 0..<(1 + g.below(400)) { nested = [nested] }
+                return nested
+            case 4:
+                guard var array = value as? [Any], !array.isEmpty else { return [value, value] }
+                if g.below(2) == 0 { array.remove(at: g.below(array.count)) } else { array.insert(array[g.below(array.count)], at: g.below(array.count)) }
+                return array
+            case 5:
+                guard var dict = value as? [String: Any], !dict.isEmpty else { return ["unknown": value] }
+                if g.below(2) == 0 { dict.removeValue(forKey: dict.keys.sorted()[g.below(dict.count)]) } else { dict["extra\(g.below(9))"] = value }
+                return dict
+            case 6: return [String: Any]()
+            default: return [Any]()
+            }
+        }
+        fuzz("description structure", [], salt: 11, mutation: { _, g in
+            var value: Any = base
+            for _ in 0...g.below(3) { value = mutate(value, &g, depth: 0) }
+            return [UInt8]((try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])) ?? Data())
+        }) { bytes in
             _ = try ModelDescription.parse(Data(bytes), baseDirectory: folder)
         }
     }
