@@ -39,7 +39,7 @@ let package = Package(
             ),
             dependencies: ["rnngen"]
         ),
-        .testTarget(name: "RNNModelTests", dependencies: ["RNNModel", "RNNReference"]),
+        .testTarget(name: "RNNModelTests", dependencies: ["RNNModel", "RNNReference", "RNNGenCommands"]),
         .testTarget(name: "RNNCodegenTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner"]),
         .testTarget(
             name: "RNNReferenceTests",

@@ -21,15 +21,43 @@ public enum ONNXOps {
     /// extended value table.
     public static func foldConstants(_ graph: ONNXGraph, into values: [String: Tensor]) -> [String: Tensor] {
         var known = values
+        var budget = ElementBudget(values.values)
         for node in graph.nodes where supported.contains(node.opType) {
             let inputs = node.inputs.filter { !$0.isEmpty }
-            guard inputs.allSatisfy({ known[$0] != nil }), let results = try? evaluate(node, known) else { continue }
+            guard inputs.allSatisfy({ known[$0] != nil }), let results = try? evaluate(node, known, budget: &budget) else { continue }
             for (name, tensor) in zip(node.outputs, results) where !name.isEmpty { known[name] = tensor }
         }
         return known
     }
 
-    public static func evaluate(_ node: ONNXNode, _ values: [String: Tensor]) throws -> [Tensor] {
+    /// How many values a graph's ops may produce in all: 2^24 plus 16 times
+    /// the values given (initializers and inputs). Expand, Gather and Concat
+    /// can make a few bytes of a file into gigabytes; with the budget spent,
+    /// evaluation stops with an error before allocating.
+    public struct ElementBudget {
+        public private(set) var remaining: Int
+
+        public init<S: Sequence>(_ given: S) where S.Element == Tensor {
+            remaining = (1 << 24) + 16 * given.reduce(0) { min($0 + $1.count, 1 << 40) }
+        }
+
+        /// Takes `count` values from the budget, or refuses.
+        public mutating func spend(_ count: Int, _ node: ONNXNode) throws {
+            guard count <= remaining else {
+                throw RNNError(at: node.label, "would make \(count) values, more than the graph's inputs justify (\(remaining) left of its budget); is the file damaged?")
+            }
+            remaining -= count
+        }
+    }
+
+    public static func evaluate(_ node: ONNXNode, _ values: [String: Tensor], budget: inout ElementBudget) throws -> [Tensor] {
+        let results = try compute(node, values, budget: &budget)
+        // Ops that only move values (Reshape, Transpose, …) are charged after.
+        for tensor in results where !["Expand", "Gather", "Concat"].contains(node.opType) { try budget.spend(tensor.count, node) }
+        return results
+    }
+
+    static func compute(_ node: ONNXNode, _ values: [String: Tensor], budget: inout ElementBudget) throws -> [Tensor] {
         func fail(_ message: String) -> RNNError { RNNError(at: node.label, message) }
         func input(_ i: Int) throws -> Tensor { try ONNXOps.input(node, i, values) }
         func optional(_ i: Int) throws -> Tensor? { node.input(i) == nil ? nil : try input(i) }
@@ -78,7 +106,10 @@ public enum ONNXOps {
             let outer = data.shape[..<axis].reduce(1, *)
             let inner = data.shape[(axis + 1)...].reduce(1, *)
             let n = data.shape[axis]
+            let (count, overflow) = (outer * inner).multipliedReportingOverflow(by: indices.count)
+            try budget.spend(overflow ? .max : count, node)
             var out: [Double] = []
+            out.reserveCapacity(count)
             for o in 0..<outer {
                 for index in indices.values {
                     var k = Int(index)
@@ -126,6 +157,7 @@ public enum ONNXOps {
                 throw fail("inputs of shapes \(parts.map(\.shapeDescription).joined(separator: ", ")) cannot be joined on axis \(axis)")
             }
             let outer = first.shape[..<axis].reduce(1, *)
+            try budget.spend(parts.reduce(0) { min($0 + $1.count, Int.max / 2) }, node)
             var out: [Double] = []
             for o in 0..<outer {
                 for p in parts {
@@ -149,6 +181,7 @@ public enum ONNXOps {
             }
             let sourceStrides = Tensor.strides(of: a)
             guard let total = Tensor.checkedCount(shape) else { throw fail("cannot expand to shape \(Tensor.describe(shape))") }
+            try budget.spend(total, node)
             var out = [Double](repeating: 0, count: total)
             var index = [Int](repeating: 0, count: rank)
             for flat in 0..<out.count {

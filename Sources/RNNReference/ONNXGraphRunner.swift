@@ -39,8 +39,9 @@ public struct ONNXGraphRunner {
         for name in inputs.keys where !graph.inputs.contains(where: { $0.name == name }) {
             throw RNNError(at: "input '\(name)'", "the graph has no such input (it has: \(graph.requiredInputs.map(\.name).joined(separator: ", ")))")
         }
+        var budget = ONNXOps.ElementBudget(values.values)
         for node in graph.nodes {
-            let results = try evaluate(node, values)
+            let results = try evaluate(node, values, budget: &budget)
             for (name, tensor) in zip(node.outputs, results) where !name.isEmpty {
                 values[name] = tensor
             }
@@ -55,9 +56,9 @@ public struct ONNXGraphRunner {
         return outputs
     }
 
-    func evaluate(_ node: ONNXNode, _ values: [String: Tensor]) throws -> [Tensor] {
+    func evaluate(_ node: ONNXNode, _ values: [String: Tensor], budget: inout ONNXOps.ElementBudget) throws -> [Tensor] {
         guard ONNXRecurrentNode.cellKind(ofOp: node.opType) != nil else {
-            return try ONNXOps.evaluate(node, values)
+            return try ONNXOps.evaluate(node, values, budget: &budget)
         }
         func input(_ i: Int) throws -> Tensor { try ONNXOps.input(node, i, values) }
         func optional(_ i: Int) throws -> Tensor? { node.input(i) == nil ? nil : try input(i) }

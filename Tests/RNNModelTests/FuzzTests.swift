@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 @testable import RNNModel
 import RNNReference
+import RNNGenCommands
 
 /// Byte-level fuzzing of every reader, in-process and seeded: mutated
 /// `.npy`, `.npz`, `.safetensors`, `.onnx` and description files must give
@@ -130,6 +131,38 @@ final class FuzzTests: XCTestCase {
                 let graph = try ONNXReader.decode(bytes)
                 let runner = try ONNXGraphRunner(graph: graph)
                 _ = try runner.run(inputs: inputs)
+            }
+        }
+    }
+
+    /// `rnngen run` on mutated inputs: x, seq_lens and a PyTorch h0 with
+    /// lying dtypes, shapes and values, in-process. A fiftieth of the
+    /// readers' count, as every accepted input also runs the model and
+    /// writes its outputs.
+    func testRunInputs() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-fuzz-run-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let cases: [(model: String, input: String, file: String, others: [String])] = [
+            ("../models/seed_gru/model.rnn.json", "x", "../models/seed_gru/x.npy", ["seq_lens=../models/seed_gru/seq_lens.npy"]),
+            ("../models/seed_gru/model.rnn.json", "seq_lens", "../models/seed_gru/seq_lens.npy", ["x=../models/seed_gru/x.npy"]),
+            ("Fixtures/torch/torch_lstm_h0c0/model.onnx", "h0", "Fixtures/torch/torch_lstm_h0c0/h0.npy",
+             ["x=Fixtures/torch/torch_lstm_h0c0/x.npy", "c0=Fixtures/torch/torch_lstm_h0c0/c0.npy"]),
+        ]
+        for (index, c) in cases.enumerated() {
+            let mutated = folder.appendingPathComponent("\(c.input).npy").path, out = folder.appendingPathComponent("out").path
+            let fixed = c.others.flatMap { ["--input", $0.replacingOccurrences(of: "=", with: "=" + Self.root.path + "/")] }
+            fuzz("run --input \(c.input) (\(URL(fileURLWithPath: c.model).deletingLastPathComponent().lastPathComponent))", try file(c.file),
+                 salt: 20 + UInt64(index), count: max(Self.count / 50, 200)) { bytes in
+                try Data(bytes).write(to: URL(fileURLWithPath: mutated))
+                var err = ""
+                let code = Commands.main(["run", Self.root.appendingPathComponent(c.model).path, "--input", "\(c.input)=\(mutated)"] + fixed + ["--output-dir", out],
+                                         stdout: { _ in }, stderr: { err += $0 })
+                // The command turns errors into one line and status 1: hand them back as the error they were.
+                if code != 0 {
+                    XCTAssertTrue(err.hasPrefix("rnngen: error: ") && !err.contains("\n"), "not one line: \(err.prefix(300))")
+                    throw RNNError(err)
+                }
             }
         }
     }

@@ -110,4 +110,23 @@ final class HostileFileTests: XCTestCase {
         """)
         expectFailure(["inspect", model], ["$.pipeline[0].recurrent.weights[0].W", "ragged nested arrays: 3 numbers do not fill a shape of [2, 2]"])
     }
+
+    /// Found looking for what a few bytes can make the graph runner allocate:
+    /// an Expand of one value to 2^30 (a 300-byte file) allocated 8 GiB and
+    /// filled it. The ops now share a budget of values (2^24 plus 16 times
+    /// the graph's given values) and stop before allocating.
+    func testExpandingAFewBytesIntoGigabytesIsRefused() throws {
+        let bytes = TestEncoding.onnx(nodes: [("Expand", ["one", "shape"], ["big"]), ("Concat", ["big", "big"], ["bigger"])], inputs: [], outputs: ["bigger"],
+                                      initializers: [("one", [1], [1]), ("shape", [2], [1 << 15, 1 << 15])])
+        let model = try scratch.write("bomb.onnx", bytes: bytes)
+        let start = Date()
+        expectFailure(["run", model, "--output-dir", scratch.path("out")], ["bomb.onnx", "would make 1073741824 values, more than the graph's inputs justify"])
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1, "refused before allocating")
+        // Chained amplifiers share one budget: 40 Concats of 2^19 values each.
+        var nodes: [(op: String, inputs: [String], outputs: [String])] = [("Expand", ["one", "shape"], ["v0"])]
+        for k in 0..<40 { nodes.append(("Concat", ["v\(k)"], ["v\(k + 1)"])) }
+        let chain = try scratch.write("chain.onnx", bytes: TestEncoding.onnx(nodes: nodes, inputs: [], outputs: ["v40"],
+                                                                            initializers: [("one", [1], [1]), ("shape", [1], [1 << 19])]))
+        expectFailure(["run", chain, "--output-dir", scratch.path("out")], ["chain.onnx", "more than the graph's inputs justify"])
+    }
 }

@@ -92,10 +92,16 @@ enum TestEncoding {
     static func field(_ number: Int, _ text: String) -> [UInt8] { field(number, Array(text.utf8)) }
     static func field(_ number: Int, int v: Int) -> [UInt8] { varint(UInt64(number << 3)) + varint(UInt64(v)) }
 
-    /// A ModelProto with one graph of the given nodes (op, inputs, outputs).
+    /// A ModelProto with one graph of the given nodes (op, inputs, outputs),
+    /// and int64 initializers (name, dims, values).
     static func onnx(nodes: [(op: String, inputs: [String], outputs: [String])], inputs: [String], outputs: [String],
-                     shapes: [String: [Int]] = [:]) -> [UInt8] {
+                     shapes: [String: [Int]] = [:], initializers: [(name: String, dims: [Int], int64s: [Int])] = []) -> [UInt8] {
         var graph: [UInt8] = []
+        for t in initializers {
+            // TensorProto: dims (1), data_type 7 = INT64 (2), int64_data (7), name (8).
+            let tensor = t.dims.map { field(1, int: $0) }.reduce([], +) + field(2, int: 7) + t.int64s.map { field(7, int: $0) }.reduce([], +) + field(8, t.name)
+            graph += field(5, tensor)
+        }
         for (i, node) in nodes.enumerated() {
             var n: [UInt8] = []
             for input in node.inputs { n += field(1, input) }
