@@ -167,6 +167,27 @@ final class FuzzTests: XCTestCase {
         }
     }
 
+    /// `rnngen inspect` on mutated models, in-process: the summary's sizes,
+    /// parameter and FLOP counts, and weights given as graph inputs (which
+    /// inspect stands in for with zeros of their declared shapes).
+    func testInspect() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-fuzz-inspect-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for (index, source) in ["Fixtures/onnx/lstm_h12_weights_as_inputs/model.onnx", "Fixtures/torch/torch_lstm_2layer_bidir/model.onnx"].enumerated() {
+            let mutated = folder.appendingPathComponent("model.onnx").path
+            fuzz("inspect \(URL(fileURLWithPath: source).deletingLastPathComponent().lastPathComponent)", try file(source), salt: 30 + UInt64(index),
+                 count: max(Self.count / 20, 200)) { bytes in
+                try Data(bytes).write(to: URL(fileURLWithPath: mutated))
+                var err = ""
+                if Commands.main(["inspect", mutated], stdout: { _ in }, stderr: { err += $0 }) != 0 {
+                    XCTAssertTrue(err.hasPrefix("rnngen: error: ") && !err.contains("\n"), "not one line: \(err.prefix(300))")
+                    throw RNNError(err)
+                }
+            }
+        }
+    }
+
     func testDescription() throws {
         let text = """
         {"rnngen": 1, "name": "fuzz", "framework": "keras", "input_size": 2, "layout": "batch_major", "pipeline": [
