@@ -250,7 +250,8 @@ final class FuzzTests: XCTestCase {
             default: return [Any]()
             }
         }
-        fuzz("description structure", [], salt: 11, mutation: { _, g in
+        // A quarter of the count: each input is a JSON round trip and reads the weight files.
+        fuzz("description structure", [], salt: 11, count: max(Self.count / 4, 500), mutation: { _, g in
             var value: Any = base
             for _ in 0...g.below(3) { value = mutate(value, &g, depth: 0) }
             return [UInt8]((try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed])) ?? Data())
