@@ -1,4 +1,5 @@
 import Foundation
+import RNNCodegen
 import RNNModel
 
 /// Folders of built programs, each named by a hash of its sources and build
@@ -42,5 +43,13 @@ struct BuildCache {
             try? FileManager.default.removeItem(at: staging)
         }
         return directory
+    }
+}
+
+extension KernelGenerator {
+    /// The files a build compiles for `plan`: everything generated but the
+    /// runtime weight file.
+    static func buildSources(_ plan: KernelPlan) throws -> [(String, [UInt8])] {
+        try generate(plan).filter { !$0.name.hasSuffix(".bin") }.map { ($0.name, $0.contents) }
     }
 }

@@ -21,12 +21,7 @@ public struct KernelCompiler {
     /// Compiles `plans` (all of one language) into one harness program.
     public func compile(_ plans: [KernelPlan]) throws -> Program {
         guard let language = plans.first?.options.language else { throw RNNError("nothing to compile") }
-        var sources: [(String, [UInt8])] = []
-        for plan in plans {
-            for file in try KernelGenerator.generate(plan) where !file.name.hasSuffix(".bin") {
-                sources.append((file.name, file.contents))
-            }
-        }
+        var sources = try plans.flatMap(KernelGenerator.buildSources)
         let command: [String]
         let compiler: String
         switch language {

@@ -42,7 +42,7 @@ public enum KernelSizer {
         guard Toolchain.onPath(sizeTool) else {
             throw RNNError(at: "--target \(target.name.rawValue)", "needs \(sizeTool) (binutils), which is not on PATH: install \(target.packages.joined(separator: " "))")
         }
-        let sources = try KernelGenerator.generate(plan).filter { !$0.name.hasSuffix(".bin") }.map { ($0.name, $0.contents) }
+        let sources = try KernelGenerator.buildSources(plan)
         let kernel = "\(plan.name).c"
         let flags = target.archFlags + ["-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-fstack-usage", "-fcallgraph-info=su"]
         let directory = try BuildCache(toolchain.cacheDirectory).build(

@@ -133,14 +133,11 @@ public struct TargetRunner {
         self.toolchain = toolchain
     }
 
-    /// The built program for `plan` on `cases`; its path.
-    public func build(_ plan: KernelPlan, cases: [KernelCase]) throws -> URL {
+    /// The built program for `plan` on `cases`; its path. `run` has checked
+    /// the language and the tools.
+    func build(_ plan: KernelPlan, cases: [KernelCase]) throws -> URL {
         let language = plan.options.language
-        guard target.languages.contains(language) else {
-            throw RNNError(at: "--target \(target.name.rawValue)", "builds \(target.languages.map(\.rawValue).joined(separator: " and ")) kernels, not \(language.rawValue)")
-        }
-        try target.requireTools(language, run: false, swiftCompiler: toolchain.swiftCompiler)
-        var sources: [(String, [UInt8])] = try KernelGenerator.generate(plan).filter { !$0.name.hasSuffix(".bin") }.map { ($0.name, $0.contents) }
+        var sources = try KernelGenerator.buildSources(plan)
         for file in target.supportFiles { sources.append((file.name, Array(KernelTemplates.c[file.template]!.utf8))) }
         let startup = target.supportFiles.map(\.name).filter { $0.hasSuffix(".c") }
         let cFlags = target.archFlags + ["-std=c99", "-O2", "-Wall", "-Wextra", "-ffunction-sections", "-fdata-sections"]
@@ -166,8 +163,12 @@ public struct TargetRunner {
     /// Runs `cases` through `plan`'s kernel on the target: one program, one
     /// emulator run, every case's outputs as the interpreter gives them.
     public func run(_ plan: KernelPlan, cases: [KernelCase]) throws -> [RawOutputs] {
+        let language = plan.options.language
+        guard target.languages.contains(language) else {
+            throw RNNError(at: "--target \(target.name.rawValue)", "builds \(target.languages.map(\.rawValue).joined(separator: " and ")) kernels, not \(language.rawValue)")
+        }
+        try target.requireTools(language, run: true, swiftCompiler: toolchain.swiftCompiler)
         let program = try build(plan, cases: cases)
-        try target.requireTools(plan.options.language, run: true, swiftCompiler: toolchain.swiftCompiler)
         let result = try Subprocess.run(target.emulator[0], Array(target.emulator.dropFirst()) + [program.path], timeout: timeout)
         let place = "\(program.path) under \(target.emulator[0])"
         if result.timedOut { throw RNNError(file: place, "still running after \(Int(timeout)) s; stopped") }

@@ -51,9 +51,12 @@ public enum ONNXOps {
     }
 
     public static func evaluate(_ node: ONNXNode, _ values: [String: Tensor], budget: inout ElementBudget) throws -> [Tensor] {
+        let before = budget.remaining
         let results = try compute(node, values, budget: &budget)
-        // Ops that only move values (Reshape, Transpose, …) are charged after.
-        for tensor in results where !["Expand", "Gather", "Concat"].contains(node.opType) { try budget.spend(tensor.count, node) }
+        // Ops that can amplify charge before allocating; the rest (Reshape,
+        // Transpose, …) are charged here for what they made.
+        let charged = before - budget.remaining
+        try budget.spend(max(0, results.reduce(0) { $0 + $1.count } - charged), node)
         return results
     }
 

@@ -158,15 +158,8 @@ final class PropertyTests: XCTestCase {
         print("property test (\(language.rawValue)): \(seeds.count) configurations from seed \(Self.seed) (RNNGEN_PROPERTY_SEED), \(Self.regressionSeeds.count) of them kept regressions")
         let configurations = seeds.map { Self.configuration(seed: $0, language: language) }
         let batches = stride(from: 0, to: configurations.count, by: batch).map { Array(configurations[$0..<min($0 + batch, configurations.count)]) }
-        var failures = [[String]](repeating: [], count: batches.count)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: batches.count) { index in
+        let failures = concurrentFailures(batches.count) { index -> [String] in
             var found: [String] = []
-            defer {
-                lock.lock()
-                failures[index] = found
-                lock.unlock()
-            }
             var plans: [(Configuration, KernelPlan)] = []
             for c in batches[index] {
                 do { plans.append((c, try KernelPlan(model: c.model, options: c.options))) }
@@ -178,7 +171,7 @@ final class PropertyTests: XCTestCase {
             defer { print("property batch \(index): \(plans.count) configurations, compiled in \(String(format: "%.1f", compiled.timeIntervalSince(started))) s, checked in \(String(format: "%.1f", Date().timeIntervalSince(compiled))) s") }
             do { program = try KernelCompiler(toolchain: toolchain).compile(plans.map(\.1)); compiled = Date() } catch {
                 found.append("batch \(index) (seeds \(plans.map(\.0.seed))) did not compile: \(error)")
-                return
+                return found
             }
             for (c, plan) in plans {
                 do {
@@ -190,8 +183,9 @@ final class PropertyTests: XCTestCase {
                     found.append("seed \(c.seed): \(error)\n  \(c.description)")
                 }
             }
+            return found
         }
-        for message in failures.flatMap({ $0 }) {
+        for message in failures {
             XCTFail("\(message)\n  reproduce: RNNGEN_PROPERTY_SEED=<seed> RNNGEN_PROPERTY_\(language == .c ? "C" : "SWIFT")=1 swift test --filter PropertyTests; keep it in regressionSeeds")
         }
     }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import XCTest
 import RNNModel
@@ -84,4 +85,18 @@ var fullTests: Bool { ProcessInfo.processInfo.environment["RNNGEN_FULL_TESTS"] =
 func requireFullTests(_ what: String) throws {
     guard !fullTests else { return }
     throw XCTSkip("\(what): a long sweep, run with RNNGEN_FULL_TESTS=1 (.ci/run sets it)")
+}
+
+/// Runs `count` independent jobs on every core (each is mostly a compiler or
+/// emulator process) and returns their failure messages in job order.
+func concurrentFailures(_ count: Int, _ job: (Int) -> [String]) -> [String] {
+    var failures = [[String]](repeating: [], count: count)
+    let lock = NSLock()
+    DispatchQueue.concurrentPerform(iterations: count) { index in
+        let found = job(index)
+        lock.lock()
+        failures[index] = found
+        lock.unlock()
+    }
+    return failures.flatMap { $0 }
 }

@@ -30,24 +30,18 @@ final class TargetVerifyTests: XCTestCase {
     /// Runs jobs two at a time (the machine has two cores; each is a compile
     /// and an emulator run) and fails for every output beyond the tolerance.
     func verify(_ jobs: [Job], trials count: Int) throws {
-        var failures = [String?](repeating: nil, count: jobs.count)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+        let failures = concurrentFailures(jobs.count) { index -> [String] in
             let job = jobs[index]
-            let message: String?
             do {
                 let trials = Verifier.trials(for: job.plan.model, supportsStep: job.plan.supportsStep, count: count, seed: 7)
                 let reports = try Verifier.verify(plan: job.plan, on: TargetRunner(target: job.target), trials: trials)
                 let failed = reports.filter { !$0.passed }.map { "\($0.output): err/tolerance \($0.worstRatio) in \($0.worstTrial) \($0.nanMismatch ?? "")" }
-                message = failed.isEmpty && !reports.isEmpty ? nil : "\(job.label): " + (reports.isEmpty ? "no outputs compared" : failed.joined(separator: "; "))
+                return failed.isEmpty && !reports.isEmpty ? [] : ["\(job.label): " + (reports.isEmpty ? "no outputs compared" : failed.joined(separator: "; "))]
             } catch {
-                message = "\(job.label): \(error)"
+                return ["\(job.label): \(error)"]
             }
-            lock.lock()
-            failures[index] = message
-            lock.unlock()
         }
-        for message in failures.compactMap({ $0 }) { XCTFail(message) }
+        for message in failures { XCTFail(message) }
     }
 
     /// Every example model on every emulated target, C everywhere and

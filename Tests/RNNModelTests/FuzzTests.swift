@@ -135,33 +135,42 @@ final class FuzzTests: XCTestCase {
         }
     }
 
+    /// Runs an rnngen command line in-process; its error (which must be one
+    /// line) comes back as the RNNError it was.
+    func rnngen(_ args: [String]) throws {
+        var err = ""
+        guard Commands.main(args, stdout: { _ in }, stderr: { err += $0 }) != 0 else { return }
+        XCTAssertTrue(err.hasPrefix("rnngen: error: ") && !err.contains("\n"), "not one line: \(err.prefix(300))")
+        throw RNNError(err)
+    }
+
+    /// A fresh folder for mutated files, removed after `body`.
+    func withScratchFolder(_ label: String, _ body: (URL) throws -> Void) throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-fuzz-\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try body(folder)
+    }
+
     /// `rnngen run` on mutated inputs: x, seq_lens and a PyTorch h0 with
     /// lying dtypes, shapes and values, in-process. A fiftieth of the
     /// readers' count, as every accepted input also runs the model and
     /// writes its outputs.
     func testRunInputs() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-fuzz-run-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
         let cases: [(model: String, input: String, file: String, others: [String])] = [
             ("../models/seed_gru/model.rnn.json", "x", "../models/seed_gru/x.npy", ["seq_lens=../models/seed_gru/seq_lens.npy"]),
             ("../models/seed_gru/model.rnn.json", "seq_lens", "../models/seed_gru/seq_lens.npy", ["x=../models/seed_gru/x.npy"]),
             ("Fixtures/torch/torch_lstm_h0c0/model.onnx", "h0", "Fixtures/torch/torch_lstm_h0c0/h0.npy",
              ["x=Fixtures/torch/torch_lstm_h0c0/x.npy", "c0=Fixtures/torch/torch_lstm_h0c0/c0.npy"]),
         ]
-        for (index, c) in cases.enumerated() {
-            let mutated = folder.appendingPathComponent("\(c.input).npy").path, out = folder.appendingPathComponent("out").path
-            let fixed = c.others.flatMap { ["--input", $0.replacingOccurrences(of: "=", with: "=" + Self.root.path + "/")] }
-            fuzz("run --input \(c.input) (\(URL(fileURLWithPath: c.model).deletingLastPathComponent().lastPathComponent))", try file(c.file),
-                 salt: 20 + UInt64(index), count: max(Self.count / 50, 200)) { bytes in
-                try Data(bytes).write(to: URL(fileURLWithPath: mutated))
-                var err = ""
-                let code = Commands.main(["run", Self.root.appendingPathComponent(c.model).path, "--input", "\(c.input)=\(mutated)"] + fixed + ["--output-dir", out],
-                                         stdout: { _ in }, stderr: { err += $0 })
-                // The command turns errors into one line and status 1: hand them back as the error they were.
-                if code != 0 {
-                    XCTAssertTrue(err.hasPrefix("rnngen: error: ") && !err.contains("\n"), "not one line: \(err.prefix(300))")
-                    throw RNNError(err)
+        try withScratchFolder("run") { folder in
+            for (index, c) in cases.enumerated() {
+                let mutated = folder.appendingPathComponent("\(c.input).npy").path, out = folder.appendingPathComponent("out").path
+                let fixed = c.others.flatMap { ["--input", $0.replacingOccurrences(of: "=", with: "=" + Self.root.path + "/")] }
+                fuzz("run --input \(c.input) (\(URL(fileURLWithPath: c.model).deletingLastPathComponent().lastPathComponent))", try file(c.file),
+                     salt: 20 + UInt64(index), count: max(Self.count / 50, 200)) { bytes in
+                    try Data(bytes).write(to: URL(fileURLWithPath: mutated))
+                    try rnngen(["run", Self.root.appendingPathComponent(c.model).path, "--input", "\(c.input)=\(mutated)"] + fixed + ["--output-dir", out])
                 }
             }
         }
@@ -171,18 +180,13 @@ final class FuzzTests: XCTestCase {
     /// parameter and FLOP counts, and weights given as graph inputs (which
     /// inspect stands in for with zeros of their declared shapes).
     func testInspect() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-fuzz-inspect-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: folder) }
-        for (index, source) in ["Fixtures/onnx/lstm_h12_weights_as_inputs/model.onnx", "Fixtures/torch/torch_lstm_2layer_bidir/model.onnx"].enumerated() {
-            let mutated = folder.appendingPathComponent("model.onnx").path
-            fuzz("inspect \(URL(fileURLWithPath: source).deletingLastPathComponent().lastPathComponent)", try file(source), salt: 30 + UInt64(index),
-                 count: max(Self.count / 20, 200)) { bytes in
-                try Data(bytes).write(to: URL(fileURLWithPath: mutated))
-                var err = ""
-                if Commands.main(["inspect", mutated], stdout: { _ in }, stderr: { err += $0 }) != 0 {
-                    XCTAssertTrue(err.hasPrefix("rnngen: error: ") && !err.contains("\n"), "not one line: \(err.prefix(300))")
-                    throw RNNError(err)
+        try withScratchFolder("inspect") { folder in
+            let mutated = folder.appendingPathComponent("model.onnx")
+            for (index, source) in ["Fixtures/onnx/lstm_h12_weights_as_inputs/model.onnx", "Fixtures/torch/torch_lstm_2layer_bidir/model.onnx"].enumerated() {
+                fuzz("inspect \(URL(fileURLWithPath: source).deletingLastPathComponent().lastPathComponent)", try file(source), salt: 30 + UInt64(index),
+                     count: max(Self.count / 20, 200)) { bytes in
+                    try Data(bytes).write(to: mutated)
+                    try rnngen(["inspect", mutated.path])
                 }
             }
         }
