@@ -17,11 +17,20 @@ public enum KernelTemplates {
         "harness.c": text(PackageResources.harness_c_tmpl),
         "harness_entry.c": text(PackageResources.harness_entry_c_tmpl),
         "bench.c": text(PackageResources.bench_c_tmpl),
+        "target_bench.c": text(PackageResources.target_bench_c_tmpl),
         "fma.c": text(PackageResources.fma_c_tmpl),
         "widen.c": text(PackageResources.widen_c_tmpl),
         "widen_f16.c": text(PackageResources.widen_f16_c_tmpl),
         "widen_bf16.c": text(PackageResources.widen_bf16_c_tmpl),
         "widen_i8.c": text(PackageResources.widen_i8_c_tmpl),
+        // The scalar lowering (cores without float SIMD).
+        "activations_scalar.c": text(PackageResources.activations_scalar_c_tmpl),
+        "exp_log_scalar.c": text(PackageResources.exp_log_scalar_c_tmpl),
+        "exp_log_libm_scalar.c": text(PackageResources.exp_log_libm_scalar_c_tmpl),
+        "tanh_scalar.c": text(PackageResources.tanh_scalar_c_tmpl),
+        "tanh_libm_scalar.c": text(PackageResources.tanh_libm_scalar_c_tmpl),
+        "fma_scalar.c": text(PackageResources.fma_scalar_c_tmpl),
+        "widen_scalar.c": text(PackageResources.widen_scalar_c_tmpl),
         // Not templates but plain files, for the Cortex-M target programs of
         // rnngen verify --target and rnngen size (and the embedded examples).
         "cortex_m_startup.c": text(PackageResources.cortex_m_startup_c_tmpl),

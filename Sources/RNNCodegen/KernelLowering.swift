@@ -13,7 +13,8 @@ struct KernelLowering {
         if plan.batchTile > 1 {
             functions += plan.cells.flatMap { [lowering.cellStep($0, items: plan.batchTile), lowering.tileSequence($0)] }
         }
-        return KernelProgram(functions: functions)
+        let program = KernelProgram(functions: functions)
+        return plan.lowering == .scalar ? ScalarLowering.program(program, lanes: plan.vectorWidth) : program
     }
 
     // MARK: Matrix-vector products
@@ -200,13 +201,17 @@ struct KernelLowering {
     /// offsets, so the compiler schedules across them and small steps need no
     /// loop — and more are a loop over `b`, so code does not grow with H.
     static let unrolledBlocks = 4
+    /// Blocks unrolled in a single step: in scalar code a block is already
+    /// `width` lanes of independent work written out, so more than one block
+    /// is a loop, which keeps flash small.
+    var unrolledBlocks: Int { plan.lowering == .scalar ? 1 : KernelLowering.unrolledBlocks }
 
     /// The statements of every block, unrolled or as a loop.
     /// A tile's step unrolls none (`unrolled: 1`): its items already give the
     /// compiler independent work, and unrolled blocks times items would make
     /// functions the Swift compiler takes minutes over.
-    func blocks(_ count: Int, units: Int, unrolled: Int = KernelLowering.unrolledBlocks, _ body: (Block) -> [KernelStatement]) -> [KernelStatement] {
-        guard count > unrolled else {
+    func blocks(_ count: Int, units: Int, unrolled: Int? = nil, _ body: (Block) -> [KernelStatement]) -> [KernelStatement] {
+        guard count > (unrolled ?? unrolledBlocks) else {
             return (0..<count).map { b in
                 .block(index: b, firstUnit: b * width, lastUnit: min(units, (b + 1) * width) - 1, body(Block(constant: b)))
             }
@@ -233,7 +238,7 @@ struct KernelLowering {
         // y has exactly `outputs` floats: the last block stores only its used lanes.
         let last = d.outputs - (d.blocks - 1) * width
         var body: [KernelStatement]
-        if d.blocks <= KernelLowering.unrolledBlocks || last == width {
+        if d.blocks <= unrolledBlocks || last == width {
             body = blocks(d.blocks, units: d.outputs) { b in statements(b, lanes: b.constant == d.blocks - 1 ? last : width) }
         } else {
             body = blocks(d.blocks - 1, units: d.outputs) { b in statements(b, lanes: width) }
@@ -287,7 +292,7 @@ struct KernelLowering {
     func cellStep(_ c: KernelPlan.CellPlan, items: Int = 1) -> KernelFunction {
         let acts = c.cell.options.activations
         let copies = itemCopies(c, items: items)
-        let unrolled = items == 1 ? KernelLowering.unrolledBlocks : 1
+        let unrolled = items == 1 ? unrolledBlocks : 1
         func each(_ s: [KernelStatement]) -> [KernelStatement] { copies.each(s) }
         func products(_ operands: [Operand]) -> [KernelStatement] { accumulate(operands, copies) }
         var body: [KernelStatement] = []

@@ -16,6 +16,16 @@ public struct KernelOptions: Equatable, Sendable {
         /// Never fused: a multiply, then an add.
         case off
     }
+    /// How the kernel program's vectors become code.
+    public enum Lowering: String, CaseIterable, Sendable {
+        /// Vector types (`rg_vec`, `SIMDn<Float>`): for cores with float
+        /// SIMD registers (x86, NEON, Helium).
+        case vector
+        /// Every lane of a block its own scalar variable, kept in a float
+        /// register: for cores without float SIMD (Cortex-M4/M7/M3, RISC-V F),
+        /// where compilers lower vector types through memory. C only.
+        case scalar
+    }
 
     public var language: Language
     /// Prefix of every public symbol; an identifier.
@@ -34,12 +44,17 @@ public struct KernelOptions: Equatable, Sendable {
     /// 1 runs item after item and keeps the code smallest; nil lets
     /// `KernelPlan` choose (`KernelPlan.automaticBatchTile`).
     public var batchTile: Int?
+    /// The machine the kernel is for: its defaults for width, tile and lowering.
+    public var target: KernelTarget
+    /// nil: the target's (`KernelTarget.lowering`).
+    public var lowering: Lowering?
 
     public static let vectorWidths = [4, 8, 16]
     public static let batchTiles = [1, 2, 4, 8]
 
     public init(language: Language, name: String, vectorWidth: Int? = nil, weights: WeightsMode = .baked, useLibm: Bool = false,
-                fusedMultiplyAdd: FusedMultiplyAdd = .auto, weightType: WeightType = .f32, batchTile: Int? = nil) {
+                fusedMultiplyAdd: FusedMultiplyAdd = .auto, weightType: WeightType = .f32, batchTile: Int? = nil,
+                target: KernelTarget = .host, lowering: Lowering? = nil) {
         self.language = language
         self.name = name
         self.vectorWidth = vectorWidth
@@ -48,5 +63,7 @@ public struct KernelOptions: Equatable, Sendable {
         self.fusedMultiplyAdd = fusedMultiplyAdd
         self.weightType = weightType
         self.batchTile = batchTile
+        self.target = target
+        self.lowering = lowering
     }
 }

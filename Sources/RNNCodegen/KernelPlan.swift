@@ -21,14 +21,17 @@ public struct KernelPlan {
     /// one for Swift at width 16, where the Swift 6 toolchain breaks eight
     /// `SIMD16<Float>` accumulators into 128-bit pieces (2× slower).
     public var accumulatorChains: Int {
-        vectorWidth == 4 || (options.language == .swift && vectorWidth == 16) ? 1 : 2
+        lowering == .scalar || vectorWidth == 4 || (options.language == .swift && vectorWidth == 16) ? 1 : 2
     }
+    /// How vectors become code: the options' lowering, or the target's. Swift
+    /// kernels are always vector code (the scalar lowering is C only).
+    public let lowering: KernelOptions.Lowering
     public var name: String { options.name }
     /// Items `run` moves through each cell together: the options' tile, or
     /// 4 — except at vector width 4, the width meant for small cores, where
     /// flash matters more than batch throughput: there 1 (the tiled
     /// functions would add about one cell step's code per item).
-    public var batchTile: Int { options.batchTile ?? (vectorWidth == 4 ? 1 : 4) }
+    public var batchTile: Int { options.batchTile ?? options.target.defaultBatchTile ?? (vectorWidth == 4 ? 1 : 4) }
 
     /// All weights, packed, one flat float array; every table starts at a
     /// multiple of the vector width so vector loads are aligned. With a
@@ -189,7 +192,11 @@ public struct KernelPlan {
         if let width = options.vectorWidth, !KernelOptions.vectorWidths.contains(width) {
             throw RNNError(at: "--vector-width", "\(width) is not supported (expected 4, 8, 16 or auto)")
         }
-        vectorWidth = options.vectorWidth ?? KernelPlan.automaticVectorWidth(model, language: options.language)
+        vectorWidth = options.vectorWidth ?? options.target.defaultWidth ?? KernelPlan.automaticVectorWidth(model, language: options.language)
+        if options.lowering == .scalar && options.language == .swift {
+            throw RNNError(at: "--lowering scalar", "the scalar lowering is C only; Swift kernels use SIMD vectors (--lowering vector or auto)")
+        }
+        lowering = options.language == .swift ? .vector : options.lowering ?? options.target.lowering
         guard options.name.range(of: "^[A-Za-z_][A-Za-z0-9_]*$", options: .regularExpression) != nil else {
             throw RNNError(at: "--name", "'\(options.name)' is not an identifier (letters, digits and _, not starting with a digit)")
         }

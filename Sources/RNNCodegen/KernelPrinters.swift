@@ -71,9 +71,14 @@ extension KernelPrinter {
 }
 
 /// C99 with GCC/Clang vector extensions: `rg_vec`, the `RG_` macros and the
-/// `rg_` activations of Templates/c/activations.c.tmpl.
+/// `rg_` activations of Templates/c/activations.c.tmpl. A scalar program
+/// (`ScalarLowering`) is spelled with floats, array elements and the
+/// by-value functions of Templates/c/activations_scalar.c.tmpl.
 struct CPrinter: KernelPrinter {
     let vectorWidth: Int
+    var scalar = false
+    /// The type of a program variable.
+    var valueType: String { scalar ? "float" : "rg_vec" }
 
     func signature(_ f: KernelFunction) -> [String] {
         let parameters = f.parameters.map { p -> String in
@@ -97,7 +102,7 @@ struct CPrinter: KernelPrinter {
     }
 
     func variable(_ name: String) -> String { name }
-    func load(_ at: Address) -> String { "RG_LOAD(\(at.pointerText))" }
+    func load(_ at: Address) -> String { scalar ? at.elementText : "RG_LOAD(\(at.pointerText))" }
     func widen(_ at: Address, _ type: WeightType, part: Int) -> String {
         KernelPlan.columnsPerWord(type) == 1 ? "RG_LOAD_\(type.rawValue.uppercased())(\(at.pointerText))"
             : "RG_LOAD_\(type.rawValue.uppercased())(\(at.pointerText), \(part))"
@@ -112,8 +117,8 @@ struct CPrinter: KernelPrinter {
         case .i8: return "int8_t"
         }
     }
-    func broadcast(_ at: Address) -> String { "RG_SPLAT(\(at.elementText))" }
-    func constant(_ value: Float) -> String { "RG_SPLAT(\(Literal.cFloat(value)))" }
+    func broadcast(_ at: Address) -> String { scalar ? at.elementText : "RG_SPLAT(\(at.elementText))" }
+    func constant(_ value: Float) -> String { scalar ? Literal.cFloat(value) : "RG_SPLAT(\(Literal.cFloat(value)))" }
     func multiplyAdd(_ a: String, _ b: String, _ c: String) -> String { "RG_FMA(\(a), \(b), \(c))" }
 
     func open(_ s: KernelStatement) -> String {
@@ -129,12 +134,13 @@ struct CPrinter: KernelPrinter {
     func line(_ s: KernelStatement, mutable: Set<String>) -> String {
         switch s {
         case .comment(let text): return "/* \(text) */"
-        case .declare(let name, let e): return "\(mutable.contains(name) ? "" : "const ")rg_vec \(name) = \(expression(e));"
+        case .declare(let name, let e): return "\(mutable.contains(name) ? "" : "const ")\(valueType) \(name) = \(expression(e));"
         case .share(let name, let e): return "rg_vec \(name) = \(expression(e)); RG_SHARED(\(name));"
         case .assign(let name, let e): return "\(name) = \(expression(e));"
-        case .clip(let name, let limit): return "rg_clip(&\(name), \(Literal.cFloat(limit)));"
+        case .clip(let name, let limit):
+            return scalar ? "\(name) = rg_clip(\(name), \(Literal.cFloat(limit)));" : "rg_clip(&\(name), \(Literal.cFloat(limit)));"
         case .activate(let name, let a): return activation(a, name)
-        case .store(let at, let e): return "RG_STORE(\(at.pointerText), \(expression(e)));"
+        case .store(let at, let e): return scalar ? "\(at.elementText) = \(expression(e));" : "RG_STORE(\(at.pointerText), \(expression(e)));"
         case .storeLanes(let at, let name, let count):
             return "for (int k = 0; k < \(count); ++k) \(at.lane("k").elementText) = \(name)[k];"
         case .integer(let name, let value): return "const ptrdiff_t \(name) = \(value);"
@@ -144,8 +150,15 @@ struct CPrinter: KernelPrinter {
         }
     }
 
-    /// The activation applied in place to vector variable `v`.
+    /// The activation applied in place to vector variable `v` (a scalar
+    /// program's functions take and return the value).
     func activation(_ a: Activation, _ v: String) -> String {
+        guard scalar else { return vectorActivation(a, v) }
+        let call = vectorActivation(a, v)  // rg_sigmoid(&v); or rg_affine(&v, 1.0f, 0.0f);
+        return "\(v) = " + call.replacingOccurrences(of: "(&\(v)", with: "(\(v)")
+    }
+
+    func vectorActivation(_ a: Activation, _ v: String) -> String {
         func f(_ x: Double) -> String { Literal.cFloat(Float(x)) }
         switch a.kind {
         case .sigmoid: return "rg_sigmoid(&\(v));"
@@ -164,11 +177,12 @@ struct CPrinter: KernelPrinter {
 
     func softmax(_ at: Address, count: Int) -> [String] {
         let y = at.base
+        let exp = scalar ? "\(y)[k] = rg_exp(\(y)[k] - top);" : "rg_vec e = RG_SPLAT(\(y)[k] - top); rg_exp(&e); \(y)[k] = e[0];"
         return [
             "/* softmax over the \(count) outputs */",
             "float top = \(y)[0], total = 0.0f;",
             "for (int k = 1; k < \(count); ++k) top = \(y)[k] > top ? \(y)[k] : top;",
-            "for (int k = 0; k < \(count); ++k) { rg_vec e = RG_SPLAT(\(y)[k] - top); rg_exp(&e); \(y)[k] = e[0]; total += \(y)[k]; }",
+            "for (int k = 0; k < \(count); ++k) { \(exp) total += \(y)[k]; }",
             "for (int k = 0; k < \(count); ++k) \(y)[k] /= total;",
         ]
     }

@@ -9,6 +9,7 @@ enum BenchCommand {
     USAGE: rnngen bench MODEL [--steps N] [--batch B] [--vector-width auto|4|8|16] [--fma auto|on|off]
                        [--weight-type T] [--batch-tile auto|1|2|4|8] [--lang c|all] [--cflags "…"]
                        [--swiftflags "…"] [--json]
+           rnngen bench MODEL --target T [--opt -O2,-Os,-O3] [--steps N] [generate options] [--json]
 
     Times one time step at batch 1 — the real-time path — three ways, side by
     side on this machine: the generated C kernel's step function, a naive C
@@ -25,8 +26,24 @@ enum BenchCommand {
     at a time, in ns per time step of the whole batch and GFLOP/s over all B
     items (no naive loop or interpreter then).
 
+    With --target T (cortex-m4, cortex-m7, cortex-m55, cortex-m3, rv32) it
+    counts instructions instead: the kernel generated for T (its defaults, see
+    rnngen generate --help) and the naive C step, compiled with the same flags
+    into one program, run under QEMU with -icount shift=0 (one nanosecond of
+    virtual time per executed instruction), timed by a board timer that the
+    program calibrates against loops of known length. Prints instructions per
+    step — not cycles: QEMU models no pipeline — and the ratio, at each --opt
+    level. Counts are exact and repeatable. Needs the target's toolchain and
+    QEMU (see docs/EMBEDDED.md); the model must be one forward stack without
+    options or dense layers (the naive step's scope).
+
     OPTIONS:
-      --steps N             Time steps per round (default 200000).
+      --target T            Count instructions on an emulated core (see above).
+      --opt LEVELS          With --target: optimisation flags to build both steps
+                            with, separated by commas (default -O2,-Os,-O3).
+      --lowering L          auto, vector or scalar (see rnngen generate --help).
+      --steps N             Time steps per round (default 200000; with --target
+                            2000, counted once).
       --batch B             Items per run call; 1 (default) times step instead.
       --batch-tile N        Items run moves through a cell together (auto, 1, 2,
                             4 or 8; see rnngen generate --help).
@@ -43,18 +60,30 @@ enum BenchCommand {
                             interpreter; with --batch: kernel, and kernel_items for
                             the items one at a time), "lang", "vector_width",
                             "fma", "weight_type", "batch", "ns_per_step" and
-                            "gflops" (over the whole batch).
+                            "gflops" (over the whole batch). With --target: one
+                            object per level with "target", "optimization",
+                            "lowering", "vector_width", "fma", "weight_type",
+                            "steps", "kernel_instructions_per_step",
+                            "naive_instructions_per_step", "ratio",
+                            "instructions_per_tick" and "max_abs_difference".
       --input NAME=FILE.npy ONNX weights given as graph inputs.
       -h, --help            Show this help.
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["steps", "batch", "vector-width", "cflags", "swiftflags", "lang", "input", "fma", "weight-type", "batch-tile"], booleans: ["json"], command: "bench")
+        let parsed = try Arguments(args, valued: ["steps", "batch", "vector-width", "cflags", "swiftflags", "lang", "input", "fma", "weight-type", "batch-tile",
+                                                  "target", "lowering", "opt"], booleans: ["json"], command: "bench")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "bench", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen bench --help)")
         }
         let path = parsed.positionals[0]
         let model = try ModelFile.loadModel(path, provided: try RunCommand.readInputs(parsed.options["input"] ?? []))
+        if let target = try parsed.single("target"), target != "host" {
+            return try targetReport(parsed, model: model, path: path, target: try Target.named(target), stdout: stdout)
+        }
+        for name in ["opt"] where parsed.options[name] != nil {
+            throw RNNError(at: "--\(name)", "applies to bench --target only (instruction counts on an emulated core)")
+        }
         let stepsText = try parsed.single("steps") ?? "200000"
         guard let steps = Int(stepsText), steps > 0 else { throw RNNError(at: "--steps \(stepsText)", "expected a positive whole number") }
         let batchText = try parsed.single("batch") ?? "1"
@@ -159,6 +188,57 @@ enum BenchCommand {
 }
 
 extension BenchCommand {
+    /// `bench --target T`: instructions per step of the kernel and the naive
+    /// step on the emulated core, at each optimisation level.
+    static func targetReport(_ parsed: Arguments, model: Model, path: String, target: Target, stdout: (String) -> Void) throws {
+        for name in ["batch", "cflags", "swiftflags"] where parsed.options[name] != nil {
+            throw RNNError(at: "--\(name)", "does not apply to bench --target (it counts one step's instructions; --opt sets the level)")
+        }
+        if let lang = try parsed.single("lang"), lang != "c" {
+            throw RNNError(at: "--lang \(Quote.text(lang))", "bench --target measures C kernels only")
+        }
+        let stepsText = try parsed.single("steps") ?? "2000"
+        guard let steps = Int(stepsText), steps > 0, steps <= 1_000_000 else {
+            throw RNNError(at: "--steps \(stepsText)", "expected a whole number from 1 to 1000000")
+        }
+        let levels = (try parsed.single("opt") ?? TargetBench.optimizations.joined(separator: ","))
+            .split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        for level in levels where !["-O0", "-O1", "-O2", "-O3", "-Os", "-Oz", "-Ofast"].contains(level) {
+            throw RNNError(at: "--opt \(Quote.text(level))", "expected optimisation flags separated by commas, e.g. -O2,-Os,-O3")
+        }
+        var withLanguage = parsed
+        withLanguage.options["lang"] = ["c"]
+        for name in ["steps", "opt"] { withLanguage.options[name] = nil }
+        withLanguage.switches.remove("json")
+        let options = try GenerateCommand.options(withLanguage, defaultName: "bench_kernel")
+        let plan = try KernelPlan(model: model, options: options)
+        let bench = TargetBench(target: target)
+        let results = try levels.map { try bench.run(plan, optimization: $0, steps: steps) }
+        if parsed.switches.contains("json") {
+            let rows = results.map { r in
+                "  {\"target\": \"\(target.name.rawValue)\", \"optimization\": \"\(r.optimization)\", \"lowering\": \"\(plan.lowering.rawValue)\", "
+                    + "\"vector_width\": \(plan.vectorWidth), \"fma\": \"\(options.fusedMultiplyAdd.rawValue)\", \"weight_type\": \"\(plan.weightType.rawValue)\", "
+                    + "\"steps\": \(r.steps), \"kernel_instructions_per_step\": \(String(format: "%.1f", r.kernelPerStep)), "
+                    + "\"naive_instructions_per_step\": \(String(format: "%.1f", r.naivePerStep)), \"ratio\": \(String(format: "%.4f", r.ratio)), "
+                    + "\"instructions_per_tick\": \(String(format: "%.4f", r.instructionsPerTick)), \"max_abs_difference\": \(String(format: "%.3g", r.agreement))}"
+            }
+            stdout("[\n" + rows.joined(separator: ",\n") + "\n]")
+            return
+        }
+        var out = ["bench \(model.name) (\(path)) on \(target.name.rawValue) (\(target.summary)):",
+                   "  \(plan.lowering.rawValue) lowering, \(plan.lowering == .scalar ? "\(plan.vectorWidth) units per block" : "vector width \(plan.vectorWidth)"), "
+                   + "multiply-adds \(options.fusedMultiplyAdd.rawValue), \(plan.weightType.rawValue) weights; \(steps) steps after a warm-up",
+                   "  instructions per time step (QEMU -icount shift=0: instructions, not cycles; timer calibrated at "
+                   + "\(String(format: "%.2f", results[0].instructionsPerTick)) instructions per tick, loop overhead "
+                   + "\(String(format: "%.1f", results[0].overheadPerStep)) subtracted):",
+                   "  level   kernel      naive C   kernel/naive   max |kernel − naive|"]
+        for r in results {
+            out.append("  " + r.optimization.padding(toLength: 6, withPad: " ", startingAt: 0)
+                       + String(format: "%8.1f   %10.1f   %9.3f×      %.2g", r.kernelPerStep, r.naivePerStep, r.ratio, r.agreement))
+        }
+        stdout(out.joined(separator: "\n"))
+    }
+
     /// Builds the Swift kernel and its benchmark in `folder/swift` and runs it:
     /// the kernel's vector width and the timings it printed, by name.
     static func swiftTimings(model: Model, options: KernelOptions, parsed: Arguments, folder: URL, steps: Int, batch: Int) throws -> (Int, [String: Double]) {

@@ -6,6 +6,7 @@ import RNNModel
 enum GenerateCommand {
     static let help = """
     USAGE: rnngen generate MODEL --lang c|swift --out DIR [--name NAME]
+                          [--target T] [--lowering auto|vector|scalar]
                           [--vector-width auto|4|8|16] [--fma auto|on|off]
                           [--weight-type f32|f16|bf16|i8] [--batch-tile auto|1|2|4|8]
                           [--weights baked|runtime] [--libm]
@@ -32,13 +33,30 @@ enum GenerateCommand {
                             identifier. C: the prefix of every symbol. Swift: the
                             type is NAME in UpperCamelCase (seed_gru -> SeedGRU;
                             rule in docs/kernels.md). Files are NAME.c/.h/.swift.
+      --target T            The core the kernel is for; it sets the defaults of
+                            the options below (each given option overrides its
+                            part). host (default): any desktop or server CPU.
+                            cortex-m4, cortex-m7, rv32 (FPU, no SIMD) and
+                            cortex-m3 (no FPU): scalar lowering, 4 units per
+                            block, batch tile 1. cortex-m55 (Helium): vectors of
+                            4, batch tile 1. aarch64 (NEON): vectors of 4. See
+                            docs/EMBEDDED.md.
+      --lowering auto|vector|scalar
+                            How the kernel's vectors become code. vector: C
+                            vector extensions / SIMDn<Float>, for cores with
+                            float SIMD. scalar (C only): each lane of a block its
+                            own float variable, so accumulators stay in float
+                            registers on cores without SIMD, where compilers
+                            lower vector types through the stack. auto (default):
+                            the target's.
       --vector-width auto|4|8|16
-                            Floats per SIMD vector. auto (default): the widest of
-                            16, 8 and 4 that pads the model's hidden units and dense
-                            outputs by at most a quarter (if none does, the one that
-                            pads least). Any width runs on any target; the compiler
-                            splits vectors wider than its registers. For Cortex-M
-                            without SIMD, 4 keeps the accumulators in registers.
+                            Floats per SIMD vector (scalar lowering: hidden units
+                            per block). auto (default): the target's (4 on every
+                            embedded target); on the host the widest of 16, 8
+                            and 4 that pads the model's hidden units and dense
+                            outputs by at most a quarter (if none does, the one
+                            that pads least). Any width runs on any target; the
+                            compiler splits vectors wider than its registers.
       --weight-type f32|f16|bf16|i8
                             How weight matrices (W, R, projections, dense layers)
                             are stored; biases and peepholes stay float, and every
@@ -53,8 +71,8 @@ enum GenerateCommand {
                             --weights baked. See docs/kernels.md.
       --batch-tile auto|1|2|4|8
                             Items the run function moves through each cell together.
-                            auto (default): 4, or 1 at vector width 4 (the width
-                            for small cores, where flash counts more). Every
+                            auto (default): 1 on microcontroller targets and at
+                            vector width 4 (flash counts more there), else 4. Every
                             weight is read once per time step
                             for the whole tile, a matrix-matrix product, so a batch
                             runs several times faster than its items one by one
@@ -129,9 +147,23 @@ enum GenerateCommand {
             guard let n = Int(text), KernelOptions.batchTiles.contains(n) else { throw RNNError(at: "--batch-tile \(text)", "expected auto, 1, 2, 4 or 8") }
             tile = n
         }
+        var target = KernelTarget.host
+        if let text = try parsed.single("target") {
+            guard let named = KernelTarget.named(text) else {
+                throw RNNError(at: "--target \(Quote.text(text))", "unknown target (expected \(KernelTarget.names))")
+            }
+            target = named
+        }
+        var lowering: KernelOptions.Lowering?
+        if let text = try parsed.single("lowering"), text != "auto" {
+            guard let named = KernelOptions.Lowering(rawValue: text) else {
+                throw RNNError(at: "--lowering \(Quote.text(text))", "expected auto, vector or scalar")
+            }
+            lowering = named
+        }
         return KernelOptions(language: language, name: try parsed.single("name") ?? defaultName, vectorWidth: width,
                              weights: weights, useLibm: parsed.switches.contains("libm"), fusedMultiplyAdd: fma, weightType: try weightType(parsed),
-                             batchTile: tile)
+                             batchTile: tile, target: target, lowering: lowering)
     }
 
     /// `--weight-type`, f32 when absent.
@@ -142,7 +174,8 @@ enum GenerateCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module", "fma", "weight-type", "batch-tile"],
+        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module", "fma", "weight-type", "batch-tile",
+                                                      "target", "lowering"],
                                    booleans: ["libm", "golden", "golden-only", "xctest"], command: "generate")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "generate", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen generate --help)")

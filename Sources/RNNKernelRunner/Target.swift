@@ -11,6 +11,7 @@ public struct Target: Sendable {
     public enum Name: String, CaseIterable, Sendable {
         case host
         case cortexM4 = "cortex-m4"
+        case cortexM7 = "cortex-m7"
         case cortexM55 = "cortex-m55"
         case cortexM3 = "cortex-m3"
         case rv32
@@ -44,6 +45,19 @@ public struct Target: Sendable {
     let libraryFile: String?
     /// A bare-metal board: flash and RAM are what `size` reports.
     public var isMicrocontroller: Bool { ![.host, .aarch64].contains(name) }
+    /// The board timer `rnngen bench --target` counts instructions with;
+    /// nil where QEMU runs no board with a virtual-time timer (the host,
+    /// AArch64 Linux under qemu-user).
+    public var benchTimer: TargetBenchRenderer.Timer? {
+        switch name {
+        case .cortexM4, .cortexM7, .cortexM3: return .cmsdkAPB
+        case .cortexM55: return .sse300Counter
+        case .rv32: return .riscvCycle
+        case .host, .aarch64: return nil
+        }
+    }
+    /// What generation knows of this target: its default lowering, width and tile.
+    public var kernelTarget: KernelTarget { KernelTarget(rawValue: name.rawValue)! }
 
     public static func named(_ text: String) throws -> Target {
         guard let name = Name(rawValue: text) else {
@@ -66,6 +80,12 @@ public struct Target: Sendable {
                linkFlags: cortexMLink, supportFiles: cortexMFiles,
                swiftFlags: ["-target", "armv7em-none-none-eabi", "-Xcc", "-mfloat-abi=hard", "-Xcc", "-mfpu=fpv4-sp-d16"],
                emulator: qemuArm("mps2-an386"), packages: armPackages, libraryFile: "librdimon.a"),
+        Target(name: .cortexM7, summary: "Cortex-M7 (MPS2-AN500): single-precision FPv5, dual issue, no SIMD",
+               languages: [.c, .swift], cCompiler: "arm-none-eabi-gcc",
+               archFlags: ["-mcpu=cortex-m7", "-mthumb", "-mfpu=fpv5-sp-d16", "-mfloat-abi=hard"],
+               linkFlags: cortexMLink, supportFiles: cortexMFiles,
+               swiftFlags: ["-target", "armv7em-none-none-eabi", "-Xcc", "-mfloat-abi=hard", "-Xcc", "-mfpu=fpv5-sp-d16"],
+               emulator: qemuArm("mps2-an500"), packages: armPackages, libraryFile: "librdimon.a"),
         Target(name: .cortexM55, summary: "Cortex-M55 (MPS3-AN547): Helium (MVE) vectors",
                languages: [.c], cCompiler: "arm-none-eabi-gcc",
                archFlags: ["-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=hard"],
