@@ -119,6 +119,69 @@ final class ActivationAccuracyTests: XCTestCase {
         }
     }
 
+    /// The scalar lowering's by-value activations, over the same sweep.
+    static let sweepScalarC = """
+    #include <float.h>
+    #include <math.h>
+    #include <stdio.h>
+    #include <string.h>
+
+    struct stat { const char *name; double abs, rel, worst; };
+
+    static void note(struct stat *s, double x, double got, double want)
+    {
+        if (isnan(want) || isnan(got)) { if (isnan(want) != isnan(got)) { s->abs = INFINITY; s->worst = x; } return; }
+        const double e = fabs(got - want);
+        if (e > s->abs) { s->abs = e; }
+        if (fabs(want) >= 1e-30 && e / fabs(want) > s->rel) { s->rel = e / fabs(want); s->worst = x; }
+    }
+
+    int main(int argc, char **argv)
+    {
+        const uint32_t stride = (uint32_t)(argc > 1 ? atoi(argv[1]) : 97);
+        struct stat s_exp = {"exp", 0, 0, 0}, s_sig = {"sigmoid", 0, 0, 0}, s_tanh = {"tanh", 0, 0, 0},
+                    s_sp = {"softplus", 0, 0, 0}, s_elu = {"elu", 0, 0, 0}, s_log = {"log1p", 0, 0, 0};
+        for (uint64_t bits = 0; bits < 0x7f800000u; bits += stride) {
+            for (int sign = 0; sign < 2; ++sign) {
+                const float x = sign ? -rg_float((uint32_t)bits) : rg_float((uint32_t)bits);
+                const double d = x;
+                if (d >= -87.0 && d <= 88.0) note(&s_exp, d, rg_exp(x), exp(d));
+                note(&s_sig, d, rg_sigmoid(x), 1.0 / (1.0 + exp(-d)));
+                note(&s_tanh, d, rg_tanh(x), tanh(d));
+                note(&s_sp, d, rg_softplus(x), d > 0 ? d + log1p(exp(-d)) : log1p(exp(d)));
+                note(&s_elu, d, rg_elu(x, 1.0f), d < 0 ? expm1(d) : d);
+                if (fabs(d) <= 1.0) note(&s_log, fabs(d), rg_log1p(fabsf(x)), log1p(fabs(d)));
+            }
+        }
+        struct stat *all[] = {&s_exp, &s_sig, &s_tanh, &s_sp, &s_elu, &s_log};
+        for (int i = 0; i < 6; ++i) printf("%s %.9g %.9g %.9g\\n", all[i]->name, all[i]->abs, all[i]->rel, all[i]->worst);
+        const float v = NAN;
+        printf("nan %d\\n", isnan(rg_sigmoid(v)) && isnan(rg_tanh(v)) && isnan(rg_softplus(v)) && isnan(rg_elu(v, 1.0f)) && isnan(rg_relu(v))
+                             && isnan(rg_hard_sigmoid(v, 0.2f, 0.5f)) && isnan(rg_thresholded_relu(v, 1.0f)) && isnan(rg_softsign(v))
+                             && isnan(rg_leaky_relu(v, 0.01f)) && isnan(rg_scaled_tanh(v, 1.0f, 1.0f)) && isnan(rg_affine(v, 1.0f, 0.0f))
+                             && isnan(rg_clip(v, 1.0f)));
+        printf("saturation %d\\n", rg_sigmoid(INFINITY) == 1.0f && rg_sigmoid(-INFINITY) >= 0.0f && rg_sigmoid(-INFINITY) < 1e-37f
+                                    && rg_tanh(INFINITY) == 1.0f && rg_tanh(-INFINITY) == -1.0f && rg_tanh(1e30f) == 1.0f);
+        return 0;
+    }
+    """
+
+    /// The scalar lowering (cores without float SIMD) holds the same bounds,
+    /// with multiply-adds separate and fused.
+    func testScalarCActivationsAgainstLibm() throws {
+        for fusing in [KernelOptions.FusedMultiplyAdd.off, .on] {
+            let folder = try temporaryFolder("sweep-scalar-c")
+            let source = "#include <stdint.h>\n#include <stdlib.h>\n"
+                + CRenderer.activations(vectorWidth: 1, useLibm: false, fusedMultiplyAdd: fusing, scalar: true) + Self.sweepScalarC
+            try source.write(to: folder.appendingPathComponent("sweep.c"), atomically: true, encoding: .utf8)
+            let build = try shell([Toolchain().cCompiler, "-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "sweep.c", "-o", "sweep", "-lm"], in: folder)
+            XCTAssertEqual(build.status, 0, build.output)
+            let run = try shell(["./sweep", "97"], in: folder)
+            XCTAssertEqual(run.status, 0, run.output)
+            parse(run.output, language: "C scalar (fma \(fusing.rawValue))")
+        }
+    }
+
     static let sweepSwift = """
     import Foundation
 

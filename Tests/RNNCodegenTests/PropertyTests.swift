@@ -132,9 +132,12 @@ final class PropertyTests: XCTestCase {
         options.batchTile = pick(language == .c ? [nil, nil, 1, 2, 4, 8] : [nil, nil, 1, 2, 4])
         if options.weightType == .f32 && chance(0.2) { options.weights = .runtime }
         if language == .c && chance(0.15) { options.useLibm = true }
+        // The scalar lowering (cores without float SIMD) is plain C: it runs here too.
+        if language == .c && chance(0.3) { options.lowering = .scalar }
         text.append("I=\(inputSize) \(layout.rawValue) zero_length \(zero.rawValue)")
         text.append("\(language.rawValue) width \(options.vectorWidth.map(String.init) ?? "auto") \(options.weightType.rawValue) \(options.weights.rawValue)"
-                    + " fma \(options.fusedMultiplyAdd.rawValue) tile \(options.batchTile.map(String.init) ?? "auto")\(options.useLibm ? " libm" : "")")
+                    + " fma \(options.fusedMultiplyAdd.rawValue) tile \(options.batchTile.map(String.init) ?? "auto")\(options.useLibm ? " libm" : "")"
+                    + (options.lowering == .scalar ? " scalar" : ""))
         return Configuration(seed: seed, model: model, options: options, description: text.joined(separator: "; "))
     }
 
