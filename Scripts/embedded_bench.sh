@@ -14,8 +14,8 @@ if [ ${#models[@]} -eq 0 ]; then
   models=(models/embedded/gru_i1_h8/model.rnn.json models/embedded/lstm_i1_h8/model.rnn.json
           models/embedded/lstm_i2_h20/model.rnn.json models/seed_gru/model.rnn.json)
 fi
-rnngen=(swift run rnngen)
-"${rnngen[@]}" --help >/dev/null  # build once, quietly
+swift build --product rnngen >/dev/null  # build once, quietly
+rnngen=("$(swift build --show-bin-path)/rnngen")
 echo "| model | core | level | naive C | before: vector, width 4 | ratio | now: --target | ratio |"
 echo "|---|---|---|---|---|---|---|---|"
 for model in "${models[@]}"; do
