@@ -58,7 +58,7 @@ enum SizeCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["target", "input", "lang", "vector-width", "weights", "fma", "weight-type", "batch-tile"],
+        let parsed = try Arguments(args, valued: ["target", "input", "lang", "vector-width", "weights", "fma", "weight-type", "batch-tile", "lowering"],
                                    booleans: ["libm", "json"], command: "size")
         guard !parsed.positionals.isEmpty else {
             throw RNNError(at: "size", "expected one or more MODEL arguments (see rnngen size --help)")
@@ -81,14 +81,19 @@ enum SizeCommand {
             let model = try ModelFile.loadModel(path, provided: provided)
             for type in types {
                 for width in widths {
-                    var variant = parsed
-                    variant.options["lang"] = ["c"]
-                    variant.options["weight-type"] = [type]
-                    variant.options["vector-width"] = [width]
-                    let plan = try KernelPlan(model: model, options: try GenerateCommand.options(variant, defaultName: model.name))
-                    // auto may resolve to a width also asked for by number: one row each.
-                    if rows.contains(where: { $0.model == path && $0.plan.vectorWidth == plan.vectorWidth && $0.plan.options.weightType == plan.options.weightType }) { continue }
-                    for target in targets { rows.append(Row(model: path, target: target, plan: plan, size: try KernelSizer.measure(plan, target: target))) }
+                    // Each target generates its own kernel: its lowering, width and tile.
+                    for target in targets {
+                        var variant = parsed
+                        variant.options["lang"] = ["c"]
+                        variant.options["weight-type"] = [type]
+                        variant.options["vector-width"] = [width]
+                        variant.options["target"] = [target.name.rawValue]
+                        let plan = try KernelPlan(model: model, options: try GenerateCommand.options(variant, defaultName: model.name))
+                        // auto may resolve to a width also asked for by number: one row each.
+                        if rows.contains(where: { $0.model == path && $0.target.name == target.name && $0.plan.vectorWidth == plan.vectorWidth
+                                && $0.plan.options.weightType == plan.options.weightType }) { continue }
+                        rows.append(Row(model: path, target: target, plan: plan, size: try KernelSizer.measure(plan, target: target)))
+                    }
                 }
             }
         }

@@ -75,7 +75,7 @@ enum VerifyCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws -> Bool {
-        let parsed = try Arguments(args, valued: ["target", "input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "batch-tile", "max-added-error"], booleans: ["libm"], command: "verify")
+        let parsed = try Arguments(args, valued: ["target", "input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "batch-tile", "max-added-error", "lowering"], booleans: ["libm"], command: "verify")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "verify", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen verify --help)")
         }
@@ -129,7 +129,7 @@ enum VerifyCommand {
             let reports = target.name == .host
                 ? try Verifier.verify(plan: plan, program: try KernelCompiler().compile([plan]), trials: trials)
                 : try Verifier.verify(plan: plan, on: TargetRunner(target: target), trials: trials)
-            stdout("\(language.rawValue) kernel, vector width \(plan.vectorWidth)\(options.vectorWidth == nil ? " (auto)" : ""), multiply-adds \(options.fusedMultiplyAdd.rawValue), \(trials.count) trials:")
+            stdout("\(language.rawValue) kernel, \(plan.lowering == .scalar ? "scalar lowering, \(plan.vectorWidth) units per block" : "vector width \(plan.vectorWidth)")\(options.vectorWidth == nil ? " (auto)" : ""), multiply-adds \(options.fusedMultiplyAdd.rawValue), \(trials.count) trials:")
             let width = max(6, reports.map(\.output.count).max() ?? 0)
             stdout("  " + "output".padding(toLength: width, withPad: " ", startingAt: 0) + "  max abs err   max rel err   err/tolerance  result")
             for r in reports {
