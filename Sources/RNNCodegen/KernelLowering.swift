@@ -211,10 +211,17 @@ struct KernelLowering {
     /// compiler independent work, and unrolled blocks times items would make
     /// functions the Swift compiler takes minutes over.
     func blocks(_ count: Int, units: Int, unrolled: Int? = nil, _ body: (Block) -> [KernelStatement]) -> [KernelStatement] {
-        guard count > (unrolled ?? unrolledBlocks) else {
-            return (0..<count).map { b in
-                .block(index: b, firstUnit: b * width, lastUnit: min(units, (b + 1) * width) - 1, body(Block(constant: b)))
-            }
+        let limit = unrolled ?? unrolledBlocks
+        func written(_ b: Int) -> KernelStatement {
+            .block(index: b, firstUnit: b * width, lastUnit: min(units, (b + 1) * width) - 1, body(Block(constant: b)))
+        }
+        guard count > limit else { return (0..<count).map(written) }
+        // Scalar code pays for a padded lane as for a real one: the loop
+        // covers the full blocks and the last, partial one is written out,
+        // where ScalarLowering leaves its padding out.
+        if plan.lowering == .scalar && count * width > units {
+            let full = count - 1
+            return (full > limit ? [.loop(index: "b", count: full, step: 1, body(Block(constant: nil)))] : (0..<full).map(written)) + [written(full)]
         }
         return [.loop(index: "b", count: count, step: 1, body(Block(constant: nil)))]
     }

@@ -16,7 +16,7 @@ public enum KernelTarget: String, CaseIterable, Sendable {
     case cortexM3 = "cortex-m3"
     /// RISC-V rv32imafc: single-precision FPU with fused multiply-add, no vectors.
     case rv32
-    /// AArch64 (NEON, four float lanes per register).
+    /// AArch64 (NEON, four float lanes per register): the host's defaults.
     case aarch64
 
     /// A microcontroller: code size matters more than batch throughput.
@@ -34,19 +34,14 @@ public enum KernelTarget: String, CaseIterable, Sendable {
     /// none; nil leaves it to the model's sizes (`KernelPlan.automaticVectorWidth`).
     /// Cores without float SIMD keep four units' gates in scalar registers:
     /// 16 accumulators for an LSTM block, half the 32 single-precision
-    /// registers of FPv4/FPv5 and RISC-V F, so nothing spills. Helium and
-    /// NEON registers hold four floats.
-    public var defaultWidth: Int? {
-        switch self {
-        case .host: return nil
-        case .cortexM4, .cortexM7, .cortexM55, .cortexM3, .rv32, .aarch64: return 4
-        }
-    }
+    /// registers of FPv4/FPv5 and RISC-V F, so nothing spills. Helium
+    /// registers hold four floats. AArch64 keeps the host's choice: its 32
+    /// NEON registers hold the wider vectors' accumulators.
+    public var defaultWidth: Int? { isMicrocontroller ? 4 : nil }
 
     /// `run`'s batch tile when the user gives none; nil leaves it to the plan.
     /// A microcontroller streams one item: tiles would only add code.
     public var defaultBatchTile: Int? { isMicrocontroller ? 1 : nil }
 
-    public static func named(_ text: String) -> KernelTarget? { KernelTarget(rawValue: text) }
     public static var names: String { allCases.map(\.rawValue).joined(separator: ", ") }
 }

@@ -39,8 +39,8 @@ enum GenerateCommand {
                             cortex-m4, cortex-m7, rv32 (FPU, no SIMD) and
                             cortex-m3 (no FPU): scalar lowering, 4 units per
                             block, batch tile 1. cortex-m55 (Helium): vectors of
-                            4, batch tile 1. aarch64 (NEON): vectors of 4. See
-                            docs/EMBEDDED.md.
+                            4, batch tile 1. aarch64 (NEON): the host's
+                            defaults. See docs/EMBEDDED.md.
       --lowering auto|vector|scalar
                             How the kernel's vectors become code. vector: C
                             vector extensions / SIMDn<Float>, for cores with
@@ -51,8 +51,8 @@ enum GenerateCommand {
                             the target's.
       --vector-width auto|4|8|16
                             Floats per SIMD vector (scalar lowering: hidden units
-                            per block). auto (default): the target's (4 on every
-                            embedded target); on the host the widest of 16, 8
+                            per block). auto (default): 4 on a microcontroller
+                            target; on the host and aarch64 the widest of 16, 8
                             and 4 that pads the model's hidden units and dense
                             outputs by at most a quarter (if none does, the one
                             that pads least). Any width runs on any target; the
@@ -149,7 +149,7 @@ enum GenerateCommand {
         }
         var target = KernelTarget.host
         if let text = try parsed.single("target") {
-            guard let named = KernelTarget.named(text) else {
+            guard let named = KernelTarget(rawValue: text) else {
                 throw RNNError(at: "--target \(Quote.text(text))", "unknown target (expected \(KernelTarget.names))")
             }
             target = named

@@ -8,15 +8,8 @@ import RNNModel
 /// knows its cross compiler, flags, start-up files, emulator and the Debian
 /// packages that provide them.
 public struct Target: Sendable {
-    public enum Name: String, CaseIterable, Sendable {
-        case host
-        case cortexM4 = "cortex-m4"
-        case cortexM7 = "cortex-m7"
-        case cortexM55 = "cortex-m55"
-        case cortexM3 = "cortex-m3"
-        case rv32
-        case aarch64
-    }
+    /// The targets are generation's (`KernelTarget`): one list of names.
+    public typealias Name = KernelTarget
 
     public let name: Name
     /// The CPU and what it exercises, for reports and --help.
@@ -44,7 +37,7 @@ public struct Target: Sendable {
     /// A file the C compiler must find for the target's C library.
     let libraryFile: String?
     /// A bare-metal board: flash and RAM are what `size` reports.
-    public var isMicrocontroller: Bool { ![.host, .aarch64].contains(name) }
+    public var isMicrocontroller: Bool { name.isMicrocontroller }
     /// The board timer `rnngen bench --target` counts instructions with;
     /// nil where QEMU runs no board with a virtual-time timer (the host,
     /// AArch64 Linux under qemu-user).
@@ -56,8 +49,6 @@ public struct Target: Sendable {
         case .host, .aarch64: return nil
         }
     }
-    /// What generation knows of this target: its default lowering, width and tile.
-    public var kernelTarget: KernelTarget { KernelTarget(rawValue: name.rawValue)! }
 
     public static func named(_ text: String) throws -> Target {
         guard let name = Name(rawValue: text) else {
@@ -119,6 +110,28 @@ public struct Target: Sendable {
     /// kernels is checked elsewhere; stack protectors need a runtime newlib lacks.
     static let embeddedSwiftFlags = ["-enable-experimental-feature", "Embedded", "-wmo", "-O", "-parse-as-library",
                                      "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections"]
+
+    /// What a program printed under the target's emulator.
+    struct EmulatedRun {
+        /// The output holding `marker` (semihosting output reaches QEMU's
+        /// stdout or stderr depending on the C library; a program writes to
+        /// one of them only), and the other one, trimmed.
+        var printed: String, other: String
+        var status: Int32
+        /// The program and emulator, for errors.
+        var place: String
+    }
+
+    /// Runs `program` under the emulator (`extraFlags` after its name);
+    /// a run past `timeout` seconds is stopped and an error.
+    func emulate(_ program: URL, extraFlags: [String] = [], marker: String, timeout: Double) throws -> EmulatedRun {
+        let result = try Subprocess.run(emulator[0], extraFlags + Array(emulator.dropFirst()) + [program.path], timeout: timeout)
+        let place = "\(program.path) under \(emulator[0])"
+        if result.timedOut { throw RNNError(file: place, "still running after \(Int(timeout)) s; stopped") }
+        let printed = result.stdout.contains(marker) ? result.stdout : result.stderr
+        let other = printed == result.stdout ? result.stderr : result.stdout
+        return EmulatedRun(printed: printed, other: other.trimmingCharacters(in: .whitespacesAndNewlines), status: result.status, place: place)
+    }
 
     /// Refuses, naming the packages to install, when a tool this target needs
     /// for `language` is missing (`run`: the emulator too).
@@ -189,15 +202,8 @@ public struct TargetRunner {
         }
         try target.requireTools(language, run: true, swiftCompiler: toolchain.swiftCompiler)
         let program = try build(plan, cases: cases)
-        let result = try Subprocess.run(target.emulator[0], Array(target.emulator.dropFirst()) + [program.path], timeout: timeout)
-        let place = "\(program.path) under \(target.emulator[0])"
-        if result.timedOut { throw RNNError(file: place, "still running after \(Int(timeout)) s; stopped") }
-        // Semihosting output reaches QEMU's stdout or stderr depending on the
-        // C library; the program writes to one of them only.
-        let printed = result.stdout.contains(TargetProgramRenderer.caseMarker) ? result.stdout : result.stderr
-        let other = printed == result.stdout ? result.stderr : result.stdout
-        return try TargetRunner.parse(printed, plan: plan, cases: cases, place: place,
-                                      stderr: other.trimmingCharacters(in: .whitespacesAndNewlines), status: result.status)
+        let run = try target.emulate(program, marker: TargetProgramRenderer.caseMarker, timeout: timeout)
+        return try TargetRunner.parse(run.printed, plan: plan, cases: cases, place: run.place, stderr: run.other, status: run.status)
     }
 
     /// One case's outputs as the program printed them.

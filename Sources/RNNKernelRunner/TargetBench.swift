@@ -56,14 +56,9 @@ public struct TargetBench {
             kind: "\(target.name.rawValue)-bench", sources: sources,
             steps: [(target.cCompiler, flags + cFiles + target.linkFlags + ["-o", "bench.elf"])],
             what: "the bench program for \(target.name.rawValue)")
-        let program = directory.appendingPathComponent("bench.elf")
-        var emulator = target.emulator
-        emulator.insert(contentsOf: ["-icount", "shift=0,align=off,sleep=off"], at: 1)
-        let result = try Subprocess.run(emulator[0], Array(emulator.dropFirst()) + [program.path], timeout: timeout)
-        let place = "\(program.path) under \(emulator[0])"
-        if result.timedOut { throw RNNError(file: place, "still running after \(Int(timeout)) s; stopped") }
-        let printed = result.stdout.contains("rnngen-bench") ? result.stdout : result.stderr
-        return try TargetBench.parse(printed, optimization: optimization, place: place, status: result.status)
+        let run = try target.emulate(directory.appendingPathComponent("bench.elf"), extraFlags: ["-icount", "shift=0,align=off,sleep=off"],
+                                     marker: "rnngen-bench", timeout: timeout)
+        return try TargetBench.parse(run.printed, optimization: optimization, place: run.place, status: run.status)
     }
 
     /// Reads the bench program's lines; anything missing is an error quoting the output.

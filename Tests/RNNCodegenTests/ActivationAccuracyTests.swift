@@ -19,11 +19,11 @@ final class ActivationAccuracyTests: XCTestCase {
         "log1p": (1e-7, 3e-7),           // on [0, 1]
     ]
 
-    static let sweepC = """
+    /// What both C sweeps start with: the error bookkeeping against libm.
+    static let sweepPrelude = """
     #include <float.h>
     #include <math.h>
     #include <stdio.h>
-    #include <stdint.h>
     #include <string.h>
 
     struct stat { const char *name; double abs, rel, worst; };
@@ -35,6 +35,9 @@ final class ActivationAccuracyTests: XCTestCase {
         if (e > s->abs) { s->abs = e; }
         if (fabs(want) >= 1e-30 && e / fabs(want) > s->rel) { s->rel = e / fabs(want); s->worst = x; }
     }
+    """
+
+    static let sweepC = sweepPrelude + """
 
     static float from_bits(uint32_t b) { float f; memcpy(&f, &b, 4); return f; }
 
@@ -120,21 +123,7 @@ final class ActivationAccuracyTests: XCTestCase {
     }
 
     /// The scalar lowering's by-value activations, over the same sweep.
-    static let sweepScalarC = """
-    #include <float.h>
-    #include <math.h>
-    #include <stdio.h>
-    #include <string.h>
-
-    struct stat { const char *name; double abs, rel, worst; };
-
-    static void note(struct stat *s, double x, double got, double want)
-    {
-        if (isnan(want) || isnan(got)) { if (isnan(want) != isnan(got)) { s->abs = INFINITY; s->worst = x; } return; }
-        const double e = fabs(got - want);
-        if (e > s->abs) { s->abs = e; }
-        if (fabs(want) >= 1e-30 && e / fabs(want) > s->rel) { s->rel = e / fabs(want); s->worst = x; }
-    }
+    static let sweepScalarC = sweepPrelude + """
 
     int main(int argc, char **argv)
     {

@@ -59,7 +59,7 @@ final class TargetVerifyTests: XCTestCase {
                 try requireTarget(target, language)
                 for example in examples {
                     let model = try ModelDescription.load(contentsOf: example.url.path)
-                    let plan = try KernelPlan(model: model, options: KernelOptions(language: language, name: example.name, target: target.kernelTarget))
+                    let plan = try KernelPlan(model: model, options: KernelOptions(language: language, name: example.name, target: target.name))
                     jobs.append(Job(target: target, plan: plan, label: "\(example.name) \(language.rawValue) on \(target.name.rawValue)"))
                 }
             }
@@ -173,7 +173,7 @@ final class TargetBenchTests: XCTestCase {
             do {
                 let target = try Target.named(name.rawValue)
                 try requireTarget(target)
-                let plan = try KernelPlan(model: gru, options: KernelOptions(language: .c, name: "counted", target: target.kernelTarget))
+                let plan = try KernelPlan(model: gru, options: KernelOptions(language: .c, name: "counted", target: target.name))
                 let bench = TargetBench(target: target)
                 let first = try bench.run(plan, optimization: "-O2", steps: 300)
                 var messages: [String] = []
