@@ -150,29 +150,26 @@ struct CPrinter: KernelPrinter {
         }
     }
 
-    /// The activation applied in place to vector variable `v` (a scalar
-    /// program's functions take and return the value).
+    /// The activation applied in place to variable `v`: a vector by
+    /// pointer, a scalar program's float by value.
     func activation(_ a: Activation, _ v: String) -> String {
-        guard scalar else { return vectorActivation(a, v) }
-        let call = vectorActivation(a, v)  // rg_sigmoid(&v); or rg_affine(&v, 1.0f, 0.0f);
-        return "\(v) = " + call.replacingOccurrences(of: "(&\(v)", with: "(\(v)")
-    }
-
-    func vectorActivation(_ a: Activation, _ v: String) -> String {
         func f(_ x: Double) -> String { Literal.cFloat(Float(x)) }
+        let (function, parameters): (String, [Double])
         switch a.kind {
-        case .sigmoid: return "rg_sigmoid(&\(v));"
-        case .tanh: return "rg_tanh(&\(v));"
-        case .relu: return "rg_relu(&\(v));"
-        case .affine: return "rg_affine(&\(v), \(f(a.alpha)), \(f(a.beta)));"
-        case .leakyRelu: return "rg_leaky_relu(&\(v), \(f(a.alpha)));"
-        case .thresholdedRelu: return "rg_thresholded_relu(&\(v), \(f(a.alpha)));"
-        case .scaledTanh: return "rg_scaled_tanh(&\(v), \(f(a.alpha)), \(f(a.beta)));"
-        case .hardSigmoid: return "rg_hard_sigmoid(&\(v), \(f(a.alpha)), \(f(a.beta)));"
-        case .elu: return "rg_elu(&\(v), \(f(a.alpha)));"
-        case .softsign: return "rg_softsign(&\(v));"
-        case .softplus: return "rg_softplus(&\(v));"
+        case .sigmoid: (function, parameters) = ("sigmoid", [])
+        case .tanh: (function, parameters) = ("tanh", [])
+        case .relu: (function, parameters) = ("relu", [])
+        case .affine: (function, parameters) = ("affine", [a.alpha, a.beta])
+        case .leakyRelu: (function, parameters) = ("leaky_relu", [a.alpha])
+        case .thresholdedRelu: (function, parameters) = ("thresholded_relu", [a.alpha])
+        case .scaledTanh: (function, parameters) = ("scaled_tanh", [a.alpha, a.beta])
+        case .hardSigmoid: (function, parameters) = ("hard_sigmoid", [a.alpha, a.beta])
+        case .elu: (function, parameters) = ("elu", [a.alpha])
+        case .softsign: (function, parameters) = ("softsign", [])
+        case .softplus: (function, parameters) = ("softplus", [])
         }
+        let arguments = ([scalar ? v : "&\(v)"] + parameters.map(f)).joined(separator: ", ")
+        return scalar ? "\(v) = rg_\(function)(\(arguments));" : "rg_\(function)(\(arguments));"
     }
 
     func softmax(_ at: Address, count: Int) -> [String] {

@@ -111,6 +111,17 @@ public struct Target: Sendable {
     static let embeddedSwiftFlags = ["-enable-experimental-feature", "Embedded", "-wmo", "-O", "-parse-as-library",
                                      "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections"]
 
+    /// The kernel's files and the board's start-up files: what every
+    /// program built for this target compiles, besides its own main.
+    func programSources(_ plan: KernelPlan) throws -> [(String, [UInt8])] {
+        try KernelGenerator.buildSources(plan) + supportFiles.map { ($0.name, Array(KernelTemplates.c[$0.template]!.utf8)) }
+    }
+
+    /// The C flags of every program built for this target, at `optimization`.
+    func cFlags(_ optimization: String) -> [String] {
+        archFlags + ["-std=c99", optimization, "-Wall", "-Wextra", "-ffunction-sections", "-fdata-sections"]
+    }
+
     /// What a program printed under the target's emulator.
     struct EmulatedRun {
         /// The output holding `marker` (semihosting output reaches QEMU's
@@ -170,10 +181,9 @@ public struct TargetRunner {
     /// the language and the tools.
     func build(_ plan: KernelPlan, cases: [KernelCase]) throws -> URL {
         let language = plan.options.language
-        var sources = try KernelGenerator.buildSources(plan)
-        for file in target.supportFiles { sources.append((file.name, Array(KernelTemplates.c[file.template]!.utf8))) }
+        var sources = try target.programSources(plan)
         let startup = target.supportFiles.map(\.name).filter { $0.hasSuffix(".c") }
-        let cFlags = target.archFlags + ["-std=c99", "-O2", "-Wall", "-Wextra", "-ffunction-sections", "-fdata-sections"]
+        let cFlags = target.cFlags("-O2")
         var steps: [(String, [String])]
         switch language {
         case .c:

@@ -1,5 +1,4 @@
 import Foundation
-import KernelTemplates
 import RNNCodegen
 import RNNModel
 
@@ -47,14 +46,11 @@ public struct TargetBench {
             throw RNNError(at: "bench --target", "needs a model with a step function and a naive loop: one forward stack of RNN, LSTM or GRU cells with default activations and no options, no dense layers")
         }
         try target.requireTools(.c, run: true, swiftCompiler: toolchain.swiftCompiler)
-        var sources = try KernelGenerator.buildSources(plan)
-        for file in target.supportFiles { sources.append((file.name, Array(KernelTemplates.c[file.template]!.utf8))) }
-        sources.append(("bench.c", Array(TargetBenchRenderer.render(plan, timer: timer, steps: steps).utf8)))
+        let sources = try target.programSources(plan) + [("bench.c", Array(TargetBenchRenderer.render(plan, timer: timer, steps: steps).utf8))]
         let cFiles = sources.map(\.0).filter { $0.hasSuffix(".c") }
-        let flags = target.archFlags + ["-std=c99", optimization, "-ffunction-sections", "-fdata-sections"]
         let directory = try BuildCache(toolchain.cacheDirectory).build(
             kind: "\(target.name.rawValue)-bench", sources: sources,
-            steps: [(target.cCompiler, flags + cFiles + target.linkFlags + ["-o", "bench.elf"])],
+            steps: [(target.cCompiler, target.cFlags(optimization) + cFiles + target.linkFlags + ["-o", "bench.elf"])],
             what: "the bench program for \(target.name.rawValue)")
         let run = try target.emulate(directory.appendingPathComponent("bench.elf"), extraFlags: ["-icount", "shift=0,align=off,sleep=off"],
                                      marker: "rnngen-bench", timeout: timeout)
