@@ -14,6 +14,9 @@ public enum KernelTemplates {
         "exp_log_libm.c": text(PackageResources.exp_log_libm_c_tmpl),
         "tanh_approx.c": text(PackageResources.tanh_approx_c_tmpl),
         "tanh_libm.c": text(PackageResources.tanh_libm_c_tmpl),
+        "activations_generic.c": text(PackageResources.activations_generic_c_tmpl),
+        // Helium (Cortex-M55) activations.
+        "activations_helium.c": text(PackageResources.activations_helium_c_tmpl),
         "harness.c": text(PackageResources.harness_c_tmpl),
         "harness_entry.c": text(PackageResources.harness_entry_c_tmpl),
         "bench.c": text(PackageResources.bench_c_tmpl),

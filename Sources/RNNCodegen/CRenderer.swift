@@ -143,7 +143,7 @@ public struct CRenderer {
     func source() -> String {
         let libm = plan.options.useLibm
         let activations = CRenderer.activations(vectorWidth: width, useLibm: libm, fusedMultiplyAdd: plan.options.fusedMultiplyAdd,
-                                                scalar: plan.lowering == .scalar)
+                                                scalar: plan.lowering == .scalar, helium: plan.heliumActivations)
         return Template(c: "kernel.c").render([
             "BANNER": banner,
             "NAME": name,
@@ -157,8 +157,9 @@ public struct CRenderer {
 
     /// The vector type, helpers and activations every C kernel starts with
     /// (`rg_vec`, `rg_exp`, `rg_tanh`, …); public so tests can measure them.
+    /// `helium`: the activations in MVE intrinsics (`KernelPlan.heliumActivations`).
     public static func activations(vectorWidth width: Int, useLibm libm: Bool, fusedMultiplyAdd: KernelOptions.FusedMultiplyAdd = .auto,
-                                   scalar: Bool = false) -> String {
+                                   scalar: Bool = false, helium: Bool = false) -> String {
         if scalar {
             return Template(c: "activations_scalar.c").render([
                 "FMA": fma(fusedMultiplyAdd, vectorWidth: 1, scalar: true),
@@ -173,8 +174,10 @@ public struct CRenderer {
             // The x86 extension whose registers hold one vector.
             "SHARED_ISA": width == 16 ? "__AVX512F__" : width == 8 ? "__AVX__" : "__SSE2__",
             "SPLAT": Array(repeating: "s", count: width).joined(separator: ", "),
-            "EXP_LOG": Template(c: libm ? "exp_log_libm.c" : "exp_log_approx.c").render(libm ? ["W": "\(width)"] : [:]),
-            "TANH": Template(c: libm ? "tanh_libm.c" : "tanh_approx.c").render(libm ? ["W": "\(width)"] : [:]),
+            "FUNCTIONS": helium ? Template(c: "activations_helium.c").render([:]) : Template(c: "activations_generic.c").render([
+                "EXP_LOG": Template(c: libm ? "exp_log_libm.c" : "exp_log_approx.c").render(libm ? ["W": "\(width)"] : [:]),
+                "TANH": Template(c: libm ? "tanh_libm.c" : "tanh_approx.c").render(libm ? ["W": "\(width)"] : [:]),
+            ]),
         ])
     }
 

@@ -27,6 +27,15 @@ public struct KernelPlan {
     /// kernels are always vector code (the scalar lowering is C only).
     public let lowering: KernelOptions.Lowering
     public var name: String { options.name }
+    /// Whether the C kernel's activations are spelled in Helium (MVE)
+    /// intrinsics: for the Cortex-M55's vector code at width 4, where GCC
+    /// would move the generic versions' comparisons and divisions through
+    /// the scalar FPU a lane at a time (and get some masks wrong). Not with
+    /// `--libm` (its own functions) or `--fma off` (these fuse).
+    public var heliumActivations: Bool {
+        options.target == .cortexM55 && options.language == .c && lowering == .vector && vectorWidth == 4
+            && !options.useLibm && options.fusedMultiplyAdd != .off
+    }
     /// Items `run` moves through each cell together: the options' tile, or
     /// 4 — except at vector width 4, the width meant for small cores, where
     /// flash matters more than batch throughput: there 1 (the tiled

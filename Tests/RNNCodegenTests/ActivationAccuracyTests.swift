@@ -1,7 +1,8 @@
 import Foundation
 import XCTest
 import RNNCodegen
-import RNNKernelRunner
+@testable import RNNKernelRunner
+import KernelTemplates
 
 /// The kernels' activation approximations, measured against double-precision
 /// libm over a dense sweep of float inputs: every 97th bit pattern of the
@@ -35,6 +36,20 @@ final class ActivationAccuracyTests: XCTestCase {
         if (e > s->abs) { s->abs = e; }
         if (fabs(want) >= 1e-30 && e / fabs(want) > s->rel) { s->rel = e / fabs(want); s->worst = x; }
     }
+
+    /* One line per function. Bare-metal programs print the doubles' bits in
+     * hex (newlib's float printf needs a heap they do not set up). */
+    static void report(const struct stat *s)
+    {
+    #ifdef RG_HEX_REPORT
+        uint64_t b[3];
+        memcpy(&b[0], &s->abs, 8); memcpy(&b[1], &s->rel, 8); memcpy(&b[2], &s->worst, 8);
+        printf("%s 0x%08lx%08lx 0x%08lx%08lx 0x%08lx%08lx\\n", s->name, (unsigned long)(b[0] >> 32), (unsigned long)b[0],
+               (unsigned long)(b[1] >> 32), (unsigned long)b[1], (unsigned long)(b[2] >> 32), (unsigned long)b[2]);
+    #else
+        printf("%s %.9g %.9g %.9g\\n", s->name, s->abs, s->rel, s->worst);
+    #endif
+    }
     """
 
     static let sweepC = sweepPrelude + """
@@ -43,7 +58,7 @@ final class ActivationAccuracyTests: XCTestCase {
 
     int main(int argc, char **argv)
     {
-        const uint32_t stride = (uint32_t)(argc > 1 ? atoi(argv[1]) : 97);
+        const uint32_t stride = (uint32_t)(argc > 1 ? atoi(argv[1]) : RG_STRIDE);
         struct stat s_exp = {"exp", 0, 0, 0}, s_sig = {"sigmoid", 0, 0, 0}, s_tanh = {"tanh", 0, 0, 0},
                     s_sp = {"softplus", 0, 0, 0}, s_elu = {"elu", 0, 0, 0}, s_log = {"log1p", 0, 0, 0};
         float xs[W];
@@ -73,7 +88,7 @@ final class ActivationAccuracyTests: XCTestCase {
             }
         }
         struct stat *all[] = {&s_exp, &s_sig, &s_tanh, &s_sp, &s_elu, &s_log};
-        for (int i = 0; i < 6; ++i) printf("%s %.9g %.9g %.9g\\n", all[i]->name, all[i]->abs, all[i]->rel, all[i]->worst);
+        for (int i = 0; i < 6; ++i) report(all[i]);
         /* NaN in, NaN out; saturation at ±infinity. */
         rg_vec v = RG_SPLAT(NAN);
         rg_vec a = v; rg_sigmoid(&a); rg_vec b = v; rg_tanh(&b); rg_vec c = v; rg_softplus(&c); rg_vec d = v; rg_elu(&d, 1.0f);
@@ -97,13 +112,18 @@ final class ActivationAccuracyTests: XCTestCase {
             let parts = line.split(separator: " ").map(String.init)
             if parts[0] == "nan" { XCTAssertEqual(parts[1], "1", "\(language): an activation does not propagate NaN"); seen.insert("nan"); continue }
             if parts[0] == "saturation" { XCTAssertEqual(parts[1], "1", "\(language): saturation at ±infinity"); seen.insert("saturation"); continue }
-            guard let bound = Self.bounds[parts[0]], parts.count == 4, let abs = Double(parts[1]), let rel = Double(parts[2]) else { continue }
+            guard let bound = Self.bounds[parts[0]], parts.count == 4, let abs = Self.number(parts[1]), let rel = Self.number(parts[2]) else { continue }
             seen.insert(parts[0])
-            print("\(language) \(parts[0]): max abs error \(abs), max rel error \(rel) (at x = \(parts[3]))")
+            print("\(language) \(parts[0]): max abs error \(abs), max rel error \(rel) (at x = \(Self.number(parts[3]) ?? .nan))")
             XCTAssertLessThanOrEqual(abs, bound.absolute, "\(language) \(parts[0]) absolute error")
             XCTAssertLessThanOrEqual(rel, bound.relative, "\(language) \(parts[0]) relative error")
         }
         XCTAssertEqual(seen, Set(Self.bounds.keys).union(["nan", "saturation"]), "\(language): the sweep reported every function")
+    }
+
+    /// A reported number: decimal, or a double's bits in hex ("0x…").
+    static func number(_ text: String) -> Double? {
+        text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16).map(Double.init(bitPattern:)) : Double(text)
     }
 
     func testCActivationsAgainstLibm() throws {
@@ -111,7 +131,7 @@ final class ActivationAccuracyTests: XCTestCase {
         // wherever this machine has FMA, width 16 with them always fused.
         for (width, fusing) in [(4, KernelOptions.FusedMultiplyAdd.off), (8, .auto), (16, .on)] {
             let folder = try temporaryFolder("sweep-c")
-            let source = "#include <stdint.h>\n#include <stdlib.h>\n#define W \(width)\n"
+            let source = "#include <stdint.h>\n#include <stdlib.h>\n#define W \(width)\n#define RG_STRIDE 97\n"
                 + CRenderer.activations(vectorWidth: width, useLibm: false, fusedMultiplyAdd: fusing) + Self.sweepC
             try source.write(to: folder.appendingPathComponent("sweep.c"), atomically: true, encoding: .utf8)
             let build = try shell([Toolchain().cCompiler, "-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "sweep.c", "-o", "sweep", "-lm"], in: folder)
@@ -119,6 +139,30 @@ final class ActivationAccuracyTests: XCTestCase {
             let run = try shell(["./sweep", "97"], in: folder)
             XCTAssertEqual(run.status, 0, run.output)
             parse(run.output, language: "C (width \(width), fma \(fusing.rawValue))")
+        }
+    }
+
+    /// The Cortex-M55's Helium sigmoid and tanh (and the generic rest), on
+    /// the emulated core: the same sweep, every 4099th bit pattern (about a
+    /// million inputs a function; QEMU runs the double libm it is measured
+    /// against in software). Built at -O2 and -Os.
+    func testHeliumActivationsOnTheCortexM55() throws {
+        let target = try Target.named("cortex-m55")
+        try requireTarget(target)
+        let source = "#include <stdint.h>\n#include <stdlib.h>\n#define W 4\n#define RG_STRIDE 4099\n#define RG_HEX_REPORT 1\n"
+            + CRenderer.activations(vectorWidth: 4, useLibm: false, fusedMultiplyAdd: .auto, helium: true) + Self.sweepC
+        XCTAssertTrue(source.contains("vfmasq_n_f32") && source.contains("rg_mve_reciprocal"), "the Helium versions are in the source")
+        for level in ["-O2", "-Os"] {
+            let folder = try temporaryFolder("sweep-helium")
+            var files = [(name: "sweep.c", text: source + "\n/* end marker */\n")]
+            for file in target.supportFiles { files.append((file.name, KernelTemplates.c[file.template]!)) }
+            for file in files { try file.text.write(to: folder.appendingPathComponent(file.name), atomically: true, encoding: .utf8) }
+            let cFiles = files.map(\.name).filter { $0.hasSuffix(".c") }
+            let build = try shell([target.cCompiler] + target.cFlags(level) + ["-Wno-unused-function"] + cFiles + target.linkFlags + ["-o", "sweep.elf"], in: folder)
+            XCTAssertEqual(build.status, 0, build.output)
+            let run = try target.emulate(folder.appendingPathComponent("sweep.elf"), marker: "saturation", timeout: 900)
+            XCTAssertEqual(run.status, 0, run.printed + run.other)
+            parse(run.printed, language: "C Helium on the Cortex-M55 (\(level))")
         }
     }
 
@@ -143,7 +187,7 @@ final class ActivationAccuracyTests: XCTestCase {
             }
         }
         struct stat *all[] = {&s_exp, &s_sig, &s_tanh, &s_sp, &s_elu, &s_log};
-        for (int i = 0; i < 6; ++i) printf("%s %.9g %.9g %.9g\\n", all[i]->name, all[i]->abs, all[i]->rel, all[i]->worst);
+        for (int i = 0; i < 6; ++i) report(all[i]);
         const float v = NAN;
         printf("nan %d\\n", isnan(rg_sigmoid(v)) && isnan(rg_tanh(v)) && isnan(rg_softplus(v)) && isnan(rg_elu(v, 1.0f)) && isnan(rg_relu(v))
                              && isnan(rg_hard_sigmoid(v, 0.2f, 0.5f)) && isnan(rg_thresholded_relu(v, 1.0f)) && isnan(rg_softsign(v))

@@ -68,6 +68,36 @@ final class TargetVerifyTests: XCTestCase {
         try verify(jobs, trials: 4)
     }
 
+    /// The Cortex-M55's kernels spell every activation in Helium intrinsics:
+    /// the ONNX fixtures that use them (clip, relu, affine, thresholded relu,
+    /// softplus, hard sigmoid, leaky relu, scaled tanh) and vanilla RNNs
+    /// with softsign and elu, generated for the target and verified on the
+    /// emulated core.
+    func testHeliumActivationsVerifyOnTheCortexM55() throws {
+        let target = try Target.named("cortex-m55")
+        try requireTarget(target)
+        var models: [Model] = []
+        for fixture in ["lstm_h6_acts", "rnn_h11_softplus_init", "rnn_h3_affine", "rnn_h5_thresholded", "lstm_h9_peep_clip", "rnn_h8_relu_bidir_seqlens"] {
+            let graph = try ONNXReader.read(contentsOf: Repository.url("Tests/Fixtures/onnx/\(fixture)/model.onnx").path)
+            models.append(try ONNXImport.recognize(graph, name: fixture, provided: [:]).model)
+        }
+        // A GRU gated by softsign (the ONNX fixture's) is too ill-conditioned
+        // at ±1e4 inputs for verify's tolerance on any target; a vanilla RNN
+        // puts the same activation on the output.
+        var random = RandomModels(seed: 55)
+        for (name, activation, H) in [("rnn_softsign", Activation(.softsign), 6), ("rnn_elu", Activation(.elu, alpha: 0.7), 7)] {
+            let stack = random.stack(.init(kind: .rnn, activations: [activation]), inputSize: 3, hiddenSizes: [H])
+            models.append(Model(name: name, inputSize: 3, layout: .batchMajor, stages: [.recurrent(stack)]))
+        }
+        var jobs: [Job] = []
+        for model in models {
+            let plan = try KernelPlan(model: model, options: KernelOptions(language: .c, name: model.name, target: .cortexM55))
+            XCTAssertTrue(plan.heliumActivations, model.name)
+            jobs.append(Job(target: target, plan: plan, label: "\(model.name) on cortex-m55"))
+        }
+        try verify(jobs, trials: 3)
+    }
+
     /// --target composes with every generate option: vector widths, narrow
     /// weight types, runtime weights, libm, multiply-adds, batch tiles.
     func testTargetsComposeWithGenerateOptions() throws {
