@@ -401,32 +401,42 @@ public struct CRenderer {
     func step() -> String {
         var lines: [String] = []
         let rowFloats = KernelPlan.roundUp(plan.maxWidth, width)
-        lines.append("    float buffers[2][\(rowFloats)] __attribute__((aligned(\(vectorBytes))));")
         lines.append("    const float *in = x;")
         var next = 0
-        for stage in plan.stages {
+        // A single stack as the last stage copies its top h straight into y
+        // once it has read its input, so y may still be x. Parallel stacks
+        // all read the input first, and a dense stage writes whole vectors:
+        // those go through a buffer.
+        let last = plan.stages.lastIndex { if case .head = $0 { return false } else { return true } }
+        var copied = false
+        for (index, stage) in plan.stages.enumerated() {
+            var into = "buffers[\(next)]"
+            if index == last, case .recurrent = stage { into = "y" }
             switch stage {
             case .dense(let d):
                 lines.append("    rg_dense_\(d.id)(\(tables), in, buffers[\(next)]);")
                 lines.append("    in = buffers[\(next)];")
                 next = 1 - next
             case .recurrent(let s):
-                lines += stepStack(s, into: "buffers[\(next)]", offset: 0)
-                lines.append("    in = buffers[\(next)];")
+                lines += stepStack(s, into: into, offset: 0)
+                if into == "y" { copied = true } else { lines.append("    in = \(into);") }
                 next = 1 - next
             case .parallel(let list):
                 var offset = 0
                 for s in list {
-                    lines += stepStack(s, into: "buffers[\(next)]", offset: offset)
+                    lines += stepStack(s, into: into, offset: offset)
                     offset += s.outputSize
                 }
-                lines.append("    in = buffers[\(next)];")
+                lines.append("    in = \(into);")
                 next = 1 - next
             case .head:
                 break
             }
         }
-        lines.append("    for (int k = 0; k < \(plan.outputSize); ++k) y[k] = in[k];")
+        if !copied { lines.append("    for (int k = 0; k < \(plan.outputSize); ++k) y[k] = in[k];") }
+        if lines.contains(where: { $0.contains("buffers[") }) {
+            lines.insert("    float buffers[2][\(rowFloats)] __attribute__((aligned(\(vectorBytes))));", at: 0)
+        }
         var out = """
         void \(name)_step(\(weightsParameter)\(name)_state *state, const float *x, float *y)
         {

@@ -2030,12 +2030,9 @@ void bench_lstm_i16_h64_get_state(const bench_lstm_i16_h64_state *state, float *
 void bench_lstm_i16_h64_step(bench_lstm_i16_h64_state *state, const float *x, float *y)
 {
     const float *wt = bench_lstm_i16_h64_weights;
-    float buffers[2][64] __attribute__((aligned(64)));
     const float *in = x;
     rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h, state->s0_l0_fw_c);
-    for (int k = 0; k < 64; ++k) buffers[0][0 + k] = state->s0_l0_fw_h[k];
-    in = buffers[0];
-    for (int k = 0; k < 64; ++k) y[k] = in[k];
+    for (int k = 0; k < 64; ++k) y[0 + k] = state->s0_l0_fw_h[k];
 }
 
 void bench_lstm_i16_h64_run(const float *x, int batch, int steps, const int32_t *seq_lens,

@@ -306,12 +306,9 @@ void binary_seq_rnn_get_state(const binary_seq_rnn_state *state, float *flat)
 void binary_seq_rnn_step(binary_seq_rnn_state *state, const float *x, float *y)
 {
     const float *wt = binary_seq_rnn_weights;
-    float buffers[2][4] __attribute__((aligned(16)));
     const float *in = x;
     rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h);
-    for (int k = 0; k < 4; ++k) buffers[0][0 + k] = state->s0_l0_fw_h[k];
-    in = buffers[0];
-    for (int k = 0; k < 4; ++k) y[k] = in[k];
+    for (int k = 0; k < 4; ++k) y[0 + k] = state->s0_l0_fw_h[k];
 }
 
 void binary_seq_rnn_head(const binary_seq_rnn_state *state, float *out)

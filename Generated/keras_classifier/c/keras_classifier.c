@@ -752,9 +752,7 @@ void keras_classifier_step(keras_classifier_state *state, const float *x, float 
     for (int k = 0; k < 9; ++k) buffers[0][0 + k] = state->s0_l0_fw_h[k];
     in = buffers[0];
     rg_cell_s1_l0_fw(wt, in, state->s1_l0_fw_h);
-    for (int k = 0; k < 8; ++k) buffers[1][0 + k] = state->s1_l0_fw_h[k];
-    in = buffers[1];
-    for (int k = 0; k < 8; ++k) y[k] = in[k];
+    for (int k = 0; k < 8; ++k) y[0 + k] = state->s1_l0_fw_h[k];
 }
 
 void keras_classifier_head(const keras_classifier_state *state, float *out)

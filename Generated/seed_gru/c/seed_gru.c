@@ -591,12 +591,9 @@ void seed_gru_get_state(const seed_gru_state *state, float *flat)
 void seed_gru_step(seed_gru_state *state, const float *x, float *y)
 {
     const float *wt = seed_gru_weights;
-    float buffers[2][8] __attribute__((aligned(32)));
     const float *in = x;
     rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h);
-    for (int k = 0; k < 5; ++k) buffers[0][0 + k] = state->s0_l0_fw_h[k];
-    in = buffers[0];
-    for (int k = 0; k < 5; ++k) y[k] = in[k];
+    for (int k = 0; k < 5; ++k) y[0 + k] = state->s0_l0_fw_h[k];
 }
 
 void seed_gru_run(const float *x, int batch, int steps, const int32_t *seq_lens,

@@ -1456,14 +1456,11 @@ void seed_multi_lstm_get_state(const seed_multi_lstm_state *state, float *flat)
 void seed_multi_lstm_step(seed_multi_lstm_state *state, const float *x, float *y)
 {
     const float *wt = seed_multi_lstm_weights;
-    float buffers[2][8] __attribute__((aligned(32)));
     const float *in = x;
     rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h, state->s0_l0_fw_c);
     rg_cell_s0_l1_fw(wt, state->s0_l0_fw_h, state->s0_l1_fw_h, state->s0_l1_fw_c);
     rg_cell_s0_l2_fw(wt, state->s0_l1_fw_h, state->s0_l2_fw_h, state->s0_l2_fw_c);
-    for (int k = 0; k < 5; ++k) buffers[0][0 + k] = state->s0_l2_fw_h[k];
-    in = buffers[0];
-    for (int k = 0; k < 5; ++k) y[k] = in[k];
+    for (int k = 0; k < 5; ++k) y[0 + k] = state->s0_l2_fw_h[k];
 }
 
 void seed_multi_lstm_run(const float *x, int batch, int steps, const int32_t *seq_lens,

@@ -419,12 +419,9 @@ void torch_lstm_proj_get_state(const torch_lstm_proj_state *state, float *flat)
 void torch_lstm_proj_step(torch_lstm_proj_state *state, const float *x, float *y)
 {
     const float *wt = torch_lstm_proj_weights;
-    float buffers[2][4] __attribute__((aligned(16)));
     const float *in = x;
     rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h, state->s0_l0_fw_c);
-    for (int k = 0; k < 3; ++k) buffers[0][0 + k] = state->s0_l0_fw_h[k];
-    in = buffers[0];
-    for (int k = 0; k < 3; ++k) y[k] = in[k];
+    for (int k = 0; k < 3; ++k) y[0 + k] = state->s0_l0_fw_h[k];
 }
 
 void torch_lstm_proj_run(const float *x, int batch, int steps, const int32_t *seq_lens,
