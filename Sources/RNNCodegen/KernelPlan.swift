@@ -31,10 +31,11 @@ public struct KernelPlan {
     /// intrinsics: for the Cortex-M55's vector code at width 4, where GCC
     /// would move the generic versions' comparisons and divisions through
     /// the scalar FPU a lane at a time (and get some masks wrong). Not with
-    /// `--libm` (its own functions) or `--fma off` (these fuse).
+    /// `--libm` (its own functions). `--fma off` keeps the kernel's
+    /// multiply-adds separate; the activations' own steps still fuse, as
+    /// their error bounds are stated and tested for them.
     public var heliumActivations: Bool {
-        options.target == .cortexM55 && options.language == .c && lowering == .vector && vectorWidth == 4
-            && !options.useLibm && options.fusedMultiplyAdd != .off
+        options.target == .cortexM55 && options.language == .c && lowering == .vector && vectorWidth == 4 && !options.useLibm
     }
     /// Items `run` moves through each cell together: the options' tile, or
     /// 4 — except at vector width 4, the width meant for small cores, where
