@@ -178,6 +178,12 @@ func roofline(in folder: URL) throws -> (gflops: Double, l2: Double) {
     typedef float v16 __attribute__((vector_size(64)));
     static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec; }
     static float buffer[262144] __attribute__((aligned(64)));
+    /* A clang older than 17 has no vector fma builtin; contracted (-ffp-contract=fast) a·b + c is one FMA too. */
+    #if defined(__has_builtin) && __has_builtin(__builtin_elementwise_fma)
+    #  define RG_PROBE_FMA(a, b, c) __builtin_elementwise_fma(a, b, c)
+    #else
+    #  define RG_PROBE_FMA(a, b, c) ((a) * (b) + (c))
+    #endif
     int main(void)
     {
         double best_fma = 1e30, best_l2 = 1e30;
@@ -189,7 +195,7 @@ func roofline(in folder: URL) throws -> (gflops: Double, l2: Double) {
             for (int k = 0; k < 12; ++k) a[k] = m * (float)k;
             double t = now();
             for (long i = 0; i < n; ++i)
-                for (int k = 0; k < 12; ++k) a[k] = __builtin_elementwise_fma(a[k], m, m);
+                for (int k = 0; k < 12; ++k) a[k] = RG_PROBE_FMA(a[k], m, m);
             t = now() - t;
             v8 s = a[0];
             for (int k = 1; k < 12; ++k) s += a[k];
@@ -215,7 +221,7 @@ func roofline(in folder: URL) throws -> (gflops: Double, l2: Double) {
     let exe = folder.appendingPathComponent("roofline").path
     let build = Process()
     build.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    build.arguments = ["clang", "-O2", "-march=native", file.path, "-o", exe]
+    build.arguments = ["clang", "-O2", "-march=native", "-ffp-contract=fast", file.path, "-o", exe]
     try build.run()
     build.waitUntilExit()
     guard build.terminationStatus == 0 else { throw Failure("clang could not build the roofline probe") }
