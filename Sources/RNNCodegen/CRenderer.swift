@@ -406,37 +406,38 @@ public struct CRenderer {
         // A single stack as the last stage copies its top h straight into y
         // once it has read its input, so y may still be x. Parallel stacks
         // all read the input first, and a dense stage writes whole vectors:
-        // those go through a buffer.
+        // those go through a buffer, copied into y at the end.
         let last = plan.stages.lastIndex { if case .head = $0 { return false } else { return true } }
-        var copied = false
+        var copiedIntoY = false, usesBuffers = false
         for (index, stage) in plan.stages.enumerated() {
-            var into = "buffers[\(next)]"
-            if index == last, case .recurrent = stage { into = "y" }
+            let buffer = "buffers[\(next)]"
             switch stage {
             case .dense(let d):
-                lines.append("    rg_dense_\(d.id)(\(tables), in, buffers[\(next)]);")
-                lines.append("    in = buffers[\(next)];")
-                next = 1 - next
+                lines.append("    rg_dense_\(d.id)(\(tables), in, \(buffer));")
+                lines.append("    in = \(buffer);")
+                usesBuffers = true
+            case .recurrent(let s) where index == last:
+                lines += stepStack(s, into: "y", offset: 0)
+                copiedIntoY = true
             case .recurrent(let s):
-                lines += stepStack(s, into: into, offset: 0)
-                if into == "y" { copied = true } else { lines.append("    in = \(into);") }
-                next = 1 - next
+                lines += stepStack(s, into: buffer, offset: 0)
+                lines.append("    in = \(buffer);")
+                usesBuffers = true
             case .parallel(let list):
                 var offset = 0
                 for s in list {
-                    lines += stepStack(s, into: into, offset: offset)
+                    lines += stepStack(s, into: buffer, offset: offset)
                     offset += s.outputSize
                 }
-                lines.append("    in = \(into);")
-                next = 1 - next
+                lines.append("    in = \(buffer);")
+                usesBuffers = true
             case .head:
-                break
+                continue
             }
+            next = 1 - next
         }
-        if !copied { lines.append("    for (int k = 0; k < \(plan.outputSize); ++k) y[k] = in[k];") }
-        if lines.contains(where: { $0.contains("buffers[") }) {
-            lines.insert("    float buffers[2][\(rowFloats)] __attribute__((aligned(\(vectorBytes))));", at: 0)
-        }
+        if !copiedIntoY { lines.append("    for (int k = 0; k < \(plan.outputSize); ++k) y[k] = in[k];") }
+        if usesBuffers { lines.insert("    float buffers[2][\(rowFloats)] __attribute__((aligned(\(vectorBytes))));", at: 0) }
         var out = """
         void \(name)_step(\(weightsParameter)\(name)_state *state, const float *x, float *y)
         {
