@@ -98,6 +98,22 @@ final class TargetVerifyTests: XCTestCase {
         try verify(jobs, trials: 3)
     }
 
+    /// A kernel generated for the M55 needs a Helium compiler: built for
+    /// this machine, its first error says why (the missing arm_mve.h then
+    /// stops the compiler before any error about MVE types).
+    func testHeliumKernelStopsOnAnotherCompiler() throws {
+        let model = try ModelDescription.load(contentsOf: Repository.url("models/embedded/gru_i1_h8/model.rnn.json").path)
+        let folder = try temporaryFolder("helium-on-host")
+        for file in try KernelGenerator.generate(model, options: KernelOptions(language: .c, name: "helium", target: .cortexM55)) {
+            try Data(file.contents).write(to: folder.appendingPathComponent(file.name))
+        }
+        let build = try shell([Toolchain().cCompiler, "-std=c99", "-O2", "-c", "helium.c", "-o", "helium.o"], in: folder)
+        XCTAssertNotEqual(build.status, 0, "the M55 kernel built for this machine")
+        let errors = build.output.split(separator: "\n").filter { $0.contains("error") && $0.hasPrefix("helium.c:") }
+        XCTAssertTrue(errors.first?.contains("generated for --target cortex-m55") == true, build.output)
+        XCTAssertLessThanOrEqual(errors.count, 2, build.output)
+    }
+
     /// --target composes with every generate option: vector widths, narrow
     /// weight types, runtime weights, libm, multiply-adds, batch tiles.
     func testTargetsComposeWithGenerateOptions() throws {
