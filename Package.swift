@@ -40,7 +40,7 @@ let package = Package(
             dependencies: ["rnngen"]
         ),
         .testTarget(name: "RNNModelTests", dependencies: ["RNNModel", "RNNReference", "RNNGenCommands"]),
-        .testTarget(name: "RNNCodegenTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "KernelTemplates"]),
+        .testTarget(name: "RNNCodegenTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner"]),
         .testTarget(
             name: "RNNReferenceTests",
             dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNGenCommands"],

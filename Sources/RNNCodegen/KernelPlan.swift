@@ -35,7 +35,7 @@ public struct KernelPlan {
     /// multiply-adds separate; the activations' own steps still fuse, as
     /// their error bounds are stated and tested for them.
     public var heliumActivations: Bool {
-        options.target == .cortexM55 && options.language == .c && lowering == .vector && vectorWidth == 4 && !options.useLibm
+        options.target.hasHelium && options.language == .c && lowering == .vector && vectorWidth == 4 && !options.useLibm
     }
     /// Items `run` moves through each cell together: the options' tile, or
     /// 4 — except at vector width 4, the width meant for small cores, where

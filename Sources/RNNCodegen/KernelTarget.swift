@@ -30,6 +30,10 @@ public enum KernelTarget: String, CaseIterable, Sendable {
         }
     }
 
+    /// Helium (MVE) with floats: the vector kernel's activations are spelled
+    /// in its intrinsics (`KernelPlan.heliumActivations`).
+    public var hasHelium: Bool { self == .cortexM55 }
+
     /// Floats per vector (or scalar lanes per block) when the user gives
     /// none; nil leaves it to the model's sizes (`KernelPlan.automaticVectorWidth`).
     /// Cores without float SIMD keep four units' gates in scalar registers:

@@ -111,10 +111,13 @@ public struct Target: Sendable {
     static let embeddedSwiftFlags = ["-enable-experimental-feature", "Embedded", "-wmo", "-O", "-parse-as-library",
                                      "-Xfrontend", "-disable-stack-protector", "-Xfrontend", "-function-sections"]
 
+    /// The board's start-up files (`startup.c`, `link.ld`), named and filled in.
+    var supportSources: [(String, [UInt8])] { supportFiles.map { ($0.name, Array(KernelTemplates.c[$0.template]!.utf8)) } }
+
     /// The kernel's files and the board's start-up files: what every
     /// program built for this target compiles, besides its own main.
     func programSources(_ plan: KernelPlan) throws -> [(String, [UInt8])] {
-        try KernelGenerator.buildSources(plan) + supportFiles.map { ($0.name, Array(KernelTemplates.c[$0.template]!.utf8)) }
+        try KernelGenerator.buildSources(plan) + supportSources
     }
 
     /// The C flags of every program built for this target, at `optimization`.

@@ -2,7 +2,6 @@ import Foundation
 import XCTest
 import RNNCodegen
 @testable import RNNKernelRunner
-import KernelTemplates
 
 /// The kernels' activation approximations, measured against double-precision
 /// libm over a dense sweep of float inputs: every 97th bit pattern of the
@@ -154,10 +153,9 @@ final class ActivationAccuracyTests: XCTestCase {
         XCTAssertTrue(source.contains("vfmasq_n_f32") && source.contains("rg_mve_reciprocal"), "the Helium versions are in the source")
         for level in ["-O2", "-Os"] {
             let folder = try temporaryFolder("sweep-helium")
-            var files = [(name: "sweep.c", text: source + "\n/* end marker */\n")]
-            for file in target.supportFiles { files.append((file.name, KernelTemplates.c[file.template]!)) }
-            for file in files { try file.text.write(to: folder.appendingPathComponent(file.name), atomically: true, encoding: .utf8) }
-            let cFiles = files.map(\.name).filter { $0.hasSuffix(".c") }
+            let files = [("sweep.c", Array(source.utf8))] + target.supportSources
+            for (name, bytes) in files { try Data(bytes).write(to: folder.appendingPathComponent(name)) }
+            let cFiles = files.map(\.0).filter { $0.hasSuffix(".c") }
             let build = try shell([target.cCompiler] + target.cFlags(level) + ["-Wno-unused-function"] + cFiles + target.linkFlags + ["-o", "sweep.elf"], in: folder)
             XCTAssertEqual(build.status, 0, build.output)
             let run = try target.emulate(folder.appendingPathComponent("sweep.elf"), marker: "saturation", timeout: 900)
