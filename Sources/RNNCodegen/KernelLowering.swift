@@ -13,7 +13,7 @@ struct KernelLowering {
         if plan.batchTile > 1 {
             functions += plan.cells.flatMap { [lowering.cellStep($0, items: plan.batchTile), lowering.tileSequence($0)] }
         }
-        let program = KernelProgram(functions: functions)
+        let program = KernelProgram(functions: functions + lowering.apiFunctions)
         return plan.lowering == .scalar ? ScalarLowering.program(program, lanes: plan.vectorWidth) : program
     }
 
@@ -54,6 +54,9 @@ struct KernelLowering {
     var weightParameters: [KernelFunction.Parameter] {
         zip(KernelLowering.tables(plan), [KernelFunction.ParameterKind.weights, .matrices(plan.weightType)]).map { .init(name: $0, kind: $1) }
     }
+
+    /// The weight tables as the arguments of a call.
+    var weightArguments: [Argument] { KernelLowering.tables(plan).map { .address(Address($0)) } }
 
     /// The tables every function reading weights takes, as the API passes
     /// them: the float one, and the narrow matrices.
@@ -420,8 +423,8 @@ struct KernelLowering {
     /// The cell over one item's sequence, for `run`.
     func cellSequence(_ c: KernelPlan.CellPlan) -> KernelFunction {
         let M = plan.maxWidth
-        var args = weightParameters.map(\.name) + ["input + t * \(M)", "h"]
-        if c.cell.kind == .lstm { args.append("c") }
+        var args = weightArguments + [.address(Address("input", index: "t", stride: M)), .address(Address("h"))]
+        if c.cell.kind == .lstm { args.append(.address(Address("c"))) }
         var parameters = weightParameters + [
             .init(name: "input", kind: .input(restrict: false)),
             .init(name: "output", kind: .output(restrict: false)), .init(name: "offset", kind: .integer),
@@ -469,8 +472,8 @@ struct KernelLowering {
             }
         }
         func time(_ k: Int) -> KernelStatement { .integer("t", c.reverse ? "len\(k) - 1 - s" : "s") }
-        var args = weightParameters.map(\.name) + ["xs", "h"]
-        if lstm { args.append("c") }
+        var args = weightArguments + [.address(Address("xs")), .address(Address("h"))]
+        if lstm { args.append(.address(Address("c"))) }
         var body: [KernelStatement] = [copy(T * c.I, to: { Address("xs", index: $0) }, from: { _ in nil })]
         body += (0..<T).flatMap { state($0, keep: true) }
         var step: [KernelStatement] = (0..<T).map { k in

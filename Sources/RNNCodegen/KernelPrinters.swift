@@ -1,29 +1,39 @@
 import RNNModel
 
 /// Spells a `KernelProgram` in one language. The walk over statements is
-/// shared; a printer says only how each statement and expression is written.
+/// shared; a printer says only how each statement and expression is written,
+/// and how an API function's signature and wrapper look in its language.
 protocol KernelPrinter {
-    var vectorWidth: Int { get }
+    var plan: KernelPlan { get }
     func signature(_ f: KernelFunction) -> [String]
-    /// Lines wrapping the body in the function's scratch, their closing lines, and the body's indentation.
-    func scratch(_ f: KernelFunction) -> (open: [String], close: [String], indent: String)
+    /// Lines opening the body (weights, state and scratch bound), their closing lines, and the body's indentation.
+    func frame(_ f: KernelFunction) -> (open: [String], close: [String], indent: String)
     func line(_ s: KernelStatement, mutable: Set<String>) -> String
     func open(_ s: KernelStatement) -> String
     func softmax(_ at: Address, count: Int) -> [String]
 
+    /// The spelling of an address's base (a parameter, scratch array or local pointer).
+    func base(_ name: String) -> String
+    /// `base + offset`: an address.
+    func pointer(_ at: Address) -> String
+    /// `base[offset]`: the float at an address.
+    func element(_ at: Address) -> String
     func variable(_ name: String) -> String
     func load(_ at: Address) -> String
     func widen(_ at: Address, _ type: WeightType, part: Int) -> String
     func broadcast(_ at: Address) -> String
     func constant(_ value: Float) -> String
     func multiplyAdd(_ a: String, _ b: String, _ c: String) -> String
+    func integer(_ e: IntegerExpression) -> String
 }
 
 extension KernelPrinter {
+    var vectorWidth: Int { plan.vectorWidth }
+
     func print(_ f: KernelFunction) -> String {
         var mutable: Set<String> = []
         for s in f.body { s.mutated(into: &mutable) }
-        let (open, close, indent) = scratch(f)
+        let (open, close, indent) = frame(f)
         var lines = signature(f) + open
         for s in f.body { lines += statement(s, indent: indent, mutable: mutable) }
         lines += close
@@ -33,12 +43,26 @@ extension KernelPrinter {
 
     func statement(_ s: KernelStatement, indent: String, mutable: Set<String>) -> [String] {
         switch s {
-        case .block(_, _, _, let body), .loop(_, _, _, let body), .range(_, _, _, let body), .when(_, let body):
+        case .block, .loop, .range, .when, .whenPresent:
             // A scope of its own: what it declares is changed, if at all, inside it,
             // and says nothing of same-named variables of other scopes.
-            var inner: Set<String> = []
-            for s in body { s.mutated(into: &inner) }
-            return [indent + open(s)] + body.flatMap { statement($0, indent: indent + "    ", mutable: inner) } + [indent + "}"]
+            func scope(_ body: [KernelStatement]) -> [String] {
+                var inner: Set<String> = []
+                for s in body { s.mutated(into: &inner) }
+                return body.flatMap { statement($0, indent: indent + "    ", mutable: inner) }
+            }
+            // A loop of one plain statement is one line: `for (…) { y[k] = x[k]; }`.
+            switch s {
+            case .loop(_, _, _, let body), .range(_, _, _, let body, _):
+                if body.count == 1, body[0].children.isEmpty, !body[0].isScopeOrComment {
+                    return [indent + open(s) + " " + line(body[0], mutable: []) + " }"]
+                }
+            default: break
+            }
+            if case .when(_, let body, let otherwise) = s, !otherwise.isEmpty {
+                return [indent + open(s)] + scope(body) + [indent + "} else {"] + scope(otherwise) + [indent + "}"]
+            }
+            return [indent + open(s)] + scope(s.children) + [indent + "}"]
         case .softmax(let at, let count):
             return softmax(at, count: count).map { indent + $0 }
         default:
@@ -65,8 +89,46 @@ extension KernelPrinter {
         }
     }
 
+    /// `base + offset`: an address.
+    func pointer(_ at: Address) -> String { at.pointerText(base: base(at.base)) }
+    /// `base[offset]`: the float at an address.
+    func element(_ at: Address) -> String { at.elementText(base: base(at.base)) }
+
+    func argument(_ a: Argument) -> String {
+        switch a {
+        case .address(let at): return pointer(at)
+        case .integer(let e): return integer(e)
+        }
+    }
+
+    /// An integer expression as an operand of `*`: parenthesised unless it is one name or literal.
+    func factor(_ e: IntegerExpression) -> String {
+        let text = integer(e)
+        return text.contains(" ") && !(text.hasPrefix("(") && text.hasSuffix(")")) ? "(\(text))" : text
+    }
+
     func blockComment(_ index: Int, _ first: Int, _ last: Int) -> String {
         "block \(index): unit\(first == last ? " \(first)" : "s \(first)…\(last)")"
+    }
+
+    /// `prefix(a, b, …)suffix`, parameters wrapped onto lines under the first
+    /// one where the line would pass 110 columns.
+    func wrapped(_ prefix: String, _ parameters: [String], _ suffix: String) -> [String] {
+        var lines: [String] = []
+        var current = prefix + "("
+        let indent = String(repeating: " ", count: current.count)
+        for (k, p) in parameters.enumerated() {
+            let piece = p + (k == parameters.count - 1 ? ")" + suffix : ",")
+            if current.count + piece.count + 1 > 110 && !current.hasSuffix("(") {
+                lines.append(current)
+                current = indent + piece
+            } else {
+                current += (current.hasSuffix("(") ? "" : " ") + piece
+            }
+        }
+        if parameters.isEmpty { current += ")" + suffix }
+        lines.append(current)
+        return lines
     }
 }
 
@@ -75,37 +137,76 @@ extension KernelPrinter {
 /// (`ScalarLowering`) is spelled with floats, array elements and the
 /// by-value functions of Templates/c/activations_scalar.c.tmpl.
 struct CPrinter: KernelPrinter {
-    let vectorWidth: Int
-    var scalar = false
+    let plan: KernelPlan
+    var scalar: Bool { plan.lowering == .scalar }
+    var name: String { plan.name }
     /// The type of a program variable.
     var valueType: String { scalar ? "float" : "rg_vec" }
 
-    func signature(_ f: KernelFunction) -> [String] {
-        let parameters = f.parameters.map { p -> String in
-            switch p.kind {
-            case .weights: return "const float *restrict \(p.name)"
-            case .matrices(let type): return "const \(CPrinter.storageType(type)) *restrict \(p.name)"
-            case .input(let restrict): return "const float *\(restrict ? "restrict " : "")\(p.name)"
-            case .output(let restrict): return "float *\(restrict ? "restrict " : "")\(p.name)"
-            case .integer: return "ptrdiff_t \(p.name)"
-            }
+    /// The state struct's field of a slot: `s0_l0_fw_h`.
+    static func field(_ slot: KernelPlan.StateSlot) -> String {
+        "\(slot.name.description.dropFirst(2))_\(slot.name.isCell ? "c" : "h")"
+    }
+
+    func parameter(_ p: KernelFunction.Parameter) -> String {
+        switch p.kind {
+        case .weights: return "const float *restrict \(p.name)"
+        case .matrices(let type): return "const \(CPrinter.storageType(type)) *restrict \(p.name)"
+        case .input(let restrict): return "const float *\(restrict ? "restrict " : "")\(p.name)"
+        case .output(let restrict): return "float *\(restrict ? "restrict " : "")\(p.name)"
+        case .integer: return "ptrdiff_t \(p.name)"
+        case .state(let mutable): return "\(mutable ? "" : "const ")\(name)_state *\(p.name)"
+        case .count: return "int \(p.name)"
+        case .lengths: return "const int32_t *\(p.name)"
+        case .optionalInput: return "const float *\(p.name)"
+        case .optionalOutput: return "float *\(p.name)"
         }
-        return comment(f.doc) + ["static void rg_\(f.name)(\(parameters.joined(separator: ", ")))", "{"]
+    }
+
+    /// The function's declaration, without `;` or body.
+    func declaration(_ f: KernelFunction) -> [String] {
+        var parameters = f.parameters.map(parameter)
+        if f.role == .helper { return wrapped("static void rg_\(f.name)", parameters, "") }
+        if f.readsWeights && plan.options.weights == .runtime { parameters.insert("const float *weights", at: 0) }
+        return wrapped("void \(name)_\(f.name)", parameters, "")
+    }
+
+    func signature(_ f: KernelFunction) -> [String] {
+        (f.role == .helper ? comment(f.doc) : []) + declaration(f) + ["{"]
     }
 
     func comment(_ lines: [String]) -> [String] {
         lines.enumerated().map { k, text in (k == 0 ? "/* " : " * ") + text + (k == lines.count - 1 ? " */" : "") }
     }
 
-    func scratch(_ f: KernelFunction) -> (open: [String], close: [String], indent: String) {
-        (f.scratch.map { "    float \($0.name)[\($0.floats)] __attribute__((aligned(\(vectorWidth * 4))));" }, [], "    ")
+    func frame(_ f: KernelFunction) -> (open: [String], close: [String], indent: String) {
+        var open: [String] = []
+        if f.readsWeights {
+            open.append("    const float *wt = \(plan.options.weights == .baked ? "\(name)_weights" : "weights");")
+            if plan.weightType != .f32 { open.append("    const \(CPrinter.storageType(plan.weightType)) *wm = \(name)_matrices;") }
+        }
+        open += f.scratch.map { "    float \($0.name)[\($0.floats)] __attribute__((aligned(\(vectorWidth * 4))));" }
+        return (open, [], "    ")
     }
 
+    /// The caller's state is a struct of one array per slot: `state + 20`
+    /// is spelled in the field that holds it (`state->s0_l0_fw_c + 4`).
+    func spelled(_ at: Address) -> (base: String, at: Address) {
+        guard at.base == "state", let slot = plan.states.last(where: { $0.paddedOffset <= at.offset }) else { return (at.base, at) }
+        var rest = at
+        rest.offset -= slot.paddedOffset
+        return ("state->\(CPrinter.field(slot))", rest)
+    }
+
+    func base(_ name: String) -> String { name }
+    func pointer(_ at: Address) -> String { let (b, a) = spelled(at); return a.pointerText(base: b) }
+    func element(_ at: Address) -> String { let (b, a) = spelled(at); return a.elementText(base: b) }
+
     func variable(_ name: String) -> String { name }
-    func load(_ at: Address) -> String { scalar ? at.elementText : "RG_LOAD(\(at.pointerText))" }
+    func load(_ at: Address) -> String { scalar ? element(at) : "RG_LOAD(\(pointer(at)))" }
     func widen(_ at: Address, _ type: WeightType, part: Int) -> String {
-        KernelPlan.columnsPerWord(type) == 1 ? "RG_LOAD_\(type.rawValue.uppercased())(\(at.pointerText))"
-            : "RG_LOAD_\(type.rawValue.uppercased())(\(at.pointerText), \(part))"
+        KernelPlan.columnsPerWord(type) == 1 ? "RG_LOAD_\(type.rawValue.uppercased())(\(pointer(at)))"
+            : "RG_LOAD_\(type.rawValue.uppercased())(\(pointer(at)), \(part))"
     }
 
     /// The C type of one stored weight.
@@ -117,16 +218,31 @@ struct CPrinter: KernelPrinter {
         case .i8: return "int8_t"
         }
     }
-    func broadcast(_ at: Address) -> String { scalar ? at.elementText : "RG_SPLAT(\(at.elementText))" }
+    func broadcast(_ at: Address) -> String { scalar ? element(at) : "RG_SPLAT(\(element(at)))" }
     func constant(_ value: Float) -> String { scalar ? Literal.cFloat(value) : "RG_SPLAT(\(Literal.cFloat(value)))" }
     func multiplyAdd(_ a: String, _ b: String, _ c: String) -> String { "RG_FMA(\(a), \(b), \(c))" }
+
+    func integer(_ e: IntegerExpression) -> String {
+        switch e {
+        case .text(let text): return text
+        case .minimum(let a, let b): return "(\(integer(a)) < \(integer(b)) ? \(integer(a)) : \(integer(b)))"
+        case .maximum(let a, let b): return "(\(integer(a)) > \(integer(b)) ? \(integer(a)) : \(integer(b)))"
+        case .clamp(let v, let low, let high):
+            let (x, l, h) = (integer(v), integer(low), integer(high))
+            return "(\(x) < \(l) ? \(l) : \(x) > \(h) ? \(h) : \(x))"
+        case .element(let array, let index, let otherwise): return "(\(array) ? \(array)[\(index)] : \(integer(otherwise)))"
+        case .widened(let name): return "(ptrdiff_t)\(name)"
+        case .product(let a, let k): return "\(factor(a)) * \(k)"
+        }
+    }
 
     func open(_ s: KernelStatement) -> String {
         switch s {
         case .block(let index, let first, let last, _): return "{ /* \(blockComment(index, first, last)) */"
         case .loop(let j, let count, let step, _): return "for (int \(j) = 0; \(j) < \(count); \(step == 1 ? "++\(j)" : "\(j) += \(step)")) {"
-        case .range(let k, let from, let to, _): return "for (ptrdiff_t \(k) = \(from); \(k) < \(to); ++\(k)) {"
-        case .when(let condition, _): return "if (\(condition)) {"
+        case .range(let k, let from, let to, _, let by): return "for (ptrdiff_t \(k) = \(from); \(k) < \(to); \(by == 1 ? "++\(k)" : "\(k) += \(by)")) {"
+        case .when(let condition, _, _): return "if (\(condition)) {"
+        case .whenPresent(let name, _): return "if (\(name)) {"
         default: preconditionFailure("not a scope")
         }
     }
@@ -140,13 +256,18 @@ struct CPrinter: KernelPrinter {
         case .clip(let name, let limit):
             return scalar ? "\(name) = rg_clip(\(name), \(Literal.cFloat(limit)));" : "rg_clip(&\(name), \(Literal.cFloat(limit)));"
         case .activate(let name, let a): return activation(a, name)
-        case .store(let at, let e): return scalar ? "\(at.elementText) = \(expression(e));" : "RG_STORE(\(at.pointerText), \(expression(e)));"
+        case .store(let at, let e): return scalar ? "\(element(at)) = \(expression(e));" : "RG_STORE(\(pointer(at)), \(expression(e)));"
         case .storeLanes(let at, let name, let count):
-            return "for (int k = 0; k < \(count); ++k) \(at.lane("k").elementText) = \(name)[k];"
-        case .integer(let name, let value): return "const ptrdiff_t \(name) = \(value);"
-        case .copyFloat(let to, let from): return "\(to.elementText) = \(from?.elementText ?? "0.0f");"
-        case .call(let name, let args): return "rg_\(name)(\(args.joined(separator: ", ")));"
-        case .block, .loop, .range, .when, .softmax: preconditionFailure("handled by the walker")
+            return "for (int k = 0; k < \(count); ++k) \(element(at.lane("k"))) = \(name)[k];"
+        case .integer(let name, let value): return "const ptrdiff_t \(name) = \(integer(value));"
+        case .variableInteger(let name, let value): return "ptrdiff_t \(name) = \(integer(value));"
+        case .integers(let name, let count): return "ptrdiff_t \(name)[\(count)] = {0};"
+        case .setInteger(let name, let value): return "\(name) = \(integer(value));"
+        case .pointer(let name, let at): return "float *const \(name) = \(pointer(at));"
+        case .copyFloat(let to, let from): return "\(element(to)) = \(from.map(element) ?? "0.0f");"
+        case .swap(let a, let b): return "{ const float swapped = \(element(a)); \(element(a)) = \(element(b)); \(element(b)) = swapped; }"
+        case .call(let name, let args): return "rg_\(name)(\(args.map(argument).joined(separator: ", ")));"
+        case .block, .loop, .range, .when, .whenPresent, .softmax: preconditionFailure("handled by the walker")
         }
     }
 
@@ -173,7 +294,7 @@ struct CPrinter: KernelPrinter {
     }
 
     func softmax(_ at: Address, count: Int) -> [String] {
-        let y = at.base
+        let y = base(at.base)
         let exp = scalar ? "\(y)[k] = rg_exp(\(y)[k] - top);" : "rg_vec e = RG_SPLAT(\(y)[k] - top); rg_exp(&e); \(y)[k] = e[0];"
         return [
             "/* softmax over the \(count) outputs */",
@@ -187,43 +308,115 @@ struct CPrinter: KernelPrinter {
 
 /// Swift: `SIMDn<Float>` as `V`, the helpers of Templates/swift/activations.swift.tmpl.
 struct SwiftPrinter: KernelPrinter {
-    let vectorWidth: Int
+    let plan: KernelPlan
+    var name: String { plan.name }
+
+    func parameter(_ p: KernelFunction.Parameter) -> String? {
+        let type: String
+        switch p.kind {
+        case .weights, .input: type = "UnsafePointer<Float>"
+        case .matrices(let t): type = "UnsafePointer<\(SwiftPrinter.storageType(t))>"
+        case .output: type = "UnsafeMutablePointer<Float>"
+        case .integer, .count: type = "Int"
+        case .state: return nil
+        case .lengths: type = "UnsafePointer<Int32>?"
+        case .optionalInput: type = "UnsafePointer<Float>?"
+        case .optionalOutput: type = "UnsafeMutablePointer<Float>?"
+        }
+        let local = Literal.camelCase(p.name)
+        return "\(p.label.map { $0 + " " } ?? "")\(local): \(type)"
+    }
 
     func signature(_ f: KernelFunction) -> [String] {
-        let parameters = f.parameters.map { p -> String in
-            switch p.kind {
-            case .weights, .input: return "_ \(p.name): UnsafePointer<Float>"
-            case .matrices(let type): return "_ \(p.name): UnsafePointer<\(SwiftPrinter.storageType(type))>"
-            case .output: return "_ \(p.name): UnsafeMutablePointer<Float>"
-            case .integer: return "_ \(p.name): Int"
+        if f.role == .helper {
+            let parameters = f.parameters.map { "_ " + parameter($0)! }
+            return f.doc.map { "/// " + $0 } + wrapped("fileprivate func \(f.name)", parameters, " {")
+        }
+        var parameters = f.parameters.compactMap(parameter)
+        if f.readsWeights && plan.options.weights == .runtime { parameters.insert("weights: UnsafePointer<Float>", at: 0) }
+        switch f.role {
+        case .setState: return wrapped("public init", ["flattened " + parameters[0]], " {")
+        case .getState: return wrapped("public func flatten", ["into " + parameters[0]], " {")
+        case .reset, .step: return wrapped("public mutating func \(f.name)", parameters, " {")
+        case .head: return wrapped("public func head", parameters, " {")
+        case .run, .helper: return wrapped("public static func run", parameters, " {")
+        }
+    }
+
+    /// Tables up to this many values are an `InlineArray` literal, bound
+    /// through its span; larger ones are decoded text (SwiftRenderer).
+    var literalTable: Bool { plan.weights.count <= SwiftRenderer.literalTableLimit }
+    var literalMatrices: Bool { plan.matrixCodes.count <= SwiftRenderer.literalTableLimit }
+
+    /// Closures and bindings around an API body: the weight tables as `wt`
+    /// (and `wm`), the state as floats (`state`), one `withScratch` for the
+    /// scratch arrays.
+    func frame(_ f: KernelFunction) -> (open: [String], close: [String], indent: String) {
+        var open: [String] = [], close: [String] = []
+        var indent = "    "
+        func closure(_ line: String) {
+            open.append(indent + line)
+            close.insert(indent + "}", at: 0)
+            indent += "    "
+        }
+        if f.readsWeights {
+            if plan.options.weights == .runtime {
+                open.append(indent + "let wt = weights")
+            } else if literalTable {
+                closure("\(name)Weights.span.withUnsafeBufferPointer { table in")
+                open.append(indent + "let wt = table.baseAddress!")
+            } else {
+                open.append(indent + "let wt = \(name)WeightTable")
+            }
+            if plan.weightType != .f32 {
+                if literalMatrices {
+                    closure("\(name)Matrices.span.withUnsafeBufferPointer { matrices in")
+                    open.append(indent + "let wm = matrices.baseAddress!")
+                } else {
+                    open.append(indent + "let wm = \(name)MatrixTable")
+                }
             }
         }
-        return f.doc.map { "/// " + $0 } + ["fileprivate func \(f.name)(\(parameters.joined(separator: ", "))) {"]
+        switch f.role {
+        case .reset, .step: closure("state.withFloats { state in")
+        case .setState:
+            open.append(indent + "self.init()")
+            closure("withFloats { state in")
+        case .getState:
+            open.append(indent + "var copy = self")
+            closure("copy.withFloats { state in")
+        case .head:
+            open.append(indent + "var copy = state")
+            closure("copy.withFloats { state in")
+        case .run, .helper: break
+        }
+        if !f.scratch.isEmpty {
+            let total = f.scratch.reduce(0) { $0 + $1.floats }
+            if f.scratch.count == 1 {
+                closure("withScratch(InlineArray<\(total), Float>.self) { \(base(f.scratch[0].name)) in")
+            } else {
+                closure("withScratch(InlineArray<\(total), Float>.self) { scratch in")
+                var offset = 0
+                var parts: [String] = []
+                for s in f.scratch {
+                    parts.append(offset == 0 ? "\(base(s.name)) = scratch" : "\(base(s.name)) = scratch + \(offset)")
+                    offset += s.floats
+                }
+                open.append(indent + "let " + parts.joined(separator: ", "))
+            }
+        }
+        return (open, close, indent)
     }
 
-    /// One `withScratch` (stack memory from an InlineArray) holding every scratch array.
-    func scratch(_ f: KernelFunction) -> (open: [String], close: [String], indent: String) {
-        guard !f.scratch.isEmpty else { return ([], [], "    ") }
-        let total = f.scratch.reduce(0) { $0 + $1.floats }
-        if f.scratch.count == 1 {
-            return (["    withScratch(InlineArray<\(total), Float>.self) { \(f.scratch[0].name) in"], ["    }"], "        ")
-        }
-        var offset = 0
-        var parts: [String] = []
-        for s in f.scratch {
-            parts.append(offset == 0 ? "\(s.name) = scratch" : "\(s.name) = scratch + \(offset)")
-            offset += s.floats
-        }
-        return (["    withScratch(InlineArray<\(total), Float>.self) { scratch in", "        let " + parts.joined(separator: ", ")], ["    }"], "        ")
-    }
-
+    /// Swift's camel case: `kept_h` → `keptH`, `final_state` → `finalState`.
+    func base(_ name: String) -> String { Literal.camelCase(name) }
     /// Local vectors in Swift's camel case: `h_new` → `hNew`.
     func variable(_ name: String) -> String { Literal.camelCase(name) }
 
-    func load(_ at: Address) -> String { "load(\(at.pointerText))" }
+    func load(_ at: Address) -> String { "load(\(pointer(at)))" }
     func widen(_ at: Address, _ type: WeightType, part: Int) -> String {
         let name = "load\(type == .i8 ? "I8" : type == .f16 ? "F16" : "BF16")"
-        return KernelPlan.columnsPerWord(type) == 1 ? "\(name)(\(at.pointerText))" : "\(name)(\(at.pointerText), \(part))"
+        return KernelPlan.columnsPerWord(type) == 1 ? "\(name)(\(pointer(at)))" : "\(name)(\(pointer(at)), \(part))"
     }
 
     /// The Swift type of one stored weight.
@@ -235,17 +428,31 @@ struct SwiftPrinter: KernelPrinter {
         case .i8: return "Int8"
         }
     }
-    func broadcast(_ at: Address) -> String { "V(repeating: \(at.elementText))" }
+    func broadcast(_ at: Address) -> String { "V(repeating: \(element(at)))" }
     func constant(_ value: Float) -> String { "V(repeating: \(Literal.float(value)))" }
     func multiplyAdd(_ a: String, _ b: String, _ c: String) -> String { "multiplyAdd(\(a), \(b), \(c))" }
+
+    func integer(_ e: IntegerExpression) -> String {
+        switch e {
+        case .text(let text): return text
+        case .minimum(let a, let b): return "min(\(integer(a)), \(integer(b)))"
+        case .maximum(let a, let b): return "max(\(integer(a)), \(integer(b)))"
+        case .clamp(let v, let low, let high): return "min(max(\(integer(v)), \(integer(low))), \(integer(high)))"
+        case .element(let array, let index, let otherwise): return "\(base(array)).map { Int($0[\(index)]) } ?? \(integer(otherwise))"
+        case .widened(let name): return name
+        case .product(let a, let k): return "\(factor(a)) * \(k)"
+        }
+    }
 
     func open(_ s: KernelStatement) -> String {
         switch s {
         case .block(let index, let first, let last, _): return "do { // \(blockComment(index, first, last))"
         case .loop(let j, let count, let step, _):
             return step == 1 ? "for \(j) in 0..<\(count) {" : "for \(j) in stride(from: 0, to: \(count), by: \(step)) {"
-        case .range(let k, let from, let to, _): return "for \(k) in \(from)..<\(to) {"
-        case .when(let condition, _): return "if \(condition) {"
+        case .range(let k, let from, let to, _, let by):
+            return by == 1 ? "for \(k) in \(from)..<\(to) {" : "for \(k) in stride(from: \(from), to: \(to), by: \(by)) {"
+        case .when(let condition, _, _): return "if \(condition) {"
+        case .whenPresent(let name, _): return "if let \(base(name)) {"
         default: preconditionFailure("not a scope")
         }
     }
@@ -258,13 +465,18 @@ struct SwiftPrinter: KernelPrinter {
         case .assign(let name, let e): return "\(variable(name)) = \(expression(e))"
         case .clip(let name, let limit): return "\(variable(name)) = clip(\(variable(name)), \(Literal.float(limit)))"
         case .activate(let name, let a): return "\(variable(name)) = \(activation(a, variable(name)))"
-        case .store(let at, let e): return "store(\(at.pointerText), \(expression(e)))"
+        case .store(let at, let e): return "store(\(pointer(at)), \(expression(e)))"
         case .storeLanes(let at, let name, let count):
-            return "for k in 0..<\(count) { \(at.lane("k").elementText) = \(variable(name))[k] }"
-        case .integer(let name, let value): return "let \(name) = \(value)"
-        case .copyFloat(let to, let from): return "\(to.elementText) = \(from?.elementText ?? "0")"
-        case .call(let name, let args): return "\(name)(\(args.joined(separator: ", ")))"
-        case .block, .loop, .range, .when, .softmax: preconditionFailure("handled by the walker")
+            return "for k in 0..<\(count) { \(element(at.lane("k"))) = \(variable(name))[k] }"
+        case .integer(let name, let value): return "let \(name) = \(integer(value))"
+        case .variableInteger(let name, let value): return "var \(name) = \(integer(value))"
+        case .integers(let name, let count): return "var \(name) = InlineArray<\(count), Int>(repeating: 0)"
+        case .setInteger(let name, let value): return "\(name) = \(integer(value))"
+        case .pointer(let name, let at): return "let \(base(name)) = \(pointer(at))"
+        case .copyFloat(let to, let from): return "\(element(to)) = \(from.map(element) ?? "0")"
+        case .swap(let a, let b): return "(\(element(a)), \(element(b))) = (\(element(b)), \(element(a)))"
+        case .call(let name, let args): return "\(name)(\(args.map(argument).joined(separator: ", ")))"
+        case .block, .loop, .range, .when, .whenPresent, .softmax: preconditionFailure("handled by the walker")
         }
     }
 
@@ -286,7 +498,7 @@ struct SwiftPrinter: KernelPrinter {
     }
 
     func softmax(_ at: Address, count: Int) -> [String] {
-        let y = at.base
+        let y = base(at.base)
         return [
             "// softmax over the \(count) outputs",
             "var top = \(y)[0], total: Float = 0",

@@ -1,17 +1,39 @@
 import RNNModel
 
-/// The hot part of a kernel — dense layers, cell steps, the time loop of a
-/// cell over one sequence — as a small language-neutral program: vector
-/// declarations, loads at constant offsets, broadcast multiply-adds,
-/// activations, stores, loops. `KernelLowering` decides every technique once
-/// (packing order, unrolled blocks, split accumulators); `CPrinter` and
-/// `SwiftPrinter` only spell the result, line by line.
+/// A whole kernel — its API (state reset, get and set, `step`, `head`,
+/// `run` with its tile loop) and its hot part (dense layers, cell steps, the
+/// time loop of a cell over one sequence) — as a small language-neutral
+/// program: vector declarations, loads at constant offsets, broadcast
+/// multiply-adds, activations, stores, integer locals, loops. `KernelLowering`
+/// decides every technique and every rule once (packing order, unrolled
+/// blocks, split accumulators, buffer schedule, sequence lengths);
+/// `CPrinter` and `SwiftPrinter` only spell the result, line by line.
 public struct KernelProgram {
     public var functions: [KernelFunction]
 }
 
 /// One generated function.
 public struct KernelFunction {
+    /// What a function is to the kernel's user. Helpers are internal
+    /// (`static` in C, `fileprivate` in Swift); the others are the API, whose
+    /// signature and wrapper each language spells its own way (a C function
+    /// taking the state struct, a member of the Swift value type).
+    public enum Role: Equatable {
+        case helper
+        /// Zeroes the caller's state.
+        case reset
+        /// Copies a flattened state (`flat`) into the caller's state.
+        case setState
+        /// Copies the caller's state out to a flattened one (`flat`).
+        case getState
+        /// One time step at batch 1.
+        case step
+        /// The head on the current state.
+        case head
+        /// Whole sequences.
+        case run
+    }
+
     public enum ParameterKind: Equatable {
         /// The packed weight table (read only, never aliased).
         case weights
@@ -23,12 +45,27 @@ public struct KernelFunction {
         case output(restrict: Bool)
         /// A signed index or count.
         case integer
+        /// The caller's state (the API's; its slots are addressed from the
+        /// base `state` at their padded offsets).
+        case state(mutable: Bool)
+        /// A count the caller passes (`int` in C, `Int` in Swift).
+        case count
+        /// Optional per-item lengths (`const int32_t *`, `UnsafePointer<Int32>?`).
+        case lengths
+        /// Optional floats read.
+        case optionalInput
+        /// Optional floats written.
+        case optionalOutput
     }
 
     public struct Parameter {
         public var name: String
         public var kind: ParameterKind
+        /// Swift's argument label where it is not the name in camel case.
+        public var label: String? = nil
     }
+
+    public var role: Role = .helper
 
     /// `cell_s0_l0_fw`, `dense_d0`, `sequence_s0_l0_fw`; printers add their prefix.
     public var name: String
@@ -38,6 +75,9 @@ public struct KernelFunction {
     /// Local float arrays (name, floats), aligned to the vector size.
     public var scratch: [(name: String, floats: Int)]
     public var body: [KernelStatement]
+    /// API functions that read the weight tables; the printers bind `wt`
+    /// (and `wm`) to the baked tables or the caller's weights.
+    public var readsWeights = false
 }
 
 /// A float location: `base + offset + Σ index·stride`. `base` is a
@@ -73,16 +113,44 @@ public struct Address: Equatable {
     /// The element offset as text, the constant first (`123 + b * 1024 + j * 32`)
     /// or the indices first (`j + 1`); nil for none.
     func offsetText(indexFirst: Bool) -> String? {
-        let indices = terms.map { $0.stride == 1 ? $0.index : "\($0.index) * \($0.stride)" }
+        let indices = terms.map { term -> String in
+            guard term.stride != 1 else { return term.index }
+            return term.index.contains(" ") ? "(\(term.index)) * \(term.stride)" : "\(term.index) * \(term.stride)"
+        }
         let constant = offset != 0 ? [String(offset)] : []
         let all = indexFirst ? indices + constant : constant + indices
         return all.isEmpty ? nil : all.joined(separator: " + ")
     }
 
-    /// `wt + 123 + j * 32`: the address itself.
-    var pointerText: String { offsetText(indexFirst: false).map { "\(base) + \($0)" } ?? base }
+    /// `wt + 123 + j * 32`: the address itself, the base spelled `base`.
+    func pointerText(base spelled: String) -> String { offsetText(indexFirst: false).map { "\(spelled) + \($0)" } ?? spelled }
     /// `x[j + 1]`: the float stored there.
-    var elementText: String { "\(base)[\(offsetText(indexFirst: true) ?? "0")]" }
+    func elementText(base spelled: String) -> String { "\(spelled)[\(offsetText(indexFirst: true) ?? "0")]" }
+}
+
+/// An integer-valued expression of a function's locals and parameters.
+/// Text is written the same in C and Swift (names, literals, `+`, `-`, `*`,
+/// `/`, `[ ]`); the other cases are spelled by each printer.
+public indirect enum IntegerExpression: Equatable, ExpressibleByStringLiteral, ExpressibleByStringInterpolation {
+    case text(String)
+    case minimum(IntegerExpression, IntegerExpression)
+    case maximum(IntegerExpression, IntegerExpression)
+    /// `value` clamped to `low…high`.
+    case clamp(IntegerExpression, low: IntegerExpression, high: IntegerExpression)
+    /// Element `index` of an optional `lengths` parameter, or `otherwise` where it is absent.
+    case element(of: String, at: String, otherwise: IntegerExpression)
+    /// A C `int` parameter, widened before arithmetic that may exceed it.
+    case widened(String)
+    /// `value · factor`.
+    case product(IntegerExpression, Int)
+
+    public init(stringLiteral value: String) { self = .text(value) }
+}
+
+/// An argument of a call: an address, or an integer.
+public enum Argument: Equatable {
+    case address(Address)
+    case integer(IntegerExpression)
 }
 
 /// A vector-valued expression.
@@ -126,29 +194,68 @@ public indirect enum KernelStatement {
     case block(index: Int, firstUnit: Int, lastUnit: Int, [KernelStatement])
     /// `for index in 0..<count` by `step` (a constant count).
     case loop(index: String, count: Int, step: Int, [KernelStatement])
-    /// `for index in from..<to` over integer expressions known only at run time.
-    case range(index: String, from: String, to: String, [KernelStatement])
+    /// `for index in from..<to` by `by`, over integer expressions known only at run time.
+    case range(index: String, from: String, to: String, [KernelStatement], by: Int = 1)
     /// The body only where an integer comparison (`k < len0`, written the
-    /// same in C and Swift) holds.
-    case when(String, [KernelStatement])
+    /// same in C and Swift) holds; `otherwise` where it does not.
+    case when(String, [KernelStatement], otherwise: [KernelStatement] = [])
+    /// The body only where the optional parameter was given.
+    case whenPresent(String, [KernelStatement])
     /// An integer constant.
-    case integer(String, String)
+    case integer(String, IntegerExpression)
+    /// An integer variable.
+    case variableInteger(String, IntegerExpression)
+    /// An array of `count` integer variables, zeroed.
+    case integers(String, count: Int)
+    /// An integer variable or element (`len[i]`) set.
+    case setInteger(String, IntegerExpression)
+    /// A pointer to floats, constant.
+    case pointer(String, Address)
     /// A float copied (or zero written when `from` is nil).
     case copyFloat(to: Address, from: Address?)
+    /// Two floats exchanged.
+    case swap(Address, Address)
     /// A call of another function of the program with integer/pointer arguments.
-    case call(String, [String])
+    case call(String, [Argument])
     /// Softmax in place over `count` floats.
     case softmax(Address, count: Int)
 }
 
 extension KernelStatement {
+    /// The statements nested in this one (both branches of a `when`).
+    var children: [KernelStatement] {
+        switch self {
+        case .block(_, _, _, let body), .loop(_, _, _, let body), .range(_, _, _, let body, _), .whenPresent(_, let body): return body
+        case .when(_, let body, let otherwise): return body + otherwise
+        default: return []
+        }
+    }
+
+    /// Whether the statement opens a scope or is a comment (never printed inside a one-line loop).
+    var isScopeOrComment: Bool {
+        switch self {
+        case .block, .loop, .range, .when, .whenPresent, .comment, .softmax: return true
+        default: return false
+        }
+    }
+
+    /// The same statement with each nested list of statements transformed.
+    func mappingBodies(_ transform: ([KernelStatement]) -> [KernelStatement]) -> KernelStatement {
+        switch self {
+        case .block(let index, let first, let last, let body): return .block(index: index, firstUnit: first, lastUnit: last, transform(body))
+        case .loop(let index, let count, let step, let body): return .loop(index: index, count: count, step: step, transform(body))
+        case .range(let index, let from, let to, let body, let by): return .range(index: index, from: from, to: to, transform(body), by: by)
+        case .when(let condition, let body, let otherwise): return .when(condition, transform(body), otherwise: transform(otherwise))
+        case .whenPresent(let name, let body): return .whenPresent(name, transform(body))
+        default: return self
+        }
+    }
+
     /// Vector variables this statement (and any nested one) changes after declaring.
     func mutated(into set: inout Set<String>) {
         switch self {
         case .assign(let name, _), .clip(let name, _), .activate(let name, _): set.insert(name)
-        case .block(_, _, _, let body), .loop(_, _, _, let body), .range(_, _, _, let body), .when(_, let body):
-            for s in body { s.mutated(into: &set) }
-        default: break
+        default: for s in children { s.mutated(into: &set) }
         }
     }
 }

@@ -64,12 +64,11 @@ extension KernelStatement {
         case .activate(let n, let a): return .activate(name(n), a)
         case .store(let a, let x): return .store(at(a), e(x))
         case .storeLanes(let a, let n, let count): return .storeLanes(at(a), name(n), count: count)
-        case .block(let index, let first, let last, let list): return .block(index: index, firstUnit: first, lastUnit: last, body(list))
-        case .loop(let index, let count, let step, let list): return .loop(index: index, count: count, step: step, body(list))
-        case .range(let index, let from, let to, let list): return .range(index: index, from: from, to: to, body(list))
-        case .when(let condition, let list): return .when(condition, body(list))
-        case .integer, .call: return self
+        case .block, .loop, .range, .when, .whenPresent: return mappingBodies(body)
+        case .integer, .variableInteger, .integers, .setInteger, .call: return self
+        case .pointer(let n, let a): return .pointer(n, at(a))
         case .copyFloat(let to, let from): return .copyFloat(to: at(to), from: from.map(at))
+        case .swap(let a, let b): return .swap(at(a), at(b))
         case .softmax(let a, let count): return .softmax(at(a), count: count)
         }
     }

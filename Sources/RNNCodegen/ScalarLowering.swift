@@ -40,13 +40,9 @@ enum ScalarLowering {
             return (0..<min(count, lanes)).map { .store(shifted(at, $0), .variable(lane(name, $0))) }
         case .block(let index, let first, let last, let body):
             return [.block(index: index, firstUnit: first, lastUnit: last, statements(body, lanes: min(lanes, last - first + 1)))]
-        case .loop(let index, let count, let step, let body):
-            return [.loop(index: index, count: count, step: step, statements(body, lanes: lanes))]
-        case .range(let index, let from, let to, let body):
-            return [.range(index: index, from: from, to: to, statements(body, lanes: lanes))]
-        case .when(let condition, let body):
-            return [.when(condition, statements(body, lanes: lanes))]
-        case .comment, .integer, .copyFloat, .call, .softmax:
+        case .loop, .range, .when, .whenPresent:
+            return [s.mappingBodies { statements($0, lanes: lanes) }]
+        case .comment, .integer, .variableInteger, .integers, .setInteger, .pointer, .copyFloat, .swap, .call, .softmax:
             return [s]
         }
     }
