@@ -508,3 +508,24 @@ struct SwiftPrinter: KernelPrinter {
         ]
     }
 }
+
+extension KernelProgram {
+    /// The program of a plan's kernel: its API and its helpers, every function the generated files hold.
+    public static func of(_ plan: KernelPlan) -> KernelProgram { KernelLowering.program(plan) }
+
+    /// Each function's body as a language spells it, statement for
+    /// statement (no signature, no wrapper): the twin of the other
+    /// language's, line for line.
+    public func bodies(_ plan: KernelPlan, language: KernelOptions.Language) -> [(function: String, lines: [String])] {
+        functions.map { f in
+            var mutable: Set<String> = []
+            for s in f.body { s.mutated(into: &mutable) }
+            let lines: [String]
+            switch language {
+            case .c: lines = f.body.flatMap { CPrinter(plan: plan).statement($0, indent: "", mutable: mutable) }
+            case .swift: lines = f.body.flatMap { SwiftPrinter(plan: plan).statement($0, indent: "", mutable: mutable) }
+            }
+            return (f.name, lines)
+        }
+    }
+}

@@ -12,8 +12,8 @@ final class KernelLoweringTests: XCTestCase {
         return Model(name: "m", inputSize: I, layout: .batchMajor, stages: [.recurrent(r.stack(.init(kind: kind), inputSize: I, hiddenSizes: H))])
     }
 
-    func source(_ m: Model, _ language: KernelOptions.Language, width: Int? = nil) throws -> String {
-        let files = try KernelGenerator.generate(m, options: KernelOptions(language: language, name: "k", vectorWidth: width))
+    func source(_ m: Model, _ language: KernelOptions.Language, width: Int? = nil, tile: Int? = nil) throws -> String {
+        let files = try KernelGenerator.generate(m, options: KernelOptions(language: language, name: "k", vectorWidth: width, batchTile: tile))
         return String(decoding: files.first { $0.name.hasSuffix(language == .c ? ".c" : ".swift") }!.contents, as: UTF8.self)
     }
 
@@ -65,8 +65,10 @@ final class KernelLoweringTests: XCTestCase {
                           "item \(item) reads its own gathered row, 5 floats apart")
         }
         XCTAssertFalse(c.contains("z_0_odd"), "the items are the independent chains")
-        XCTAssertTrue(c.contains("rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, (ptrdiff_t)steps * 16, len[0], len[1], len[2], len[3], longest,"))
-        XCTAssertTrue(c.contains("if (items == 1) rg_sequence_s0_l0_fw("), "a lone item takes the batch-1 path")
+        XCTAssertTrue(c.contains("const ptrdiff_t span = (ptrdiff_t)steps * 16;"), "one item's rows: steps · maxWidth, in ptrdiff_t")
+        XCTAssertTrue(c.contains("rg_sequence_tile_s0_l0_fw(wt, buffer0, buffer1, 0, steps, span, len[0], len[1], len[2], len[3], longest, states);"))
+        XCTAssertTrue(c.contains("if (items == 1) {\n            rg_sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], states);"),
+                      "a lone item takes the batch-1 path")
         func header(width: Int) throws -> String {
             let files = try KernelGenerator.generate(model(.gru, input: 5, hidden: [16]), options: KernelOptions(language: .c, name: "k", vectorWidth: width))
             return String(decoding: files.first { $0.name.hasSuffix(".h") }!.contents, as: UTF8.self)
@@ -115,5 +117,43 @@ final class KernelLoweringTests: XCTestCase {
         XCTAssertEqual(count(cStep, "rg_tanh("), count(swiftStep, " tanh("))
         XCTAssertEqual(count(cStep, "for ("), count(swiftStep, "for "))
         XCTAssertGreaterThan(count(cStep, "RG_FMA("), 0)
+    }
+
+    func testEveryFunctionOfBothLanguagesComesFromOneProgram() throws {
+        // API (reset, state get/set, step, head, run with its tile loop) and
+        // helpers alike: each function's body is printed from the one program,
+        // line for line in both languages, and the generated files hold it.
+        var r = RandomModels(seed: 11)
+        let lstm = r.stack(.init(kind: .lstm), inputSize: 3, hiddenSizes: [6, 5])
+        let gru = r.stack(.init(kind: .gru), inputSize: 3, hiddenSizes: [4])
+        let both = r.stack(.init(kind: .gru), inputSize: 3, hiddenSizes: [4], direction: .bidirectional)
+        let backwards = r.stack(.init(kind: .rnn), inputSize: 3, hiddenSizes: [7], direction: .reverse, processingOrder: true)
+        let models = [
+            Model(name: "m", inputSize: 3, layout: .batchMajor, stages: [.parallel([lstm, gru]), .head(r.dense(9, 2, .softmax))]),
+            model(.gru, input: 5, hidden: [16]),
+            Model(name: "m", inputSize: 3, layout: .timeMajor, stages: [.recurrent(lstm), .dense(r.dense(5, 3, .tanh))]),
+            Model(name: "m", inputSize: 3, layout: .batchMajor, stages: [.parallel([both, backwards]), .head(r.dense(15, 2, .none))]),
+        ]
+        for (index, m) in models.enumerated() {
+            for tile in [1, 2] {
+                let plan = { (language: KernelOptions.Language) in
+                    try KernelPlan(model: m, options: KernelOptions(language: language, name: "k", vectorWidth: 4, batchTile: tile))
+                }
+                let program = KernelProgram.of(try plan(.c))
+                let c = program.bodies(try plan(.c), language: .c), swift = program.bodies(try plan(.swift), language: .swift)
+                XCTAssertEqual(c.map(\.function), swift.map(\.function))
+                for (cf, sf) in zip(c, swift) {
+                    XCTAssertEqual(cf.lines.count, sf.lines.count, "model \(index), tile \(tile): \(cf.function) has the same statements in both languages")
+                }
+                for name in ["reset", "set_state", "get_state", "run"] { XCTAssertTrue(c.contains { $0.function == name }, name) }
+                let cText = try source(m, .c, width: 4, tile: tile), swiftText = try source(m, .swift, width: 4, tile: tile)
+                func trimmed(_ lines: [String]) -> String { lines.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "\n") }
+                let cFile = trimmed(cText.components(separatedBy: "\n")), swiftFile = trimmed(swiftText.components(separatedBy: "\n"))
+                for (cf, sf) in zip(c, swift) {
+                    XCTAssertTrue(cFile.contains(trimmed(cf.lines)), "model \(index): the C file holds \(cf.function) as printed")
+                    XCTAssertTrue(swiftFile.contains(trimmed(sf.lines)), "model \(index): the Swift file holds \(sf.function) as printed")
+                }
+            }
+        }
     }
 }

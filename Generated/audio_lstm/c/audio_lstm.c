@@ -396,7 +396,8 @@ static void rg_dense_d0(const float *restrict wt, const float *restrict x, float
 
 /* LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step.
  * x[1] in; h[16] and c[16] updated in place. */
-static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     float next[16] __attribute__((aligned(32)));
     { /* block 0: units 0…7 */
@@ -486,25 +487,24 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 16 floats apart; h goes to
  * columns 16 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
+                                 float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s0_l0_fw(wt, input + t * 16, h, c);
-        for (int u = 0; u < 16; ++u) {
-            output[t * 16 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 16; ++u) { output[t * 16 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 16; ++u) {
-            output[t * 16 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 16; ++u) { output[t * 16 + offset + u] = 0.0f; }
     }
 }
 
 /* LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
  * Item k: x[1] at x + 1·k; h[16] and c[16] at h and c + 32·k, updated in place. */
-static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     float next[64] __attribute__((aligned(32)));
     for (int b = 0; b < 2; ++b) {
@@ -619,235 +619,179 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 16 floats apart; its h goes to columns 16 wide at `offset`;
  * its state is at h and c + 32·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
+                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
+                                      float *restrict h, float *restrict c)
 {
     float xs[4] __attribute__((aligned(32)));
     float kept_h[64] __attribute__((aligned(32)));
     float kept_c[64] __attribute__((aligned(32)));
-    for (int u = 0; u < 4; ++u) {
-        xs[u] = 0.0f;
-    }
-    for (int u = 0; u < 16; ++u) {
-        kept_h[u] = h[u];
-    }
-    for (int u = 0; u < 16; ++u) {
-        kept_c[u] = c[u];
-    }
-    for (int u = 0; u < 16; ++u) {
-        kept_h[u + 16] = h[u + 32];
-    }
-    for (int u = 0; u < 16; ++u) {
-        kept_c[u + 16] = c[u + 32];
-    }
-    for (int u = 0; u < 16; ++u) {
-        kept_h[u + 32] = h[u + 64];
-    }
-    for (int u = 0; u < 16; ++u) {
-        kept_c[u + 32] = c[u + 64];
-    }
-    for (int u = 0; u < 16; ++u) {
-        kept_h[u + 48] = h[u + 96];
-    }
-    for (int u = 0; u < 16; ++u) {
-        kept_c[u + 48] = c[u + 96];
-    }
+    for (int u = 0; u < 4; ++u) { xs[u] = 0.0f; }
+    for (int u = 0; u < 16; ++u) { kept_h[u] = h[u]; }
+    for (int u = 0; u < 16; ++u) { kept_c[u] = c[u]; }
+    for (int u = 0; u < 16; ++u) { kept_h[u + 16] = h[u + 32]; }
+    for (int u = 0; u < 16; ++u) { kept_c[u + 16] = c[u + 32]; }
+    for (int u = 0; u < 16; ++u) { kept_h[u + 32] = h[u + 64]; }
+    for (int u = 0; u < 16; ++u) { kept_c[u + 32] = c[u + 64]; }
+    for (int u = 0; u < 16; ++u) { kept_h[u + 48] = h[u + 96]; }
+    for (int u = 0; u < 16; ++u) { kept_c[u + 48] = c[u + 96]; }
     for (ptrdiff_t s = 0; s < longest; ++s) {
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 1; ++u) {
-                xs[u] = input[t * 16 + u];
-            }
+            for (int u = 0; u < 1; ++u) { xs[u] = input[t * 16 + u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 1; ++u) {
-                xs[u + 1] = input[stride + t * 16 + u];
-            }
+            for (int u = 0; u < 1; ++u) { xs[u + 1] = input[stride + t * 16 + u]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 1; ++u) {
-                xs[u + 2] = input[stride * 2 + t * 16 + u];
-            }
+            for (int u = 0; u < 1; ++u) { xs[u + 2] = input[stride * 2 + t * 16 + u]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 1; ++u) {
-                xs[u + 3] = input[stride * 3 + t * 16 + u];
-            }
+            for (int u = 0; u < 1; ++u) { xs[u + 3] = input[stride * 3 + t * 16 + u]; }
         }
         rg_tile_s0_l0_fw(wt, xs, h, c);
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 16; ++u) {
-                output[t * 16 + offset + u] = h[u];
-            }
+            for (int u = 0; u < 16; ++u) { output[t * 16 + offset + u] = h[u]; }
         }
         if (s + 1 == len0) {
-            for (int u = 0; u < 16; ++u) {
-                kept_h[u] = h[u];
-            }
-            for (int u = 0; u < 16; ++u) {
-                kept_c[u] = c[u];
-            }
+            for (int u = 0; u < 16; ++u) { kept_h[u] = h[u]; }
+            for (int u = 0; u < 16; ++u) { kept_c[u] = c[u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 16; ++u) {
-                output[stride + t * 16 + offset + u] = h[u + 32];
-            }
+            for (int u = 0; u < 16; ++u) { output[stride + t * 16 + offset + u] = h[u + 32]; }
         }
         if (s + 1 == len1) {
-            for (int u = 0; u < 16; ++u) {
-                kept_h[u + 16] = h[u + 32];
-            }
-            for (int u = 0; u < 16; ++u) {
-                kept_c[u + 16] = c[u + 32];
-            }
+            for (int u = 0; u < 16; ++u) { kept_h[u + 16] = h[u + 32]; }
+            for (int u = 0; u < 16; ++u) { kept_c[u + 16] = c[u + 32]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 16; ++u) {
-                output[stride * 2 + t * 16 + offset + u] = h[u + 64];
-            }
+            for (int u = 0; u < 16; ++u) { output[stride * 2 + t * 16 + offset + u] = h[u + 64]; }
         }
         if (s + 1 == len2) {
-            for (int u = 0; u < 16; ++u) {
-                kept_h[u + 32] = h[u + 64];
-            }
-            for (int u = 0; u < 16; ++u) {
-                kept_c[u + 32] = c[u + 64];
-            }
+            for (int u = 0; u < 16; ++u) { kept_h[u + 32] = h[u + 64]; }
+            for (int u = 0; u < 16; ++u) { kept_c[u + 32] = c[u + 64]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 16; ++u) {
-                output[stride * 3 + t * 16 + offset + u] = h[u + 96];
-            }
+            for (int u = 0; u < 16; ++u) { output[stride * 3 + t * 16 + offset + u] = h[u + 96]; }
         }
         if (s + 1 == len3) {
-            for (int u = 0; u < 16; ++u) {
-                kept_h[u + 48] = h[u + 96];
-            }
-            for (int u = 0; u < 16; ++u) {
-                kept_c[u + 48] = c[u + 96];
-            }
+            for (int u = 0; u < 16; ++u) { kept_h[u + 48] = h[u + 96]; }
+            for (int u = 0; u < 16; ++u) { kept_c[u + 48] = c[u + 96]; }
         }
     }
-    for (int u = 0; u < 16; ++u) {
-        h[u] = kept_h[u];
-    }
-    for (int u = 0; u < 16; ++u) {
-        c[u] = kept_c[u];
-    }
-    for (int u = 0; u < 16; ++u) {
-        h[u + 32] = kept_h[u + 16];
-    }
-    for (int u = 0; u < 16; ++u) {
-        c[u + 32] = kept_c[u + 16];
-    }
-    for (int u = 0; u < 16; ++u) {
-        h[u + 64] = kept_h[u + 32];
-    }
-    for (int u = 0; u < 16; ++u) {
-        c[u + 64] = kept_c[u + 32];
-    }
-    for (int u = 0; u < 16; ++u) {
-        h[u + 96] = kept_h[u + 48];
-    }
-    for (int u = 0; u < 16; ++u) {
-        c[u + 96] = kept_c[u + 48];
-    }
+    for (int u = 0; u < 16; ++u) { h[u] = kept_h[u]; }
+    for (int u = 0; u < 16; ++u) { c[u] = kept_c[u]; }
+    for (int u = 0; u < 16; ++u) { h[u + 32] = kept_h[u + 16]; }
+    for (int u = 0; u < 16; ++u) { c[u + 32] = kept_c[u + 16]; }
+    for (int u = 0; u < 16; ++u) { h[u + 64] = kept_h[u + 32]; }
+    for (int u = 0; u < 16; ++u) { c[u + 64] = kept_c[u + 32]; }
+    for (int u = 0; u < 16; ++u) { h[u + 96] = kept_h[u + 48]; }
+    for (int u = 0; u < 16; ++u) { c[u + 96] = kept_c[u + 48]; }
     for (ptrdiff_t t = len0; t < steps; ++t) {
-        for (int u = 0; u < 16; ++u) {
-            output[t * 16 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 16; ++u) { output[t * 16 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len1; t < steps; ++t) {
-        for (int u = 0; u < 16; ++u) {
-            output[stride + t * 16 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 16; ++u) { output[stride + t * 16 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len2; t < steps; ++t) {
-        for (int u = 0; u < 16; ++u) {
-            output[stride * 2 + t * 16 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 16; ++u) { output[stride * 2 + t * 16 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len3; t < steps; ++t) {
-        for (int u = 0; u < 16; ++u) {
-            output[stride * 3 + t * 16 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 16; ++u) { output[stride * 3 + t * 16 + offset + u] = 0.0f; }
     }
 }
 
 void audio_lstm_reset(audio_lstm_state *state)
 {
-    for (int k = 0; k < 16; ++k) state->s0_l0_fw_h[k] = 0.0f;
-    for (int k = 0; k < 16; ++k) state->s0_l0_fw_c[k] = 0.0f;
+    for (int k = 0; k < 16; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 16; ++k) { state->s0_l0_fw_c[k] = 0.0f; }
 }
 
 void audio_lstm_set_state(audio_lstm_state *state, const float *flat)
 {
-    audio_lstm_reset(state);
-    for (int k = 0; k < 16; ++k) state->s0_l0_fw_h[k] = flat[0 + k];
-    for (int k = 0; k < 16; ++k) state->s0_l0_fw_c[k] = flat[16 + k];
+    for (int k = 0; k < 16; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 16; ++k) { state->s0_l0_fw_c[k] = 0.0f; }
+    for (int k = 0; k < 16; ++k) { state->s0_l0_fw_h[k] = flat[k]; }
+    for (int k = 0; k < 16; ++k) { state->s0_l0_fw_c[k] = flat[k + 16]; }
 }
 
 void audio_lstm_get_state(const audio_lstm_state *state, float *flat)
 {
-    for (int k = 0; k < 16; ++k) flat[0 + k] = state->s0_l0_fw_h[k];
-    for (int k = 0; k < 16; ++k) flat[16 + k] = state->s0_l0_fw_c[k];
+    for (int k = 0; k < 16; ++k) { flat[k] = state->s0_l0_fw_h[k]; }
+    for (int k = 0; k < 16; ++k) { flat[k + 16] = state->s0_l0_fw_c[k]; }
 }
 
 void audio_lstm_step(audio_lstm_state *state, const float *x, float *y)
 {
     const float *wt = audio_lstm_weights;
-    float buffers[2][16] __attribute__((aligned(32)));
-    const float *in = x;
-    rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h, state->s0_l0_fw_c);
-    for (int k = 0; k < 16; ++k) buffers[0][0 + k] = state->s0_l0_fw_h[k];
-    in = buffers[0];
-    rg_dense_d0(wt, in, buffers[1]);
-    in = buffers[1];
-    for (int k = 0; k < 1; ++k) y[k] = in[k];
+    float buffers[32] __attribute__((aligned(32)));
+    rg_cell_s0_l0_fw(wt, x, state->s0_l0_fw_h, state->s0_l0_fw_c);
+    for (int k = 0; k < 16; ++k) { buffers[k] = state->s0_l0_fw_h[k]; }
+    rg_dense_d0(wt, buffers, buffers + 16);
+    for (int k = 0; k < 1; ++k) { y[k] = buffers[k + 16]; }
 }
 
-void audio_lstm_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *workspace)
+void audio_lstm_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                    const float *initial_state, float *y, float *final_state, float *workspace)
 {
     const float *wt = audio_lstm_weights;
-    float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 4 * (size_t)steps * 16;
-    /* The states of a tile's items, 32 floats apart. */
-    float st[128] __attribute__((aligned(32)));
-    for (int first = 0; first < batch; first += 4) {
-        const int items = batch - first < 4 ? batch - first : 4;
-        ptrdiff_t len[4], longest = 0;
+    float states[128] __attribute__((aligned(32)));
+    /* One item's rows of a sequence buffer: steps rows of 16 floats. */
+    const ptrdiff_t span = (ptrdiff_t)steps * 16;
+    float *const buffer0 = workspace;
+    float *const buffer1 = workspace + span * 4;
+    for (ptrdiff_t first = 0; first < batch; first += 4) {
+        const ptrdiff_t items = (batch - first < 4 ? batch - first : 4);
+        ptrdiff_t len[4] = {0};
+        ptrdiff_t longest = 0;
         for (int i = 0; i < 4; ++i) {
-            const int b = first + i;
-            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
-            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
-            longest = len[i] > longest ? len[i] : longest;
-            for (int k = 0; k < 16; ++k) st[i * 32 + 0 + k] = (i < items && initial_state && k < 16) ? initial_state[(size_t)b * 32 + 0 + k] : 0.0f;
-            for (int k = 0; k < 16; ++k) st[i * 32 + 16 + k] = (i < items && initial_state && k < 16) ? initial_state[(size_t)b * 32 + 16 + k] : 0.0f;
+            const ptrdiff_t b = first + i;
+            for (int k = 0; k < 32; ++k) { states[i * 32 + k] = 0.0f; }
+            if (i < items) {
+                len[i] = (sequence_lengths ? sequence_lengths[b] : steps);
+                len[i] = (len[i] < 0 ? 0 : len[i] > steps ? steps : len[i]);
+                if (initial_state) {
+                    for (int k = 0; k < 16; ++k) { states[i * 32 + k] = initial_state[b * 32 + k]; }
+                    for (int k = 0; k < 16; ++k) { states[i * 32 + k + 16] = initial_state[b * 32 + k + 16]; }
+                }
+            }
+            longest = (longest > len[i] ? longest : len[i]);
         }
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 1; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 16 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 1 + k];
-        if (items == 1) rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len[0], st + 0, st + 16);
-        else rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, (ptrdiff_t)steps * 16, len[0], len[1], len[2], len[3], longest, st + 0, st + 16);
-        for (int i = 0; i < items; ++i)
-            for (int t = 0; t < steps; ++t) rg_dense_d0(wt, buffer[1] + ((size_t)i * (size_t)steps + (size_t)t) * 16, buffer[0] + ((size_t)i * (size_t)steps + (size_t)t) * 16);
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 1; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 1 + k] = buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 16 + k];
-        for (int i = 0, b = first; i < items; ++i, ++b) {
-            float *item = st + i * 32;
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 1; ++k) { buffer0[(i * steps + t) * 16 + k] = x[b * steps + t + k]; }
+            }
+        }
+        if (items == 1) {
+            rg_sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], states, states + 16);
+        } else {
+            rg_sequence_tile_s0_l0_fw(wt, buffer0, buffer1, 0, steps, span, len[0], len[1], len[2], len[3], longest, states, states + 16);
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            for (ptrdiff_t t = 0; t < steps; ++t) { rg_dense_d0(wt, buffer1 + (i * steps + t) * 16, buffer0 + (i * steps + t) * 16); }
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 1; ++k) { y[b * steps + t + k] = buffer0[(i * steps + t) * 16 + k]; }
+            }
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            float *const item = states + i * 32;
             if (final_state) {
-                for (int k = 0; k < 16; ++k) final_state[(size_t)b * 32 + 0 + k] = item[0 + k];
-                for (int k = 0; k < 16; ++k) final_state[(size_t)b * 32 + 16 + k] = item[16 + k];
+                for (int k = 0; k < 16; ++k) { final_state[b * 32 + k] = item[k]; }
+                for (int k = 0; k < 16; ++k) { final_state[b * 32 + k + 16] = item[k + 16]; }
             }
         }
     }
 }
-

@@ -42,9 +42,11 @@ typedef struct audio_lstm_state {
 /* Zeroes every state. */
 void audio_lstm_reset(audio_lstm_state *state);
 
-/* Copies a flattened state (audio_lstm_STATE_FLOATS floats, layout as the
- * audio_lstm_STATE_*_OFFSET macros say) into / out of the state struct. */
+/* Copies a flattened state (audio_lstm_STATE_FLOATS floats, laid out as the
+ * audio_lstm_STATE_*_OFFSET macros say) into the state struct. */
 void audio_lstm_set_state(audio_lstm_state *state, const float *flat);
+
+/* Copies the state struct out to a flattened state (audio_lstm_STATE_FLOATS floats). */
 void audio_lstm_get_state(const audio_lstm_state *state, float *flat);
 
 /* One time step at batch 1, the real-time path: reads x[1], updates
@@ -52,19 +54,19 @@ void audio_lstm_get_state(const audio_lstm_state *state, float *flat);
 void audio_lstm_step(audio_lstm_state *state, const float *x, float *y);
 
 /* Runs whole sequences.
- *   x:             [batch][steps][1] inputs
- *   seq_lens:      [batch] valid steps per item (0…steps), or NULL for all steps.
- *                  Past an item's length y is zero (then the trailing dense layers run on it) and the state is carried.
- *   initial_state: [batch][audio_lstm_STATE_FLOATS], or NULL for zeros.
- *   y:             [batch][steps][1] outputs.
- *   final_state:   [batch][audio_lstm_STATE_FLOATS] state after each item's last valid step, or NULL.
- *   workspace:     audio_lstm_WORKSPACE_FLOATS(steps) floats of scratch.
+ *   x:                [batch][steps][1] inputs
+ *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.
+ *                     Past an item's length y is zero (then the trailing dense layers run on it) and the state is carried.
+ *   initial_state:    [batch][audio_lstm_STATE_FLOATS], or NULL for zeros.
+ *   y:                [batch][steps][1] outputs.
+ *   final_state:      [batch][audio_lstm_STATE_FLOATS] state after each item's last valid step, or NULL.
+ *   workspace:        audio_lstm_WORKSPACE_FLOATS(steps) floats of scratch.
  * A length-0 item's final state is its initial state.
  * Items go through each cell 4 at a time, each weight read once per step for all
  * of them. An item's result never depends on the others; it may differ from a run of the
  * item alone by rounding, as its sums are then taken in another order. */
-void audio_lstm_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *workspace);
+void audio_lstm_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                    const float *initial_state, float *y, float *final_state, float *workspace);
 
 #ifdef __cplusplus
 }

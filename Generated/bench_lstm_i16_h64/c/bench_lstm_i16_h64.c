@@ -1516,7 +1516,8 @@ static const float bench_lstm_i16_h64_weights[20736] __attribute__((aligned(64))
 
 /* LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step.
  * x[16] in; h[64] and c[64] updated in place. */
-static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     float next[64] __attribute__((aligned(64)));
     { /* block 0: units 0…15 */
@@ -1712,25 +1713,24 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 64 floats apart; h goes to
  * columns 64 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
+                                 float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s0_l0_fw(wt, input + t * 64, h, c);
-        for (int u = 0; u < 64; ++u) {
-            output[t * 64 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 64; ++u) { output[t * 64 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 64; ++u) {
-            output[t * 64 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 64; ++u) { output[t * 64 + offset + u] = 0.0f; }
     }
 }
 
 /* LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
  * Item k: x[16] at x + 16·k; h[64] and c[64] at h and c + 128·k, updated in place. */
-static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     float next[256] __attribute__((aligned(64)));
     for (int b = 0; b < 4; ++b) {
@@ -1847,228 +1847,173 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 64 floats apart; its h goes to columns 64 wide at `offset`;
  * its state is at h and c + 128·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
+                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
+                                      float *restrict h, float *restrict c)
 {
     float xs[64] __attribute__((aligned(64)));
     float kept_h[256] __attribute__((aligned(64)));
     float kept_c[256] __attribute__((aligned(64)));
-    for (int u = 0; u < 64; ++u) {
-        xs[u] = 0.0f;
-    }
-    for (int u = 0; u < 64; ++u) {
-        kept_h[u] = h[u];
-    }
-    for (int u = 0; u < 64; ++u) {
-        kept_c[u] = c[u];
-    }
-    for (int u = 0; u < 64; ++u) {
-        kept_h[u + 64] = h[u + 128];
-    }
-    for (int u = 0; u < 64; ++u) {
-        kept_c[u + 64] = c[u + 128];
-    }
-    for (int u = 0; u < 64; ++u) {
-        kept_h[u + 128] = h[u + 256];
-    }
-    for (int u = 0; u < 64; ++u) {
-        kept_c[u + 128] = c[u + 256];
-    }
-    for (int u = 0; u < 64; ++u) {
-        kept_h[u + 192] = h[u + 384];
-    }
-    for (int u = 0; u < 64; ++u) {
-        kept_c[u + 192] = c[u + 384];
-    }
+    for (int u = 0; u < 64; ++u) { xs[u] = 0.0f; }
+    for (int u = 0; u < 64; ++u) { kept_h[u] = h[u]; }
+    for (int u = 0; u < 64; ++u) { kept_c[u] = c[u]; }
+    for (int u = 0; u < 64; ++u) { kept_h[u + 64] = h[u + 128]; }
+    for (int u = 0; u < 64; ++u) { kept_c[u + 64] = c[u + 128]; }
+    for (int u = 0; u < 64; ++u) { kept_h[u + 128] = h[u + 256]; }
+    for (int u = 0; u < 64; ++u) { kept_c[u + 128] = c[u + 256]; }
+    for (int u = 0; u < 64; ++u) { kept_h[u + 192] = h[u + 384]; }
+    for (int u = 0; u < 64; ++u) { kept_c[u + 192] = c[u + 384]; }
     for (ptrdiff_t s = 0; s < longest; ++s) {
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 16; ++u) {
-                xs[u] = input[t * 64 + u];
-            }
+            for (int u = 0; u < 16; ++u) { xs[u] = input[t * 64 + u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 16; ++u) {
-                xs[u + 16] = input[stride + t * 64 + u];
-            }
+            for (int u = 0; u < 16; ++u) { xs[u + 16] = input[stride + t * 64 + u]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 16; ++u) {
-                xs[u + 32] = input[stride * 2 + t * 64 + u];
-            }
+            for (int u = 0; u < 16; ++u) { xs[u + 32] = input[stride * 2 + t * 64 + u]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 16; ++u) {
-                xs[u + 48] = input[stride * 3 + t * 64 + u];
-            }
+            for (int u = 0; u < 16; ++u) { xs[u + 48] = input[stride * 3 + t * 64 + u]; }
         }
         rg_tile_s0_l0_fw(wt, xs, h, c);
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 64; ++u) {
-                output[t * 64 + offset + u] = h[u];
-            }
+            for (int u = 0; u < 64; ++u) { output[t * 64 + offset + u] = h[u]; }
         }
         if (s + 1 == len0) {
-            for (int u = 0; u < 64; ++u) {
-                kept_h[u] = h[u];
-            }
-            for (int u = 0; u < 64; ++u) {
-                kept_c[u] = c[u];
-            }
+            for (int u = 0; u < 64; ++u) { kept_h[u] = h[u]; }
+            for (int u = 0; u < 64; ++u) { kept_c[u] = c[u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 64; ++u) {
-                output[stride + t * 64 + offset + u] = h[u + 128];
-            }
+            for (int u = 0; u < 64; ++u) { output[stride + t * 64 + offset + u] = h[u + 128]; }
         }
         if (s + 1 == len1) {
-            for (int u = 0; u < 64; ++u) {
-                kept_h[u + 64] = h[u + 128];
-            }
-            for (int u = 0; u < 64; ++u) {
-                kept_c[u + 64] = c[u + 128];
-            }
+            for (int u = 0; u < 64; ++u) { kept_h[u + 64] = h[u + 128]; }
+            for (int u = 0; u < 64; ++u) { kept_c[u + 64] = c[u + 128]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 64; ++u) {
-                output[stride * 2 + t * 64 + offset + u] = h[u + 256];
-            }
+            for (int u = 0; u < 64; ++u) { output[stride * 2 + t * 64 + offset + u] = h[u + 256]; }
         }
         if (s + 1 == len2) {
-            for (int u = 0; u < 64; ++u) {
-                kept_h[u + 128] = h[u + 256];
-            }
-            for (int u = 0; u < 64; ++u) {
-                kept_c[u + 128] = c[u + 256];
-            }
+            for (int u = 0; u < 64; ++u) { kept_h[u + 128] = h[u + 256]; }
+            for (int u = 0; u < 64; ++u) { kept_c[u + 128] = c[u + 256]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 64; ++u) {
-                output[stride * 3 + t * 64 + offset + u] = h[u + 384];
-            }
+            for (int u = 0; u < 64; ++u) { output[stride * 3 + t * 64 + offset + u] = h[u + 384]; }
         }
         if (s + 1 == len3) {
-            for (int u = 0; u < 64; ++u) {
-                kept_h[u + 192] = h[u + 384];
-            }
-            for (int u = 0; u < 64; ++u) {
-                kept_c[u + 192] = c[u + 384];
-            }
+            for (int u = 0; u < 64; ++u) { kept_h[u + 192] = h[u + 384]; }
+            for (int u = 0; u < 64; ++u) { kept_c[u + 192] = c[u + 384]; }
         }
     }
-    for (int u = 0; u < 64; ++u) {
-        h[u] = kept_h[u];
-    }
-    for (int u = 0; u < 64; ++u) {
-        c[u] = kept_c[u];
-    }
-    for (int u = 0; u < 64; ++u) {
-        h[u + 128] = kept_h[u + 64];
-    }
-    for (int u = 0; u < 64; ++u) {
-        c[u + 128] = kept_c[u + 64];
-    }
-    for (int u = 0; u < 64; ++u) {
-        h[u + 256] = kept_h[u + 128];
-    }
-    for (int u = 0; u < 64; ++u) {
-        c[u + 256] = kept_c[u + 128];
-    }
-    for (int u = 0; u < 64; ++u) {
-        h[u + 384] = kept_h[u + 192];
-    }
-    for (int u = 0; u < 64; ++u) {
-        c[u + 384] = kept_c[u + 192];
-    }
+    for (int u = 0; u < 64; ++u) { h[u] = kept_h[u]; }
+    for (int u = 0; u < 64; ++u) { c[u] = kept_c[u]; }
+    for (int u = 0; u < 64; ++u) { h[u + 128] = kept_h[u + 64]; }
+    for (int u = 0; u < 64; ++u) { c[u + 128] = kept_c[u + 64]; }
+    for (int u = 0; u < 64; ++u) { h[u + 256] = kept_h[u + 128]; }
+    for (int u = 0; u < 64; ++u) { c[u + 256] = kept_c[u + 128]; }
+    for (int u = 0; u < 64; ++u) { h[u + 384] = kept_h[u + 192]; }
+    for (int u = 0; u < 64; ++u) { c[u + 384] = kept_c[u + 192]; }
     for (ptrdiff_t t = len0; t < steps; ++t) {
-        for (int u = 0; u < 64; ++u) {
-            output[t * 64 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 64; ++u) { output[t * 64 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len1; t < steps; ++t) {
-        for (int u = 0; u < 64; ++u) {
-            output[stride + t * 64 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 64; ++u) { output[stride + t * 64 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len2; t < steps; ++t) {
-        for (int u = 0; u < 64; ++u) {
-            output[stride * 2 + t * 64 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 64; ++u) { output[stride * 2 + t * 64 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len3; t < steps; ++t) {
-        for (int u = 0; u < 64; ++u) {
-            output[stride * 3 + t * 64 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 64; ++u) { output[stride * 3 + t * 64 + offset + u] = 0.0f; }
     }
 }
 
 void bench_lstm_i16_h64_reset(bench_lstm_i16_h64_state *state)
 {
-    for (int k = 0; k < 64; ++k) state->s0_l0_fw_h[k] = 0.0f;
-    for (int k = 0; k < 64; ++k) state->s0_l0_fw_c[k] = 0.0f;
+    for (int k = 0; k < 64; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 64; ++k) { state->s0_l0_fw_c[k] = 0.0f; }
 }
 
 void bench_lstm_i16_h64_set_state(bench_lstm_i16_h64_state *state, const float *flat)
 {
-    bench_lstm_i16_h64_reset(state);
-    for (int k = 0; k < 64; ++k) state->s0_l0_fw_h[k] = flat[0 + k];
-    for (int k = 0; k < 64; ++k) state->s0_l0_fw_c[k] = flat[64 + k];
+    for (int k = 0; k < 64; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 64; ++k) { state->s0_l0_fw_c[k] = 0.0f; }
+    for (int k = 0; k < 64; ++k) { state->s0_l0_fw_h[k] = flat[k]; }
+    for (int k = 0; k < 64; ++k) { state->s0_l0_fw_c[k] = flat[k + 64]; }
 }
 
 void bench_lstm_i16_h64_get_state(const bench_lstm_i16_h64_state *state, float *flat)
 {
-    for (int k = 0; k < 64; ++k) flat[0 + k] = state->s0_l0_fw_h[k];
-    for (int k = 0; k < 64; ++k) flat[64 + k] = state->s0_l0_fw_c[k];
+    for (int k = 0; k < 64; ++k) { flat[k] = state->s0_l0_fw_h[k]; }
+    for (int k = 0; k < 64; ++k) { flat[k + 64] = state->s0_l0_fw_c[k]; }
 }
 
 void bench_lstm_i16_h64_step(bench_lstm_i16_h64_state *state, const float *x, float *y)
 {
     const float *wt = bench_lstm_i16_h64_weights;
-    const float *in = x;
-    rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h, state->s0_l0_fw_c);
-    for (int k = 0; k < 64; ++k) y[0 + k] = state->s0_l0_fw_h[k];
+    rg_cell_s0_l0_fw(wt, x, state->s0_l0_fw_h, state->s0_l0_fw_c);
+    for (int k = 0; k < 64; ++k) { y[k] = state->s0_l0_fw_h[k]; }
 }
 
-void bench_lstm_i16_h64_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *workspace)
+void bench_lstm_i16_h64_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                            const float *initial_state, float *y, float *final_state, float *workspace)
 {
     const float *wt = bench_lstm_i16_h64_weights;
-    float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 4 * (size_t)steps * 64;
-    /* The states of a tile's items, 128 floats apart. */
-    float st[512] __attribute__((aligned(64)));
-    for (int first = 0; first < batch; first += 4) {
-        const int items = batch - first < 4 ? batch - first : 4;
-        ptrdiff_t len[4], longest = 0;
+    float states[512] __attribute__((aligned(64)));
+    /* One item's rows of a sequence buffer: steps rows of 64 floats. */
+    const ptrdiff_t span = (ptrdiff_t)steps * 64;
+    float *const buffer0 = workspace;
+    float *const buffer1 = workspace + span * 4;
+    for (ptrdiff_t first = 0; first < batch; first += 4) {
+        const ptrdiff_t items = (batch - first < 4 ? batch - first : 4);
+        ptrdiff_t len[4] = {0};
+        ptrdiff_t longest = 0;
         for (int i = 0; i < 4; ++i) {
-            const int b = first + i;
-            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
-            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
-            longest = len[i] > longest ? len[i] : longest;
-            for (int k = 0; k < 64; ++k) st[i * 128 + 0 + k] = (i < items && initial_state && k < 64) ? initial_state[(size_t)b * 128 + 0 + k] : 0.0f;
-            for (int k = 0; k < 64; ++k) st[i * 128 + 64 + k] = (i < items && initial_state && k < 64) ? initial_state[(size_t)b * 128 + 64 + k] : 0.0f;
+            const ptrdiff_t b = first + i;
+            for (int k = 0; k < 128; ++k) { states[i * 128 + k] = 0.0f; }
+            if (i < items) {
+                len[i] = (sequence_lengths ? sequence_lengths[b] : steps);
+                len[i] = (len[i] < 0 ? 0 : len[i] > steps ? steps : len[i]);
+                if (initial_state) {
+                    for (int k = 0; k < 64; ++k) { states[i * 128 + k] = initial_state[b * 128 + k]; }
+                    for (int k = 0; k < 64; ++k) { states[i * 128 + k + 64] = initial_state[b * 128 + k + 64]; }
+                }
+            }
+            longest = (longest > len[i] ? longest : len[i]);
         }
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 16; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 64 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 16 + k];
-        if (items == 1) rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len[0], st + 0, st + 64);
-        else rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, (ptrdiff_t)steps * 64, len[0], len[1], len[2], len[3], longest, st + 0, st + 64);
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 64; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 64 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 64 + k];
-        for (int i = 0, b = first; i < items; ++i, ++b) {
-            float *item = st + i * 128;
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 16; ++k) { buffer0[(i * steps + t) * 64 + k] = x[(b * steps + t) * 16 + k]; }
+            }
+        }
+        if (items == 1) {
+            rg_sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], states, states + 64);
+        } else {
+            rg_sequence_tile_s0_l0_fw(wt, buffer0, buffer1, 0, steps, span, len[0], len[1], len[2], len[3], longest, states, states + 64);
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 64; ++k) { y[(b * steps + t) * 64 + k] = buffer1[(i * steps + t) * 64 + k]; }
+            }
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            float *const item = states + i * 128;
             if (final_state) {
-                for (int k = 0; k < 64; ++k) final_state[(size_t)b * 128 + 0 + k] = item[0 + k];
-                for (int k = 0; k < 64; ++k) final_state[(size_t)b * 128 + 64 + k] = item[64 + k];
+                for (int k = 0; k < 64; ++k) { final_state[b * 128 + k] = item[k]; }
+                for (int k = 0; k < 64; ++k) { final_state[b * 128 + k + 64] = item[k + 64]; }
             }
         }
     }
 }
-

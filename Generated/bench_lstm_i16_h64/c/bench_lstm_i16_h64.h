@@ -42,9 +42,11 @@ typedef struct bench_lstm_i16_h64_state {
 /* Zeroes every state. */
 void bench_lstm_i16_h64_reset(bench_lstm_i16_h64_state *state);
 
-/* Copies a flattened state (bench_lstm_i16_h64_STATE_FLOATS floats, layout as the
- * bench_lstm_i16_h64_STATE_*_OFFSET macros say) into / out of the state struct. */
+/* Copies a flattened state (bench_lstm_i16_h64_STATE_FLOATS floats, laid out as the
+ * bench_lstm_i16_h64_STATE_*_OFFSET macros say) into the state struct. */
 void bench_lstm_i16_h64_set_state(bench_lstm_i16_h64_state *state, const float *flat);
+
+/* Copies the state struct out to a flattened state (bench_lstm_i16_h64_STATE_FLOATS floats). */
 void bench_lstm_i16_h64_get_state(const bench_lstm_i16_h64_state *state, float *flat);
 
 /* One time step at batch 1, the real-time path: reads x[16], updates
@@ -52,19 +54,19 @@ void bench_lstm_i16_h64_get_state(const bench_lstm_i16_h64_state *state, float *
 void bench_lstm_i16_h64_step(bench_lstm_i16_h64_state *state, const float *x, float *y);
 
 /* Runs whole sequences.
- *   x:             [batch][steps][16] inputs
- *   seq_lens:      [batch] valid steps per item (0…steps), or NULL for all steps.
- *                  Past an item's length y is zero and the state is carried.
- *   initial_state: [batch][bench_lstm_i16_h64_STATE_FLOATS], or NULL for zeros.
- *   y:             [batch][steps][64] outputs.
- *   final_state:   [batch][bench_lstm_i16_h64_STATE_FLOATS] state after each item's last valid step, or NULL.
- *   workspace:     bench_lstm_i16_h64_WORKSPACE_FLOATS(steps) floats of scratch.
+ *   x:                [batch][steps][16] inputs
+ *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.
+ *                     Past an item's length y is zero and the state is carried.
+ *   initial_state:    [batch][bench_lstm_i16_h64_STATE_FLOATS], or NULL for zeros.
+ *   y:                [batch][steps][64] outputs.
+ *   final_state:      [batch][bench_lstm_i16_h64_STATE_FLOATS] state after each item's last valid step, or NULL.
+ *   workspace:        bench_lstm_i16_h64_WORKSPACE_FLOATS(steps) floats of scratch.
  * A length-0 item's final state is its initial state.
  * Items go through each cell 4 at a time, each weight read once per step for all
  * of them. An item's result never depends on the others; it may differ from a run of the
  * item alone by rounding, as its sums are then taken in another order. */
-void bench_lstm_i16_h64_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *workspace);
+void bench_lstm_i16_h64_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                            const float *initial_state, float *y, float *final_state, float *workspace);
 
 #ifdef __cplusplus
 }

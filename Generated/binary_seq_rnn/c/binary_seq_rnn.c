@@ -241,9 +241,7 @@ static void rg_dense_head(const float *restrict wt, const float *restrict x, flo
 {
     { /* block 0: units 0…1 */
         rg_vec a = RG_LOAD(wt + 44);
-        for (int j = 0; j < 4; ++j) {
-            a = RG_FMA(RG_LOAD(wt + 28 + j * 4), RG_SPLAT(x[j]), a);
-        }
+        for (int j = 0; j < 4; ++j) { a = RG_FMA(RG_LOAD(wt + 28 + j * 4), RG_SPLAT(x[j]), a); }
         for (int k = 0; k < 2; ++k) y[k] = a[k];
     }
     /* softmax over the 2 outputs */
@@ -261,9 +259,7 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
         rg_vec a = RG_LOAD(wt + 24);
         a = RG_FMA(RG_LOAD(wt), RG_SPLAT(x[0]), a);
         a = RG_FMA(RG_LOAD(wt + 4), RG_SPLAT(x[1]), a);
-        for (int j = 0; j < 4; ++j) {
-            a = RG_FMA(RG_LOAD(wt + 8 + j * 4), RG_SPLAT(h[j]), a);
-        }
+        for (int j = 0; j < 4; ++j) { a = RG_FMA(RG_LOAD(wt + 8 + j * 4), RG_SPLAT(h[j]), a); }
         rg_tanh(&a);
         RG_STORE(h, a);
     }
@@ -271,89 +267,98 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 4 floats apart; h goes to
  * columns 4 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s0_l0_fw(wt, input + t * 4, h);
-        for (int u = 0; u < 4; ++u) {
-            output[t * 4 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 4; ++u) { output[t * 4 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 4; ++u) {
-            output[t * 4 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 4; ++u) { output[t * 4 + offset + u] = 0.0f; }
     }
 }
 
 void binary_seq_rnn_reset(binary_seq_rnn_state *state)
 {
-    for (int k = 0; k < 4; ++k) state->s0_l0_fw_h[k] = 0.0f;
+    for (int k = 0; k < 4; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
 }
 
 void binary_seq_rnn_set_state(binary_seq_rnn_state *state, const float *flat)
 {
-    binary_seq_rnn_reset(state);
-    for (int k = 0; k < 4; ++k) state->s0_l0_fw_h[k] = flat[0 + k];
+    for (int k = 0; k < 4; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 4; ++k) { state->s0_l0_fw_h[k] = flat[k]; }
 }
 
 void binary_seq_rnn_get_state(const binary_seq_rnn_state *state, float *flat)
 {
-    for (int k = 0; k < 4; ++k) flat[0 + k] = state->s0_l0_fw_h[k];
+    for (int k = 0; k < 4; ++k) { flat[k] = state->s0_l0_fw_h[k]; }
 }
 
 void binary_seq_rnn_step(binary_seq_rnn_state *state, const float *x, float *y)
 {
     const float *wt = binary_seq_rnn_weights;
-    const float *in = x;
-    rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h);
-    for (int k = 0; k < 4; ++k) y[0 + k] = state->s0_l0_fw_h[k];
+    rg_cell_s0_l0_fw(wt, x, state->s0_l0_fw_h);
+    for (int k = 0; k < 4; ++k) { y[k] = state->s0_l0_fw_h[k]; }
 }
 
 void binary_seq_rnn_head(const binary_seq_rnn_state *state, float *out)
 {
     const float *wt = binary_seq_rnn_weights;
-    float in[4];
-    for (int k = 0; k < 4; ++k) in[0 + k] = state->s0_l0_fw_h[k];
-    rg_dense_head(wt, in, out);
+    float gathered[4] __attribute__((aligned(16)));
+    for (int k = 0; k < 4; ++k) { gathered[k] = state->s0_l0_fw_h[k]; }
+    rg_dense_head(wt, gathered, out);
 }
 
-void binary_seq_rnn_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *head, float *workspace)
+void binary_seq_rnn_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                        const float *initial_state, float *y, float *final_state, float *head,
+                        float *workspace)
 {
     const float *wt = binary_seq_rnn_weights;
-    float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 1 * (size_t)steps * 4;
-    /* The states of a tile's items, 4 floats apart. */
-    float st[4] __attribute__((aligned(16)));
-    for (int first = 0; first < batch; first += 1) {
-        const int items = batch - first < 1 ? batch - first : 1;
-        ptrdiff_t len[1];
+    float states[4] __attribute__((aligned(16)));
+    float gathered[4] __attribute__((aligned(16)));
+    /* One item's rows of a sequence buffer: steps rows of 4 floats. */
+    const ptrdiff_t span = (ptrdiff_t)steps * 4;
+    float *const buffer0 = workspace;
+    float *const buffer1 = workspace + span;
+    for (ptrdiff_t first = 0; first < batch; ++first) {
+        const ptrdiff_t items = (batch - first < 1 ? batch - first : 1);
+        ptrdiff_t len[1] = {0};
         for (int i = 0; i < 1; ++i) {
-            const int b = first + i;
-            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
-            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
-            for (int k = 0; k < 4; ++k) st[i * 4 + 0 + k] = (i < items && initial_state && k < 4) ? initial_state[(size_t)b * 4 + 0 + k] : 0.0f;
+            const ptrdiff_t b = first + i;
+            for (int k = 0; k < 4; ++k) { states[i * 4 + k] = 0.0f; }
+            if (i < items) {
+                len[i] = (sequence_lengths ? sequence_lengths[b] : steps);
+                len[i] = (len[i] < 0 ? 0 : len[i] > steps ? steps : len[i]);
+                if (initial_state) {
+                    for (int k = 0; k < 4; ++k) { states[i * 4 + k] = initial_state[b * 4 + k]; }
+                }
+            }
         }
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 2; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 4 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 2 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len[0], st + 0);
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 4; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 4 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 4 + k];
-        for (int i = 0, b = first; i < items; ++i, ++b) {
-            float *item = st + i * 4;
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 2; ++k) { buffer0[(i * steps + t) * 4 + k] = x[(b * steps + t) * 2 + k]; }
+            }
+        }
+        rg_sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], states);
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 4; ++k) { y[(b * steps + t) * 4 + k] = buffer1[(i * steps + t) * 4 + k]; }
+            }
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            float *const item = states + i * 4;
             if (final_state) {
-                for (int k = 0; k < 4; ++k) final_state[(size_t)b * 4 + 0 + k] = item[0 + k];
+                for (int k = 0; k < 4; ++k) { final_state[b * 4 + k] = item[k]; }
             }
             if (head) {
-                float in[4];
-                for (int k = 0; k < 4; ++k) in[0 + k] = item[0 + k];
-                rg_dense_head(wt, in, head + (size_t)b * 2);
+                for (int k = 0; k < 4; ++k) { gathered[k] = item[k]; }
+                rg_dense_head(wt, gathered, head + b * 2);
             }
         }
     }
 }
-

@@ -39,9 +39,11 @@ typedef struct binary_seq_rnn_state {
 /* Zeroes every state. */
 void binary_seq_rnn_reset(binary_seq_rnn_state *state);
 
-/* Copies a flattened state (binary_seq_rnn_STATE_FLOATS floats, layout as the
- * binary_seq_rnn_STATE_*_OFFSET macros say) into / out of the state struct. */
+/* Copies a flattened state (binary_seq_rnn_STATE_FLOATS floats, laid out as the
+ * binary_seq_rnn_STATE_*_OFFSET macros say) into the state struct. */
 void binary_seq_rnn_set_state(binary_seq_rnn_state *state, const float *flat);
+
+/* Copies the state struct out to a flattened state (binary_seq_rnn_STATE_FLOATS floats). */
 void binary_seq_rnn_get_state(const binary_seq_rnn_state *state, float *flat);
 
 /* One time step at batch 1, the real-time path: reads x[2], updates
@@ -52,17 +54,18 @@ void binary_seq_rnn_step(binary_seq_rnn_state *state, const float *x, float *y);
 void binary_seq_rnn_head(const binary_seq_rnn_state *state, float *out);
 
 /* Runs whole sequences.
- *   x:             [batch][steps][2] inputs
- *   seq_lens:      [batch] valid steps per item (0…steps), or NULL for all steps.
- *                  Past an item's length y is zero and the state is carried.
- *   initial_state: [batch][binary_seq_rnn_STATE_FLOATS], or NULL for zeros.
- *   y:             [batch][steps][4] outputs.
- *   final_state:   [batch][binary_seq_rnn_STATE_FLOATS] state after each item's last valid step, or NULL.
- *   head:          [batch][2] the head on the final state, or NULL.
- *   workspace:     binary_seq_rnn_WORKSPACE_FLOATS(steps) floats of scratch.
+ *   x:                [batch][steps][2] inputs
+ *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.
+ *                     Past an item's length y is zero and the state is carried.
+ *   initial_state:    [batch][binary_seq_rnn_STATE_FLOATS], or NULL for zeros.
+ *   y:                [batch][steps][4] outputs.
+ *   final_state:      [batch][binary_seq_rnn_STATE_FLOATS] state after each item's last valid step, or NULL.
+ *   head:             [batch][2] the head on the final state, or NULL.
+ *   workspace:        binary_seq_rnn_WORKSPACE_FLOATS(steps) floats of scratch.
  * A length-0 item's final state is its initial state. */
-void binary_seq_rnn_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *head, float *workspace);
+void binary_seq_rnn_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                        const float *initial_state, float *y, float *final_state, float *head,
+                        float *workspace);
 
 #ifdef __cplusplus
 }

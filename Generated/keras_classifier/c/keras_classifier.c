@@ -516,9 +516,7 @@ static void rg_dense_head(const float *restrict wt, const float *restrict x, flo
 {
     { /* block 0: units 0…2 */
         rg_vec a = RG_LOAD(wt + 1144);
-        for (int j = 0; j < 8; ++j) {
-            a = RG_FMA(RG_LOAD(wt + 1112 + j * 4), RG_SPLAT(x[j]), a);
-        }
+        for (int j = 0; j < 8; ++j) { a = RG_FMA(RG_LOAD(wt + 1112 + j * 4), RG_SPLAT(x[j]), a); }
         for (int k = 0; k < 3; ++k) y[k] = a[k];
     }
     /* softmax over the 3 outputs */
@@ -530,7 +528,8 @@ static void rg_dense_head(const float *restrict wt, const float *restrict x, flo
 
 /* LSTM s0_l0_fw, I=4, H=9, activations Sigmoid, Tanh, Tanh: one time step.
  * x[4] in; h[12] and c[12] updated in place. */
-static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     float next[12] __attribute__((aligned(16)));
     { /* block 0: units 0…3 */
@@ -687,122 +686,130 @@ static void rg_cell_s1_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 9 floats apart; h goes to
  * columns 9 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
+                                 float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s0_l0_fw(wt, input + t * 9, h, c);
-        for (int u = 0; u < 9; ++u) {
-            output[t * 9 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 9; ++u) { output[t * 9 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 9; ++u) {
-            output[t * 9 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 9; ++u) { output[t * 9 + offset + u] = 0.0f; }
     }
 }
 
 /* s1_l0_fw over one item: rows of `input` and `output` are 9 floats apart; h goes to
  * columns 8 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s1_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s1_l0_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s1_l0_fw(wt, input + t * 9, h);
-        for (int u = 0; u < 8; ++u) {
-            output[t * 9 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 8; ++u) { output[t * 9 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 8; ++u) {
-            output[t * 9 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 8; ++u) { output[t * 9 + offset + u] = 0.0f; }
     }
 }
 
 void keras_classifier_reset(keras_classifier_state *state)
 {
-    for (int k = 0; k < 12; ++k) state->s0_l0_fw_h[k] = 0.0f;
-    for (int k = 0; k < 12; ++k) state->s0_l0_fw_c[k] = 0.0f;
-    for (int k = 0; k < 8; ++k) state->s1_l0_fw_h[k] = 0.0f;
+    for (int k = 0; k < 12; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 12; ++k) { state->s0_l0_fw_c[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s1_l0_fw_h[k] = 0.0f; }
 }
 
 void keras_classifier_set_state(keras_classifier_state *state, const float *flat)
 {
-    keras_classifier_reset(state);
-    for (int k = 0; k < 9; ++k) state->s0_l0_fw_h[k] = flat[0 + k];
-    for (int k = 0; k < 9; ++k) state->s0_l0_fw_c[k] = flat[9 + k];
-    for (int k = 0; k < 8; ++k) state->s1_l0_fw_h[k] = flat[18 + k];
+    for (int k = 0; k < 12; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 12; ++k) { state->s0_l0_fw_c[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s1_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 9; ++k) { state->s0_l0_fw_h[k] = flat[k]; }
+    for (int k = 0; k < 9; ++k) { state->s0_l0_fw_c[k] = flat[k + 9]; }
+    for (int k = 0; k < 8; ++k) { state->s1_l0_fw_h[k] = flat[k + 18]; }
 }
 
 void keras_classifier_get_state(const keras_classifier_state *state, float *flat)
 {
-    for (int k = 0; k < 9; ++k) flat[0 + k] = state->s0_l0_fw_h[k];
-    for (int k = 0; k < 9; ++k) flat[9 + k] = state->s0_l0_fw_c[k];
-    for (int k = 0; k < 8; ++k) flat[18 + k] = state->s1_l0_fw_h[k];
+    for (int k = 0; k < 9; ++k) { flat[k] = state->s0_l0_fw_h[k]; }
+    for (int k = 0; k < 9; ++k) { flat[k + 9] = state->s0_l0_fw_c[k]; }
+    for (int k = 0; k < 8; ++k) { flat[k + 18] = state->s1_l0_fw_h[k]; }
 }
 
 void keras_classifier_step(keras_classifier_state *state, const float *x, float *y)
 {
     const float *wt = keras_classifier_weights;
-    float buffers[2][12] __attribute__((aligned(16)));
-    const float *in = x;
-    rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h, state->s0_l0_fw_c);
-    for (int k = 0; k < 9; ++k) buffers[0][0 + k] = state->s0_l0_fw_h[k];
-    in = buffers[0];
-    rg_cell_s1_l0_fw(wt, in, state->s1_l0_fw_h);
-    for (int k = 0; k < 8; ++k) y[0 + k] = state->s1_l0_fw_h[k];
+    float buffers[24] __attribute__((aligned(16)));
+    rg_cell_s0_l0_fw(wt, x, state->s0_l0_fw_h, state->s0_l0_fw_c);
+    for (int k = 0; k < 9; ++k) { buffers[k] = state->s0_l0_fw_h[k]; }
+    rg_cell_s1_l0_fw(wt, buffers, state->s1_l0_fw_h);
+    for (int k = 0; k < 8; ++k) { y[k] = state->s1_l0_fw_h[k]; }
 }
 
 void keras_classifier_head(const keras_classifier_state *state, float *out)
 {
     const float *wt = keras_classifier_weights;
-    float in[8];
-    for (int k = 0; k < 8; ++k) in[0 + k] = state->s1_l0_fw_h[k];
-    rg_dense_head(wt, in, out);
+    float gathered[8] __attribute__((aligned(16)));
+    for (int k = 0; k < 8; ++k) { gathered[k] = state->s1_l0_fw_h[k]; }
+    rg_dense_head(wt, gathered, out);
 }
 
-void keras_classifier_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *head, float *workspace)
+void keras_classifier_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                          const float *initial_state, float *y, float *final_state, float *head,
+                          float *workspace)
 {
     const float *wt = keras_classifier_weights;
-    float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 1 * (size_t)steps * 9;
-    /* The states of a tile's items, 32 floats apart. */
-    float st[32] __attribute__((aligned(16)));
-    for (int first = 0; first < batch; first += 1) {
-        const int items = batch - first < 1 ? batch - first : 1;
-        ptrdiff_t len[1];
+    float states[32] __attribute__((aligned(16)));
+    float gathered[8] __attribute__((aligned(16)));
+    /* One item's rows of a sequence buffer: steps rows of 9 floats. */
+    const ptrdiff_t span = (ptrdiff_t)steps * 9;
+    float *const buffer0 = workspace;
+    float *const buffer1 = workspace + span;
+    for (ptrdiff_t first = 0; first < batch; ++first) {
+        const ptrdiff_t items = (batch - first < 1 ? batch - first : 1);
+        ptrdiff_t len[1] = {0};
         for (int i = 0; i < 1; ++i) {
-            const int b = first + i;
-            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
-            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
-            for (int k = 0; k < 12; ++k) st[i * 32 + 0 + k] = (i < items && initial_state && k < 9) ? initial_state[(size_t)b * 26 + 0 + k] : 0.0f;
-            for (int k = 0; k < 12; ++k) st[i * 32 + 12 + k] = (i < items && initial_state && k < 9) ? initial_state[(size_t)b * 26 + 9 + k] : 0.0f;
-            for (int k = 0; k < 8; ++k) st[i * 32 + 24 + k] = (i < items && initial_state && k < 8) ? initial_state[(size_t)b * 26 + 18 + k] : 0.0f;
+            const ptrdiff_t b = first + i;
+            for (int k = 0; k < 32; ++k) { states[i * 32 + k] = 0.0f; }
+            if (i < items) {
+                len[i] = (sequence_lengths ? sequence_lengths[b] : steps);
+                len[i] = (len[i] < 0 ? 0 : len[i] > steps ? steps : len[i]);
+                if (initial_state) {
+                    for (int k = 0; k < 9; ++k) { states[i * 32 + k] = initial_state[b * 26 + k]; }
+                    for (int k = 0; k < 9; ++k) { states[i * 32 + k + 12] = initial_state[b * 26 + k + 9]; }
+                    for (int k = 0; k < 8; ++k) { states[i * 32 + k + 24] = initial_state[b * 26 + k + 18]; }
+                }
+            }
         }
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 4; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 9 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 4 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len[0], st + 0, st + 12);
-        rg_sequence_s1_l0_fw(wt, buffer[1], buffer[0], 0, steps, len[0], st + 24);
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 8; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 8 + k] = buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 9 + k];
-        for (int i = 0, b = first; i < items; ++i, ++b) {
-            float *item = st + i * 32;
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 4; ++k) { buffer0[(i * steps + t) * 9 + k] = x[(b * steps + t) * 4 + k]; }
+            }
+        }
+        rg_sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], states, states + 12);
+        rg_sequence_s1_l0_fw(wt, buffer1, buffer0, 0, steps, len[0], states + 24);
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 8; ++k) { y[(b * steps + t) * 8 + k] = buffer0[(i * steps + t) * 9 + k]; }
+            }
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            float *const item = states + i * 32;
             if (final_state) {
-                for (int k = 0; k < 9; ++k) final_state[(size_t)b * 26 + 0 + k] = item[0 + k];
-                for (int k = 0; k < 9; ++k) final_state[(size_t)b * 26 + 9 + k] = item[12 + k];
-                for (int k = 0; k < 8; ++k) final_state[(size_t)b * 26 + 18 + k] = item[24 + k];
+                for (int k = 0; k < 9; ++k) { final_state[b * 26 + k] = item[k]; }
+                for (int k = 0; k < 9; ++k) { final_state[b * 26 + k + 9] = item[k + 12]; }
+                for (int k = 0; k < 8; ++k) { final_state[b * 26 + k + 18] = item[k + 24]; }
             }
             if (head) {
-                float in[8];
-                for (int k = 0; k < 8; ++k) in[0 + k] = item[24 + k];
-                rg_dense_head(wt, in, head + (size_t)b * 3);
+                for (int k = 0; k < 8; ++k) { gathered[k] = item[k + 24]; }
+                rg_dense_head(wt, gathered, head + b * 3);
             }
         }
     }
 }
-

@@ -47,9 +47,11 @@ typedef struct keras_classifier_state {
 /* Zeroes every state. */
 void keras_classifier_reset(keras_classifier_state *state);
 
-/* Copies a flattened state (keras_classifier_STATE_FLOATS floats, layout as the
- * keras_classifier_STATE_*_OFFSET macros say) into / out of the state struct. */
+/* Copies a flattened state (keras_classifier_STATE_FLOATS floats, laid out as the
+ * keras_classifier_STATE_*_OFFSET macros say) into the state struct. */
 void keras_classifier_set_state(keras_classifier_state *state, const float *flat);
+
+/* Copies the state struct out to a flattened state (keras_classifier_STATE_FLOATS floats). */
 void keras_classifier_get_state(const keras_classifier_state *state, float *flat);
 
 /* One time step at batch 1, the real-time path: reads x[4], updates
@@ -60,17 +62,18 @@ void keras_classifier_step(keras_classifier_state *state, const float *x, float 
 void keras_classifier_head(const keras_classifier_state *state, float *out);
 
 /* Runs whole sequences.
- *   x:             [batch][steps][4] inputs
- *   seq_lens:      [batch] valid steps per item (0…steps), or NULL for all steps.
- *                  Past an item's length y is zero and the state is carried.
- *   initial_state: [batch][keras_classifier_STATE_FLOATS], or NULL for zeros.
- *   y:             [batch][steps][8] outputs.
- *   final_state:   [batch][keras_classifier_STATE_FLOATS] state after each item's last valid step, or NULL.
- *   head:          [batch][3] the head on the final state, or NULL.
- *   workspace:     keras_classifier_WORKSPACE_FLOATS(steps) floats of scratch.
+ *   x:                [batch][steps][4] inputs
+ *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.
+ *                     Past an item's length y is zero and the state is carried.
+ *   initial_state:    [batch][keras_classifier_STATE_FLOATS], or NULL for zeros.
+ *   y:                [batch][steps][8] outputs.
+ *   final_state:      [batch][keras_classifier_STATE_FLOATS] state after each item's last valid step, or NULL.
+ *   head:             [batch][3] the head on the final state, or NULL.
+ *   workspace:        keras_classifier_WORKSPACE_FLOATS(steps) floats of scratch.
  * A length-0 item's final state is its initial state. */
-void keras_classifier_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *head, float *workspace);
+void keras_classifier_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                          const float *initial_state, float *y, float *final_state, float *head,
+                          float *workspace);
 
 #ifdef __cplusplus
 }

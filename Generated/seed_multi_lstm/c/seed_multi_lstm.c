@@ -344,7 +344,8 @@ static const float seed_multi_lstm_weights[992] __attribute__((aligned(64))) = {
 
 /* LSTM s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh, Tanh: one time step.
  * x[3] in; h[8] and c[8] updated in place. */
-static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i = RG_LOAD(wt + 256);
@@ -400,7 +401,8 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* LSTM s0_l1_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step.
  * x[5] in; h[8] and c[8] updated in place. */
-static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i = RG_LOAD(wt + 608);
@@ -458,7 +460,8 @@ static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, 
 
 /* LSTM s0_l2_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step.
  * x[5] in; h[8] and c[8] updated in place. */
-static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i = RG_LOAD(wt + 960);
@@ -516,61 +519,56 @@ static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
  * columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
+                                 float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s0_l0_fw(wt, input + t * 5, h, c);
-        for (int u = 0; u < 5; ++u) {
-            output[t * 5 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = 0.0f; }
     }
 }
 
 /* s0_l1_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
  * columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
+static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
+                                 float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s0_l1_fw(wt, input + t * 5, h, c);
-        for (int u = 0; u < 5; ++u) {
-            output[t * 5 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = 0.0f; }
     }
 }
 
 /* s0_l2_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
  * columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l2_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
+static void rg_sequence_s0_l2_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
+                                 float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s0_l2_fw(wt, input + t * 5, h, c);
-        for (int u = 0; u < 5; ++u) {
-            output[t * 5 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = 0.0f; }
     }
 }
 
 /* LSTM s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
  * Item k: x[3] at x + 3·k; h[8] and c[8] at h and c + 48·k, updated in place. */
-static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i_0 = RG_LOAD(wt + 256);
@@ -717,170 +715,100 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
  * its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
+                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
+                                      float *restrict h, float *restrict c)
 {
     float xs[12] __attribute__((aligned(32)));
     float kept_h[32] __attribute__((aligned(32)));
     float kept_c[32] __attribute__((aligned(32)));
-    for (int u = 0; u < 12; ++u) {
-        xs[u] = 0.0f;
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u] = h[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u] = c[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u + 8] = h[u + 48];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u + 8] = c[u + 48];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u + 16] = h[u + 96];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u + 16] = c[u + 96];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u + 24] = h[u + 144];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u + 24] = c[u + 144];
-    }
+    for (int u = 0; u < 12; ++u) { xs[u] = 0.0f; }
+    for (int u = 0; u < 5; ++u) { kept_h[u] = h[u]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u] = c[u]; }
+    for (int u = 0; u < 5; ++u) { kept_h[u + 8] = h[u + 48]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u + 8] = c[u + 48]; }
+    for (int u = 0; u < 5; ++u) { kept_h[u + 16] = h[u + 96]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u + 16] = c[u + 96]; }
+    for (int u = 0; u < 5; ++u) { kept_h[u + 24] = h[u + 144]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u + 24] = c[u + 144]; }
     for (ptrdiff_t s = 0; s < longest; ++s) {
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 3; ++u) {
-                xs[u] = input[t * 5 + u];
-            }
+            for (int u = 0; u < 3; ++u) { xs[u] = input[t * 5 + u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 3; ++u) {
-                xs[u + 3] = input[stride + t * 5 + u];
-            }
+            for (int u = 0; u < 3; ++u) { xs[u + 3] = input[stride + t * 5 + u]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 3; ++u) {
-                xs[u + 6] = input[stride * 2 + t * 5 + u];
-            }
+            for (int u = 0; u < 3; ++u) { xs[u + 6] = input[stride * 2 + t * 5 + u]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 3; ++u) {
-                xs[u + 9] = input[stride * 3 + t * 5 + u];
-            }
+            for (int u = 0; u < 3; ++u) { xs[u + 9] = input[stride * 3 + t * 5 + u]; }
         }
         rg_tile_s0_l0_fw(wt, xs, h, c);
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[t * 5 + offset + u] = h[u];
-            }
+            for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = h[u]; }
         }
         if (s + 1 == len0) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u] = h[u];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u] = c[u];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u] = h[u]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u] = c[u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[stride + t * 5 + offset + u] = h[u + 48];
-            }
+            for (int u = 0; u < 5; ++u) { output[stride + t * 5 + offset + u] = h[u + 48]; }
         }
         if (s + 1 == len1) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u + 8] = h[u + 48];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u + 8] = c[u + 48];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u + 8] = h[u + 48]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u + 8] = c[u + 48]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[stride * 2 + t * 5 + offset + u] = h[u + 96];
-            }
+            for (int u = 0; u < 5; ++u) { output[stride * 2 + t * 5 + offset + u] = h[u + 96]; }
         }
         if (s + 1 == len2) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u + 16] = h[u + 96];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u + 16] = c[u + 96];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u + 16] = h[u + 96]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u + 16] = c[u + 96]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[stride * 3 + t * 5 + offset + u] = h[u + 144];
-            }
+            for (int u = 0; u < 5; ++u) { output[stride * 3 + t * 5 + offset + u] = h[u + 144]; }
         }
         if (s + 1 == len3) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u + 24] = h[u + 144];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u + 24] = c[u + 144];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u + 24] = h[u + 144]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u + 24] = c[u + 144]; }
         }
     }
-    for (int u = 0; u < 5; ++u) {
-        h[u] = kept_h[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u] = kept_c[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        h[u + 48] = kept_h[u + 8];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u + 48] = kept_c[u + 8];
-    }
-    for (int u = 0; u < 5; ++u) {
-        h[u + 96] = kept_h[u + 16];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u + 96] = kept_c[u + 16];
-    }
-    for (int u = 0; u < 5; ++u) {
-        h[u + 144] = kept_h[u + 24];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u + 144] = kept_c[u + 24];
-    }
+    for (int u = 0; u < 5; ++u) { h[u] = kept_h[u]; }
+    for (int u = 0; u < 5; ++u) { c[u] = kept_c[u]; }
+    for (int u = 0; u < 5; ++u) { h[u + 48] = kept_h[u + 8]; }
+    for (int u = 0; u < 5; ++u) { c[u + 48] = kept_c[u + 8]; }
+    for (int u = 0; u < 5; ++u) { h[u + 96] = kept_h[u + 16]; }
+    for (int u = 0; u < 5; ++u) { c[u + 96] = kept_c[u + 16]; }
+    for (int u = 0; u < 5; ++u) { h[u + 144] = kept_h[u + 24]; }
+    for (int u = 0; u < 5; ++u) { c[u + 144] = kept_c[u + 24]; }
     for (ptrdiff_t t = len0; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len1; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[stride + t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[stride + t * 5 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len2; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[stride * 2 + t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[stride * 2 + t * 5 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len3; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[stride * 3 + t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[stride * 3 + t * 5 + offset + u] = 0.0f; }
     }
 }
 
 /* LSTM s0_l1_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
  * Item k: x[5] at x + 5·k; h[8] and c[8] at h and c + 48·k, updated in place. */
-static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i_0 = RG_LOAD(wt + 608);
@@ -989,170 +917,100 @@ static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
  * its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
+static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output,
+                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
+                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
+                                      float *restrict h, float *restrict c)
 {
     float xs[20] __attribute__((aligned(32)));
     float kept_h[32] __attribute__((aligned(32)));
     float kept_c[32] __attribute__((aligned(32)));
-    for (int u = 0; u < 20; ++u) {
-        xs[u] = 0.0f;
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u] = h[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u] = c[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u + 8] = h[u + 48];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u + 8] = c[u + 48];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u + 16] = h[u + 96];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u + 16] = c[u + 96];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u + 24] = h[u + 144];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u + 24] = c[u + 144];
-    }
+    for (int u = 0; u < 20; ++u) { xs[u] = 0.0f; }
+    for (int u = 0; u < 5; ++u) { kept_h[u] = h[u]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u] = c[u]; }
+    for (int u = 0; u < 5; ++u) { kept_h[u + 8] = h[u + 48]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u + 8] = c[u + 48]; }
+    for (int u = 0; u < 5; ++u) { kept_h[u + 16] = h[u + 96]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u + 16] = c[u + 96]; }
+    for (int u = 0; u < 5; ++u) { kept_h[u + 24] = h[u + 144]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u + 24] = c[u + 144]; }
     for (ptrdiff_t s = 0; s < longest; ++s) {
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                xs[u] = input[t * 5 + u];
-            }
+            for (int u = 0; u < 5; ++u) { xs[u] = input[t * 5 + u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                xs[u + 5] = input[stride + t * 5 + u];
-            }
+            for (int u = 0; u < 5; ++u) { xs[u + 5] = input[stride + t * 5 + u]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                xs[u + 10] = input[stride * 2 + t * 5 + u];
-            }
+            for (int u = 0; u < 5; ++u) { xs[u + 10] = input[stride * 2 + t * 5 + u]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                xs[u + 15] = input[stride * 3 + t * 5 + u];
-            }
+            for (int u = 0; u < 5; ++u) { xs[u + 15] = input[stride * 3 + t * 5 + u]; }
         }
         rg_tile_s0_l1_fw(wt, xs, h, c);
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[t * 5 + offset + u] = h[u];
-            }
+            for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = h[u]; }
         }
         if (s + 1 == len0) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u] = h[u];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u] = c[u];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u] = h[u]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u] = c[u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[stride + t * 5 + offset + u] = h[u + 48];
-            }
+            for (int u = 0; u < 5; ++u) { output[stride + t * 5 + offset + u] = h[u + 48]; }
         }
         if (s + 1 == len1) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u + 8] = h[u + 48];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u + 8] = c[u + 48];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u + 8] = h[u + 48]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u + 8] = c[u + 48]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[stride * 2 + t * 5 + offset + u] = h[u + 96];
-            }
+            for (int u = 0; u < 5; ++u) { output[stride * 2 + t * 5 + offset + u] = h[u + 96]; }
         }
         if (s + 1 == len2) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u + 16] = h[u + 96];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u + 16] = c[u + 96];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u + 16] = h[u + 96]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u + 16] = c[u + 96]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[stride * 3 + t * 5 + offset + u] = h[u + 144];
-            }
+            for (int u = 0; u < 5; ++u) { output[stride * 3 + t * 5 + offset + u] = h[u + 144]; }
         }
         if (s + 1 == len3) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u + 24] = h[u + 144];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u + 24] = c[u + 144];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u + 24] = h[u + 144]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u + 24] = c[u + 144]; }
         }
     }
-    for (int u = 0; u < 5; ++u) {
-        h[u] = kept_h[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u] = kept_c[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        h[u + 48] = kept_h[u + 8];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u + 48] = kept_c[u + 8];
-    }
-    for (int u = 0; u < 5; ++u) {
-        h[u + 96] = kept_h[u + 16];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u + 96] = kept_c[u + 16];
-    }
-    for (int u = 0; u < 5; ++u) {
-        h[u + 144] = kept_h[u + 24];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u + 144] = kept_c[u + 24];
-    }
+    for (int u = 0; u < 5; ++u) { h[u] = kept_h[u]; }
+    for (int u = 0; u < 5; ++u) { c[u] = kept_c[u]; }
+    for (int u = 0; u < 5; ++u) { h[u + 48] = kept_h[u + 8]; }
+    for (int u = 0; u < 5; ++u) { c[u + 48] = kept_c[u + 8]; }
+    for (int u = 0; u < 5; ++u) { h[u + 96] = kept_h[u + 16]; }
+    for (int u = 0; u < 5; ++u) { c[u + 96] = kept_c[u + 16]; }
+    for (int u = 0; u < 5; ++u) { h[u + 144] = kept_h[u + 24]; }
+    for (int u = 0; u < 5; ++u) { c[u + 144] = kept_c[u + 24]; }
     for (ptrdiff_t t = len0; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len1; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[stride + t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[stride + t * 5 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len2; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[stride * 2 + t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[stride * 2 + t * 5 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len3; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[stride * 3 + t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[stride * 3 + t * 5 + offset + u] = 0.0f; }
     }
 }
 
 /* LSTM s0_l2_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
  * Item k: x[5] at x + 5·k; h[8] and c[8] at h and c + 48·k, updated in place. */
-static void rg_tile_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_tile_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i_0 = RG_LOAD(wt + 960);
@@ -1261,254 +1119,211 @@ static void rg_tile_s0_l2_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l2_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
  * its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l2_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
+static void rg_sequence_tile_s0_l2_fw(const float *restrict wt, const float *input, float *output,
+                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
+                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
+                                      float *restrict h, float *restrict c)
 {
     float xs[20] __attribute__((aligned(32)));
     float kept_h[32] __attribute__((aligned(32)));
     float kept_c[32] __attribute__((aligned(32)));
-    for (int u = 0; u < 20; ++u) {
-        xs[u] = 0.0f;
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u] = h[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u] = c[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u + 8] = h[u + 48];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u + 8] = c[u + 48];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u + 16] = h[u + 96];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u + 16] = c[u + 96];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_h[u + 24] = h[u + 144];
-    }
-    for (int u = 0; u < 5; ++u) {
-        kept_c[u + 24] = c[u + 144];
-    }
+    for (int u = 0; u < 20; ++u) { xs[u] = 0.0f; }
+    for (int u = 0; u < 5; ++u) { kept_h[u] = h[u]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u] = c[u]; }
+    for (int u = 0; u < 5; ++u) { kept_h[u + 8] = h[u + 48]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u + 8] = c[u + 48]; }
+    for (int u = 0; u < 5; ++u) { kept_h[u + 16] = h[u + 96]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u + 16] = c[u + 96]; }
+    for (int u = 0; u < 5; ++u) { kept_h[u + 24] = h[u + 144]; }
+    for (int u = 0; u < 5; ++u) { kept_c[u + 24] = c[u + 144]; }
     for (ptrdiff_t s = 0; s < longest; ++s) {
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                xs[u] = input[t * 5 + u];
-            }
+            for (int u = 0; u < 5; ++u) { xs[u] = input[t * 5 + u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                xs[u + 5] = input[stride + t * 5 + u];
-            }
+            for (int u = 0; u < 5; ++u) { xs[u + 5] = input[stride + t * 5 + u]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                xs[u + 10] = input[stride * 2 + t * 5 + u];
-            }
+            for (int u = 0; u < 5; ++u) { xs[u + 10] = input[stride * 2 + t * 5 + u]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                xs[u + 15] = input[stride * 3 + t * 5 + u];
-            }
+            for (int u = 0; u < 5; ++u) { xs[u + 15] = input[stride * 3 + t * 5 + u]; }
         }
         rg_tile_s0_l2_fw(wt, xs, h, c);
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[t * 5 + offset + u] = h[u];
-            }
+            for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = h[u]; }
         }
         if (s + 1 == len0) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u] = h[u];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u] = c[u];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u] = h[u]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u] = c[u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[stride + t * 5 + offset + u] = h[u + 48];
-            }
+            for (int u = 0; u < 5; ++u) { output[stride + t * 5 + offset + u] = h[u + 48]; }
         }
         if (s + 1 == len1) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u + 8] = h[u + 48];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u + 8] = c[u + 48];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u + 8] = h[u + 48]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u + 8] = c[u + 48]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[stride * 2 + t * 5 + offset + u] = h[u + 96];
-            }
+            for (int u = 0; u < 5; ++u) { output[stride * 2 + t * 5 + offset + u] = h[u + 96]; }
         }
         if (s + 1 == len2) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u + 16] = h[u + 96];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u + 16] = c[u + 96];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u + 16] = h[u + 96]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u + 16] = c[u + 96]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 5; ++u) {
-                output[stride * 3 + t * 5 + offset + u] = h[u + 144];
-            }
+            for (int u = 0; u < 5; ++u) { output[stride * 3 + t * 5 + offset + u] = h[u + 144]; }
         }
         if (s + 1 == len3) {
-            for (int u = 0; u < 5; ++u) {
-                kept_h[u + 24] = h[u + 144];
-            }
-            for (int u = 0; u < 5; ++u) {
-                kept_c[u + 24] = c[u + 144];
-            }
+            for (int u = 0; u < 5; ++u) { kept_h[u + 24] = h[u + 144]; }
+            for (int u = 0; u < 5; ++u) { kept_c[u + 24] = c[u + 144]; }
         }
     }
-    for (int u = 0; u < 5; ++u) {
-        h[u] = kept_h[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u] = kept_c[u];
-    }
-    for (int u = 0; u < 5; ++u) {
-        h[u + 48] = kept_h[u + 8];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u + 48] = kept_c[u + 8];
-    }
-    for (int u = 0; u < 5; ++u) {
-        h[u + 96] = kept_h[u + 16];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u + 96] = kept_c[u + 16];
-    }
-    for (int u = 0; u < 5; ++u) {
-        h[u + 144] = kept_h[u + 24];
-    }
-    for (int u = 0; u < 5; ++u) {
-        c[u + 144] = kept_c[u + 24];
-    }
+    for (int u = 0; u < 5; ++u) { h[u] = kept_h[u]; }
+    for (int u = 0; u < 5; ++u) { c[u] = kept_c[u]; }
+    for (int u = 0; u < 5; ++u) { h[u + 48] = kept_h[u + 8]; }
+    for (int u = 0; u < 5; ++u) { c[u + 48] = kept_c[u + 8]; }
+    for (int u = 0; u < 5; ++u) { h[u + 96] = kept_h[u + 16]; }
+    for (int u = 0; u < 5; ++u) { c[u + 96] = kept_c[u + 16]; }
+    for (int u = 0; u < 5; ++u) { h[u + 144] = kept_h[u + 24]; }
+    for (int u = 0; u < 5; ++u) { c[u + 144] = kept_c[u + 24]; }
     for (ptrdiff_t t = len0; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[t * 5 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len1; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[stride + t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[stride + t * 5 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len2; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[stride * 2 + t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[stride * 2 + t * 5 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len3; t < steps; ++t) {
-        for (int u = 0; u < 5; ++u) {
-            output[stride * 3 + t * 5 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 5; ++u) { output[stride * 3 + t * 5 + offset + u] = 0.0f; }
     }
 }
 
 void seed_multi_lstm_reset(seed_multi_lstm_state *state)
 {
-    for (int k = 0; k < 8; ++k) state->s0_l0_fw_h[k] = 0.0f;
-    for (int k = 0; k < 8; ++k) state->s0_l0_fw_c[k] = 0.0f;
-    for (int k = 0; k < 8; ++k) state->s0_l1_fw_h[k] = 0.0f;
-    for (int k = 0; k < 8; ++k) state->s0_l1_fw_c[k] = 0.0f;
-    for (int k = 0; k < 8; ++k) state->s0_l2_fw_h[k] = 0.0f;
-    for (int k = 0; k < 8; ++k) state->s0_l2_fw_c[k] = 0.0f;
+    for (int k = 0; k < 8; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l0_fw_c[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l1_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l1_fw_c[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l2_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l2_fw_c[k] = 0.0f; }
 }
 
 void seed_multi_lstm_set_state(seed_multi_lstm_state *state, const float *flat)
 {
-    seed_multi_lstm_reset(state);
-    for (int k = 0; k < 5; ++k) state->s0_l0_fw_h[k] = flat[0 + k];
-    for (int k = 0; k < 5; ++k) state->s0_l0_fw_c[k] = flat[5 + k];
-    for (int k = 0; k < 5; ++k) state->s0_l1_fw_h[k] = flat[10 + k];
-    for (int k = 0; k < 5; ++k) state->s0_l1_fw_c[k] = flat[15 + k];
-    for (int k = 0; k < 5; ++k) state->s0_l2_fw_h[k] = flat[20 + k];
-    for (int k = 0; k < 5; ++k) state->s0_l2_fw_c[k] = flat[25 + k];
+    for (int k = 0; k < 8; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l0_fw_c[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l1_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l1_fw_c[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l2_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l2_fw_c[k] = 0.0f; }
+    for (int k = 0; k < 5; ++k) { state->s0_l0_fw_h[k] = flat[k]; }
+    for (int k = 0; k < 5; ++k) { state->s0_l0_fw_c[k] = flat[k + 5]; }
+    for (int k = 0; k < 5; ++k) { state->s0_l1_fw_h[k] = flat[k + 10]; }
+    for (int k = 0; k < 5; ++k) { state->s0_l1_fw_c[k] = flat[k + 15]; }
+    for (int k = 0; k < 5; ++k) { state->s0_l2_fw_h[k] = flat[k + 20]; }
+    for (int k = 0; k < 5; ++k) { state->s0_l2_fw_c[k] = flat[k + 25]; }
 }
 
 void seed_multi_lstm_get_state(const seed_multi_lstm_state *state, float *flat)
 {
-    for (int k = 0; k < 5; ++k) flat[0 + k] = state->s0_l0_fw_h[k];
-    for (int k = 0; k < 5; ++k) flat[5 + k] = state->s0_l0_fw_c[k];
-    for (int k = 0; k < 5; ++k) flat[10 + k] = state->s0_l1_fw_h[k];
-    for (int k = 0; k < 5; ++k) flat[15 + k] = state->s0_l1_fw_c[k];
-    for (int k = 0; k < 5; ++k) flat[20 + k] = state->s0_l2_fw_h[k];
-    for (int k = 0; k < 5; ++k) flat[25 + k] = state->s0_l2_fw_c[k];
+    for (int k = 0; k < 5; ++k) { flat[k] = state->s0_l0_fw_h[k]; }
+    for (int k = 0; k < 5; ++k) { flat[k + 5] = state->s0_l0_fw_c[k]; }
+    for (int k = 0; k < 5; ++k) { flat[k + 10] = state->s0_l1_fw_h[k]; }
+    for (int k = 0; k < 5; ++k) { flat[k + 15] = state->s0_l1_fw_c[k]; }
+    for (int k = 0; k < 5; ++k) { flat[k + 20] = state->s0_l2_fw_h[k]; }
+    for (int k = 0; k < 5; ++k) { flat[k + 25] = state->s0_l2_fw_c[k]; }
 }
 
 void seed_multi_lstm_step(seed_multi_lstm_state *state, const float *x, float *y)
 {
     const float *wt = seed_multi_lstm_weights;
-    const float *in = x;
-    rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h, state->s0_l0_fw_c);
+    rg_cell_s0_l0_fw(wt, x, state->s0_l0_fw_h, state->s0_l0_fw_c);
     rg_cell_s0_l1_fw(wt, state->s0_l0_fw_h, state->s0_l1_fw_h, state->s0_l1_fw_c);
     rg_cell_s0_l2_fw(wt, state->s0_l1_fw_h, state->s0_l2_fw_h, state->s0_l2_fw_c);
-    for (int k = 0; k < 5; ++k) y[0 + k] = state->s0_l2_fw_h[k];
+    for (int k = 0; k < 5; ++k) { y[k] = state->s0_l2_fw_h[k]; }
 }
 
-void seed_multi_lstm_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *workspace)
+void seed_multi_lstm_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                         const float *initial_state, float *y, float *final_state, float *workspace)
 {
     const float *wt = seed_multi_lstm_weights;
-    float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 4 * (size_t)steps * 5;
-    /* The states of a tile's items, 48 floats apart. */
-    float st[192] __attribute__((aligned(32)));
-    for (int first = 0; first < batch; first += 4) {
-        const int items = batch - first < 4 ? batch - first : 4;
-        ptrdiff_t len[4], longest = 0;
+    float states[192] __attribute__((aligned(32)));
+    /* One item's rows of a sequence buffer: steps rows of 5 floats. */
+    const ptrdiff_t span = (ptrdiff_t)steps * 5;
+    float *const buffer0 = workspace;
+    float *const buffer1 = workspace + span * 4;
+    float *const buffer2 = workspace + span * 8;
+    float *const buffer3 = workspace + span * 12;
+    for (ptrdiff_t first = 0; first < batch; first += 4) {
+        const ptrdiff_t items = (batch - first < 4 ? batch - first : 4);
+        ptrdiff_t len[4] = {0};
+        ptrdiff_t longest = 0;
         for (int i = 0; i < 4; ++i) {
-            const int b = first + i;
-            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
-            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
-            longest = len[i] > longest ? len[i] : longest;
-            for (int k = 0; k < 8; ++k) st[i * 48 + 0 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 0 + k] : 0.0f;
-            for (int k = 0; k < 8; ++k) st[i * 48 + 8 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 5 + k] : 0.0f;
-            for (int k = 0; k < 8; ++k) st[i * 48 + 16 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 10 + k] : 0.0f;
-            for (int k = 0; k < 8; ++k) st[i * 48 + 24 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 15 + k] : 0.0f;
-            for (int k = 0; k < 8; ++k) st[i * 48 + 32 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 20 + k] : 0.0f;
-            for (int k = 0; k < 8; ++k) st[i * 48 + 40 + k] = (i < items && initial_state && k < 5) ? initial_state[(size_t)b * 30 + 25 + k] : 0.0f;
+            const ptrdiff_t b = first + i;
+            for (int k = 0; k < 48; ++k) { states[i * 48 + k] = 0.0f; }
+            if (i < items) {
+                len[i] = (sequence_lengths ? sequence_lengths[b] : steps);
+                len[i] = (len[i] < 0 ? 0 : len[i] > steps ? steps : len[i]);
+                if (initial_state) {
+                    for (int k = 0; k < 5; ++k) { states[i * 48 + k] = initial_state[b * 30 + k]; }
+                    for (int k = 0; k < 5; ++k) { states[i * 48 + k + 8] = initial_state[b * 30 + k + 5]; }
+                    for (int k = 0; k < 5; ++k) { states[i * 48 + k + 16] = initial_state[b * 30 + k + 10]; }
+                    for (int k = 0; k < 5; ++k) { states[i * 48 + k + 24] = initial_state[b * 30 + k + 15]; }
+                    for (int k = 0; k < 5; ++k) { states[i * 48 + k + 32] = initial_state[b * 30 + k + 20]; }
+                    for (int k = 0; k < 5; ++k) { states[i * 48 + k + 40] = initial_state[b * 30 + k + 25]; }
+                }
+            }
+            longest = (longest > len[i] ? longest : len[i]);
         }
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 3; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 5 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 3 + k];
-        if (items == 1) rg_sequence_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, len[0], st + 0, st + 8);
-        else rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, (ptrdiff_t)steps * 5, len[0], len[1], len[2], len[3], longest, st + 0, st + 8);
-        if (items == 1) rg_sequence_s0_l1_fw(wt, buffer[2], buffer[3], 0, steps, len[0], st + 16, st + 24);
-        else rg_sequence_tile_s0_l1_fw(wt, buffer[2], buffer[3], 0, steps, (ptrdiff_t)steps * 5, len[0], len[1], len[2], len[3], longest, st + 16, st + 24);
-        if (items == 1) rg_sequence_s0_l2_fw(wt, buffer[3], buffer[1], 0, steps, len[0], st + 32, st + 40);
-        else rg_sequence_tile_s0_l2_fw(wt, buffer[3], buffer[1], 0, steps, (ptrdiff_t)steps * 5, len[0], len[1], len[2], len[3], longest, st + 32, st + 40);
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 5; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 5 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 5 + k];
-        for (int i = 0, b = first; i < items; ++i, ++b) {
-            float *item = st + i * 48;
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 3; ++k) { buffer0[(i * steps + t) * 5 + k] = x[(b * steps + t) * 3 + k]; }
+            }
+        }
+        if (items == 1) {
+            rg_sequence_s0_l0_fw(wt, buffer0, buffer2, 0, steps, len[0], states, states + 8);
+        } else {
+            rg_sequence_tile_s0_l0_fw(wt, buffer0, buffer2, 0, steps, span, len[0], len[1], len[2], len[3], longest, states, states + 8);
+        }
+        if (items == 1) {
+            rg_sequence_s0_l1_fw(wt, buffer2, buffer3, 0, steps, len[0], states + 16, states + 24);
+        } else {
+            rg_sequence_tile_s0_l1_fw(wt, buffer2, buffer3, 0, steps, span, len[0], len[1], len[2], len[3], longest, states + 16, states + 24);
+        }
+        if (items == 1) {
+            rg_sequence_s0_l2_fw(wt, buffer3, buffer1, 0, steps, len[0], states + 32, states + 40);
+        } else {
+            rg_sequence_tile_s0_l2_fw(wt, buffer3, buffer1, 0, steps, span, len[0], len[1], len[2], len[3], longest, states + 32, states + 40);
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 5; ++k) { y[(b * steps + t) * 5 + k] = buffer1[(i * steps + t) * 5 + k]; }
+            }
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            float *const item = states + i * 48;
             if (final_state) {
-                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 0 + k] = item[0 + k];
-                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 5 + k] = item[8 + k];
-                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 10 + k] = item[16 + k];
-                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 15 + k] = item[24 + k];
-                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 20 + k] = item[32 + k];
-                for (int k = 0; k < 5; ++k) final_state[(size_t)b * 30 + 25 + k] = item[40 + k];
+                for (int k = 0; k < 5; ++k) { final_state[b * 30 + k] = item[k]; }
+                for (int k = 0; k < 5; ++k) { final_state[b * 30 + k + 5] = item[k + 8]; }
+                for (int k = 0; k < 5; ++k) { final_state[b * 30 + k + 10] = item[k + 16]; }
+                for (int k = 0; k < 5; ++k) { final_state[b * 30 + k + 15] = item[k + 24]; }
+                for (int k = 0; k < 5; ++k) { final_state[b * 30 + k + 20] = item[k + 32]; }
+                for (int k = 0; k < 5; ++k) { final_state[b * 30 + k + 25] = item[k + 40]; }
             }
         }
     }
 }
-

@@ -2032,73 +2032,61 @@ static void rg_cell_s1_l1_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
  * columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s0_l0_fw(wt, input + t * 40, h);
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = 0.0f; }
     }
 }
 
 /* s0_l1_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
  * columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s0_l1_fw(wt, input + t * 40, h);
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = 0.0f; }
     }
 }
 
 /* s1_l0_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
  * columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s1_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s1_l0_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s1_l0_fw(wt, input + t * 40, h);
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = 0.0f; }
     }
 }
 
 /* s1_l1_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
  * columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s1_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s1_l1_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s1_l1_fw(wt, input + t * 40, h);
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = 0.0f; }
     }
 }
 
@@ -2211,127 +2199,80 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
  * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
+                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
+                                      float *restrict h)
 {
     float xs[24] __attribute__((aligned(32)));
     float kept_h[96] __attribute__((aligned(32)));
-    for (int u = 0; u < 24; ++u) {
-        xs[u] = 0.0f;
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u] = h[u];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 24] = h[u + 96];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 48] = h[u + 192];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 72] = h[u + 288];
-    }
+    for (int u = 0; u < 24; ++u) { xs[u] = 0.0f; }
+    for (int u = 0; u < 20; ++u) { kept_h[u] = h[u]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 24] = h[u + 96]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 48] = h[u + 192]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 72] = h[u + 288]; }
     for (ptrdiff_t s = 0; s < longest; ++s) {
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 6; ++u) {
-                xs[u] = input[t * 40 + u];
-            }
+            for (int u = 0; u < 6; ++u) { xs[u] = input[t * 40 + u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 6; ++u) {
-                xs[u + 6] = input[stride + t * 40 + u];
-            }
+            for (int u = 0; u < 6; ++u) { xs[u + 6] = input[stride + t * 40 + u]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 6; ++u) {
-                xs[u + 12] = input[stride * 2 + t * 40 + u];
-            }
+            for (int u = 0; u < 6; ++u) { xs[u + 12] = input[stride * 2 + t * 40 + u]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 6; ++u) {
-                xs[u + 18] = input[stride * 3 + t * 40 + u];
-            }
+            for (int u = 0; u < 6; ++u) { xs[u + 18] = input[stride * 3 + t * 40 + u]; }
         }
         rg_tile_s0_l0_fw(wt, xs, h);
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[t * 40 + offset + u] = h[u];
-            }
+            for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = h[u]; }
         }
         if (s + 1 == len0) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u] = h[u];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u] = h[u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride + t * 40 + offset + u] = h[u + 96];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride + t * 40 + offset + u] = h[u + 96]; }
         }
         if (s + 1 == len1) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 24] = h[u + 96];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 24] = h[u + 96]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride * 2 + t * 40 + offset + u] = h[u + 192];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride * 2 + t * 40 + offset + u] = h[u + 192]; }
         }
         if (s + 1 == len2) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 48] = h[u + 192];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 48] = h[u + 192]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride * 3 + t * 40 + offset + u] = h[u + 288];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride * 3 + t * 40 + offset + u] = h[u + 288]; }
         }
         if (s + 1 == len3) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 72] = h[u + 288];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 72] = h[u + 288]; }
         }
     }
-    for (int u = 0; u < 20; ++u) {
-        h[u] = kept_h[u];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 96] = kept_h[u + 24];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 192] = kept_h[u + 48];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 288] = kept_h[u + 72];
-    }
+    for (int u = 0; u < 20; ++u) { h[u] = kept_h[u]; }
+    for (int u = 0; u < 20; ++u) { h[u + 96] = kept_h[u + 24]; }
+    for (int u = 0; u < 20; ++u) { h[u + 192] = kept_h[u + 48]; }
+    for (int u = 0; u < 20; ++u) { h[u + 288] = kept_h[u + 72]; }
     for (ptrdiff_t t = len0; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len1; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride + t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len2; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride * 2 + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride * 2 + t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len3; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride * 3 + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride * 3 + t * 40 + offset + u] = 0.0f; }
     }
 }
 
@@ -2444,127 +2385,80 @@ static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
  * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output,
+                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
+                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
+                                      float *restrict h)
 {
     float xs[80] __attribute__((aligned(32)));
     float kept_h[96] __attribute__((aligned(32)));
-    for (int u = 0; u < 80; ++u) {
-        xs[u] = 0.0f;
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u] = h[u];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 24] = h[u + 96];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 48] = h[u + 192];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 72] = h[u + 288];
-    }
+    for (int u = 0; u < 80; ++u) { xs[u] = 0.0f; }
+    for (int u = 0; u < 20; ++u) { kept_h[u] = h[u]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 24] = h[u + 96]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 48] = h[u + 192]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 72] = h[u + 288]; }
     for (ptrdiff_t s = 0; s < longest; ++s) {
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                xs[u] = input[t * 40 + u];
-            }
+            for (int u = 0; u < 20; ++u) { xs[u] = input[t * 40 + u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                xs[u + 20] = input[stride + t * 40 + u];
-            }
+            for (int u = 0; u < 20; ++u) { xs[u + 20] = input[stride + t * 40 + u]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                xs[u + 40] = input[stride * 2 + t * 40 + u];
-            }
+            for (int u = 0; u < 20; ++u) { xs[u + 40] = input[stride * 2 + t * 40 + u]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                xs[u + 60] = input[stride * 3 + t * 40 + u];
-            }
+            for (int u = 0; u < 20; ++u) { xs[u + 60] = input[stride * 3 + t * 40 + u]; }
         }
         rg_tile_s0_l1_fw(wt, xs, h);
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[t * 40 + offset + u] = h[u];
-            }
+            for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = h[u]; }
         }
         if (s + 1 == len0) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u] = h[u];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u] = h[u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride + t * 40 + offset + u] = h[u + 96];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride + t * 40 + offset + u] = h[u + 96]; }
         }
         if (s + 1 == len1) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 24] = h[u + 96];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 24] = h[u + 96]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride * 2 + t * 40 + offset + u] = h[u + 192];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride * 2 + t * 40 + offset + u] = h[u + 192]; }
         }
         if (s + 1 == len2) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 48] = h[u + 192];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 48] = h[u + 192]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride * 3 + t * 40 + offset + u] = h[u + 288];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride * 3 + t * 40 + offset + u] = h[u + 288]; }
         }
         if (s + 1 == len3) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 72] = h[u + 288];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 72] = h[u + 288]; }
         }
     }
-    for (int u = 0; u < 20; ++u) {
-        h[u] = kept_h[u];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 96] = kept_h[u + 24];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 192] = kept_h[u + 48];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 288] = kept_h[u + 72];
-    }
+    for (int u = 0; u < 20; ++u) { h[u] = kept_h[u]; }
+    for (int u = 0; u < 20; ++u) { h[u + 96] = kept_h[u + 24]; }
+    for (int u = 0; u < 20; ++u) { h[u + 192] = kept_h[u + 48]; }
+    for (int u = 0; u < 20; ++u) { h[u + 288] = kept_h[u + 72]; }
     for (ptrdiff_t t = len0; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len1; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride + t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len2; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride * 2 + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride * 2 + t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len3; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride * 3 + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride * 3 + t * 40 + offset + u] = 0.0f; }
     }
 }
 
@@ -2677,127 +2571,80 @@ static void rg_tile_s1_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s1_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
  * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s1_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+static void rg_sequence_tile_s1_l0_fw(const float *restrict wt, const float *input, float *output,
+                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
+                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
+                                      float *restrict h)
 {
     float xs[24] __attribute__((aligned(32)));
     float kept_h[96] __attribute__((aligned(32)));
-    for (int u = 0; u < 24; ++u) {
-        xs[u] = 0.0f;
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u] = h[u];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 24] = h[u + 96];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 48] = h[u + 192];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 72] = h[u + 288];
-    }
+    for (int u = 0; u < 24; ++u) { xs[u] = 0.0f; }
+    for (int u = 0; u < 20; ++u) { kept_h[u] = h[u]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 24] = h[u + 96]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 48] = h[u + 192]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 72] = h[u + 288]; }
     for (ptrdiff_t s = 0; s < longest; ++s) {
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 6; ++u) {
-                xs[u] = input[t * 40 + u];
-            }
+            for (int u = 0; u < 6; ++u) { xs[u] = input[t * 40 + u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 6; ++u) {
-                xs[u + 6] = input[stride + t * 40 + u];
-            }
+            for (int u = 0; u < 6; ++u) { xs[u + 6] = input[stride + t * 40 + u]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 6; ++u) {
-                xs[u + 12] = input[stride * 2 + t * 40 + u];
-            }
+            for (int u = 0; u < 6; ++u) { xs[u + 12] = input[stride * 2 + t * 40 + u]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 6; ++u) {
-                xs[u + 18] = input[stride * 3 + t * 40 + u];
-            }
+            for (int u = 0; u < 6; ++u) { xs[u + 18] = input[stride * 3 + t * 40 + u]; }
         }
         rg_tile_s1_l0_fw(wt, xs, h);
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[t * 40 + offset + u] = h[u];
-            }
+            for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = h[u]; }
         }
         if (s + 1 == len0) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u] = h[u];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u] = h[u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride + t * 40 + offset + u] = h[u + 96];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride + t * 40 + offset + u] = h[u + 96]; }
         }
         if (s + 1 == len1) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 24] = h[u + 96];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 24] = h[u + 96]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride * 2 + t * 40 + offset + u] = h[u + 192];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride * 2 + t * 40 + offset + u] = h[u + 192]; }
         }
         if (s + 1 == len2) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 48] = h[u + 192];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 48] = h[u + 192]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride * 3 + t * 40 + offset + u] = h[u + 288];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride * 3 + t * 40 + offset + u] = h[u + 288]; }
         }
         if (s + 1 == len3) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 72] = h[u + 288];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 72] = h[u + 288]; }
         }
     }
-    for (int u = 0; u < 20; ++u) {
-        h[u] = kept_h[u];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 96] = kept_h[u + 24];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 192] = kept_h[u + 48];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 288] = kept_h[u + 72];
-    }
+    for (int u = 0; u < 20; ++u) { h[u] = kept_h[u]; }
+    for (int u = 0; u < 20; ++u) { h[u + 96] = kept_h[u + 24]; }
+    for (int u = 0; u < 20; ++u) { h[u + 192] = kept_h[u + 48]; }
+    for (int u = 0; u < 20; ++u) { h[u + 288] = kept_h[u + 72]; }
     for (ptrdiff_t t = len0; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len1; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride + t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len2; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride * 2 + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride * 2 + t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len3; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride * 3 + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride * 3 + t * 40 + offset + u] = 0.0f; }
     }
 }
 
@@ -2910,214 +2757,194 @@ static void rg_tile_s1_l1_fw(const float *restrict wt, const float *restrict x, 
 /* s1_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
  * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s1_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
+static void rg_sequence_tile_s1_l1_fw(const float *restrict wt, const float *input, float *output,
+                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
+                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
+                                      float *restrict h)
 {
     float xs[80] __attribute__((aligned(32)));
     float kept_h[96] __attribute__((aligned(32)));
-    for (int u = 0; u < 80; ++u) {
-        xs[u] = 0.0f;
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u] = h[u];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 24] = h[u + 96];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 48] = h[u + 192];
-    }
-    for (int u = 0; u < 20; ++u) {
-        kept_h[u + 72] = h[u + 288];
-    }
+    for (int u = 0; u < 80; ++u) { xs[u] = 0.0f; }
+    for (int u = 0; u < 20; ++u) { kept_h[u] = h[u]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 24] = h[u + 96]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 48] = h[u + 192]; }
+    for (int u = 0; u < 20; ++u) { kept_h[u + 72] = h[u + 288]; }
     for (ptrdiff_t s = 0; s < longest; ++s) {
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                xs[u] = input[t * 40 + u];
-            }
+            for (int u = 0; u < 20; ++u) { xs[u] = input[t * 40 + u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                xs[u + 20] = input[stride + t * 40 + u];
-            }
+            for (int u = 0; u < 20; ++u) { xs[u + 20] = input[stride + t * 40 + u]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                xs[u + 40] = input[stride * 2 + t * 40 + u];
-            }
+            for (int u = 0; u < 20; ++u) { xs[u + 40] = input[stride * 2 + t * 40 + u]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                xs[u + 60] = input[stride * 3 + t * 40 + u];
-            }
+            for (int u = 0; u < 20; ++u) { xs[u + 60] = input[stride * 3 + t * 40 + u]; }
         }
         rg_tile_s1_l1_fw(wt, xs, h);
         if (s < len0) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[t * 40 + offset + u] = h[u];
-            }
+            for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = h[u]; }
         }
         if (s + 1 == len0) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u] = h[u];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u] = h[u]; }
         }
         if (s < len1) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride + t * 40 + offset + u] = h[u + 96];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride + t * 40 + offset + u] = h[u + 96]; }
         }
         if (s + 1 == len1) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 24] = h[u + 96];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 24] = h[u + 96]; }
         }
         if (s < len2) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride * 2 + t * 40 + offset + u] = h[u + 192];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride * 2 + t * 40 + offset + u] = h[u + 192]; }
         }
         if (s + 1 == len2) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 48] = h[u + 192];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 48] = h[u + 192]; }
         }
         if (s < len3) {
             const ptrdiff_t t = s;
-            for (int u = 0; u < 20; ++u) {
-                output[stride * 3 + t * 40 + offset + u] = h[u + 288];
-            }
+            for (int u = 0; u < 20; ++u) { output[stride * 3 + t * 40 + offset + u] = h[u + 288]; }
         }
         if (s + 1 == len3) {
-            for (int u = 0; u < 20; ++u) {
-                kept_h[u + 72] = h[u + 288];
-            }
+            for (int u = 0; u < 20; ++u) { kept_h[u + 72] = h[u + 288]; }
         }
     }
-    for (int u = 0; u < 20; ++u) {
-        h[u] = kept_h[u];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 96] = kept_h[u + 24];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 192] = kept_h[u + 48];
-    }
-    for (int u = 0; u < 20; ++u) {
-        h[u + 288] = kept_h[u + 72];
-    }
+    for (int u = 0; u < 20; ++u) { h[u] = kept_h[u]; }
+    for (int u = 0; u < 20; ++u) { h[u + 96] = kept_h[u + 24]; }
+    for (int u = 0; u < 20; ++u) { h[u + 192] = kept_h[u + 48]; }
+    for (int u = 0; u < 20; ++u) { h[u + 288] = kept_h[u + 72]; }
     for (ptrdiff_t t = len0; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len1; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride + t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len2; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride * 2 + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride * 2 + t * 40 + offset + u] = 0.0f; }
     }
     for (ptrdiff_t t = len3; t < steps; ++t) {
-        for (int u = 0; u < 20; ++u) {
-            output[stride * 3 + t * 40 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 20; ++u) { output[stride * 3 + t * 40 + offset + u] = 0.0f; }
     }
 }
 
 void seed_two_gru_encoders_reset(seed_two_gru_encoders_state *state)
 {
-    for (int k = 0; k < 24; ++k) state->s0_l0_fw_h[k] = 0.0f;
-    for (int k = 0; k < 24; ++k) state->s0_l1_fw_h[k] = 0.0f;
-    for (int k = 0; k < 24; ++k) state->s1_l0_fw_h[k] = 0.0f;
-    for (int k = 0; k < 24; ++k) state->s1_l1_fw_h[k] = 0.0f;
+    for (int k = 0; k < 24; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 24; ++k) { state->s0_l1_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 24; ++k) { state->s1_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 24; ++k) { state->s1_l1_fw_h[k] = 0.0f; }
 }
 
 void seed_two_gru_encoders_set_state(seed_two_gru_encoders_state *state, const float *flat)
 {
-    seed_two_gru_encoders_reset(state);
-    for (int k = 0; k < 20; ++k) state->s0_l0_fw_h[k] = flat[0 + k];
-    for (int k = 0; k < 20; ++k) state->s0_l1_fw_h[k] = flat[20 + k];
-    for (int k = 0; k < 20; ++k) state->s1_l0_fw_h[k] = flat[40 + k];
-    for (int k = 0; k < 20; ++k) state->s1_l1_fw_h[k] = flat[60 + k];
+    for (int k = 0; k < 24; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 24; ++k) { state->s0_l1_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 24; ++k) { state->s1_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 24; ++k) { state->s1_l1_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 20; ++k) { state->s0_l0_fw_h[k] = flat[k]; }
+    for (int k = 0; k < 20; ++k) { state->s0_l1_fw_h[k] = flat[k + 20]; }
+    for (int k = 0; k < 20; ++k) { state->s1_l0_fw_h[k] = flat[k + 40]; }
+    for (int k = 0; k < 20; ++k) { state->s1_l1_fw_h[k] = flat[k + 60]; }
 }
 
 void seed_two_gru_encoders_get_state(const seed_two_gru_encoders_state *state, float *flat)
 {
-    for (int k = 0; k < 20; ++k) flat[0 + k] = state->s0_l0_fw_h[k];
-    for (int k = 0; k < 20; ++k) flat[20 + k] = state->s0_l1_fw_h[k];
-    for (int k = 0; k < 20; ++k) flat[40 + k] = state->s1_l0_fw_h[k];
-    for (int k = 0; k < 20; ++k) flat[60 + k] = state->s1_l1_fw_h[k];
+    for (int k = 0; k < 20; ++k) { flat[k] = state->s0_l0_fw_h[k]; }
+    for (int k = 0; k < 20; ++k) { flat[k + 20] = state->s0_l1_fw_h[k]; }
+    for (int k = 0; k < 20; ++k) { flat[k + 40] = state->s1_l0_fw_h[k]; }
+    for (int k = 0; k < 20; ++k) { flat[k + 60] = state->s1_l1_fw_h[k]; }
 }
 
 void seed_two_gru_encoders_step(seed_two_gru_encoders_state *state, const float *x, float *y)
 {
     const float *wt = seed_two_gru_encoders_weights;
-    float buffers[2][40] __attribute__((aligned(32)));
-    const float *in = x;
-    rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h);
+    float buffers[80] __attribute__((aligned(32)));
+    rg_cell_s0_l0_fw(wt, x, state->s0_l0_fw_h);
     rg_cell_s0_l1_fw(wt, state->s0_l0_fw_h, state->s0_l1_fw_h);
-    for (int k = 0; k < 20; ++k) buffers[0][0 + k] = state->s0_l1_fw_h[k];
-    rg_cell_s1_l0_fw(wt, in, state->s1_l0_fw_h);
+    for (int k = 0; k < 20; ++k) { buffers[k] = state->s0_l1_fw_h[k]; }
+    rg_cell_s1_l0_fw(wt, x, state->s1_l0_fw_h);
     rg_cell_s1_l1_fw(wt, state->s1_l0_fw_h, state->s1_l1_fw_h);
-    for (int k = 0; k < 20; ++k) buffers[0][20 + k] = state->s1_l1_fw_h[k];
-    in = buffers[0];
-    for (int k = 0; k < 40; ++k) y[k] = in[k];
+    for (int k = 0; k < 20; ++k) { buffers[k + 20] = state->s1_l1_fw_h[k]; }
+    for (int k = 0; k < 40; ++k) { y[k] = buffers[k]; }
 }
 
-void seed_two_gru_encoders_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *workspace)
+void seed_two_gru_encoders_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                               const float *initial_state, float *y, float *final_state, float *workspace)
 {
     const float *wt = seed_two_gru_encoders_weights;
-    float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 4 * (size_t)steps * 40;
-    /* The states of a tile's items, 96 floats apart. */
-    float st[384] __attribute__((aligned(32)));
-    for (int first = 0; first < batch; first += 4) {
-        const int items = batch - first < 4 ? batch - first : 4;
-        ptrdiff_t len[4], longest = 0;
+    float states[384] __attribute__((aligned(32)));
+    /* One item's rows of a sequence buffer: steps rows of 40 floats. */
+    const ptrdiff_t span = (ptrdiff_t)steps * 40;
+    float *const buffer0 = workspace;
+    float *const buffer1 = workspace + span * 4;
+    float *const buffer2 = workspace + span * 8;
+    for (ptrdiff_t first = 0; first < batch; first += 4) {
+        const ptrdiff_t items = (batch - first < 4 ? batch - first : 4);
+        ptrdiff_t len[4] = {0};
+        ptrdiff_t longest = 0;
         for (int i = 0; i < 4; ++i) {
-            const int b = first + i;
-            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
-            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
-            longest = len[i] > longest ? len[i] : longest;
-            for (int k = 0; k < 24; ++k) st[i * 96 + 0 + k] = (i < items && initial_state && k < 20) ? initial_state[(size_t)b * 80 + 0 + k] : 0.0f;
-            for (int k = 0; k < 24; ++k) st[i * 96 + 24 + k] = (i < items && initial_state && k < 20) ? initial_state[(size_t)b * 80 + 20 + k] : 0.0f;
-            for (int k = 0; k < 24; ++k) st[i * 96 + 48 + k] = (i < items && initial_state && k < 20) ? initial_state[(size_t)b * 80 + 40 + k] : 0.0f;
-            for (int k = 0; k < 24; ++k) st[i * 96 + 72 + k] = (i < items && initial_state && k < 20) ? initial_state[(size_t)b * 80 + 60 + k] : 0.0f;
+            const ptrdiff_t b = first + i;
+            for (int k = 0; k < 96; ++k) { states[i * 96 + k] = 0.0f; }
+            if (i < items) {
+                len[i] = (sequence_lengths ? sequence_lengths[b] : steps);
+                len[i] = (len[i] < 0 ? 0 : len[i] > steps ? steps : len[i]);
+                if (initial_state) {
+                    for (int k = 0; k < 20; ++k) { states[i * 96 + k] = initial_state[b * 80 + k]; }
+                    for (int k = 0; k < 20; ++k) { states[i * 96 + k + 24] = initial_state[b * 80 + k + 20]; }
+                    for (int k = 0; k < 20; ++k) { states[i * 96 + k + 48] = initial_state[b * 80 + k + 40]; }
+                    for (int k = 0; k < 20; ++k) { states[i * 96 + k + 72] = initial_state[b * 80 + k + 60]; }
+                }
+            }
+            longest = (longest > len[i] ? longest : len[i]);
         }
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 6; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 40 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 6 + k];
-        if (items == 1) rg_sequence_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, len[0], st + 0);
-        else rg_sequence_tile_s0_l0_fw(wt, buffer[0], buffer[2], 0, steps, (ptrdiff_t)steps * 40, len[0], len[1], len[2], len[3], longest, st + 0);
-        if (items == 1) rg_sequence_s0_l1_fw(wt, buffer[2], buffer[1], 0, steps, len[0], st + 24);
-        else rg_sequence_tile_s0_l1_fw(wt, buffer[2], buffer[1], 0, steps, (ptrdiff_t)steps * 40, len[0], len[1], len[2], len[3], longest, st + 24);
-        if (items == 1) rg_sequence_s1_l0_fw(wt, buffer[0], buffer[2], 0, steps, len[0], st + 48);
-        else rg_sequence_tile_s1_l0_fw(wt, buffer[0], buffer[2], 0, steps, (ptrdiff_t)steps * 40, len[0], len[1], len[2], len[3], longest, st + 48);
-        if (items == 1) rg_sequence_s1_l1_fw(wt, buffer[2], buffer[1], 20, steps, len[0], st + 72);
-        else rg_sequence_tile_s1_l1_fw(wt, buffer[2], buffer[1], 20, steps, (ptrdiff_t)steps * 40, len[0], len[1], len[2], len[3], longest, st + 72);
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 40; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 40 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 40 + k];
-        for (int i = 0, b = first; i < items; ++i, ++b) {
-            float *item = st + i * 96;
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 6; ++k) { buffer0[(i * steps + t) * 40 + k] = x[(b * steps + t) * 6 + k]; }
+            }
+        }
+        if (items == 1) {
+            rg_sequence_s0_l0_fw(wt, buffer0, buffer2, 0, steps, len[0], states);
+        } else {
+            rg_sequence_tile_s0_l0_fw(wt, buffer0, buffer2, 0, steps, span, len[0], len[1], len[2], len[3], longest, states);
+        }
+        if (items == 1) {
+            rg_sequence_s0_l1_fw(wt, buffer2, buffer1, 0, steps, len[0], states + 24);
+        } else {
+            rg_sequence_tile_s0_l1_fw(wt, buffer2, buffer1, 0, steps, span, len[0], len[1], len[2], len[3], longest, states + 24);
+        }
+        if (items == 1) {
+            rg_sequence_s1_l0_fw(wt, buffer0, buffer2, 0, steps, len[0], states + 48);
+        } else {
+            rg_sequence_tile_s1_l0_fw(wt, buffer0, buffer2, 0, steps, span, len[0], len[1], len[2], len[3], longest, states + 48);
+        }
+        if (items == 1) {
+            rg_sequence_s1_l1_fw(wt, buffer2, buffer1, 20, steps, len[0], states + 72);
+        } else {
+            rg_sequence_tile_s1_l1_fw(wt, buffer2, buffer1, 20, steps, span, len[0], len[1], len[2], len[3], longest, states + 72);
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 40; ++k) { y[(b * steps + t) * 40 + k] = buffer1[(i * steps + t) * 40 + k]; }
+            }
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            float *const item = states + i * 96;
             if (final_state) {
-                for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 0 + k] = item[0 + k];
-                for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 20 + k] = item[24 + k];
-                for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 40 + k] = item[48 + k];
-                for (int k = 0; k < 20; ++k) final_state[(size_t)b * 80 + 60 + k] = item[72 + k];
+                for (int k = 0; k < 20; ++k) { final_state[b * 80 + k] = item[k]; }
+                for (int k = 0; k < 20; ++k) { final_state[b * 80 + k + 20] = item[k + 24]; }
+                for (int k = 0; k < 20; ++k) { final_state[b * 80 + k + 40] = item[k + 48]; }
+                for (int k = 0; k < 20; ++k) { final_state[b * 80 + k + 60] = item[k + 72]; }
             }
         }
     }
 }
-

@@ -50,9 +50,11 @@ typedef struct seed_two_gru_encoders_state {
 /* Zeroes every state. */
 void seed_two_gru_encoders_reset(seed_two_gru_encoders_state *state);
 
-/* Copies a flattened state (seed_two_gru_encoders_STATE_FLOATS floats, layout as the
- * seed_two_gru_encoders_STATE_*_OFFSET macros say) into / out of the state struct. */
+/* Copies a flattened state (seed_two_gru_encoders_STATE_FLOATS floats, laid out as the
+ * seed_two_gru_encoders_STATE_*_OFFSET macros say) into the state struct. */
 void seed_two_gru_encoders_set_state(seed_two_gru_encoders_state *state, const float *flat);
+
+/* Copies the state struct out to a flattened state (seed_two_gru_encoders_STATE_FLOATS floats). */
 void seed_two_gru_encoders_get_state(const seed_two_gru_encoders_state *state, float *flat);
 
 /* One time step at batch 1, the real-time path: reads x[6], updates
@@ -60,19 +62,19 @@ void seed_two_gru_encoders_get_state(const seed_two_gru_encoders_state *state, f
 void seed_two_gru_encoders_step(seed_two_gru_encoders_state *state, const float *x, float *y);
 
 /* Runs whole sequences.
- *   x:             [batch][steps][6] inputs
- *   seq_lens:      [batch] valid steps per item (0…steps), or NULL for all steps.
- *                  Past an item's length y is zero and the state is carried.
- *   initial_state: [batch][seed_two_gru_encoders_STATE_FLOATS], or NULL for zeros.
- *   y:             [batch][steps][40] outputs.
- *   final_state:   [batch][seed_two_gru_encoders_STATE_FLOATS] state after each item's last valid step, or NULL.
- *   workspace:     seed_two_gru_encoders_WORKSPACE_FLOATS(steps) floats of scratch.
+ *   x:                [batch][steps][6] inputs
+ *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.
+ *                     Past an item's length y is zero and the state is carried.
+ *   initial_state:    [batch][seed_two_gru_encoders_STATE_FLOATS], or NULL for zeros.
+ *   y:                [batch][steps][40] outputs.
+ *   final_state:      [batch][seed_two_gru_encoders_STATE_FLOATS] state after each item's last valid step, or NULL.
+ *   workspace:        seed_two_gru_encoders_WORKSPACE_FLOATS(steps) floats of scratch.
  * A length-0 item's final state is its initial state.
  * Items go through each cell 4 at a time, each weight read once per step for all
  * of them. An item's result never depends on the others; it may differ from a run of the
  * item alone by rounding, as its sums are then taken in another order. */
-void seed_two_gru_encoders_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *workspace);
+void seed_two_gru_encoders_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                               const float *initial_state, float *y, float *final_state, float *workspace);
 
 #ifdef __cplusplus
 }

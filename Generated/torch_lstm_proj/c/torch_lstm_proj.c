@@ -298,7 +298,8 @@ static const float torch_lstm_proj_weights[288] __attribute__((aligned(64))) = {
 
 /* LSTM s0_l0_fw, I=4, H=8, projected to 3, activations Sigmoid, Tanh, Tanh: one time step.
  * x[4] in; h[4] and c[8] updated in place. */
-static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
+static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
+                             float *restrict c)
 {
     float next[8] __attribute__((aligned(16)));
     { /* block 0: units 0…3 */
@@ -372,90 +373,98 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
     /* Projection: h = W_hr · (o ⊙ h(c)). */
     { /* block 0: units 0…2 */
         rg_vec a = RG_SPLAT(0.0f);
-        for (int j = 0; j < 8; ++j) {
-            a = RG_FMA(RG_LOAD(wt + 256 + j * 4), RG_SPLAT(next[j]), a);
-        }
+        for (int j = 0; j < 8; ++j) { a = RG_FMA(RG_LOAD(wt + 256 + j * 4), RG_SPLAT(next[j]), a); }
         RG_STORE(h, a);
     }
 }
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 4 floats apart; h goes to
  * columns 3 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
+                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
+                                 float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
         rg_cell_s0_l0_fw(wt, input + t * 4, h, c);
-        for (int u = 0; u < 3; ++u) {
-            output[t * 4 + offset + u] = h[u];
-        }
+        for (int u = 0; u < 3; ++u) { output[t * 4 + offset + u] = h[u]; }
     }
     for (ptrdiff_t t = len; t < steps; ++t) {
-        for (int u = 0; u < 3; ++u) {
-            output[t * 4 + offset + u] = 0.0f;
-        }
+        for (int u = 0; u < 3; ++u) { output[t * 4 + offset + u] = 0.0f; }
     }
 }
 
 void torch_lstm_proj_reset(torch_lstm_proj_state *state)
 {
-    for (int k = 0; k < 4; ++k) state->s0_l0_fw_h[k] = 0.0f;
-    for (int k = 0; k < 8; ++k) state->s0_l0_fw_c[k] = 0.0f;
+    for (int k = 0; k < 4; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l0_fw_c[k] = 0.0f; }
 }
 
 void torch_lstm_proj_set_state(torch_lstm_proj_state *state, const float *flat)
 {
-    torch_lstm_proj_reset(state);
-    for (int k = 0; k < 3; ++k) state->s0_l0_fw_h[k] = flat[0 + k];
-    for (int k = 0; k < 8; ++k) state->s0_l0_fw_c[k] = flat[3 + k];
+    for (int k = 0; k < 4; ++k) { state->s0_l0_fw_h[k] = 0.0f; }
+    for (int k = 0; k < 8; ++k) { state->s0_l0_fw_c[k] = 0.0f; }
+    for (int k = 0; k < 3; ++k) { state->s0_l0_fw_h[k] = flat[k]; }
+    for (int k = 0; k < 8; ++k) { state->s0_l0_fw_c[k] = flat[k + 3]; }
 }
 
 void torch_lstm_proj_get_state(const torch_lstm_proj_state *state, float *flat)
 {
-    for (int k = 0; k < 3; ++k) flat[0 + k] = state->s0_l0_fw_h[k];
-    for (int k = 0; k < 8; ++k) flat[3 + k] = state->s0_l0_fw_c[k];
+    for (int k = 0; k < 3; ++k) { flat[k] = state->s0_l0_fw_h[k]; }
+    for (int k = 0; k < 8; ++k) { flat[k + 3] = state->s0_l0_fw_c[k]; }
 }
 
 void torch_lstm_proj_step(torch_lstm_proj_state *state, const float *x, float *y)
 {
     const float *wt = torch_lstm_proj_weights;
-    const float *in = x;
-    rg_cell_s0_l0_fw(wt, in, state->s0_l0_fw_h, state->s0_l0_fw_c);
-    for (int k = 0; k < 3; ++k) y[0 + k] = state->s0_l0_fw_h[k];
+    rg_cell_s0_l0_fw(wt, x, state->s0_l0_fw_h, state->s0_l0_fw_c);
+    for (int k = 0; k < 3; ++k) { y[k] = state->s0_l0_fw_h[k]; }
 }
 
-void torch_lstm_proj_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *workspace)
+void torch_lstm_proj_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                         const float *initial_state, float *y, float *final_state, float *workspace)
 {
     const float *wt = torch_lstm_proj_weights;
-    float *buffer[4];
-    for (int k = 0; k < 4; ++k) buffer[k] = workspace + (size_t)k * 1 * (size_t)steps * 4;
-    /* The states of a tile's items, 12 floats apart. */
-    float st[12] __attribute__((aligned(16)));
-    for (int first = 0; first < batch; first += 1) {
-        const int items = batch - first < 1 ? batch - first : 1;
-        ptrdiff_t len[1];
+    float states[12] __attribute__((aligned(16)));
+    /* One item's rows of a sequence buffer: steps rows of 4 floats. */
+    const ptrdiff_t span = (ptrdiff_t)steps * 4;
+    float *const buffer0 = workspace;
+    float *const buffer1 = workspace + span;
+    for (ptrdiff_t first = 0; first < batch; ++first) {
+        const ptrdiff_t items = (batch - first < 1 ? batch - first : 1);
+        ptrdiff_t len[1] = {0};
         for (int i = 0; i < 1; ++i) {
-            const int b = first + i;
-            len[i] = i >= items ? 0 : seq_lens ? seq_lens[b] : steps;
-            len[i] = len[i] < 0 ? 0 : (len[i] > steps ? steps : len[i]);
-            for (int k = 0; k < 4; ++k) st[i * 12 + 0 + k] = (i < items && initial_state && k < 3) ? initial_state[(size_t)b * 11 + 0 + k] : 0.0f;
-            for (int k = 0; k < 8; ++k) st[i * 12 + 4 + k] = (i < items && initial_state && k < 8) ? initial_state[(size_t)b * 11 + 3 + k] : 0.0f;
+            const ptrdiff_t b = first + i;
+            for (int k = 0; k < 12; ++k) { states[i * 12 + k] = 0.0f; }
+            if (i < items) {
+                len[i] = (sequence_lengths ? sequence_lengths[b] : steps);
+                len[i] = (len[i] < 0 ? 0 : len[i] > steps ? steps : len[i]);
+                if (initial_state) {
+                    for (int k = 0; k < 3; ++k) { states[i * 12 + k] = initial_state[b * 11 + k]; }
+                    for (int k = 0; k < 8; ++k) { states[i * 12 + k + 4] = initial_state[b * 11 + k + 3]; }
+                }
+            }
         }
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 4; ++k) buffer[0][((size_t)i * (size_t)steps + (size_t)t) * 4 + k] = x[((size_t)b * (size_t)steps + (size_t)t) * 4 + k];
-        rg_sequence_s0_l0_fw(wt, buffer[0], buffer[1], 0, steps, len[0], st + 0, st + 4);
-        for (int i = 0, b = first; i < items; ++i, ++b)
-            for (int t = 0; t < steps; ++t)
-                for (int k = 0; k < 3; ++k) y[((size_t)b * (size_t)steps + (size_t)t) * 3 + k] = buffer[1][((size_t)i * (size_t)steps + (size_t)t) * 4 + k];
-        for (int i = 0, b = first; i < items; ++i, ++b) {
-            float *item = st + i * 12;
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 4; ++k) { buffer0[(i * steps + t) * 4 + k] = x[(b * steps + t) * 4 + k]; }
+            }
+        }
+        rg_sequence_s0_l0_fw(wt, buffer0, buffer1, 0, steps, len[0], states, states + 4);
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            for (ptrdiff_t t = 0; t < steps; ++t) {
+                for (int k = 0; k < 3; ++k) { y[(b * steps + t) * 3 + k] = buffer1[(i * steps + t) * 4 + k]; }
+            }
+        }
+        for (ptrdiff_t i = 0; i < items; ++i) {
+            const ptrdiff_t b = first + i;
+            float *const item = states + i * 12;
             if (final_state) {
-                for (int k = 0; k < 3; ++k) final_state[(size_t)b * 11 + 0 + k] = item[0 + k];
-                for (int k = 0; k < 8; ++k) final_state[(size_t)b * 11 + 3 + k] = item[4 + k];
+                for (int k = 0; k < 3; ++k) { final_state[b * 11 + k] = item[k]; }
+                for (int k = 0; k < 8; ++k) { final_state[b * 11 + k + 3] = item[k + 4]; }
             }
         }
     }
 }
-

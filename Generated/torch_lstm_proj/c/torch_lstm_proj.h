@@ -42,9 +42,11 @@ typedef struct torch_lstm_proj_state {
 /* Zeroes every state. */
 void torch_lstm_proj_reset(torch_lstm_proj_state *state);
 
-/* Copies a flattened state (torch_lstm_proj_STATE_FLOATS floats, layout as the
- * torch_lstm_proj_STATE_*_OFFSET macros say) into / out of the state struct. */
+/* Copies a flattened state (torch_lstm_proj_STATE_FLOATS floats, laid out as the
+ * torch_lstm_proj_STATE_*_OFFSET macros say) into the state struct. */
 void torch_lstm_proj_set_state(torch_lstm_proj_state *state, const float *flat);
+
+/* Copies the state struct out to a flattened state (torch_lstm_proj_STATE_FLOATS floats). */
 void torch_lstm_proj_get_state(const torch_lstm_proj_state *state, float *flat);
 
 /* One time step at batch 1, the real-time path: reads x[4], updates
@@ -52,16 +54,16 @@ void torch_lstm_proj_get_state(const torch_lstm_proj_state *state, float *flat);
 void torch_lstm_proj_step(torch_lstm_proj_state *state, const float *x, float *y);
 
 /* Runs whole sequences.
- *   x:             [batch][steps][4] inputs
- *   seq_lens:      [batch] valid steps per item (0…steps), or NULL for all steps.
- *                  Past an item's length y is zero and the state is carried.
- *   initial_state: [batch][torch_lstm_proj_STATE_FLOATS], or NULL for zeros.
- *   y:             [batch][steps][3] outputs.
- *   final_state:   [batch][torch_lstm_proj_STATE_FLOATS] state after each item's last valid step, or NULL.
- *   workspace:     torch_lstm_proj_WORKSPACE_FLOATS(steps) floats of scratch.
+ *   x:                [batch][steps][4] inputs
+ *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.
+ *                     Past an item's length y is zero and the state is carried.
+ *   initial_state:    [batch][torch_lstm_proj_STATE_FLOATS], or NULL for zeros.
+ *   y:                [batch][steps][3] outputs.
+ *   final_state:      [batch][torch_lstm_proj_STATE_FLOATS] state after each item's last valid step, or NULL.
+ *   workspace:        torch_lstm_proj_WORKSPACE_FLOATS(steps) floats of scratch.
  * A length-0 item's final state is its initial state. */
-void torch_lstm_proj_run(const float *x, int batch, int steps, const int32_t *seq_lens,
-                 const float *initial_state, float *y, float *final_state, float *workspace);
+void torch_lstm_proj_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
+                         const float *initial_state, float *y, float *final_state, float *workspace);
 
 #ifdef __cplusplus
 }
