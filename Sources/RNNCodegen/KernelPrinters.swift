@@ -112,14 +112,14 @@ extension KernelPrinter {
     }
 
     /// `prefix(a, b, …)suffix`, parameters wrapped onto lines under the first
-    /// one where the line would pass 110 columns.
+    /// one where the line would pass 120 columns.
     func wrapped(_ prefix: String, _ parameters: [String], _ suffix: String) -> [String] {
         var lines: [String] = []
         var current = prefix + "("
         let indent = String(repeating: " ", count: current.count)
         for (k, p) in parameters.enumerated() {
             let piece = p + (k == parameters.count - 1 ? ")" + suffix : ",")
-            if current.count + piece.count + 1 > 110 && !current.hasSuffix("(") {
+            if current.count + piece.count + 1 > 120 && !current.hasSuffix("(") {
                 lines.append(current)
                 current = indent + piece
             } else {

@@ -396,8 +396,7 @@ static void rg_dense_d0(const float *restrict wt, const float *restrict x, float
 
 /* LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step.
  * x[1] in; h[16] and c[16] updated in place. */
-static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     float next[16] __attribute__((aligned(32)));
     { /* block 0: units 0…7 */
@@ -487,9 +486,8 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 16 floats apart; h goes to
  * columns 16 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
-                                 float *restrict c)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -503,8 +501,7 @@ static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, f
 
 /* LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
  * Item k: x[1] at x + 1·k; h[16] and c[16] at h and c + 32·k, updated in place. */
-static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     float next[64] __attribute__((aligned(32)));
     for (int b = 0; b < 2; ++b) {
@@ -619,10 +616,9 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 16 floats apart; its h goes to columns 16 wide at `offset`;
  * its state is at h and c + 32·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h, float *restrict c)
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
 {
     float xs[4] __attribute__((aligned(32)));
     float kept_h[64] __attribute__((aligned(32)));
@@ -739,8 +735,8 @@ void audio_lstm_step(audio_lstm_state *state, const float *x, float *y)
     for (int k = 0; k < 1; ++k) { y[k] = buffers[k + 16]; }
 }
 
-void audio_lstm_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
-                    const float *initial_state, float *y, float *final_state, float *workspace)
+void audio_lstm_run(const float *x, int batch, int steps, const int32_t *sequence_lengths, const float *initial_state,
+                    float *y, float *final_state, float *workspace)
 {
     const float *wt = audio_lstm_weights;
     float states[128] __attribute__((aligned(32)));

@@ -65,8 +65,8 @@ void audio_lstm_step(audio_lstm_state *state, const float *x, float *y);
  * Items go through each cell 4 at a time, each weight read once per step for all
  * of them. An item's result never depends on the others; it may differ from a run of the
  * item alone by rounding, as its sums are then taken in another order. */
-void audio_lstm_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
-                    const float *initial_state, float *y, float *final_state, float *workspace);
+void audio_lstm_run(const float *x, int batch, int steps, const int32_t *sequence_lengths, const float *initial_state,
+                    float *y, float *final_state, float *workspace);
 
 #ifdef __cplusplus
 }

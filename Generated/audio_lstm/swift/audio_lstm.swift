@@ -487,10 +487,9 @@ public struct AudioLSTM: Sendable {
     /// Items go through each cell 4 at a time, each weight read once per step for all
     /// of them. An item's result never depends on the others; it may differ from a run of the
     /// item alone by rounding, as its sums are then taken in another order.
-    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int,
-                           sequenceLengths: UnsafePointer<Int32>?, initialState: UnsafePointer<Float>?,
-                           y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
-                           workspace: UnsafeMutablePointer<Float>) {
+    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
+                           initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                           finalState: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
         audio_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withScratch(InlineArray<128, Float>.self) { states in
@@ -550,8 +549,7 @@ public struct AudioLSTM: Sendable {
 }
 
 /// Dense d0: 16 → 1, activation none.
-fileprivate func dense_d0(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                          _ y: UnsafeMutablePointer<Float>) {
+fileprivate func dense_d0(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     do { // block 0: unit 0
         var a = load(wt + 1280)
         var aOdd = V(repeating: 0.0)
@@ -566,8 +564,8 @@ fileprivate func dense_d0(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
 
 /// LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[1] in; h[16] and c[16] updated in place.
-fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<16, Float>.self) { next in
         do { // block 0: units 0…7
             var i = load(wt + 1088)
@@ -658,9 +656,8 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// s0_l0_fw over one item: rows of `input` and `output` are 16 floats apart; h goes to
 /// columns 16 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>,
-                                   _ c: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l0_fw(wt, input + t * 16, h, c)
@@ -673,8 +670,8 @@ fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 
 /// LSTM s0_l0_fw, I=1, H=16, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[1] at x + 1·k; h[16] and c[16] at h and c + 32·k, updated in place.
-fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<64, Float>.self) { next in
         for b in 0..<2 {
             var i0 = load(wt + 1088 + b * 32)

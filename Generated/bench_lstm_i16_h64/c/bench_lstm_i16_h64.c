@@ -1516,8 +1516,7 @@ static const float bench_lstm_i16_h64_weights[20736] __attribute__((aligned(64))
 
 /* LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step.
  * x[16] in; h[64] and c[64] updated in place. */
-static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     float next[64] __attribute__((aligned(64)));
     { /* block 0: units 0…15 */
@@ -1713,9 +1712,8 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 64 floats apart; h goes to
  * columns 64 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
-                                 float *restrict c)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -1729,8 +1727,7 @@ static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, f
 
 /* LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
  * Item k: x[16] at x + 16·k; h[64] and c[64] at h and c + 128·k, updated in place. */
-static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     float next[256] __attribute__((aligned(64)));
     for (int b = 0; b < 4; ++b) {
@@ -1847,10 +1844,9 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 64 floats apart; its h goes to columns 64 wide at `offset`;
  * its state is at h and c + 128·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h, float *restrict c)
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
 {
     float xs[64] __attribute__((aligned(64)));
     float kept_h[256] __attribute__((aligned(64)));

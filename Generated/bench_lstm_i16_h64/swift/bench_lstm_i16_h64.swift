@@ -2914,10 +2914,9 @@ public struct BenchLSTMI16H64: Sendable {
     /// Items go through each cell 4 at a time, each weight read once per step for all
     /// of them. An item's result never depends on the others; it may differ from a run of the
     /// item alone by rounding, as its sums are then taken in another order.
-    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int,
-                           sequenceLengths: UnsafePointer<Int32>?, initialState: UnsafePointer<Float>?,
-                           y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
-                           workspace: UnsafeMutablePointer<Float>) {
+    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
+                           initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                           finalState: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
         bench_lstm_i16_h64Weights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withScratch(InlineArray<512, Float>.self) { states in
@@ -2975,8 +2974,8 @@ public struct BenchLSTMI16H64: Sendable {
 
 /// LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[16] in; h[64] and c[64] updated in place.
-fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<64, Float>.self) { next in
         for b in 0..<8 {
             var i = load(wt + 20480 + b * 32)
@@ -3030,9 +3029,8 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// s0_l0_fw over one item: rows of `input` and `output` are 64 floats apart; h goes to
 /// columns 64 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>,
-                                   _ c: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l0_fw(wt, input + t * 64, h, c)
@@ -3045,8 +3043,8 @@ fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 
 /// LSTM s0_l0_fw, I=16, H=64, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[16] at x + 16·k; h[64] and c[64] at h and c + 128·k, updated in place.
-fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<256, Float>.self) { next in
         for b in 0..<8 {
             var i0 = load(wt + 20480 + b * 32)

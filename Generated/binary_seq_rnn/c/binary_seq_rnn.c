@@ -267,8 +267,8 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 4 floats apart; h goes to
  * columns 4 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -312,8 +312,7 @@ void binary_seq_rnn_head(const binary_seq_rnn_state *state, float *out)
 }
 
 void binary_seq_rnn_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
-                        const float *initial_state, float *y, float *final_state, float *head,
-                        float *workspace)
+                        const float *initial_state, float *y, float *final_state, float *head, float *workspace)
 {
     const float *wt = binary_seq_rnn_weights;
     float states[4] __attribute__((aligned(16)));

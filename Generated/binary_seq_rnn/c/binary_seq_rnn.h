@@ -64,8 +64,7 @@ void binary_seq_rnn_head(const binary_seq_rnn_state *state, float *out);
  *   workspace:        binary_seq_rnn_WORKSPACE_FLOATS(steps) floats of scratch.
  * A length-0 item's final state is its initial state. */
 void binary_seq_rnn_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
-                        const float *initial_state, float *y, float *final_state, float *head,
-                        float *workspace);
+                        const float *initial_state, float *y, float *final_state, float *head, float *workspace);
 
 #ifdef __cplusplus
 }

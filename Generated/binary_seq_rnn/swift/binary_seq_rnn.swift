@@ -343,10 +343,10 @@ public struct BinarySeqRNN: Sendable {
     /// - head: [batch][2], the head on the final state, or nil.
     /// - workspace: `workspaceFloats(steps:)` floats of scratch.
     /// A length-0 item's final state is its initial state.
-    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int,
-                           sequenceLengths: UnsafePointer<Int32>?, initialState: UnsafePointer<Float>?,
-                           y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
-                           head: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
+    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
+                           initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                           finalState: UnsafeMutablePointer<Float>?, head: UnsafeMutablePointer<Float>?,
+                           workspace: UnsafeMutablePointer<Float>) {
         binary_seq_rnnWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withScratch(InlineArray<8, Float>.self) { scratch in
@@ -400,8 +400,7 @@ public struct BinarySeqRNN: Sendable {
 }
 
 /// Dense head: 4 → 2, activation softmax.
-fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                            _ y: UnsafeMutablePointer<Float>) {
+fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     do { // block 0: units 0…1
         var a = load(wt + 44)
         for j in 0..<4 { a = multiplyAdd(load(wt + 28 + j * 4), V(repeating: x[j]), a) }
@@ -431,8 +430,8 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// s0_l0_fw over one item: rows of `input` and `output` are 4 floats apart; h goes to
 /// columns 4 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l0_fw(wt, input + t * 4, h)

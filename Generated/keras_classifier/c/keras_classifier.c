@@ -528,8 +528,7 @@ static void rg_dense_head(const float *restrict wt, const float *restrict x, flo
 
 /* LSTM s0_l0_fw, I=4, H=9, activations Sigmoid, Tanh, Tanh: one time step.
  * x[4] in; h[12] and c[12] updated in place. */
-static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     float next[12] __attribute__((aligned(16)));
     { /* block 0: units 0…3 */
@@ -686,9 +685,8 @@ static void rg_cell_s1_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 9 floats apart; h goes to
  * columns 9 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
-                                 float *restrict c)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -702,8 +700,8 @@ static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, f
 
 /* s1_l0_fw over one item: rows of `input` and `output` are 9 floats apart; h goes to
  * columns 8 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s1_l0_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s1_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -758,8 +756,7 @@ void keras_classifier_head(const keras_classifier_state *state, float *out)
 }
 
 void keras_classifier_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
-                          const float *initial_state, float *y, float *final_state, float *head,
-                          float *workspace)
+                          const float *initial_state, float *y, float *final_state, float *head, float *workspace)
 {
     const float *wt = keras_classifier_weights;
     float states[32] __attribute__((aligned(16)));

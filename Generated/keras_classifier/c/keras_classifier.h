@@ -72,8 +72,7 @@ void keras_classifier_head(const keras_classifier_state *state, float *out);
  *   workspace:        keras_classifier_WORKSPACE_FLOATS(steps) floats of scratch.
  * A length-0 item's final state is its initial state. */
 void keras_classifier_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
-                          const float *initial_state, float *y, float *final_state, float *head,
-                          float *workspace);
+                          const float *initial_state, float *y, float *final_state, float *head, float *workspace);
 
 #ifdef __cplusplus
 }

@@ -656,10 +656,10 @@ public struct KerasClassifier: Sendable {
     /// - head: [batch][3], the head on the final state, or nil.
     /// - workspace: `workspaceFloats(steps:)` floats of scratch.
     /// A length-0 item's final state is its initial state.
-    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int,
-                           sequenceLengths: UnsafePointer<Int32>?, initialState: UnsafePointer<Float>?,
-                           y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
-                           head: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
+    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
+                           initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                           finalState: UnsafeMutablePointer<Float>?, head: UnsafeMutablePointer<Float>?,
+                           workspace: UnsafeMutablePointer<Float>) {
         keras_classifierWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withScratch(InlineArray<40, Float>.self) { scratch in
@@ -718,8 +718,7 @@ public struct KerasClassifier: Sendable {
 }
 
 /// Dense head: 8 → 3, activation softmax.
-fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                            _ y: UnsafeMutablePointer<Float>) {
+fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
     do { // block 0: units 0…2
         var a = load(wt + 1144)
         for j in 0..<8 { a = multiplyAdd(load(wt + 1112 + j * 4), V(repeating: x[j]), a) }
@@ -734,8 +733,8 @@ fileprivate func dense_head(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float
 
 /// LSTM s0_l0_fw, I=4, H=9, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[4] in; h[12] and c[12] updated in place.
-fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<12, Float>.self) { next in
         do { // block 0: units 0…3
             var i = load(wt + 624)
@@ -894,9 +893,8 @@ fileprivate func cell_s1_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// s0_l0_fw over one item: rows of `input` and `output` are 9 floats apart; h goes to
 /// columns 9 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>,
-                                   _ c: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l0_fw(wt, input + t * 9, h, c)
@@ -910,8 +908,8 @@ fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 /// s1_l0_fw over one item: rows of `input` and `output` are 9 floats apart; h goes to
 /// columns 8 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s1_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s1_l0_fw(wt, input + t * 9, h)

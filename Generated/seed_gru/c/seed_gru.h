@@ -61,8 +61,8 @@ void seed_gru_step(seed_gru_state *state, const float *x, float *y);
  * Items go through each cell 4 at a time, each weight read once per step for all
  * of them. An item's result never depends on the others; it may differ from a run of the
  * item alone by rounding, as its sums are then taken in another order. */
-void seed_gru_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
-                  const float *initial_state, float *y, float *final_state, float *workspace);
+void seed_gru_run(const float *x, int batch, int steps, const int32_t *sequence_lengths, const float *initial_state,
+                  float *y, float *final_state, float *workspace);
 
 #ifdef __cplusplus
 }

@@ -332,10 +332,9 @@ public struct SeedGRU: Sendable {
     /// Items go through each cell 4 at a time, each weight read once per step for all
     /// of them. An item's result never depends on the others; it may differ from a run of the
     /// item alone by rounding, as its sums are then taken in another order.
-    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int,
-                           sequenceLengths: UnsafePointer<Int32>?, initialState: UnsafePointer<Float>?,
-                           y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
-                           workspace: UnsafeMutablePointer<Float>) {
+    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
+                           initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                           finalState: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
         seed_gruWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withScratch(InlineArray<32, Float>.self) { states in
@@ -448,8 +447,8 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// s0_l0_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
 /// columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l0_fw(wt, input + t * 5, h)

@@ -344,8 +344,7 @@ static const float seed_multi_lstm_weights[992] __attribute__((aligned(64))) = {
 
 /* LSTM s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh, Tanh: one time step.
  * x[3] in; h[8] and c[8] updated in place. */
-static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i = RG_LOAD(wt + 256);
@@ -401,8 +400,7 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* LSTM s0_l1_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step.
  * x[5] in; h[8] and c[8] updated in place. */
-static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i = RG_LOAD(wt + 608);
@@ -460,8 +458,7 @@ static void rg_cell_s0_l1_fw(const float *restrict wt, const float *restrict x, 
 
 /* LSTM s0_l2_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step.
  * x[5] in; h[8] and c[8] updated in place. */
-static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i = RG_LOAD(wt + 960);
@@ -519,9 +516,8 @@ static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
  * columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
-                                 float *restrict c)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -535,9 +531,8 @@ static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, f
 
 /* s0_l1_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
  * columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
-                                 float *restrict c)
+static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -551,9 +546,8 @@ static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, f
 
 /* s0_l2_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
  * columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l2_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
-                                 float *restrict c)
+static void rg_sequence_s0_l2_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -567,8 +561,7 @@ static void rg_sequence_s0_l2_fw(const float *restrict wt, const float *input, f
 
 /* LSTM s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
  * Item k: x[3] at x + 3·k; h[8] and c[8] at h and c + 48·k, updated in place. */
-static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i_0 = RG_LOAD(wt + 256);
@@ -715,10 +708,9 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
  * its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h, float *restrict c)
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
 {
     float xs[12] __attribute__((aligned(32)));
     float kept_h[32] __attribute__((aligned(32)));
@@ -807,8 +799,7 @@ static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *inp
 
 /* LSTM s0_l1_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
  * Item k: x[5] at x + 5·k; h[8] and c[8] at h and c + 48·k, updated in place. */
-static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i_0 = RG_LOAD(wt + 608);
@@ -917,10 +908,9 @@ static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
  * its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h, float *restrict c)
+static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
 {
     float xs[20] __attribute__((aligned(32)));
     float kept_h[32] __attribute__((aligned(32)));
@@ -1009,8 +999,7 @@ static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *inp
 
 /* LSTM s0_l2_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
  * Item k: x[5] at x + 5·k; h[8] and c[8] at h and c + 48·k, updated in place. */
-static void rg_tile_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_tile_s0_l2_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     { /* block 0: units 0…4 */
         rg_vec i_0 = RG_LOAD(wt + 960);
@@ -1119,10 +1108,9 @@ static void rg_tile_s0_l2_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l2_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
  * its state is at h and c + 48·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l2_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h, float *restrict c)
+static void rg_sequence_tile_s0_l2_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h, float *restrict c)
 {
     float xs[20] __attribute__((aligned(32)));
     float kept_h[32] __attribute__((aligned(32)));

@@ -516,10 +516,9 @@ public struct SeedMultiLSTM: Sendable {
     /// Items go through each cell 4 at a time, each weight read once per step for all
     /// of them. An item's result never depends on the others; it may differ from a run of the
     /// item alone by rounding, as its sums are then taken in another order.
-    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int,
-                           sequenceLengths: UnsafePointer<Int32>?, initialState: UnsafePointer<Float>?,
-                           y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
-                           workspace: UnsafeMutablePointer<Float>) {
+    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
+                           initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                           finalState: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
         seed_multi_lstmWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withScratch(InlineArray<192, Float>.self) { states in
@@ -597,8 +596,8 @@ public struct SeedMultiLSTM: Sendable {
 
 /// LSTM s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[3] in; h[8] and c[8] updated in place.
-fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     do { // block 0: units 0…4
         var i = load(wt + 256)
         var o = load(wt + 264)
@@ -653,8 +652,8 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 
 /// LSTM s0_l1_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[5] in; h[8] and c[8] updated in place.
-fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     do { // block 0: units 0…4
         var i = load(wt + 608)
         var o = load(wt + 616)
@@ -711,8 +710,8 @@ fileprivate func cell_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 
 /// LSTM s0_l2_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[5] in; h[8] and c[8] updated in place.
-fileprivate func cell_s0_l2_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func cell_s0_l2_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     do { // block 0: units 0…4
         var i = load(wt + 960)
         var o = load(wt + 968)
@@ -770,9 +769,8 @@ fileprivate func cell_s0_l2_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// s0_l0_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
 /// columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>,
-                                   _ c: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l0_fw(wt, input + t * 5, h, c)
@@ -786,9 +784,8 @@ fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 /// s0_l1_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
 /// columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>,
-                                   _ c: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l1_fw(wt, input + t * 5, h, c)
@@ -802,9 +799,8 @@ fileprivate func sequence_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 /// s0_l2_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
 /// columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l2_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>,
-                                   _ c: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l2_fw(wt, input + t * 5, h, c)
@@ -817,8 +813,8 @@ fileprivate func sequence_s0_l2_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 
 /// LSTM s0_l0_fw, I=3, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[3] at x + 3·k; h[8] and c[8] at h and c + 48·k, updated in place.
-fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     do { // block 0: units 0…4
         var i0 = load(wt + 256)
         var o0 = load(wt + 264)
@@ -1056,8 +1052,8 @@ fileprivate func sequence_tile_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: Uns
 
 /// LSTM s0_l1_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[5] at x + 5·k; h[8] and c[8] at h and c + 48·k, updated in place.
-fileprivate func tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     do { // block 0: units 0…4
         var i0 = load(wt + 608)
         var o0 = load(wt + 616)
@@ -1257,8 +1253,8 @@ fileprivate func sequence_tile_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: Uns
 
 /// LSTM s0_l2_fw, I=5, H=5, activations Sigmoid, Tanh, Tanh: one time step of 4 items together, each weight loaded once.
 /// Item k: x[5] at x + 5·k; h[8] and c[8] at h and c + 48·k, updated in place.
-fileprivate func tile_s0_l2_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func tile_s0_l2_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     do { // block 0: units 0…4
         var i0 = load(wt + 960)
         var o0 = load(wt + 968)

@@ -318,8 +318,8 @@ static void rg_cell_s0_l2_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
  * columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -333,8 +333,8 @@ static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, f
 
 /* s0_l1_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
  * columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -348,8 +348,8 @@ static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, f
 
 /* s0_l2_fw over one item: rows of `input` and `output` are 5 floats apart; h goes to
  * columns 5 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l2_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s0_l2_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -406,10 +406,9 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
  * its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h)
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
 {
     float xs[12] __attribute__((aligned(32)));
     float kept_h[32] __attribute__((aligned(32)));
@@ -520,10 +519,9 @@ static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
  * its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h)
+static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
 {
     float xs[20] __attribute__((aligned(32)));
     float kept_h[32] __attribute__((aligned(32)));
@@ -634,10 +632,9 @@ static void rg_tile_s0_l2_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l2_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 5 floats apart; its h goes to columns 5 wide at `offset`;
  * its state is at h + 24·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l2_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h)
+static void rg_sequence_tile_s0_l2_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
 {
     float xs[20] __attribute__((aligned(32)));
     float kept_h[32] __attribute__((aligned(32)));

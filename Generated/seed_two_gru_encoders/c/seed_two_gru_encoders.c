@@ -2032,8 +2032,8 @@ static void rg_cell_s1_l1_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
  * columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -2047,8 +2047,8 @@ static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, f
 
 /* s0_l1_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
  * columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -2062,8 +2062,8 @@ static void rg_sequence_s0_l1_fw(const float *restrict wt, const float *input, f
 
 /* s1_l0_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
  * columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s1_l0_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s1_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -2077,8 +2077,8 @@ static void rg_sequence_s1_l0_fw(const float *restrict wt, const float *input, f
 
 /* s1_l1_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
  * columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s1_l1_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h)
+static void rg_sequence_s1_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;
@@ -2199,10 +2199,9 @@ static void rg_tile_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
  * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h)
+static void rg_sequence_tile_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
 {
     float xs[24] __attribute__((aligned(32)));
     float kept_h[96] __attribute__((aligned(32)));
@@ -2385,10 +2384,9 @@ static void rg_tile_s0_l1_fw(const float *restrict wt, const float *restrict x, 
 /* s0_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
  * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h)
+static void rg_sequence_tile_s0_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
 {
     float xs[80] __attribute__((aligned(32)));
     float kept_h[96] __attribute__((aligned(32)));
@@ -2571,10 +2569,9 @@ static void rg_tile_s1_l0_fw(const float *restrict wt, const float *restrict x, 
 /* s1_l0_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
  * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s1_l0_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h)
+static void rg_sequence_tile_s1_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
 {
     float xs[24] __attribute__((aligned(32)));
     float kept_h[96] __attribute__((aligned(32)));
@@ -2757,10 +2754,9 @@ static void rg_tile_s1_l1_fw(const float *restrict wt, const float *restrict x, 
 /* s1_l1_fw over 4 items' sequences together: item k's rows of `input` and `output` start
  * `stride`·k floats in and are 40 floats apart; its h goes to columns 20 wide at `offset`;
  * its state is at h + 96·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k. */
-static void rg_sequence_tile_s1_l1_fw(const float *restrict wt, const float *input, float *output,
-                                      ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0,
-                                      ptrdiff_t len1, ptrdiff_t len2, ptrdiff_t len3, ptrdiff_t longest,
-                                      float *restrict h)
+static void rg_sequence_tile_s1_l1_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                      ptrdiff_t steps, ptrdiff_t stride, ptrdiff_t len0, ptrdiff_t len1, ptrdiff_t len2,
+                                      ptrdiff_t len3, ptrdiff_t longest, float *restrict h)
 {
     float xs[80] __attribute__((aligned(32)));
     float kept_h[96] __attribute__((aligned(32)));

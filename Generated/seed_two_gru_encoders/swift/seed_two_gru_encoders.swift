@@ -1587,10 +1587,9 @@ public struct SeedTwoGRUEncoders: Sendable {
     /// Items go through each cell 4 at a time, each weight read once per step for all
     /// of them. An item's result never depends on the others; it may differ from a run of the
     /// item alone by rounding, as its sums are then taken in another order.
-    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int,
-                           sequenceLengths: UnsafePointer<Int32>?, initialState: UnsafePointer<Float>?,
-                           y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
-                           workspace: UnsafeMutablePointer<Float>) {
+    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
+                           initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                           finalState: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
         seed_two_gru_encodersWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withScratch(InlineArray<384, Float>.self) { states in
@@ -2253,8 +2252,8 @@ fileprivate func cell_s1_l1_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// s0_l0_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
 /// columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l0_fw(wt, input + t * 40, h)
@@ -2268,8 +2267,8 @@ fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 /// s0_l1_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
 /// columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l1_fw(wt, input + t * 40, h)
@@ -2283,8 +2282,8 @@ fileprivate func sequence_s0_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 /// s1_l0_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
 /// columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s1_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s1_l0_fw(wt, input + t * 40, h)
@@ -2298,8 +2297,8 @@ fileprivate func sequence_s1_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePo
 /// s1_l1_fw over one item: rows of `input` and `output` are 40 floats apart; h goes to
 /// columns 20 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s1_l1_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s1_l1_fw(wt, input + t * 40, h)

@@ -298,8 +298,7 @@ static const float torch_lstm_proj_weights[288] __attribute__((aligned(64))) = {
 
 /* LSTM s0_l0_fw, I=4, H=8, projected to 3, activations Sigmoid, Tanh, Tanh: one time step.
  * x[4] in; h[4] and c[8] updated in place. */
-static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h,
-                             float *restrict c)
+static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, float *restrict h, float *restrict c)
 {
     float next[8] __attribute__((aligned(16)));
     { /* block 0: units 0…3 */
@@ -380,9 +379,8 @@ static void rg_cell_s0_l0_fw(const float *restrict wt, const float *restrict x, 
 
 /* s0_l0_fw over one item: rows of `input` and `output` are 4 floats apart; h goes to
  * columns 3 wide at `offset`. Steps past `len` give zeros; the state is kept. */
-static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output,
-                                 ptrdiff_t offset, ptrdiff_t steps, ptrdiff_t len, float *restrict h,
-                                 float *restrict c)
+static void rg_sequence_s0_l0_fw(const float *restrict wt, const float *input, float *output, ptrdiff_t offset,
+                                 ptrdiff_t steps, ptrdiff_t len, float *restrict h, float *restrict c)
 {
     for (ptrdiff_t k = 0; k < len; ++k) {
         const ptrdiff_t t = k;

@@ -391,10 +391,9 @@ public struct TorchLSTMProj: Sendable {
     /// - finalState: [batch][stateFloats], the state after each item's last valid step, or nil.
     /// - workspace: `workspaceFloats(steps:)` floats of scratch.
     /// A length-0 item's final state is its initial state.
-    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int,
-                           sequenceLengths: UnsafePointer<Int32>?, initialState: UnsafePointer<Float>?,
-                           y: UnsafeMutablePointer<Float>, finalState: UnsafeMutablePointer<Float>?,
-                           workspace: UnsafeMutablePointer<Float>) {
+    public static func run(x: UnsafePointer<Float>, batch: Int, steps: Int, sequenceLengths: UnsafePointer<Int32>?,
+                           initialState: UnsafePointer<Float>?, y: UnsafeMutablePointer<Float>,
+                           finalState: UnsafeMutablePointer<Float>?, workspace: UnsafeMutablePointer<Float>) {
         torch_lstm_projWeights.span.withUnsafeBufferPointer { table in
             let wt = table.baseAddress!
             withScratch(InlineArray<12, Float>.self) { states in
@@ -446,8 +445,8 @@ public struct TorchLSTMProj: Sendable {
 
 /// LSTM s0_l0_fw, I=4, H=8, projected to 3, activations Sigmoid, Tanh, Tanh: one time step.
 /// x[4] in; h[4] and c[8] updated in place.
-fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>,
-                               _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
+fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Float>, _ h: UnsafeMutablePointer<Float>,
+                               _ c: UnsafeMutablePointer<Float>) {
     withScratch(InlineArray<8, Float>.self) { next in
         do { // block 0: units 0…3
             var i = load(wt + 224)
@@ -529,9 +528,8 @@ fileprivate func cell_s0_l0_fw(_ wt: UnsafePointer<Float>, _ x: UnsafePointer<Fl
 /// s0_l0_fw over one item: rows of `input` and `output` are 4 floats apart; h goes to
 /// columns 3 wide at `offset`. Steps past `len` give zeros; the state is kept.
 fileprivate func sequence_s0_l0_fw(_ wt: UnsafePointer<Float>, _ input: UnsafePointer<Float>,
-                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int,
-                                   _ len: Int, _ h: UnsafeMutablePointer<Float>,
-                                   _ c: UnsafeMutablePointer<Float>) {
+                                   _ output: UnsafeMutablePointer<Float>, _ offset: Int, _ steps: Int, _ len: Int,
+                                   _ h: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>) {
     for k in 0..<len {
         let t = k
         cell_s0_l0_fw(wt, input + t * 4, h, c)
