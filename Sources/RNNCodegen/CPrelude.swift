@@ -65,15 +65,15 @@ extension CRenderer {
         if plan.lowering == .scalar {
             return Template(c: "widen_scalar.c").render(["TYPE": type.rawValue, "LOADER": CRenderer.scalarLoader(type)])
         }
-        let loader: String
+        // Each type's template, with what its target-specific loaders need.
+        let values: [String: String]
         switch type {
-        case .f16:
-            loader = Template(c: "widen_f16.c").render(["W": "\(width)", "HBYTES": "\(width * 2)", "VBYTES": "\(width * 4)", "F16C": CRenderer.f16c(width)])
-        case .i8:
-            loader = Template(c: "widen_i8.c").render(["W": "\(width)", "HBYTES": "\(width * 2)", "X86": CRenderer.signExtension(width)])
-        default:
-            loader = Template(c: "widen_\(type.rawValue).c").render(["VBYTES": "\(width * 4)"])
+        case .f32: return ""
+        case .f16: values = ["W": "\(width)", "HBYTES": "\(width * 2)", "VBYTES": "\(width * 4)", "F16C": CRenderer.f16c(width)]
+        case .i8: values = ["W": "\(width)", "HBYTES": "\(width * 2)", "X86": CRenderer.signExtension(width)]
+        case .bf16: values = ["VBYTES": "\(width * 4)"]
         }
+        let loader = Template(c: type.storage.template! + ".c").render(values)
         return Template(c: "widen.c").render(["TYPE": type.rawValue, "W": "\(width)", "BYTES": "\(width * type.bytes)", "LOADER": loader])
     }
 

@@ -12,7 +12,7 @@ extension CRenderer {
         return """
         /* The weight matrices, packed like \(name)_weights, as \(KernelDescription.storage(plan, newline: "\n * "))
          * (\(count * plan.columnsPerWord) weights, \(bytes) bytes). */
-        static const \(CPrinter.storageType(type)) \(name)_matrices[\(count)] __attribute__((aligned(64))) = {
+        static const \(type.storage.cType) \(name)_matrices[\(count)] __attribute__((aligned(64))) = {
         \(lines.joined(separator: "\n"))
         };
 

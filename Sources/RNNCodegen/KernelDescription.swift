@@ -31,7 +31,7 @@ enum KernelDescription {
         var row: [String] = []
         for code in plan.matrixCodes {
             let hex = String(code, radix: 16)
-            row.append(plan.weightType == .i8 ? String(code) : "0x" + String(repeating: "0", count: digits - hex.count) + hex)
+            row.append(plan.weightType.storage.decimalCodes ? String(code) : "0x" + String(repeating: "0", count: digits - hex.count) + hex)
             if row.count == max(plan.vectorWidth, 8) { lines.append("    " + row.joined(separator: ", ") + ","); row = [] }
         }
         if !row.isEmpty { lines.append("    " + row.joined(separator: ", ") + ",") }
@@ -39,14 +39,7 @@ enum KernelDescription {
     }
 
     /// How the matrix table stores weights, for its comment.
-    static func storage(_ plan: KernelPlan, newline: String) -> String {
-        switch plan.weightType {
-        case .f32: return "floats"
-        case .f16: return "IEEE half-precision bit patterns"
-        case .bf16: return "bfloat16 bit patterns (a float's upper 16 bits), two\(newline)columns per 32-bit word, column j in the low half"
-        case .i8: return "int8 values; each row's scale is in the float table"
-        }
-    }
+    static func storage(_ plan: KernelPlan, newline: String) -> String { plan.weightType.storage.describe(newline) }
 
     static func summary(_ plan: KernelPlan) -> String {
         var parts: [String] = ["input \(plan.inputSize)"]

@@ -292,8 +292,9 @@ struct KernelLowering {
     /// `run` keeps them), the step's scratch one padded layer apart.
     func itemCopies(_ c: KernelPlan.CellPlan, items: Int) -> ItemCopies {
         guard items > 1 else { return .single }
-        var strides = ["x": c.I, "h": plan.paddedStateFloats, "c": plan.paddedStateFloats]
-        for scratch in ["next", "rh", "zs", "partial"] { strides[scratch] = c.Hp }
+        var strides = ["x": c.I]
+        for state in CellTraits(c.cell).stateVectors { strides[state] = plan.paddedStateFloats }
+        for scratch in CellTraits(c.cell).scratch { strides[scratch] = c.Hp }
         return ItemCopies(count: items, strides: strides)
     }
 
@@ -312,19 +313,18 @@ struct KernelLowering {
         // step's dependency chain). A projection reads `next` either way.
         let direct = c.blocks == 1 && c.projection == nil
         let next = direct ? "h" : "next"
-        var scratch: [(name: String, floats: Int)] = direct ? [] : [("next", c.Hp)]
+        let traits = CellTraits(c.cell), gates = traits.gates
+        let scratch = traits.scratch.filter { !direct || $0 != "next" }
         switch c.cell.kind {
         case .rnn:
             body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in
-                var s = each(biases(c, b, ["a"]))
-                s += products([inputOperand(c, b, ["a"]), recurrentOperand(c, b, ["a"])])
+                var s = each(biases(c, b, gates))
+                s += products([inputOperand(c, b, gates), recurrentOperand(c, b, gates)])
                 var rest = gate(c, "a", acts[0])
                 rest.append(.store(b.at(next, 0, stride: width), .variable("a")))
                 return s + each(rest)
             }
         case .lstm:
-            // Packed gate order i, o, f, g (ONNX's i, o, f, c).
-            let gates = ["i", "o", "f", "g"]
             body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in
                 var s = each(biases(c, b, gates))
                 s += products([inputOperand(c, b, gates), recurrentOperand(c, b, gates)])
@@ -359,8 +359,8 @@ struct KernelLowering {
             // Packed gate order z, r, n; the candidate's recurrent part (hn)
             // keeps its own bias because the reset gate scales it.
             body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in
-                var s = each(biases(c, b, ["z", "r", "n"]) + [.declare("hn", vectorAt(c.candidateBias!, b))])
-                s += products([inputOperand(c, b, ["z", "r", "n"]), recurrentOperand(c, b, ["z", "r", "hn"])])
+                var s = each(biases(c, b, gates) + [.declare("hn", vectorAt(c.candidateBias!, b))])
+                s += products([inputOperand(c, b, gates), recurrentOperand(c, b, ["z", "r", "hn"])])
                 var rest = gate(c, "z", acts[0])
                 rest += gate(c, "r", acts[0])
                 rest.append(.assign("n", .multiplyAdd(.variable("r"), .variable("hn"), .variable("n"))))
@@ -369,10 +369,9 @@ struct KernelLowering {
                 return s + each(rest)
             }
         case .gru:
-            scratch += [("rh", c.Hp), ("zs", c.Hp), ("partial", c.Hp)]
             body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in
-                var s = each(biases(c, b, ["z", "r", "n"]))
-                s += products([inputOperand(c, b, ["z", "r", "n"]), recurrentOperand(c, b, ["z", "r"])])
+                var s = each(biases(c, b, gates))
+                s += products([inputOperand(c, b, gates), recurrentOperand(c, b, Array(gates.prefix(traits.recurrentGates)))])
                 var rest = gate(c, "z", acts[0])
                 rest += gate(c, "r", acts[0])
                 rest.append(.store(b.at("zs", 0, stride: width), .variable("z")))
@@ -403,15 +402,15 @@ struct KernelLowering {
             body.append(.comment("Every block has read the old h; now it is replaced."))
             body += blocks(c.blocks, units: c.H, unrolled: unrolled) { b in each([.store(b.at("h", 0, stride: width), .load(b.at("next", 0, stride: width)))]) }
         }
-        var parameters = weightParameters + [.init(name: "x", kind: .input(restrict: true)), .init(name: "h", kind: .output(restrict: true))]
-        if c.cell.kind == .lstm { parameters.append(.init(name: "c", kind: .output(restrict: true))) }
-        let stateText = "h[\(c.Hrp)]\(c.cell.kind == .lstm ? " and c[\(c.Hp)]" : "")"
+        let parameters = weightParameters + [.init(name: "x", kind: .input(restrict: true))]
+            + traits.stateVectors.map { KernelFunction.Parameter(name: $0, kind: .output(restrict: true)) }
+        let stateText = "h[\(c.Hrp)]\(traits.hasCellState ? " and c[\(c.Hp)]" : "")"
         let doc = items == 1
             ? ["\(KernelDescription.cell(c)): one time step.", "x[\(c.I)] in; \(stateText) updated in place."]
             : ["\(KernelDescription.cell(c)): one time step of \(items) items together, each weight loaded once.",
-               "Item k: x[\(c.I)] at x + \(c.I)·k; \(stateText) at h\(c.cell.kind == .lstm ? " and c" : "") + \(plan.paddedStateFloats)·k, updated in place."]
+               "Item k: x[\(c.I)] at x + \(c.I)·k; \(stateText) at h\(traits.hasCellState ? " and c" : "") + \(plan.paddedStateFloats)·k, updated in place."]
         return KernelFunction(name: items == 1 ? "cell_\(c.id)" : "tile_\(c.id)", doc: doc, parameters: parameters,
-                              scratch: scratch.map { ($0.name, $0.floats * items) }, body: body)
+                              scratch: scratch.map { ($0, c.Hp * items) }, body: body)
     }
 
     /// GRU: h' = (1 − z)⊙n + z⊙h, written n + z⊙(h − n): one multiply-add.
@@ -423,14 +422,13 @@ struct KernelLowering {
     /// The cell over one item's sequence, for `run`.
     func cellSequence(_ c: KernelPlan.CellPlan) -> KernelFunction {
         let M = plan.maxWidth
-        var args = weightArguments + [.address(Address("input", index: "t", stride: M)), .address(Address("h"))]
-        if c.cell.kind == .lstm { args.append(.address(Address("c"))) }
-        var parameters = weightParameters + [
+        let states = CellTraits(c.cell).stateVectors
+        let args = weightArguments + [.address(Address("input", index: "t", stride: M))] + states.map { Argument.address(Address($0)) }
+        let parameters = weightParameters + [
             .init(name: "input", kind: .input(restrict: false)),
             .init(name: "output", kind: .output(restrict: false)), .init(name: "offset", kind: .integer),
-            .init(name: "steps", kind: .integer), .init(name: "len", kind: .integer), .init(name: "h", kind: .output(restrict: true)),
-        ]
-        if c.cell.kind == .lstm { parameters.append(.init(name: "c", kind: .output(restrict: true))) }
+            .init(name: "steps", kind: .integer), .init(name: "len", kind: .integer),
+        ] + states.map { KernelFunction.Parameter(name: $0, kind: .output(restrict: true)) }
         return KernelFunction(
             name: "sequence_\(c.id)",
             doc: ["\(c.id) over one item: rows of `input` and `output` are \(M) floats apart; h goes to",
@@ -456,7 +454,9 @@ struct KernelLowering {
     /// that do not exist have length 0.
     func tileSequence(_ c: KernelPlan.CellPlan) -> KernelFunction {
         let M = plan.maxWidth, T = plan.batchTile, P = plan.paddedStateFloats
-        let lstm = c.cell.kind == .lstm
+        let states = CellTraits(c.cell).stateVectors
+        /// Floats of each state vector: h the (projected) output, c the cell.
+        func size(_ state: String) -> (used: Int, padded: Int) { state == "h" ? (c.Hr, c.Hrp) : (c.H, c.Hp) }
         /// `stride * k + ` for item k's rows of the sequence buffers.
         func item(_ k: Int) -> String { k == 0 ? "" : k == 1 ? "stride + " : "stride * \(k) + " }
         func copy(_ count: Int, to: (String) -> Address, from: (String) -> Address?) -> KernelStatement {
@@ -464,16 +464,13 @@ struct KernelLowering {
         }
         /// Item k's h and c copied (into the kept state, or back).
         func state(_ k: Int, keep: Bool) -> [KernelStatement] {
-            var pairs = [(Address("kept_h", k * c.Hrp), Address("h", k * P), c.Hr)]
-            if lstm { pairs.append((Address("kept_c", k * c.Hp), Address("c", k * P), c.H)) }
-            return pairs.map { kept, live, count in
+            states.map { (Address("kept_\($0)", k * size($0).padded), Address($0, k * P), size($0).used) }.map { kept, live, count in
                 let (to, from) = keep ? (kept, live) : (live, kept)
                 return copy(count, to: { to.adding($0, stride: 1) }, from: { from.adding($0, stride: 1) })
             }
         }
         func time(_ k: Int) -> KernelStatement { .integer("t", c.reverse ? "len\(k) - 1 - s" : "s") }
-        var args = weightArguments + [.address(Address("xs")), .address(Address("h"))]
-        if lstm { args.append(.address(Address("c"))) }
+        let args = weightArguments + [.address(Address("xs"))] + states.map { Argument.address(Address($0)) }
         var body: [KernelStatement] = [copy(T * c.I, to: { Address("xs", index: $0) }, from: { _ in nil })]
         body += (0..<T).flatMap { state($0, keep: true) }
         var step: [KernelStatement] = (0..<T).map { k in
@@ -496,15 +493,15 @@ struct KernelLowering {
             .init(name: "steps", kind: .integer), .init(name: "stride", kind: .integer),
         ]
         parameters += (0..<T).map { .init(name: "len\($0)", kind: .integer) }
-        parameters += [.init(name: "longest", kind: .integer), .init(name: "h", kind: .output(restrict: true))]
-        if lstm { parameters.append(.init(name: "c", kind: .output(restrict: true))) }
+        parameters.append(.init(name: "longest", kind: .integer))
+        parameters += states.map { .init(name: $0, kind: .output(restrict: true)) }
         return KernelFunction(
             name: "sequence_tile_\(c.id)",
             doc: ["\(c.id) over \(T) items' sequences together: item k's rows of `input` and `output` start",
                   "`stride`·k floats in and are \(M) floats apart; its h goes to columns \(c.Hr) wide at `offset`;",
-                  "its state is at h\(lstm ? " and c" : "") + \(P)·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k."],
+                  "its state is at \(states.joined(separator: " and ")) + \(P)·k. Steps past `len`k give zeros; the state is kept. `longest` is the largest `len`k."],
             parameters: parameters,
-            scratch: [("xs", T * c.I), ("kept_h", T * c.Hrp)] + (lstm ? [("kept_c", T * c.Hp)] : []),
+            scratch: [("xs", T * c.I)] + states.map { ("kept_\($0)", T * size($0).padded) },
             body: body)
     }
 }

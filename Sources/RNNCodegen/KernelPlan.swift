@@ -53,21 +53,10 @@ public struct KernelPlan {
     /// (`columnsPerWord` columns side by side in each lane: column j in the
     /// low half, j + 1 in the high half). Empty for f32.
     public private(set) var matrixCodes: [Int] = []
-    /// Matrix columns sharing one stored element of a lane. A bf16 word
-    /// widens to two float vectors with one integer instruction each (a
-    /// shift, a mask), where separate 16-bit elements would first need a
-    /// widening shuffle. f16 and i8 stay one per element, for the targets'
-    /// conversion instructions (F16C and Armv8 halves, x86 and Arm sign
-    /// extension): four i8s per word cost three instructions per vector.
-    public var columnsPerWord: Int { KernelPlan.columnsPerWord(weightType) }
-    public static func columnsPerWord(_ type: WeightType) -> Int {
-        switch type {
-        case .f32, .f16, .i8: return 1
-        case .bf16: return 2
-        }
-    }
+    /// Matrix columns sharing one stored element of a lane (`WeightStorage.columnsPerWord`).
+    public var columnsPerWord: Int { weightType.storage.columnsPerWord }
     /// Bytes of one element of `matrixCodes`.
-    public var matrixElementBytes: Int { weightType.bytes * columnsPerWord }
+    public var matrixElementBytes: Int { weightType.storage.elementBytes }
     /// Bytes of weights the kernel holds: what it costs in flash.
     public var weightBytes: Int { weights.count * 4 + matrixCodes.count * matrixElementBytes }
     /// Elements of a packed matrix per block, per operand column group, for `cols` columns.
@@ -148,9 +137,9 @@ public struct KernelPlan {
         public var peephole: Table?
         /// LSTM projection `[outBlocks][H][lane]`.
         public var projection: Table?
-        public var gates: Int { cell.kind.gateCount }
+        public var gates: Int { CellTraits(cell).gates.count }
         /// Gates read from h in the first pass (GRU reset-before reads 2 there).
-        public var recurrentGates: Int { cell.kind == .gru && !cell.options.linearBeforeReset ? 2 : gates }
+        public var recurrentGates: Int { CellTraits(cell).recurrentGates }
         /// Index of this cell's h and c in the state slots.
         public var hSlot: Int, cSlot: Int?
     }
@@ -279,7 +268,7 @@ public struct KernelPlan {
         matrixCodes += packed
         matrixCodes += Array(repeating: 0, count: KernelPlan.roundUp(matrixCodes.count, vectorWidth) - matrixCodes.count)
         let matrix = Table(offset: offset, count: packed.count)
-        guard weightType == .i8 else { return (matrix, nil) }
+        guard weightType.storage.rowScales else { return (matrix, nil) }
         return (matrix, append(packVectors(m.scales, H: H, gates: gates, blocks: blocks)))
     }
 
@@ -391,10 +380,13 @@ public struct KernelPlan {
         let w = cell.weights
         let Wx = try stored(w.input, "\(id) W"), Rh = try stored(w.recurrent, "\(id) R")
         let Wb = try finite(w.inputBias, "\(id) Wb"), Rb = try finite(w.recurrentBias, "\(id) Rb")
-        let G = cell.kind.gateCount
+        let traits = CellTraits(cell)
+        let G = traits.gates.count
         let all = Array(0..<G)
-        let lbr0 = cell.kind == .gru && !cell.options.linearBeforeReset
-        let lbr1 = cell.kind == .gru && cell.options.linearBeforeReset
+        // A GRU's candidate: reset before the matmul (a pass of its own over
+        // r⊙h), or after (its recurrent bias kept apart).
+        let lbr0 = traits.recurrentGates < G
+        let lbr1 = cell.kind == .gru && !lbr0
 
         let (inputTable, inputScales) = appendMatrix(Wx, H: H, gates: all, blocks: blocks)
         let (recurrentTable, recurrentScales) = appendMatrix(Rh, H: H, gates: lbr0 ? [0, 1] : all, blocks: blocks)
@@ -424,7 +416,7 @@ public struct KernelPlan {
         states.append(StateSlot(name: hName, size: Hr, offset: offset, paddedSize: outBlocks * vectorWidth, paddedOffset: paddedStateFloats))
         let hSlot = states.count - 1
         var cSlot: Int?
-        if cell.kind == .lstm {
+        if traits.hasCellState {
             states.append(StateSlot(name: StateName(stack: stack, layer: layer, reverse: reverse, isCell: true),
                                     size: H, offset: offset + Hr, paddedSize: blocks * vectorWidth, paddedOffset: paddedStateFloats))
             cSlot = states.count - 1

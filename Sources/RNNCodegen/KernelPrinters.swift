@@ -151,7 +151,7 @@ struct CPrinter: KernelPrinter {
     func parameter(_ p: KernelFunction.Parameter) -> String {
         switch p.kind {
         case .weights: return "const float *restrict \(p.name)"
-        case .matrices(let type): return "const \(CPrinter.storageType(type)) *restrict \(p.name)"
+        case .matrices(let type): return "const \(type.storage.cType) *restrict \(p.name)"
         case .input(let restrict): return "const float *\(restrict ? "restrict " : "")\(p.name)"
         case .output(let restrict): return "float *\(restrict ? "restrict " : "")\(p.name)"
         case .integer: return "ptrdiff_t \(p.name)"
@@ -183,7 +183,7 @@ struct CPrinter: KernelPrinter {
         var open: [String] = []
         if f.readsWeights {
             open.append("    const float *wt = \(plan.options.weights == .baked ? "\(name)_weights" : "weights");")
-            if plan.weightType != .f32 { open.append("    const \(CPrinter.storageType(plan.weightType)) *wm = \(name)_matrices;") }
+            if plan.weightType != .f32 { open.append("    const \(plan.weightType.storage.cType) *wm = \(name)_matrices;") }
         }
         open += f.scratch.map { "    float \($0.name)[\($0.floats)] __attribute__((aligned(\(vectorWidth * 4))));" }
         return (open, [], "    ")
@@ -205,18 +205,8 @@ struct CPrinter: KernelPrinter {
     func variable(_ name: String) -> String { name }
     func load(_ at: Address) -> String { scalar ? element(at) : "RG_LOAD(\(pointer(at)))" }
     func widen(_ at: Address, _ type: WeightType, part: Int) -> String {
-        KernelPlan.columnsPerWord(type) == 1 ? "RG_LOAD_\(type.rawValue.uppercased())(\(pointer(at)))"
-            : "RG_LOAD_\(type.rawValue.uppercased())(\(pointer(at)), \(part))"
-    }
-
-    /// The C type of one stored weight.
-    static func storageType(_ type: WeightType) -> String {
-        switch type {
-        case .f32: return "float"
-        case .f16: return "uint16_t"
-        case .bf16: return "uint32_t"
-        case .i8: return "int8_t"
-        }
+        let storage = type.storage
+        return storage.columnsPerWord == 1 ? "\(storage.cLoader!)(\(pointer(at)))" : "\(storage.cLoader!)(\(pointer(at)), \(part))"
     }
     func broadcast(_ at: Address) -> String { scalar ? element(at) : "RG_SPLAT(\(element(at)))" }
     func constant(_ value: Float) -> String { scalar ? Literal.cFloat(value) : "RG_SPLAT(\(Literal.cFloat(value)))" }
@@ -315,7 +305,7 @@ struct SwiftPrinter: KernelPrinter {
         let type: String
         switch p.kind {
         case .weights, .input: type = "UnsafePointer<Float>"
-        case .matrices(let t): type = "UnsafePointer<\(SwiftPrinter.storageType(t))>"
+        case .matrices(let t): type = "UnsafePointer<\(t.storage.swiftType)>"
         case .output: type = "UnsafeMutablePointer<Float>"
         case .integer, .count: type = "Int"
         case .state: return nil
@@ -415,18 +405,8 @@ struct SwiftPrinter: KernelPrinter {
 
     func load(_ at: Address) -> String { "load(\(pointer(at)))" }
     func widen(_ at: Address, _ type: WeightType, part: Int) -> String {
-        let name = "load\(type == .i8 ? "I8" : type == .f16 ? "F16" : "BF16")"
-        return KernelPlan.columnsPerWord(type) == 1 ? "\(name)(\(pointer(at)))" : "\(name)(\(pointer(at)), \(part))"
-    }
-
-    /// The Swift type of one stored weight.
-    static func storageType(_ type: WeightType) -> String {
-        switch type {
-        case .f32: return "Float"
-        case .f16: return "UInt16"
-        case .bf16: return "UInt32"
-        case .i8: return "Int8"
-        }
+        let storage = type.storage
+        return storage.columnsPerWord == 1 ? "\(storage.swiftLoader!)(\(pointer(at)))" : "\(storage.swiftLoader!)(\(pointer(at)), \(part))"
     }
     func broadcast(_ at: Address) -> String { "V(repeating: \(element(at)))" }
     func constant(_ value: Float) -> String { "V(repeating: \(Literal.float(value)))" }

@@ -82,7 +82,7 @@ public struct SwiftRenderer {
     func widening() -> String {
         let type = plan.weightType
         guard type != .f32 else { return "" }
-        let loader = Template(swift: "widen_\(type.rawValue).swift").render(["W": "\(width)"])
+        let loader = Template(swift: type.storage.template! + ".swift").render(["W": "\(width)"])
         return "\n" + Template(swift: "widen.swift").render(["TYPE": type.rawValue, "LOADER": loader])
     }
 

@@ -8,7 +8,7 @@ extension SwiftRenderer {
     func matrixTable() -> String {
         let type = plan.weightType
         guard type != .f32 else { return "" }
-        let count = plan.matrixCodes.count, element = SwiftPrinter.storageType(type), bytes = plan.matrixElementBytes
+        let count = plan.matrixCodes.count, element = type.storage.swiftType, bytes = plan.matrixElementBytes
         let what = KernelDescription.storage(plan, newline: "\n/// ")
         guard literalMatrices else {
             var data: [UInt8] = []
