@@ -52,7 +52,7 @@ enum BenchCommand {
       --cflags "…"          C compiler flags (default "-O3 -march=native").
       --swiftflags "…"      Swift compiler flags (default "-O -wmo -target-cpu native").
       --fma auto|on|off     Fused multiply-adds (see rnngen generate --help).
-      --weight-type T       f32 (default), f16, bf16 or i8: how the kernels store
+      --weight-type T       \(WeightType.listed) (f32 by default): how the kernels store
                             their weight matrices (see rnngen generate --help); the
                             naive loop and the interpreter stay f32.
       --json                Print a JSON array instead of the table: one object per

@@ -8,7 +8,7 @@ enum GenerateCommand {
     USAGE: rnngen generate MODEL --lang c|swift --out DIR [--name NAME]
                           [--target T] [--lowering auto|vector|scalar]
                           [--vector-width auto|4|8|16] [--fma auto|on|off]
-                          [--weight-type f32|f16|bf16|i8] [--batch-tile auto|1|2|4|8]
+                          [--weight-type \(WeightType.choices)] [--batch-tile auto|1|2|4|8]
                           [--weights baked|runtime] [--libm]
                           [--golden | --golden-only [--module M] [--xctest]]
 
@@ -57,7 +57,7 @@ enum GenerateCommand {
                             outputs by at most a quarter (if none does, the one
                             that pads least). Any width runs on any target; the
                             compiler splits vectors wider than its registers.
-      --weight-type f32|f16|bf16|i8
+      --weight-type \(WeightType.choices)
                             How weight matrices (W, R, projections, dense layers)
                             are stored; biases and peepholes stay float, and every
                             product is accumulated in float. f32 (default): as
@@ -169,7 +169,7 @@ enum GenerateCommand {
     /// `--weight-type`, f32 when absent.
     static func weightType(_ parsed: Arguments) throws -> WeightType {
         guard let text = try parsed.single("weight-type") else { return .f32 }
-        guard let type = WeightType(rawValue: text) else { throw RNNError(at: "--weight-type \(text)", "expected f32, f16, bf16 or i8") }
+        guard let type = WeightType(rawValue: text) else { throw RNNError(at: "--weight-type \(text)", "expected \(WeightType.listed)") }
         return type
     }
 

@@ -7,7 +7,7 @@ import RNNReference
 enum RunCommand {
     static let help = """
     USAGE: rnngen run MODEL --input NAME=FILE.npy … --output-dir DIR
-                     [--engine reference|c|swift] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type f32|f16|bf16|i8] [--batch-tile N] [--weights baked|runtime] [--libm]
+                     [--engine reference|c|swift] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type \(WeightType.choices)] [--batch-tile N] [--weights baked|runtime] [--libm]
 
     Runs MODEL on the given .npy inputs and writes every output as DIR/NAME.npy
     (float32). Nothing is written unless the whole run succeeds. Every engine
@@ -49,7 +49,7 @@ enum RunCommand {
                             c/swift engines: how the kernel gets its weights.
       --libm                c engine: use the C library's expf/tanhf/log1pf.
       --fma auto|on|off     c/swift engines: fused multiply-adds (see rnngen generate --help).
-      --weight-type f32|f16|bf16|i8
+      --weight-type \(WeightType.choices)
                             c/swift engines: how the kernel stores its weight matrices
                             (see rnngen generate --help); the outputs then include the
                             rounding's effect.

@@ -43,7 +43,7 @@ enum SizeCommand {
       --json                A JSON array instead of the table: one object per row,
                             with the kernel's options and the stack by entry point.
       --vector-width W,…    auto (default), 4, 8 or 16, or several separated by commas.
-      --weight-type T,…     f32 (default), f16, bf16 or i8, or several separated by commas.
+      --weight-type T,…     \(WeightType.listed) (f32 by default), or several separated by commas.
       --weights, --libm, --fma, --batch-tile
                             As for rnngen generate (see rnngen generate --help).
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs.

@@ -7,7 +7,7 @@ import RNNReference
 enum VerifyCommand {
     static let help = """
     USAGE: rnngen verify MODEL [--target T] [--lang c|swift|all] [--trials N] [--seed S]
-                        [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type f32|f16|bf16|i8] [--batch-tile N]
+                        [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type \(WeightType.choices)] [--batch-tile N]
                         [--weights baked|runtime] [--libm]
 
     The differential test: generates and compiles MODEL's kernel, runs it and
@@ -25,7 +25,7 @@ enum VerifyCommand {
     Tolerance, one rule for every model and output:
       |kernel − reference| ≤ 1e-4 + 1e-4 · |reference|
 
-    With --weight-type f16, bf16 or i8 the reference runs on the weights as the
+    With --weight-type \(WeightType.narrowListed) the reference runs on the weights as the
     kernel stores them (rounded), under the same tolerance: that checks the
     kernel. The rounding's own effect is then measured apart: the interpreter
     on the rounded weights against the interpreter on the f32 weights, same
@@ -51,7 +51,7 @@ enum VerifyCommand {
                             How the kernel gets its weights (default baked).
       --libm                C only: use the C library's expf/tanhf/log1pf.
       --fma auto|on|off     Fused multiply-adds (see rnngen generate --help).
-      --weight-type f32|f16|bf16|i8
+      --weight-type \(WeightType.choices)
                             How the kernel stores weight matrices (default f32; see
                             rnngen generate --help).
       --batch-tile auto|1|2|4|8
@@ -115,7 +115,7 @@ enum VerifyCommand {
         let weightType = try GenerateCommand.weightType(parsed)
         let narrowType = weightType == .f32 ? nil : weightType
         if maxAdded != nil && narrowType == nil {
-            throw RNNError(at: "--max-added-error", "only means something with --weight-type f16, bf16 or i8")
+            throw RNNError(at: "--max-added-error", "only means something with --weight-type \(WeightType.narrowListed)")
         }
         var allPassed = true
         let on = target.name == .host ? "" : " on \(target.name.rawValue) (\(target.summary))"

@@ -12,6 +12,20 @@ public enum WeightType: String, CaseIterable, Sendable {
     /// matrix: w ≈ scale · q with q in −127…127 and scale = max|row| / 127.
     case i8
 
+    /// `f32|f16|bf16|i8`: the choices, for usage lines.
+    public static var choices: String { allCases.map(\.rawValue).joined(separator: "|") }
+    /// `f32, f16, bf16 or i8`: every type, for help and errors.
+    public static var listed: String { spoken(allCases) }
+    /// The types narrower than f32, which `verify` measures the rounding of.
+    public static var narrow: [WeightType] { allCases.filter { $0 != .f32 } }
+    /// `f16, bf16 or i8`: the narrow types, for help and errors.
+    public static var narrowListed: String { spoken(narrow) }
+
+    static func spoken(_ types: [WeightType]) -> String {
+        let names = types.map(\.rawValue)
+        return names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+
     /// Bytes of one stored weight.
     public var bytes: Int {
         switch self {

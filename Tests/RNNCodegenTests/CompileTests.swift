@@ -59,7 +59,7 @@ final class CompileTests: XCTestCase {
         var paths: [String] = []
         for example in try Repository.exampleModels().prefix(models) {
             let model = try ModelDescription.load(contentsOf: example.url.path)
-            for type in [WeightType.f16, .bf16, .i8] {
+            for type in WeightType.narrow {
                 for width in KernelOptions.vectorWidths {
                     let name = "\(example.name)_\(type.rawValue)_w\(width)"
                     let options = KernelOptions(language: language, name: name, vectorWidth: width, weightType: type)

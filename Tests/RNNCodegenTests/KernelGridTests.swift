@@ -85,7 +85,7 @@ final class KernelGridTests: XCTestCase {
                 narrow.name = "n\(index)"
                 narrow.weights = .baked
                 narrow.vectorWidth = widths[(index + 1) % 4]
-                narrow.weightType = [.f16, .bf16, .i8][(index / 2) % 3]
+                narrow.weightType = WeightType.narrow[(index / 2) % WeightType.narrow.count]
                 plans.append(try KernelPlan(model: entry.1, options: narrow))
             }
         }

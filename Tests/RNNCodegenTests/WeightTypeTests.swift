@@ -30,7 +30,7 @@ final class WeightTypeTests: XCTestCase {
         var plans: [KernelPlan] = []
         var labels: [String] = []
         for (m, entry) in Self.models().enumerated() {
-            for type in [WeightType.f16, .bf16, .i8] {
+            for type in WeightType.narrow {
                 for width in KernelOptions.vectorWidths {
                     let options = KernelOptions(language: .c, name: "w\(plans.count)", vectorWidth: width,
                                                 fusedMultiplyAdd: [.auto, .on, .off][(m + width) % 3], weightType: type)
