@@ -23,17 +23,18 @@ struct CellTraits {
     var stateVectors: [String] { hasCellState ? ["h", "c"] : ["h"] }
 
     init(_ cell: Cell) {
+        hasCellState = cell.hasCellState
         switch cell.kind {
         case .rnn:
-            (gates, recurrentGates, hasCellState, scratch) = (["a"], 1, false, ["next"])
+            (gates, recurrentGates, scratch) = (["a"], 1, ["next"])
         case .lstm:
             // ONNX's i, o, f, c with the candidate called g.
-            (gates, recurrentGates, hasCellState, scratch) = (["i", "o", "f", "g"], 4, true, ["next"])
+            (gates, recurrentGates, scratch) = (["i", "o", "f", "g"], 4, ["next"])
         case .gru where cell.options.linearBeforeReset:
-            (gates, recurrentGates, hasCellState, scratch) = (["z", "r", "n"], 3, false, ["next"])
+            (gates, recurrentGates, scratch) = (["z", "r", "n"], 3, ["next"])
         case .gru:
             // r⊙h, z and the candidate's input part wait in scratch for the second pass.
-            (gates, recurrentGates, hasCellState, scratch) = (["z", "r", "n"], 2, false, ["next", "rh", "zs", "partial"])
+            (gates, recurrentGates, scratch) = (["z", "r", "n"], 2, ["next", "rh", "zs", "partial"])
         }
     }
 }
