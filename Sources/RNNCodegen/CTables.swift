@@ -23,13 +23,7 @@ extension CRenderer {
         guard baked else {
             return "/* Weights are passed in at run time (\(plan.weights.count) floats, packed as rnngen generate writes them). */\n"
         }
-        var lines: [String] = []
-        var row: [String] = []
-        for v in plan.weights {
-            row.append(Literal.cFloat(v))
-            if row.count == width { lines.append("    " + row.joined(separator: ", ") + ","); row = [] }
-        }
-        if !row.isEmpty { lines.append("    " + row.joined(separator: ", ") + ",") }
+        let lines = KernelDescription.rows(plan.weights.map { Literal.cFloat($0) }, perRow: width)
         return """
         /* Every weight, packed at generation time in the order the loops read it
          * (\(plan.weights.count) floats, \(plan.weights.count * 4) bytes; const, so in flash on a microcontroller). */

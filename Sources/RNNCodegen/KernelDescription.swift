@@ -23,19 +23,21 @@ enum KernelDescription {
         return words.joined(separator: " ")
     }
 
+    /// Literals of a table, `perRow` to a line (`    1.0f, 2.0f,`).
+    static func rows(_ literals: [String], perRow: Int) -> [String] {
+        stride(from: 0, to: literals.count, by: perRow).map { start in
+            "    " + literals[start..<min(start + perRow, literals.count)].joined(separator: ", ") + ","
+        }
+    }
+
     /// The matrix table's codes as literal lines (`    0x3c00, …,`), the
     /// same in C and Swift: i8 in decimal, 16- and 32-bit codes in hex.
     static func matrixCodeLines(_ plan: KernelPlan) -> [String] {
         let digits = plan.matrixElementBytes * 2
-        var lines: [String] = []
-        var row: [String] = []
-        for code in plan.matrixCodes {
+        return rows(plan.matrixCodes.map { code in
             let hex = String(code, radix: 16)
-            row.append(plan.weightType.storage.decimalCodes ? String(code) : "0x" + String(repeating: "0", count: digits - hex.count) + hex)
-            if row.count == max(plan.vectorWidth, 8) { lines.append("    " + row.joined(separator: ", ") + ","); row = [] }
-        }
-        if !row.isEmpty { lines.append("    " + row.joined(separator: ", ") + ",") }
-        return lines
+            return plan.weightType.storage.decimalCodes ? String(code) : "0x" + String(repeating: "0", count: digits - hex.count) + hex
+        }, perRow: max(plan.vectorWidth, 8))
     }
 
     /// How the matrix table stores weights, for its comment.

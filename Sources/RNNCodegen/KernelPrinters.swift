@@ -25,6 +25,19 @@ protocol KernelPrinter {
     func constant(_ value: Float) -> String
     func multiplyAdd(_ a: String, _ b: String, _ c: String) -> String
     func integer(_ e: IntegerExpression) -> String
+    /// How a local is introduced: `const ptrdiff_t`, `let`, `float *const`, ….
+    func keyword(_ local: LocalKind) -> String
+    /// What ends a statement: `;` in C, nothing in Swift.
+    var terminator: String { get }
+    /// A call of a helper by its program name (`rg_` + name in C).
+    func callee(_ name: String) -> String
+    /// The float zero.
+    var zero: String { get }
+}
+
+/// The kinds of local a statement introduces.
+enum LocalKind {
+    case integerConstant, integerVariable, pointer
 }
 
 extension KernelPrinter {
@@ -105,6 +118,39 @@ extension KernelPrinter {
     func factor(_ e: IntegerExpression) -> String {
         let text = integer(e)
         return text.contains(" ") && !(text.hasPrefix("(") && text.hasSuffix(")")) ? "(\(text))" : text
+    }
+
+    /// An activation's function in the kernel's helpers (C's name; Swift's
+    /// is its camel case) and the parameters that follow the value.
+    func activationCall(_ a: Activation) -> (function: String, parameters: [Double]) {
+        switch a.kind {
+        case .sigmoid: return ("sigmoid", [])
+        case .tanh: return ("tanh", [])
+        case .relu: return ("relu", [])
+        case .affine: return ("affine", [a.alpha, a.beta])
+        case .leakyRelu: return ("leaky_relu", [a.alpha])
+        case .thresholdedRelu: return ("thresholded_relu", [a.alpha])
+        case .scaledTanh: return ("scaled_tanh", [a.alpha, a.beta])
+        case .hardSigmoid: return ("hard_sigmoid", [a.alpha, a.beta])
+        case .elu: return ("elu", [a.alpha])
+        case .softsign: return ("softsign", [])
+        case .softplus: return ("softplus", [])
+        }
+    }
+
+    /// The statements spelled the same way in both languages but for their
+    /// keywords: integer and pointer locals, assignments, copies, calls.
+    func simpleLine(_ s: KernelStatement) -> String? {
+        switch s {
+        case .integer(let name, let value): return "\(keyword(.integerConstant)) \(name) = \(integer(value))\(terminator)"
+        case .variableInteger(let name, let value): return "\(keyword(.integerVariable)) \(name) = \(integer(value))\(terminator)"
+        case .setInteger(let name, let value): return "\(name) = \(integer(value))\(terminator)"
+        case .pointer(let name, let at): return "\(keyword(.pointer)) \(base(name)) = \(pointer(at))\(terminator)"
+        case .copyFloat(let to, let from): return "\(element(to)) = \(from.map(element) ?? zero)\(terminator)"
+        case .call(let name, let args): return "\(callee(name))(\(args.map(argument).joined(separator: ", ")))\(terminator)"
+        case .assign(let name, let e): return "\(variable(name)) = \(expression(e))\(terminator)"
+        default: return nil
+        }
     }
 
     func blockComment(_ index: Int, _ first: Int, _ last: Int) -> String {
@@ -237,49 +283,40 @@ struct CPrinter: KernelPrinter {
         }
     }
 
+    func keyword(_ local: LocalKind) -> String {
+        switch local {
+        case .integerConstant: return "const ptrdiff_t"
+        case .integerVariable: return "ptrdiff_t"
+        case .pointer: return "float *const"
+        }
+    }
+    var terminator: String { ";" }
+    func callee(_ name: String) -> String { "rg_" + name }
+    var zero: String { "0.0f" }
+
     func line(_ s: KernelStatement, mutable: Set<String>) -> String {
+        if let simple = simpleLine(s) { return simple }
         switch s {
         case .comment(let text): return "/* \(text) */"
         case .declare(let name, let e): return "\(mutable.contains(name) ? "" : "const ")\(valueType) \(name) = \(expression(e));"
         case .share(let name, let e): return "rg_vec \(name) = \(expression(e)); RG_SHARED(\(name));"
-        case .assign(let name, let e): return "\(name) = \(expression(e));"
         case .clip(let name, let limit):
             return scalar ? "\(name) = rg_clip(\(name), \(Literal.cFloat(limit)));" : "rg_clip(&\(name), \(Literal.cFloat(limit)));"
         case .activate(let name, let a): return activation(a, name)
         case .store(let at, let e): return scalar ? "\(element(at)) = \(expression(e));" : "RG_STORE(\(pointer(at)), \(expression(e)));"
         case .storeLanes(let at, let name, let count):
             return "for (int k = 0; k < \(count); ++k) \(element(at.lane("k"))) = \(name)[k];"
-        case .integer(let name, let value): return "const ptrdiff_t \(name) = \(integer(value));"
-        case .variableInteger(let name, let value): return "ptrdiff_t \(name) = \(integer(value));"
         case .integers(let name, let count): return "ptrdiff_t \(name)[\(count)] = {0};"
-        case .setInteger(let name, let value): return "\(name) = \(integer(value));"
-        case .pointer(let name, let at): return "float *const \(name) = \(pointer(at));"
-        case .copyFloat(let to, let from): return "\(element(to)) = \(from.map(element) ?? "0.0f");"
         case .swap(let a, let b): return "{ const float swapped = \(element(a)); \(element(a)) = \(element(b)); \(element(b)) = swapped; }"
-        case .call(let name, let args): return "rg_\(name)(\(args.map(argument).joined(separator: ", ")));"
-        case .block, .loop, .range, .when, .whenPresent, .softmax: preconditionFailure("handled by the walker")
+        default: preconditionFailure("handled by the walker or simpleLine")
         }
     }
 
     /// The activation applied in place to variable `v`: a vector by
     /// pointer, a scalar program's float by value.
     func activation(_ a: Activation, _ v: String) -> String {
-        func f(_ x: Double) -> String { Literal.cFloat(Float(x)) }
-        let (function, parameters): (String, [Double])
-        switch a.kind {
-        case .sigmoid: (function, parameters) = ("sigmoid", [])
-        case .tanh: (function, parameters) = ("tanh", [])
-        case .relu: (function, parameters) = ("relu", [])
-        case .affine: (function, parameters) = ("affine", [a.alpha, a.beta])
-        case .leakyRelu: (function, parameters) = ("leaky_relu", [a.alpha])
-        case .thresholdedRelu: (function, parameters) = ("thresholded_relu", [a.alpha])
-        case .scaledTanh: (function, parameters) = ("scaled_tanh", [a.alpha, a.beta])
-        case .hardSigmoid: (function, parameters) = ("hard_sigmoid", [a.alpha, a.beta])
-        case .elu: (function, parameters) = ("elu", [a.alpha])
-        case .softsign: (function, parameters) = ("softsign", [])
-        case .softplus: (function, parameters) = ("softplus", [])
-        }
-        let arguments = ([scalar ? v : "&\(v)"] + parameters.map(f)).joined(separator: ", ")
+        let (function, parameters) = activationCall(a)
+        let arguments = ([scalar ? v : "&\(v)"] + parameters.map { Literal.cFloat(Float($0)) }).joined(separator: ", ")
         return scalar ? "\(v) = rg_\(function)(\(arguments));" : "rg_\(function)(\(arguments));"
     }
 
@@ -437,44 +474,36 @@ struct SwiftPrinter: KernelPrinter {
         }
     }
 
+    func keyword(_ local: LocalKind) -> String {
+        switch local {
+        case .integerConstant, .pointer: return "let"
+        case .integerVariable: return "var"
+        }
+    }
+    var terminator: String { "" }
+    func callee(_ name: String) -> String { name }
+    var zero: String { "0" }
+
     func line(_ s: KernelStatement, mutable: Set<String>) -> String {
+        if let simple = simpleLine(s) { return simple }
         switch s {
         case .comment(let text): return "// \(text)"
         case .declare(let name, let e): return "\(mutable.contains(name) ? "var" : "let") \(variable(name)) = \(expression(e))"
         case .share(let name, let e): return "let \(variable(name)) = \(expression(e))"
-        case .assign(let name, let e): return "\(variable(name)) = \(expression(e))"
         case .clip(let name, let limit): return "\(variable(name)) = clip(\(variable(name)), \(Literal.float(limit)))"
         case .activate(let name, let a): return "\(variable(name)) = \(activation(a, variable(name)))"
         case .store(let at, let e): return "store(\(pointer(at)), \(expression(e)))"
         case .storeLanes(let at, let name, let count):
             return "for k in 0..<\(count) { \(element(at.lane("k"))) = \(variable(name))[k] }"
-        case .integer(let name, let value): return "let \(name) = \(integer(value))"
-        case .variableInteger(let name, let value): return "var \(name) = \(integer(value))"
         case .integers(let name, let count): return "var \(name) = InlineArray<\(count), Int>(repeating: 0)"
-        case .setInteger(let name, let value): return "\(name) = \(integer(value))"
-        case .pointer(let name, let at): return "let \(base(name)) = \(pointer(at))"
-        case .copyFloat(let to, let from): return "\(element(to)) = \(from.map(element) ?? "0")"
         case .swap(let a, let b): return "(\(element(a)), \(element(b))) = (\(element(b)), \(element(a)))"
-        case .call(let name, let args): return "\(name)(\(args.map(argument).joined(separator: ", ")))"
-        case .block, .loop, .range, .when, .whenPresent, .softmax: preconditionFailure("handled by the walker")
+        default: preconditionFailure("handled by the walker or simpleLine")
         }
     }
 
     func activation(_ a: Activation, _ v: String) -> String {
-        func f(_ x: Double) -> String { Literal.float(Float(x)) }
-        switch a.kind {
-        case .sigmoid: return "sigmoid(\(v))"
-        case .tanh: return "tanh(\(v))"
-        case .relu: return "relu(\(v))"
-        case .affine: return "affine(\(v), \(f(a.alpha)), \(f(a.beta)))"
-        case .leakyRelu: return "leakyRelu(\(v), \(f(a.alpha)))"
-        case .thresholdedRelu: return "thresholdedRelu(\(v), \(f(a.alpha)))"
-        case .scaledTanh: return "scaledTanh(\(v), \(f(a.alpha)), \(f(a.beta)))"
-        case .hardSigmoid: return "hardSigmoid(\(v), \(f(a.alpha)), \(f(a.beta)))"
-        case .elu: return "elu(\(v), \(f(a.alpha)))"
-        case .softsign: return "softsign(\(v))"
-        case .softplus: return "softplus(\(v))"
-        }
+        let (function, parameters) = activationCall(a)
+        return "\(Literal.camelCase(function))(\(([v] + parameters.map { Literal.float(Float($0)) }).joined(separator: ", ")))"
     }
 
     func softmax(_ at: Address, count: Int) -> [String] {

@@ -36,13 +36,7 @@ extension SwiftRenderer {
             return encodedTable(name: "\(name)Weight", element: "Float", count: plan.weights.count, bytes: KernelGenerator.packedWeightBytes(plan),
                                 doc: "Every float weight, packed at generation time in the order the loops read it")
         }
-        var lines: [String] = []
-        var row: [String] = []
-        for v in plan.weights {
-            row.append(Literal.float(v))
-            if row.count == width { lines.append("    " + row.joined(separator: ", ") + ","); row = [] }
-        }
-        if !row.isEmpty { lines.append("    " + row.joined(separator: ", ") + ",") }
+        let lines = KernelDescription.rows(plan.weights.map { Literal.float($0) }, perRow: width)
         return """
         /// Every weight, packed at generation time in the order the loops read it
         /// (\(plan.weights.count) floats, \(plan.weights.count * 4) bytes; a constant, in flash on a microcontroller).
