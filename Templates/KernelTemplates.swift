@@ -9,7 +9,7 @@ public enum KernelTemplates {
     public static let c: [String: String] = [
         "kernel.h": text(PackageResources.kernel_h_tmpl),
         "kernel.c": text(PackageResources.kernel_c_tmpl),
-        "activations.c": text(PackageResources.activations_c_tmpl),
+        "prelude.c": text(PackageResources.prelude_c_tmpl),
         "exp_log_approx.c": text(PackageResources.exp_log_approx_c_tmpl),
         "exp_log_libm.c": text(PackageResources.exp_log_libm_c_tmpl),
         "tanh_approx.c": text(PackageResources.tanh_approx_c_tmpl),
@@ -27,7 +27,7 @@ public enum KernelTemplates {
         "widen_bf16.c": text(PackageResources.widen_bf16_c_tmpl),
         "widen_i8.c": text(PackageResources.widen_i8_c_tmpl),
         // The scalar lowering (cores without float SIMD).
-        "activations_scalar.c": text(PackageResources.activations_scalar_c_tmpl),
+        "prelude_scalar.c": text(PackageResources.prelude_scalar_c_tmpl),
         "exp_log_scalar.c": text(PackageResources.exp_log_scalar_c_tmpl),
         "exp_log_libm_scalar.c": text(PackageResources.exp_log_libm_scalar_c_tmpl),
         "tanh_scalar.c": text(PackageResources.tanh_scalar_c_tmpl),
@@ -43,7 +43,7 @@ public enum KernelTemplates {
 
     public static let swift: [String: String] = [
         "kernel.swift": text(PackageResources.kernel_swift_tmpl),
-        "activations.swift": text(PackageResources.activations_swift_tmpl),
+        "prelude.swift": text(PackageResources.prelude_swift_tmpl),
         "harness.swift": text(PackageResources.harness_swift_tmpl),
         "harness_entry.swift": text(PackageResources.harness_entry_swift_tmpl),
         "bench.swift": text(PackageResources.bench_swift_tmpl),

@@ -6,16 +6,16 @@ extension CRenderer {
     /// The vector type, helpers and activations every C kernel starts with
     /// (`rg_vec`, `rg_exp`, `rg_tanh`, …); public so tests can measure them.
     /// `helium`: the activations in MVE intrinsics (`KernelPlan.heliumActivations`).
-    public static func activations(vectorWidth width: Int, useLibm libm: Bool, fusedMultiplyAdd: KernelOptions.FusedMultiplyAdd = .auto,
+    public static func prelude(vectorWidth width: Int, useLibm libm: Bool, fusedMultiplyAdd: KernelOptions.FusedMultiplyAdd = .auto,
                                    scalar: Bool = false, helium: Bool = false) -> String {
         if scalar {
-            return Template(c: "activations_scalar.c").render([
+            return Template(c: "prelude_scalar.c").render([
                 "FMA": fma(fusedMultiplyAdd, vectorWidth: 1, scalar: true),
                 "EXP_LOG": Template(c: libm ? "exp_log_libm_scalar.c" : "exp_log_scalar.c").render([:]),
                 "TANH": Template(c: libm ? "tanh_libm_scalar.c" : "tanh_scalar.c").render([:]),
             ])
         }
-        return Template(c: "activations.c").render([
+        return Template(c: "prelude.c").render([
             "FMA": fma(fusedMultiplyAdd, vectorWidth: width),
             "W": "\(width)",
             "VBYTES": "\(width * 4)",

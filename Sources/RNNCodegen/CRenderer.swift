@@ -123,13 +123,13 @@ public struct CRenderer {
 
     func source() -> String {
         let libm = plan.options.useLibm
-        let activations = CRenderer.activations(vectorWidth: width, useLibm: libm, fusedMultiplyAdd: plan.options.fusedMultiplyAdd,
+        let prelude = CRenderer.prelude(vectorWidth: width, useLibm: libm, fusedMultiplyAdd: plan.options.fusedMultiplyAdd,
                                                 scalar: plan.lowering == .scalar, helium: plan.heliumActivations)
         return Template(c: "kernel.c").render([
             "BANNER": banner,
             "NAME": name,
             "INCLUDES": libm ? "#include <math.h>\n" : "",
-            "ACTIVATIONS": activations,
+            "PRELUDE": prelude,
             "WEIGHTS": widening() + weightsTable() + matrixTable(),
             "FUNCTIONS": KernelLowering.program(plan).functions.map(CPrinter(plan: plan).print).joined(separator: "\n"),
         ])

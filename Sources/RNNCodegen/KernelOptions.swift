@@ -42,7 +42,7 @@ public struct KernelOptions: Equatable, Sendable {
     /// Items `run` moves through a cell together, so each weight loaded
     /// feeds this many multiply-adds (a matrix-matrix product per step);
     /// 1 runs item after item and keeps the code smallest; nil lets
-    /// `KernelPlan` choose (`KernelPlan.automaticBatchTile`).
+    /// `KernelPlan` choose (`KernelPlan.batchTile`: the target's, else 4, or 1 at width 4).
     public var batchTile: Int?
     /// The machine the kernel is for: its defaults for width, tile and lowering.
     public var target: KernelTarget

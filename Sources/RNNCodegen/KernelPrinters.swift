@@ -179,9 +179,9 @@ extension KernelPrinter {
 }
 
 /// C99 with GCC/Clang vector extensions: `rg_vec`, the `RG_` macros and the
-/// `rg_` activations of Templates/c/activations.c.tmpl. A scalar program
+/// `rg_` activations of Templates/c/prelude.c.tmpl. A scalar program
 /// (`ScalarLowering`) is spelled with floats, array elements and the
-/// by-value functions of Templates/c/activations_scalar.c.tmpl.
+/// by-value functions of Templates/c/prelude_scalar.c.tmpl.
 struct CPrinter: KernelPrinter {
     let plan: KernelPlan
     var scalar: Bool { plan.lowering == .scalar }
@@ -333,7 +333,7 @@ struct CPrinter: KernelPrinter {
     }
 }
 
-/// Swift: `SIMDn<Float>` as `V`, the helpers of Templates/swift/activations.swift.tmpl.
+/// Swift: `SIMDn<Float>` as `V`, the helpers of Templates/swift/prelude.swift.tmpl.
 struct SwiftPrinter: KernelPrinter {
     let plan: KernelPlan
     var name: String { plan.name }

@@ -36,7 +36,7 @@ public struct SwiftRenderer {
         for f in program.functions where f.role != .helper { api[f.role] = String(printer.print(f).dropLast()) }
         return Template(swift: "kernel.swift").render([
             "BANNER": banner,
-            "ACTIVATIONS": SwiftRenderer.activations(vectorWidth: width, fusedMultiplyAdd: plan.options.fusedMultiplyAdd) + widening(),
+            "PRELUDE": SwiftRenderer.prelude(vectorWidth: width, fusedMultiplyAdd: plan.options.fusedMultiplyAdd) + widening(),
             "WEIGHTS": weightsTable() + matrixTable() + (encodesATable ? tableDecoder : ""),
             "API": members(api),
             "INTERNALS": program.functions.filter { $0.role == .helper }.map(printer.print).joined(separator: "\n"),
@@ -44,7 +44,7 @@ public struct SwiftRenderer {
     }
 
     /// The vector helpers and activations every Swift kernel starts with; public so tests can measure them.
-    public static func activations(vectorWidth width: Int, fusedMultiplyAdd: KernelOptions.FusedMultiplyAdd = .auto) -> String {
+    public static func prelude(vectorWidth width: Int, fusedMultiplyAdd: KernelOptions.FusedMultiplyAdd = .auto) -> String {
         let fused = "@inline(__always) fileprivate func multiplyAdd(_ a: V, _ b: V, _ c: V) -> V { c.addingProduct(a, b) }"
         let separate = "@inline(__always) fileprivate func multiplyAdd(_ a: V, _ b: V, _ c: V) -> V { a * b + c }"
         let fma: String
@@ -66,7 +66,7 @@ public struct SwiftRenderer {
         case .off:
             fma = "/// a·b + c, never fused (rnngen generate --fma off).\n" + separate
         }
-        return Template(swift: "activations.swift").render(["W": "\(width)", "FMA": fma])
+        return Template(swift: "prelude.swift").render(["W": "\(width)", "FMA": fma])
     }
 
     /// Tables up to this many floats are an `InlineArray` literal, a constant

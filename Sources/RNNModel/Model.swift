@@ -56,7 +56,7 @@ public struct CellWeights: Equatable, Sendable {
     }
 }
 
-/// Options of a cell that change its math (DESIGN.md §2).
+/// Options of a cell that change its math (docs/description-format.md, "Recurrent fields").
 public struct CellOptions: Equatable, Sendable {
     /// RNN `[f]`, LSTM `[f, g, h]`, GRU `[f, g]`.
     public var activations: [Activation]

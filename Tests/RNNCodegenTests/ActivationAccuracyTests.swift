@@ -131,7 +131,7 @@ final class ActivationAccuracyTests: XCTestCase {
         for (width, fusing) in [(4, KernelOptions.FusedMultiplyAdd.off), (8, .auto), (16, .on)] {
             let folder = try temporaryFolder("sweep-c")
             let source = "#include <stdint.h>\n#include <stdlib.h>\n#define W \(width)\n#define RG_STRIDE 97\n"
-                + CRenderer.activations(vectorWidth: width, useLibm: false, fusedMultiplyAdd: fusing) + Self.sweepC
+                + CRenderer.prelude(vectorWidth: width, useLibm: false, fusedMultiplyAdd: fusing) + Self.sweepC
             try source.write(to: folder.appendingPathComponent("sweep.c"), atomically: true, encoding: .utf8)
             let build = try shell([Toolchain().cCompiler, "-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "sweep.c", "-o", "sweep", "-lm"], in: folder)
             XCTAssertEqual(build.status, 0, build.output)
@@ -149,7 +149,7 @@ final class ActivationAccuracyTests: XCTestCase {
         let target = try Target.named("cortex-m55")
         try requireTarget(target)
         let source = "#include <stdint.h>\n#include <stdlib.h>\n#define W 4\n#define RG_STRIDE 4099\n#define RG_HEX_REPORT 1\n"
-            + CRenderer.activations(vectorWidth: 4, useLibm: false, fusedMultiplyAdd: .auto, helium: true) + Self.sweepC
+            + CRenderer.prelude(vectorWidth: 4, useLibm: false, fusedMultiplyAdd: .auto, helium: true) + Self.sweepC
         XCTAssertTrue(source.contains("vfmasq_n_f32") && source.contains("rg_mve_reciprocal"), "the Helium versions are in the source")
         for level in ["-O2", "-Os"] {
             let folder = try temporaryFolder("sweep-helium")
@@ -203,7 +203,7 @@ final class ActivationAccuracyTests: XCTestCase {
         for fusing in [KernelOptions.FusedMultiplyAdd.off, .on] {
             let folder = try temporaryFolder("sweep-scalar-c")
             let source = "#include <stdint.h>\n#include <stdlib.h>\n"
-                + CRenderer.activations(vectorWidth: 1, useLibm: false, fusedMultiplyAdd: fusing, scalar: true) + Self.sweepScalarC
+                + CRenderer.prelude(vectorWidth: 1, useLibm: false, fusedMultiplyAdd: fusing, scalar: true) + Self.sweepScalarC
             try source.write(to: folder.appendingPathComponent("sweep.c"), atomically: true, encoding: .utf8)
             let build = try shell([Toolchain().cCompiler, "-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "sweep.c", "-o", "sweep", "-lm"], in: folder)
             XCTAssertEqual(build.status, 0, build.output)
@@ -267,7 +267,7 @@ final class ActivationAccuracyTests: XCTestCase {
         // Separate multiply-adds (auto on x86-64), then fused with FMA instructions.
         for (fusing, flags) in [(KernelOptions.FusedMultiplyAdd.auto, [String]()), (.on, ["-target-cpu", "native"])] {
             let folder = try temporaryFolder("sweep-swift")
-            let source = SwiftRenderer.activations(vectorWidth: 8, fusedMultiplyAdd: fusing).replacingOccurrences(of: "fileprivate ", with: "")
+            let source = SwiftRenderer.prelude(vectorWidth: 8, fusedMultiplyAdd: fusing).replacingOccurrences(of: "fileprivate ", with: "")
                 + "\n" + Self.sweepSwift
             try source.write(to: folder.appendingPathComponent("main.swift"), atomically: true, encoding: .utf8)
             let build = try shell(["swiftc", "-O"] + flags + ["main.swift", "-o", "sweep"], in: folder)

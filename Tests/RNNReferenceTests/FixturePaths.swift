@@ -38,5 +38,5 @@ func caseFolders(_ folder: URL) -> [URL] {
     }
 }
 
-/// The tolerance every fixture must meet (testdata/README.md).
+/// The tolerance every fixture must meet (Tests/Fixtures/README.md).
 let fixtureTolerance = 1e-5

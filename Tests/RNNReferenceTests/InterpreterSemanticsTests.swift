@@ -3,7 +3,7 @@ import XCTest
 import RNNModel
 import RNNReference
 
-/// The semantics DESIGN.md §2 pins down, checked on tiny models whose
+/// The semantics the interpreter reproduces (docs/description-format.md), checked on tiny models whose
 /// outputs can be worked out by hand. Cells use the identity (Affine 1, 0)
 /// with W = R = 1, so `h` is the running sum of the inputs it has seen.
 final class InterpreterSemanticsTests: XCTestCase {
