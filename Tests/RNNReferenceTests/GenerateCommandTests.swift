@@ -25,6 +25,33 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertTrue(source.contains("public mutating func step(weights: UnsafePointer<Float>, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>)"), source)
     }
 
+    func testAKernelRegeneratesFromItsOwnBanner() throws {
+        // The banner's command names every option that shaped the kernel:
+        // run as written (MODEL replaced), it writes the same bytes.
+        let scratch = try Scratch()
+        let variants: [[String]] = [
+            ["--lang", "c", "--batch-tile", "8", "--vector-width", "8", "--fma", "off"],
+            ["--lang", "c", "--target", "cortex-m4", "--weight-type", "bf16", "--libm"],
+            ["--lang", "c", "--lowering", "scalar", "--batch-tile", "2", "--weights", "runtime"],
+            ["--lang", "swift", "--batch-tile", "2", "--weight-type", "i8", "--fma", "on"],
+        ]
+        for (k, options) in variants.enumerated() {
+            let first = scratch.rnngen(["generate", model, "--out", scratch.path("a\(k)")] + options)
+            XCTAssertEqual(first.code, 0, first.err)
+            let name = scratch.files(in: "a\(k)").first { $0.hasSuffix(".c") || $0.hasSuffix(".swift") }!
+            let text = try String(contentsOfFile: scratch.path("a\(k)/\(name)"), encoding: .utf8)
+            let line = try XCTUnwrap(text.components(separatedBy: "\n").first { $0.contains("Regenerate with: ") })
+            let command = line.components(separatedBy: "Regenerate with: rnngen ")[1].split(separator: " ").map(String.init)
+            let again = scratch.rnngen(command.map { $0 == "MODEL" ? model : $0 } + ["--out", scratch.path("b\(k)")])
+            XCTAssertEqual(again.code, 0, again.err)
+            XCTAssertEqual(scratch.files(in: "a\(k)"), scratch.files(in: "b\(k)"), options.joined(separator: " "))
+            for file in scratch.files(in: "a\(k)") {
+                XCTAssertEqual(FileManager.default.contents(atPath: scratch.path("a\(k)/\(file)")),
+                               FileManager.default.contents(atPath: scratch.path("b\(k)/\(file)")), "\(options.joined(separator: " ")): \(file)")
+            }
+        }
+    }
+
     func testGenerateRefusesBadOptionsWithoutWritingAnything() throws {
         let scratch = try Scratch()
         let cases: [([String], String)] = [
