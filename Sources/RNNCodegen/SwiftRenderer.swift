@@ -43,32 +43,6 @@ public struct SwiftRenderer {
         ])
     }
 
-    /// The vector helpers and activations every Swift kernel starts with; public so tests can measure them.
-    public static func prelude(vectorWidth width: Int, fusedMultiplyAdd: KernelOptions.FusedMultiplyAdd = .auto) -> String {
-        let fused = "@inline(__always) fileprivate func multiplyAdd(_ a: V, _ b: V, _ c: V) -> V { c.addingProduct(a, b) }"
-        let separate = "@inline(__always) fileprivate func multiplyAdd(_ a: V, _ b: V, _ c: V) -> V { a * b + c }"
-        let fma: String
-        switch fusedMultiplyAdd {
-        case .auto:
-            fma = """
-            /// a·b + c: fused (one instruction, one rounding) on arm64, which always has
-            /// FMA; elsewhere a multiply and an add, since Swift cannot ask whether the
-            /// target has FMA and a fused lane without it is a call to fmaf.
-            /// (`rnngen generate --fma on` fuses everywhere: x86-64-v3 and later.)
-            #if arch(arm64)
-            \(fused)
-            #else
-            \(separate)
-            #endif
-            """
-        case .on:
-            fma = "/// a·b + c, fused (rnngen generate --fma on): one instruction where the target has FMA.\n" + fused
-        case .off:
-            fma = "/// a·b + c, never fused (rnngen generate --fma off).\n" + separate
-        }
-        return Template(swift: "prelude.swift").render(["W": "\(width)", "FMA": fma])
-    }
-
     /// Tables up to this many floats are an `InlineArray` literal, a constant
     /// in flash; larger ones would take the Swift compiler minutes to
     /// optimise (about 0.35 ms per element with -O: 12 s at the limit), so
@@ -78,89 +52,10 @@ public struct SwiftRenderer {
     var literalTable: Bool { plan.weights.count <= SwiftRenderer.literalTableLimit }
     var literalMatrices: Bool { plan.matrixCodes.count <= SwiftRenderer.literalTableLimit }
 
-    /// The loader of narrow weight matrices (`loadF16`, …), or nothing for f32.
-    func widening() -> String {
-        let type = plan.weightType
-        guard type != .f32 else { return "" }
-        let loader = Template(swift: type.storage.template! + ".swift").render(["W": "\(width)"])
-        return "\n" + Template(swift: "widen.swift").render(["TYPE": type.rawValue, "LOADER": loader])
-    }
-
     /// `text`'s lines moved right by `levels` indentations (blank lines stay empty).
     func indented(_ text: String, _ levels: Int) -> String {
         let pad = String(repeating: "    ", count: levels)
         return text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.isEmpty ? "" : pad + $0 }.joined(separator: "\n")
-    }
-
-    /// The nested `State` value: the padded storage, its flattened form
-    /// (`setState` and `getState` of the program) and a property per state vector.
-    func state(_ api: [KernelFunction.Role: String]) -> String {
-        let P = max(plan.paddedStateFloats, 1), S = max(plan.stateFloats, 1)
-        var doc: [String] = [], fields: [String] = []
-        for slot in plan.states {
-            let what = slot.name.isCell ? "cell state c" : "hidden state h"
-            let direction = slot.name.reverse ? "backward" : "forward"
-            doc.append("    ///   \(slot.paddedOffset)..<\(slot.paddedOffset + slot.size): \(what) of stack \(slot.name.stack), layer \(slot.name.layer), \(direction) (\(slot.name))")
-            fields.append("""
-                    /// The \(what) of stack \(slot.name.stack), layer \(slot.name.layer), \(direction) (`\(slot.name)`, \(slot.size) floats).
-                    public var \(camel(slot.name.description)): InlineArray<\(slot.size), Float> {
-                        get {
-                            var value = InlineArray<\(slot.size), Float>(repeating: 0)
-                            for k in 0..<\(slot.size) { value[k] = storage[\(slot.paddedOffset) + k] }
-                            return value
-                        }
-                        set { for k in 0..<\(slot.size) { storage[\(slot.paddedOffset) + k] = newValue[k] } }
-                    }
-            """)
-        }
-        return """
-            /// The recurrent state: h (and c for LSTMs) of every layer and direction.
-            /// A value: keep a copy to save it, assign it back to resume from it.
-            /// Layout of `storage`, each vector padded to \(width) floats:
-        \(doc.joined(separator: "\n"))
-            public struct State: Sendable {
-                /// The padded state, laid out as above.
-                public fileprivate(set) var storage: InlineArray<\(P), Float>
-
-                /// The zero state.
-                public init() { storage = InlineArray(repeating: 0) }
-
-                /// The state whose flattened form is `flat` (`stateFloats` floats, laid
-                /// out as the `…Offset` constants say).
-                public init(flattened flat: InlineArray<\(S), Float>) {
-                    var flat = flat
-                    self = withUnsafePointer(to: &flat) { raw in
-                        UnsafeRawPointer(raw).withMemoryRebound(to: Float.self, capacity: \(S)) { State(flattened: $0) }
-                    }
-                }
-
-                /// The state whose flattened form is the `stateFloats` floats at `flat`;
-                /// for callers that hold buffers (no copy of the buffer is made).
-        \(indented(api[.setState]!, 2))
-
-                /// The state flattened: `stateFloats` floats, laid out as the `…Offset` constants say.
-                public var flattened: InlineArray<\(S), Float> {
-                    var flat = InlineArray<\(S), Float>(repeating: 0)
-                    withUnsafeMutablePointer(to: &flat) { raw in
-                        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: \(S)) { flatten(into: $0) }
-                    }
-                    return flat
-                }
-
-                /// Writes the flattened state (`stateFloats` floats) to `flat`.
-        \(indented(api[.getState]!, 2))
-
-                /// The padded state as floats, for the kernel's functions.
-                @inline(__always)
-                fileprivate mutating func withFloats<R>(_ body: (UnsafeMutablePointer<Float>) -> R) -> R {
-                    withUnsafeMutablePointer(to: &storage) { raw in
-                        UnsafeMutableRawPointer(raw).withMemoryRebound(to: Float.self, capacity: \(P)) { body($0) }
-                    }
-                }
-
-        \(fields.joined(separator: "\n\n"))
-            }
-        """
     }
 
     var weightsParameter: String { baked ? "" : "weights: UnsafePointer<Float>, " }
