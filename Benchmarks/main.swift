@@ -63,17 +63,11 @@ struct Case {
     var label: String { "\(cell.rawValue.uppercased()) (\(I),\(H))" }
 }
 
-/// Deterministic uniform numbers (SplitMix64).
+/// Deterministic uniform numbers.
 struct Random {
-    var state: UInt64
-    mutating func next() -> Double {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 53)
-    }
+    var generator: SplitMix64
+    init(state: UInt64) { generator = SplitMix64(seed: state) }
+    mutating func next() -> Double { generator.uniform(0, 1) }
     mutating func tensor(_ shape: [Int], _ scale: Double) -> Tensor {
         Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in (2 * next() - 1) * scale })
     }

@@ -10,18 +10,7 @@ import RNNGenCommands
 /// would end this test process. `RNNGEN_FUZZ_SEED` picks the seed (printed),
 /// `RNNGEN_FUZZ_COUNT` the inputs per reader (default 2,000).
 final class FuzzTests: XCTestCase {
-    /// SplitMix64: small, seedable, the same on every platform.
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { n <= 0 ? 0 : Int(next() % UInt64(n)) }
-    }
+    typealias Generator = SplitMix64
 
     static let seed: UInt64 = UInt64(ProcessInfo.processInfo.environment["RNNGEN_FUZZ_SEED"] ?? "") ?? 20261127
     static let count = Int(ProcessInfo.processInfo.environment["RNNGEN_FUZZ_COUNT"] ?? "") ?? 2000
@@ -61,7 +50,7 @@ final class FuzzTests: XCTestCase {
     /// an RNNError, and no input may take longer than a second.
     func fuzz(_ label: String, _ seedFile: [UInt8], salt: UInt64, count: Int = FuzzTests.count,
               mutation: ([UInt8], inout Generator) -> [UInt8] = FuzzTests.mutate, _ read: ([UInt8]) throws -> Void) {
-        var g = Generator(state: Self.seed ^ salt)
+        var g = Generator(seed: Self.seed ^ salt)
         var rejected = 0, accepted = 0, slowest = 0.0
         for index in 0..<count {
             let input = mutation(seedFile, &g)

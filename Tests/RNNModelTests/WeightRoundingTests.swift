@@ -7,7 +7,7 @@ final class WeightRoundingTests: XCTestCase {
     /// A spread of floats: every binade f16 represents as a normal number,
     /// both signs, and mantissas with every low bit pattern (ties included).
     func samples() -> [Float] {
-        var g = SplitMix(seed: 7)
+        var g = SplitMix64(seed: 7)
         var values: [Float] = [0, -0, 1, -1, 65504, -65504, 0x1p-14, -0x1p-14, 1 + 0x1p-11, 1 + 3 * 0x1p-11, 2049, 2051]
         for _ in 0..<200_000 {
             let exponent = Int(g.next() % 30) - 14   // 2^-14 … 2^15
@@ -61,7 +61,7 @@ final class WeightRoundingTests: XCTestCase {
 
     func testI8HasOneScalePerRowAndHalfAStepOfError() throws {
         let rows = 5, columns = 7
-        var g = SplitMix(seed: 3)
+        var g = SplitMix64(seed: 3)
         var matrix = (0..<(rows * columns)).map { _ in Float(Int(g.next() % 2001) - 1000) / 300 }
         for j in 0..<columns { matrix[2 * columns + j] = 0 }          // an all-zero row
         matrix[4 * columns] = 1e-3                                     // a row of tiny weights
@@ -88,18 +88,5 @@ final class WeightRoundingTests: XCTestCase {
             let text = "\(error)"
             XCTAssertTrue(text.contains("s0_l0_fw R") && text.contains("weight 1") && text.contains("bf16"), text)
         }
-    }
-}
-
-/// SplitMix64, for test inputs that repeat.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
     }
 }
