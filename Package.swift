@@ -39,12 +39,14 @@ let package = Package(
             ),
             dependencies: ["rnngen"]
         ),
-        .testTarget(name: "RNNModelTests", dependencies: ["RNNModel", "RNNReference", "RNNGenCommands"]),
-        .testTarget(name: "RNNCodegenTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner"]),
+        // What every test target shares: the repository's paths, scratch folders,
+        // the CLI in-process, processes and toolchains.
+        .target(name: "RNNTestSupport", dependencies: ["RNNModel", "RNNKernelRunner", "RNNGenCommands"], path: "Tests/RNNTestSupport"),
+        .testTarget(name: "RNNModelTests", dependencies: ["RNNModel", "RNNReference", "RNNGenCommands", "RNNTestSupport"]),
+        .testTarget(name: "RNNCodegenTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNTestSupport"]),
         .testTarget(
             name: "RNNReferenceTests",
-            dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNGenCommands"],
-            resources: []
+            dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNGenCommands", "RNNTestSupport"]
         ),
     ],
     swiftLanguageModes: [.v5]

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import RNNCodegen
+import RNNTestSupport
 @testable import RNNKernelRunner
 
 /// The kernels' activation approximations, measured against double-precision

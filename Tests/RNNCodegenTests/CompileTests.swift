@@ -3,6 +3,7 @@ import XCTest
 import RNNCodegen
 import RNNModel
 import RNNKernelRunner
+import RNNTestSupport
 
 /// The checked-in kernels build cleanly everywhere they are meant to.
 final class CompileTests: XCTestCase {

@@ -3,6 +3,7 @@ import XCTest
 import RNNCodegen
 import RNNKernelRunner
 import RNNModel
+import RNNTestSupport
 
 /// `rnngen verify`'s check on every example model in `models/`, in both
 /// languages (one compiled program per language).

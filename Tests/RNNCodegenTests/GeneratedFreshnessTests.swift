@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RNNCodegen
 import RNNModel
+import RNNTestSupport
 
 /// `Generated/` holds the kernels of every example model in `models/`, in
 /// both languages, exactly as the current generator writes them with default

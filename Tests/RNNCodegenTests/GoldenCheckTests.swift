@@ -3,6 +3,7 @@ import XCTest
 import RNNCodegen
 import RNNKernelRunner
 import RNNModel
+import RNNTestSupport
 
 /// The golden-vector self-checks `rnngen generate --golden` writes (used by the
 /// build plugin's tests and the embedded examples) pass on the kernel they

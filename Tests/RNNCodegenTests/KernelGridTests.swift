@@ -4,6 +4,7 @@ import RNNCodegen
 import RNNKernelRunner
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// Differential tests of generated kernels against the interpreter over a
 /// grid of cell kinds, options, directions, stack shapes and sizes (hidden

@@ -5,6 +5,7 @@ import RNNCodegen
 @testable import RNNKernelRunner
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// The property behind every kernel: for any model and any generate options,
 /// the compiled kernel agrees with the reference interpreter. Random

@@ -3,6 +3,7 @@ import XCTest
 import RNNCodegen
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// The generated Swift API: a value type named by `SwiftTypeName` that owns
 /// its state, steps with InlineArrays or pointers, saves and restores state,

@@ -4,6 +4,7 @@ import XCTest
 import RNNCodegen
 @testable import RNNKernelRunner
 import RNNModel
+import RNNTestSupport
 
 /// Whether `target` has its tools for `language`: skips (or, with
 /// RNNGEN_REQUIRE_TOOLCHAINS=1, fails) naming the packages when not.

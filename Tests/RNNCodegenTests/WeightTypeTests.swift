@@ -4,6 +4,7 @@ import RNNCodegen
 import RNNKernelRunner
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// Kernels with f16, bf16 and i8 weight matrices against the interpreter run
 /// on the same stored weights, under the verify tolerance: at every vector

@@ -3,6 +3,7 @@ import XCTest
 @testable import RNNModel
 import RNNReference
 import RNNGenCommands
+import RNNTestSupport
 
 /// Byte-level fuzzing of every reader, in-process and seeded: mutated
 /// `.npy`, `.npz`, `.safetensors`, `.onnx` and description files must give
@@ -76,8 +77,7 @@ final class FuzzTests: XCTestCase {
         print("fuzz \(label): \(count) inputs, seed \(Self.seed): \(rejected) rejected, \(accepted) read, slowest \(String(format: "%.3f", slowest)) s")
     }
 
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    func file(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: Self.root.appendingPathComponent(path))) }
+    func file(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: Repository.url("Tests").appendingPathComponent(path))) }
 
     func testNPY() throws {
         fuzz("npy", try file("Fixtures/torch/torch_lstm_h0c0/x.npy"), salt: 1) { _ = try NPY.decode($0) }
@@ -111,7 +111,7 @@ final class FuzzTests: XCTestCase {
     func testONNXGraphsRun() throws {
         for (index, folder) in ["Fixtures/torch/torch_lstm_h0c0", "Fixtures/torch/torch_gru_bidir_h0", "Fixtures/onnx/gru_h7_lbr0_bidir_seqlens"].enumerated() {
             var inputs: [String: Tensor] = [:]
-            let url = Self.root.appendingPathComponent(folder)
+            let url = Repository.url("Tests").appendingPathComponent(folder)
             for name in try FileManager.default.contentsOfDirectory(atPath: url.path) where name.hasSuffix(".npy") && !name.hasPrefix("expected") {
                 inputs[String(name.dropLast(4))] = try NPY.read(contentsOf: url.appendingPathComponent(name).path)
             }
@@ -127,16 +127,16 @@ final class FuzzTests: XCTestCase {
     /// Runs an rnngen command line in-process; its error (which must be one
     /// line) comes back as the RNNError it was.
     func rnngen(_ args: [String]) throws {
-        var err = ""
-        guard Commands.main(args, stdout: { _ in }, stderr: { err += $0 }) != 0 else { return }
+        let run = RNNGen.run(args)
+        guard run.code != 0 else { return }
+        let err = String(run.err.dropLast())
         XCTAssertTrue(err.hasPrefix("rnngen: error: ") && !err.contains("\n"), "not one line: \(err.prefix(300))")
         throw RNNError(err)
     }
 
     /// A fresh folder for mutated files, removed after `body`.
     func withScratchFolder(_ label: String, _ body: (URL) throws -> Void) throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-fuzz-\(label)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let folder = try temporaryFolder("fuzz-\(label)")
         defer { try? FileManager.default.removeItem(at: folder) }
         try body(folder)
     }
@@ -155,11 +155,11 @@ final class FuzzTests: XCTestCase {
         try withScratchFolder("run") { folder in
             for (index, c) in cases.enumerated() {
                 let mutated = folder.appendingPathComponent("\(c.input).npy").path, out = folder.appendingPathComponent("out").path
-                let fixed = c.others.flatMap { ["--input", $0.replacingOccurrences(of: "=", with: "=" + Self.root.path + "/")] }
+                let fixed = c.others.flatMap { ["--input", $0.replacingOccurrences(of: "=", with: "=" + Repository.path("Tests") + "/")] }
                 fuzz("run --input \(c.input) (\(URL(fileURLWithPath: c.model).deletingLastPathComponent().lastPathComponent))", try file(c.file),
                      salt: 20 + UInt64(index), count: max(Self.count / 50, 200)) { bytes in
                     try Data(bytes).write(to: URL(fileURLWithPath: mutated))
-                    try rnngen(["run", Self.root.appendingPathComponent(c.model).path, "--input", "\(c.input)=\(mutated)"] + fixed + ["--output-dir", out])
+                    try rnngen(["run", Repository.url("Tests").appendingPathComponent(c.model).path, "--input", "\(c.input)=\(mutated)"] + fixed + ["--output-dir", out])
                 }
             }
         }
@@ -205,7 +205,7 @@ final class FuzzTests: XCTestCase {
     func testDescriptionStructure() throws {
         let seedText = try file("../models/keras_classifier/model.rnn.json")
         let base = try JSONSerialization.jsonObject(with: Data(seedText))
-        let folder = Self.root.appendingPathComponent("../models/keras_classifier")
+        let folder = Repository.url("Tests").appendingPathComponent("../models/keras_classifier")
         let numbers: [Any] = [0, -1, 1e300, -1e300, 2_147_483_648, 9.3e18, 0.5, -0.0, 1e-320, 65536, 1 << 40]
         let strings: [Any] = ["", "/dev/zero", "/dev/stdin", "../../../../../../etc/passwd", "/", String(repeating: "a", count: 100_000),
                               "nan", "\u{0}", "lstm", "gru", "time_major", "dense_kernel.npy", "../keras_classifier/x.npy"]

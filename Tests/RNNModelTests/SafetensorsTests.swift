@@ -1,14 +1,13 @@
 import Foundation
 import XCTest
+import RNNTestSupport
 @testable import RNNModel
 
 /// The safetensors reader: every dtype it accepts reads to the values the
 /// writer stored, and a file whose header lies gets rnngen's one-line error.
 final class SafetensorsTests: XCTestCase {
-    static let recorded = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Recorded/safetensors/torch_lstm_2layer_bidir")
-    static let recordedNPZ = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Fixtures/torch/torch_lstm_2layer_bidir/state_dict.npz")
+    static let recorded = Recorded.root.appendingPathComponent("safetensors/torch_lstm_2layer_bidir")
+    static let recordedNPZ = Fixtures.root.appendingPathComponent("torch/torch_lstm_2layer_bidir/state_dict.npz")
 
     func file(_ name: String) -> String { Self.recorded.appendingPathComponent(name).path }
 

@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import RNNModel
+import RNNTestSupport
 
 /// Errors that say what to do: the file, the field, the layout rnngen
 /// expected in the framework's own terms, and the likely fix.

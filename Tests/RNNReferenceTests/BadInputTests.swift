@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import RNNModel
+import RNNTestSupport
 
 /// Every kind of bad input gets a one-line error naming the file and the
 /// field, tensor or node; a non-zero exit; and no output file.

@@ -2,10 +2,11 @@ import Foundation
 import XCTest
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// The shipped examples and docs stay runnable.
 final class ExampleModelTests: XCTestCase {
-    static let repository = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Repository.root
 
     func descriptions() -> [URL] {
         let models = Self.repository.appendingPathComponent("models")

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// One recorded framework case, runnable with any executor (the interpreter
 /// or a compiled kernel), with the outputs to compare.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// The TF1, Keras and PyTorch (state_dict) fixtures, each turned into a model
 /// description the way a user would write it (then loaded through the

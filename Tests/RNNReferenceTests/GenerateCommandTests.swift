@@ -3,10 +3,11 @@ import XCTest
 import RNNCodegen
 import RNNKernelRunner
 import RNNModel
+import RNNTestSupport
 
 /// `rnngen generate`, `verify` and the compiled engines through the CLI.
 final class GenerateCommandTests: XCTestCase {
-    static let repository = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Repository.root
     let model = GenerateCommandTests.repository.appendingPathComponent("models/examples/tiny_lstm.rnn.json").path
 
     func testGenerateWritesBothLanguages() throws {

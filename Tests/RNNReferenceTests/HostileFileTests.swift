@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import RNNModel
+import RNNTestSupport
 
 /// Files that once crashed rnngen (issue 9's fuzzing report), each kept as a
 /// regression test: now a one-line error, a non-zero exit, nothing written.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// The stack recognised in each ONNX graph, run as a canonical model by the
 /// interpreter, must give the graph's outputs: this is the route kernels

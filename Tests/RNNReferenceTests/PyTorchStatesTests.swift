@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import RNNModel
+import RNNTestSupport
 
 /// `rnngen run` on a PyTorch description takes h0/c0 and writes h_n/c_n as
 /// nn.LSTM does, so they diff directly against PyTorch's recorded outputs.

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// Every recorded framework case through the reference interpreter, within
 /// 1e-5 on every output.

@@ -3,10 +3,11 @@ import XCTest
 import RNNCodegen
 import RNNKernelRunner
 import RNNModel
+import RNNTestSupport
 
 /// `rnngen verify --target` and `rnngen size` as a user types them.
 final class TargetCommandTests: XCTestCase {
-    static let repository = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Repository.root
     let tinyGRU = TargetCommandTests.repository.appendingPathComponent("models/examples/tiny_gru.rnn.json").path
     let audioLSTM = TargetCommandTests.repository.appendingPathComponent("models/audio_lstm/model.rnn.json").path
 

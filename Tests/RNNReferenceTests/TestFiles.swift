@@ -2,48 +2,6 @@ import Foundation
 import RNNModel
 import RNNGenCommands
 
-/// A fresh temporary folder per test, with helpers to write inputs and run
-/// the CLI in-process.
-struct Scratch {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-
-    @discardableResult
-    func write(_ name: String, _ text: String) throws -> String {
-        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
-        return path(name)
-    }
-
-    @discardableResult
-    func write(_ name: String, bytes: [UInt8]) throws -> String {
-        try Data(bytes).write(to: url.appendingPathComponent(name))
-        return path(name)
-    }
-
-    @discardableResult
-    func write(_ name: String, _ tensor: Tensor) throws -> String {
-        try NPY.write(tensor, to: path(name))
-        return path(name)
-    }
-
-    func files(in folder: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: path(folder))) ?? []).sorted()
-    }
-
-    /// Runs `rnngen ARGS`; returns exit code, stdout and stderr.
-    func rnngen(_ args: [String]) -> (code: Int32, out: String, err: String) {
-        var out = "", err = ""
-        let code = Commands.main(args, stdout: { out += $0 + "\n" }, stderr: { err += $0 + "\n" })
-        return (code, out, err)
-    }
-}
-
 /// Minimal writers for test inputs that must be malformed in precise ways.
 enum TestEncoding {
     /// A stored (or, with `method: 8`, a fake-deflated) single-entry ZIP file.

@@ -1,10 +1,11 @@
 import Foundation
 import XCTest
+import RNNTestSupport
 
 /// `rnngen generate` into a folder another run is writing, or killed while it
 /// writes: only whole files are ever seen under the files' own names.
 final class WriteSafetyTests: XCTestCase {
-    static let repository = Fixtures.root.deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = Repository.root
     let model = WriteSafetyTests.repository.appendingPathComponent("models/seed_two_gru_encoders/model.rnn.json").path
 
     /// The rnngen executable beside the test bundle (`swift build` or the

@@ -1,25 +1,10 @@
 import Dispatch
 import Foundation
 import XCTest
-import RNNModel
 import RNNKernelRunner
 
-enum Repository {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static func url(_ path: String) -> URL { root.appendingPathComponent(path) }
-
-    /// Every example description: models/NAME/model.rnn.json.
-    static func exampleModels() throws -> [(name: String, url: URL)] {
-        let folder = url("models")
-        return try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted().compactMap { name in
-            let file = folder.appendingPathComponent(name).appendingPathComponent("model.rnn.json")
-            return FileManager.default.fileExists(atPath: file.path) ? (name, file) : nil
-        }
-    }
-}
-
 /// Runs a command line; returns status and combined output.
-func shell(_ command: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
+public func shell(_ command: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = command
@@ -36,20 +21,20 @@ func shell(_ command: [String], in directory: URL? = nil) throws -> (status: Int
     return (process.terminationStatus, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
 }
 
-func temporaryFolder(_ label: String) throws -> URL {
+public func temporaryFolder(_ label: String) throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-\(label)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
 }
 
-func commandExists(_ name: String) -> Bool {
+public func commandExists(_ name: String) -> Bool {
     Toolchain.onPath(name)
 }
 
 /// Skips the test when `tool` is not installed, naming the Debian package
 /// that provides it — unless `RNNGEN_REQUIRE_TOOLCHAINS=1` (as `.ci/run`
 /// sets) asks for every test to run, in which case its absence fails.
-func require(_ tool: String, package: String) throws {
+public func require(_ tool: String, package: String) throws {
     guard !commandExists(tool) else { return }
     let message = "\(tool) is not installed (apt-get install \(package))"
     if ProcessInfo.processInfo.environment["RNNGEN_REQUIRE_TOOLCHAINS"] == "1" {
@@ -61,7 +46,7 @@ func require(_ tool: String, package: String) throws {
 /// Whether `tool` is installed, for a test that checks several compilers
 /// and leaves out the missing ones (saying so) — unless
 /// `RNNGEN_REQUIRE_TOOLCHAINS=1`, when a missing one fails the test.
-func available(_ tool: String, package: String) throws -> Bool {
+public func available(_ tool: String, package: String) throws -> Bool {
     do {
         try require(tool, package: package)
         return true
@@ -71,25 +56,26 @@ func available(_ tool: String, package: String) throws -> Bool {
     }
 }
 
-struct ToolchainMissing: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct ToolchainMissing: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+    public init(message: String) { self.message = message }
 }
 
 /// Whether the long sweeps run: `RNNGEN_FULL_TESTS=1` (as `.ci/run` sets).
 /// Without it `swift test` is the newcomer's quick run: every check once,
 /// the sweeps that repeat them across more kernels left out.
-var fullTests: Bool { ProcessInfo.processInfo.environment["RNNGEN_FULL_TESTS"] == "1" }
+public var fullTests: Bool { ProcessInfo.processInfo.environment["RNNGEN_FULL_TESTS"] == "1" }
 
 /// Skips a long sweep in the quick run, saying how to run it.
-func requireFullTests(_ what: String) throws {
+public func requireFullTests(_ what: String) throws {
     guard !fullTests else { return }
     throw XCTSkip("\(what): a long sweep, run with RNNGEN_FULL_TESTS=1 (.ci/run sets it)")
 }
 
 /// Runs `count` independent jobs on every core (each is mostly a compiler or
 /// emulator process) and returns their failure messages in job order.
-func concurrentFailures(_ count: Int, _ job: (Int) -> [String]) -> [String] {
+public func concurrentFailures(_ count: Int, _ job: (Int) -> [String]) -> [String] {
     var failures = [[String]](repeating: [], count: count)
     let lock = NSLock()
     DispatchQueue.concurrentPerform(iterations: count) { index in
