@@ -39,15 +39,19 @@ let package = Package(
             ),
             dependencies: ["rnngen"]
         ),
-        // What every test target shares: the repository's paths, scratch folders,
-        // the CLI in-process, processes and toolchains.
-        .target(name: "RNNTestSupport", dependencies: ["RNNModel", "RNNKernelRunner", "RNNGenCommands"], path: "Tests/RNNTestSupport"),
-        .testTarget(name: "RNNModelTests", dependencies: ["RNNModel", "RNNReference", "RNNGenCommands", "RNNTestSupport"]),
-        .testTarget(name: "RNNCodegenTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNTestSupport"]),
-        .testTarget(
-            name: "RNNReferenceTests",
-            dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNGenCommands", "RNNTestSupport"]
-        ),
+        // What every test target shares: the repository's paths, the fixture
+        // catalog, scratch folders, the CLI in-process, processes and toolchains.
+        .target(name: "RNNTestSupport", dependencies: ["RNNModel", "RNNReference", "RNNKernelRunner", "RNNGenCommands"], path: "Tests/RNNTestSupport"),
+        // Readers of descriptions, tensors and framework files: formats, gate orders, rounding, fuzzing.
+        .testTarget(name: "ReaderTests", dependencies: ["RNNModel", "RNNGenCommands", "RNNTestSupport"]),
+        // The reference interpreter against the frameworks' recorded outputs and pinned semantics.
+        .testTarget(name: "InterpreterTests", dependencies: ["RNNModel", "RNNReference", "RNNGenCommands", "RNNTestSupport"]),
+        // Generated kernels: lowering, compile checks, the grid, the property test, every fixture through C and Swift.
+        .testTarget(name: "KernelTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNTestSupport"]),
+        // Kernels on emulated targets: verify, size and bench --target.
+        .testTarget(name: "TargetTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNGenCommands", "RNNTestSupport"]),
+        // The command line: generate, bench, bad input, errors, hostile files, safe writes, the examples.
+        .testTarget(name: "CommandTests", dependencies: ["RNNModel", "RNNReference", "RNNCodegen", "RNNKernelRunner", "RNNGenCommands", "RNNTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,6 +2,8 @@ import Dispatch
 import Foundation
 import XCTest
 import RNNKernelRunner
+import RNNCodegen
+import RNNModel
 
 /// Runs a command line; returns status and combined output.
 public func shell(_ command: [String], in directory: URL? = nil) throws -> (status: Int32, output: String) {
@@ -85,4 +87,17 @@ public func concurrentFailures(_ count: Int, _ job: (Int) -> [String]) -> [Strin
         lock.unlock()
     }
     return failures.flatMap { $0 }
+}
+
+/// Whether `target` has its tools for `language`: skips (or, with
+/// RNNGEN_REQUIRE_TOOLCHAINS=1, fails) naming the packages when not.
+public func requireTarget(_ target: Target, _ language: KernelOptions.Language = .c) throws {
+    do {
+        try target.requireTools(language, run: true)
+    } catch let error as RNNError {
+        if ProcessInfo.processInfo.environment["RNNGEN_REQUIRE_TOOLCHAINS"] == "1" {
+            throw ToolchainMissing(message: "\(error); RNNGEN_REQUIRE_TOOLCHAINS=1 requires it")
+        }
+        throw XCTSkip("\(error); skipped (set RNNGEN_REQUIRE_TOOLCHAINS=1 to fail instead)")
+    }
 }

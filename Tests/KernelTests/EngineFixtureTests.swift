@@ -4,6 +4,7 @@ import RNNCodegen
 import RNNKernelRunner
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// Every recorded framework case through the generated C and Swift kernels
 /// (compiled in one batch per language), within 1e-5 on every output, like

@@ -1,6 +1,7 @@
 import XCTest
 import RNNCodegen
 import RNNModel
+import RNNTestSupport
 
 /// What the lowering decides, read off the generated text: the automatic
 /// vector width, unrolled versus looped blocks, split accumulators, where a

@@ -4,6 +4,7 @@ import RNNCodegen
 import RNNKernelRunner
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// NaN, ±infinity, ±1e30, denormals and −0 in inputs and weights, through
 /// the interpreter and the C and Swift kernels. The documented behaviour

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import RNNModel
 import RNNReference
+import RNNTestSupport
 
 /// The semantics the interpreter reproduces (docs/description-format.md), checked on tiny models whose
 /// outputs can be worked out by hand. Cells use the identity (Affine 1, 0)

@@ -1,6 +1,7 @@
 import Foundation
 import RNNModel
 import RNNGenCommands
+import RNNTestSupport
 
 /// Minimal writers for test inputs that must be malformed in precise ways.
 enum TestEncoding {

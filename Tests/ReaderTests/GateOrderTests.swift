@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RNNTestSupport
 @testable import RNNModel
 
 /// Pins each importer's gate order and bias handling with synthetic weights:

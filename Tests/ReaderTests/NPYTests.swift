@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import RNNTestSupport
 @testable import RNNModel
 
 final class NPYTests: XCTestCase {

@@ -2,18 +2,18 @@ import Foundation
 import XCTest
 import RNNModel
 import RNNReference
-import RNNTestSupport
+
 
 /// One recorded framework case, runnable with any executor (the interpreter
 /// or a compiled kernel), with the outputs to compare.
-struct FixtureCase {
-    typealias Comparison = (label: String, got: Tensor?, want: Tensor)
-    var name: String
-    var run: (ModelExecutor) throws -> [Comparison]
+public struct FixtureCase {
+    public typealias Comparison = (label: String, got: Tensor?, want: Tensor)
+    public var name: String
+    public var run: (ModelExecutor) throws -> [Comparison]
 
     /// Runs the case and asserts every output within `tolerance`; returns the worst error.
     @discardableResult
-    func check(_ executor: ModelExecutor, tolerance: Double = fixtureTolerance, file: StaticString = #filePath, line: UInt = #line) throws -> Double {
+    public func check(_ executor: ModelExecutor, tolerance: Double = fixtureTolerance, file: StaticString = #filePath, line: UInt = #line) throws -> Double {
         let comparisons = try run(executor)
         XCTAssertFalse(comparisons.isEmpty, "\(name): nothing to compare", file: file, line: line)
         var worst = 0.0
@@ -29,11 +29,11 @@ struct FixtureCase {
     }
 }
 
-enum FixtureCatalog {
-    static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
+public enum FixtureCatalog {
+    public static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
 
     /// An ONNX file run as a graph, with named inputs and expected outputs.
-    static func graphCase(_ name: String, model: URL, inputs: [String: Tensor], expected: [String: Tensor]) -> FixtureCase {
+    public static func graphCase(_ name: String, model: URL, inputs: [String: Tensor], expected: [String: Tensor]) -> FixtureCase {
         FixtureCase(name: name) { executor in
             let graph = try ONNXReader.read(contentsOf: model.path)
             let outputs = try ONNXGraphRunner(graph: graph, executor: executor).run(inputs: inputs)
@@ -41,7 +41,7 @@ enum FixtureCatalog {
         }
     }
 
-    static func onnxNode() throws -> [FixtureCase] {
+    public static func onnxNode() throws -> [FixtureCase] {
         try Fixtures.cases("onnx-node").map { folder in
             let model = folder.appendingPathComponent("model.onnx")
             let graph = try ONNXReader.read(contentsOf: model.path)
@@ -55,7 +55,7 @@ enum FixtureCatalog {
         }
     }
 
-    static func onnx() throws -> [FixtureCase] {
+    public static func onnx() throws -> [FixtureCase] {
         try Fixtures.cases("onnx").map { folder in
             let model = folder.appendingPathComponent("model.onnx")
             let graph = try ONNXReader.read(contentsOf: model.path)
@@ -68,7 +68,7 @@ enum FixtureCatalog {
         }
     }
 
-    static func torchExports() throws -> [FixtureCase] {
+    public static func torchExports() throws -> [FixtureCase] {
         try Fixtures.cases("torch").compactMap { folder in
             let model = folder.appendingPathComponent("model.onnx")
             guard exists(model) else { return nil }
@@ -85,7 +85,7 @@ enum FixtureCatalog {
     }
 
     /// A framework case as a description, parsed and run.
-    static func descriptionCase(_ c: FrameworkCases.Case, folder: URL) -> FixtureCase {
+    public static func descriptionCase(_ c: FrameworkCases.Case, folder: URL) -> FixtureCase {
         FixtureCase(name: c.name) { executor in
             let data = try JSONSerialization.data(withJSONObject: c.description, options: [.prettyPrinted, .sortedKeys])
             let model = try ModelDescription.parse(data, baseDirectory: folder)
@@ -94,22 +94,22 @@ enum FixtureCatalog {
         }
     }
 
-    static func tf1() throws -> [FixtureCase] {
+    public static func tf1() throws -> [FixtureCase] {
         try Fixtures.cases("tf1").map { descriptionCase(try FrameworkCases.tf1Case($0), folder: $0) }
     }
 
-    static func keras() throws -> [FixtureCase] {
+    public static func keras() throws -> [FixtureCase] {
         try Fixtures.cases("keras").map { descriptionCase(try FrameworkCases.kerasCase($0), folder: $0) }
     }
 
-    static func torchStateDicts() throws -> [FixtureCase] {
+    public static func torchStateDicts() throws -> [FixtureCase] {
         try Fixtures.cases("torch").map { descriptionCase(try FrameworkCases.torchCase($0), folder: $0) }
     }
 
     /// The PyTorch cases with their state_dict as `.safetensors`
     /// (Tests/Recorded/safetensors/, written by its script from the recorded
     /// state_dicts), named by absolute path: the recorded outputs must hold.
-    static func torchSafetensors() throws -> [FixtureCase] {
+    public static func torchSafetensors() throws -> [FixtureCase] {
         try Fixtures.cases("torch").map { folder in
             var c = try FrameworkCases.torchCase(folder, stateDict: Recorded.safetensors(folder))
             c.name = "safetensors/" + folder.lastPathComponent
@@ -119,7 +119,7 @@ enum FixtureCatalog {
 
     /// Keras 3 cases with `hard_sigmoid` and `linear` (Tests/Recorded/keras3/,
     /// recorded by its script with Keras 3), read with the default keras_version.
-    static func keras3Descriptions() throws -> [FrameworkCases.Case] {
+    public static func keras3Descriptions() throws -> [FrameworkCases.Case] {
         try Recorded.cases("keras3").map { folder in
             var c = try FrameworkCases.kerasCase(folder)
             c.name = "keras3/" + folder.lastPathComponent
@@ -127,11 +127,11 @@ enum FixtureCatalog {
         }
     }
 
-    static func keras3() throws -> [FixtureCase] {
+    public static func keras3() throws -> [FixtureCase] {
         try zip(keras3Descriptions(), Recorded.cases("keras3")).map { descriptionCase($0, folder: $1) }
     }
 
-    static func all() throws -> [FixtureCase] {
+    public static func all() throws -> [FixtureCase] {
         try onnxNode() + onnx() + torchExports() + tf1() + keras() + torchStateDicts() + torchSafetensors() + keras3()
     }
 }

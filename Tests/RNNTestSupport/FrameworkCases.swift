@@ -2,24 +2,24 @@ import Foundation
 import XCTest
 import RNNModel
 import RNNReference
-import RNNTestSupport
+
 
 /// The TF1, Keras and PyTorch (state_dict) fixtures, each turned into a model
 /// description the way a user would write it (then loaded through the
 /// description parser and the framework importers).
-enum FrameworkCases {
-    struct Case {
-        var name: String
-        var description: [String: Any]
-        var inputs: ModelInputs
+public enum FrameworkCases {
+    public struct Case {
+        public var name: String
+        public var description: [String: Any]
+        public var inputs: ModelInputs
         /// Expected tensors, each with a function picking the matching output.
-        var expected: [(label: String, tensor: Tensor, pick: (ModelOutputs) -> Tensor?)]
+        public var expected: [(label: String, tensor: Tensor, pick: (ModelOutputs) -> Tensor?)]
     }
 
-    static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
+    public static func exists(_ url: URL) -> Bool { FileManager.default.fileExists(atPath: url.path) }
 
     /// Splits the last axis of `t` into `[start, start + count)`.
-    static func features(_ t: Tensor, _ start: Int, _ count: Int) -> Tensor {
+    public static func features(_ t: Tensor, _ start: Int, _ count: Int) -> Tensor {
         let F = t.shape.last!
         var values: [Double] = []
         for row in 0..<(t.count / F) { values += t.values[(row * F + start)..<(row * F + start + count)] }
@@ -28,7 +28,7 @@ enum FrameworkCases {
 
     // MARK: TensorFlow 1
 
-    static func tf1Case(_ folder: URL) throws -> Case {
+    public static func tf1Case(_ folder: URL) throws -> Case {
         let config = try Fixtures.json(folder.appendingPathComponent("case.json"))
         let cellName = config["cell"] as! String
         let kind = cellName.contains("GRU") ? "gru" : cellName.contains("LSTM") ? "lstm" : "rnn"
@@ -109,7 +109,7 @@ enum FrameworkCases {
 
     // MARK: Keras
 
-    static func kerasCase(_ folder: URL) throws -> Case {
+    public static func kerasCase(_ folder: URL) throws -> Case {
         let config = try Fixtures.json(folder.appendingPathComponent("case.json"))
         let weights = config["weights"] as! [String: Any]
         func file(_ path: String) -> String { (weights[path] as! [Any])[0] as! String }
@@ -189,7 +189,7 @@ enum FrameworkCases {
     // MARK: PyTorch state_dict
 
     /// `file`: the state_dict file to name (default: the case's own `state_dict.npz`).
-    static func torchCase(_ folder: URL, stateDict file: URL? = nil) throws -> Case {
+    public static func torchCase(_ folder: URL, stateDict file: URL? = nil) throws -> Case {
         let config = try Fixtures.json(folder.appendingPathComponent("case.json"))
         let stateDict = config["state_dict"] as! [String: [Int]]
         let module = config["description"] as! String

@@ -1,4 +1,5 @@
 import XCTest
+import RNNTestSupport
 @testable import RNNModel
 
 /// Rounding of weights to f16, bf16 and i8: the codes kernels store and the

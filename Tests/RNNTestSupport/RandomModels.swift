@@ -2,28 +2,34 @@ import RNNKernelRunner
 import RNNModel
 
 /// Builds models with random weights (seeded) for differential tests.
-struct RandomModels {
-    var rng: SplitMix64
+public struct RandomModels {
+    public var rng: SplitMix64
 
-    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
+    public init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
-    mutating func tensor(_ shape: [Int], scale: Double) -> Tensor {
+    public mutating func tensor(_ shape: [Int], scale: Double) -> Tensor {
         Tensor(shape: shape, values: (0..<shape.reduce(1, *)).map { _ in Double(Float(rng.uniform(-scale, scale))) })
     }
 
-    struct CellSpec {
-        var kind: CellKind
-        var activations: [Activation]? = nil
-        var clip: Double? = nil
-        var cellClip: Double? = nil
-        var inputForget = false
-        var forgetBias = 0.0
-        var linearBeforeReset = false
-        var peepholes = false
-        var projection: Int? = nil
+    public struct CellSpec {
+        public var kind: CellKind
+        public var activations: [Activation]?
+        public var clip: Double?
+        public var cellClip: Double?
+        public var inputForget: Bool
+        public var forgetBias: Double
+        public var linearBeforeReset: Bool
+        public var peepholes: Bool
+        public var projection: Int?
+
+        public init(kind: CellKind, activations: [Activation]? = nil, clip: Double? = nil, cellClip: Double? = nil, inputForget: Bool = false,
+                    forgetBias: Double = 0, linearBeforeReset: Bool = false, peepholes: Bool = false, projection: Int? = nil) {
+            (self.kind, self.activations, self.clip, self.cellClip, self.inputForget) = (kind, activations, clip, cellClip, inputForget)
+            (self.forgetBias, self.linearBeforeReset, self.peepholes, self.projection) = (forgetBias, linearBeforeReset, peepholes, projection)
+        }
     }
 
-    mutating func cell(_ spec: CellSpec, inputSize I: Int, hiddenSize H: Int) -> Cell {
+    public mutating func cell(_ spec: CellSpec, inputSize I: Int, hiddenSize H: Int) -> Cell {
         let G = spec.kind.gateCount
         let Hr = spec.projection ?? H
         let scale = 1.5 / Double(I + Hr).squareRoot()
@@ -37,7 +43,7 @@ struct RandomModels {
         return Cell(kind: spec.kind, inputSize: I, hiddenSize: H, options: options, weights: weights)
     }
 
-    mutating func stack(_ spec: CellSpec, inputSize: Int, hiddenSizes: [Int], direction: Direction = .forward,
+    public mutating func stack(_ spec: CellSpec, inputSize: Int, hiddenSizes: [Int], direction: Direction = .forward,
                         form: BidirectionalForm = .stacked, processingOrder: Bool = false) -> RecurrentStack {
         let D = direction == .bidirectional ? 2 : 1
         var layers: [RecurrentLayer] = []
@@ -56,7 +62,7 @@ struct RandomModels {
         return RecurrentStack(direction: direction, bidirectionalForm: form, layers: layers, outputInProcessingOrder: processingOrder)
     }
 
-    mutating func dense(_ inputs: Int, _ outputs: Int, _ activation: DenseActivation) -> DenseLayer {
+    public mutating func dense(_ inputs: Int, _ outputs: Int, _ activation: DenseActivation) -> DenseLayer {
         DenseLayer(weight: tensor([outputs, inputs], scale: 1 / Double(inputs).squareRoot()), bias: tensor([outputs], scale: 0.3), activation: activation)
     }
 }
