@@ -126,6 +126,16 @@ final class ActivationAccuracyTests: XCTestCase {
         text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16).map(Double.init(bitPattern:)) : Double(text)
     }
 
+    /// Builds a C sweep program on the host, runs it and checks its report.
+    func sweepOnTheHost(_ source: String, in folder: URL, language: String) throws {
+        try source.write(to: folder.appendingPathComponent("sweep.c"), atomically: true, encoding: .utf8)
+        let build = try shell([Toolchain().cCompiler, "-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "sweep.c", "-o", "sweep", "-lm"], in: folder)
+        XCTAssertEqual(build.status, 0, build.output)
+        let run = try shell(["./sweep", "97"], in: folder)
+        XCTAssertEqual(run.status, 0, run.output)
+        parse(run.output, language: language)
+    }
+
     func testCActivationsAgainstLibm() throws {
         // Width 4 with separate multiply-adds, width 8 with them fused
         // wherever this machine has FMA, width 16 with them always fused.
@@ -133,12 +143,7 @@ final class ActivationAccuracyTests: XCTestCase {
             let folder = try temporaryFolder("sweep-c")
             let source = "#include <stdint.h>\n#include <stdlib.h>\n#define W \(width)\n#define RG_STRIDE 97\n"
                 + CRenderer.prelude(vectorWidth: width, useLibm: false, fusedMultiplyAdd: fusing) + Self.sweepC
-            try source.write(to: folder.appendingPathComponent("sweep.c"), atomically: true, encoding: .utf8)
-            let build = try shell([Toolchain().cCompiler, "-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "sweep.c", "-o", "sweep", "-lm"], in: folder)
-            XCTAssertEqual(build.status, 0, build.output)
-            let run = try shell(["./sweep", "97"], in: folder)
-            XCTAssertEqual(run.status, 0, run.output)
-            parse(run.output, language: "C (width \(width), fma \(fusing.rawValue))")
+            try sweepOnTheHost(source, in: folder, language: "C (width \(width), fma \(fusing.rawValue))")
         }
     }
 
@@ -205,12 +210,7 @@ final class ActivationAccuracyTests: XCTestCase {
             let folder = try temporaryFolder("sweep-scalar-c")
             let source = "#include <stdint.h>\n#include <stdlib.h>\n"
                 + CRenderer.prelude(vectorWidth: 1, useLibm: false, fusedMultiplyAdd: fusing, scalar: true) + Self.sweepScalarC
-            try source.write(to: folder.appendingPathComponent("sweep.c"), atomically: true, encoding: .utf8)
-            let build = try shell([Toolchain().cCompiler, "-std=c99", "-O2", "-march=native", "-Wall", "-Wextra", "sweep.c", "-o", "sweep", "-lm"], in: folder)
-            XCTAssertEqual(build.status, 0, build.output)
-            let run = try shell(["./sweep", "97"], in: folder)
-            XCTAssertEqual(run.status, 0, run.output)
-            parse(run.output, language: "C scalar (fma \(fusing.rawValue))")
+            try sweepOnTheHost(source, in: folder, language: "C scalar (fma \(fusing.rawValue))")
         }
     }
 

@@ -19,12 +19,15 @@ final class CompileTests: XCTestCase {
         let sources = try generated("c", ".c")
         XCTAssertGreaterThanOrEqual(sources.count, 8)
         let out = try temporaryFolder("cc")
-        for source in sources {
-            let object = out.appendingPathComponent(URL(fileURLWithPath: source).lastPathComponent + ".o").path
-            let result = try shell([compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + flags + ["-c", source, "-o", object])
-            XCTAssertEqual(result.status, 0, "\(compiler) \(source):\n\(result.output)")
-            XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines), "", "\(compiler) printed diagnostics for \(source)")
-        }
+        for source in sources { try compileWarningFree(compiler, flags, source, into: out) }
+    }
+
+    /// One C file compiled with every warning an error; the compiler must print nothing.
+    func compileWarningFree(_ compiler: String, _ flags: [String], _ source: String, into out: URL) throws {
+        let object = out.appendingPathComponent(URL(fileURLWithPath: source).lastPathComponent + ".o").path
+        let result = try shell([compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + flags + ["-c", source, "-o", object])
+        XCTAssertEqual(result.status, 0, "\(compiler) \(flags) \(source):\n\(result.output)")
+        XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines), "", "\(compiler) \(flags) printed diagnostics for \(source)")
     }
 
     func testGeneratedCBuildsWarningFreeWithGCC() throws {
@@ -42,15 +45,21 @@ final class CompileTests: XCTestCase {
         try compileC("arm-none-eabi-gcc", ["-mcpu=cortex-m4", "-mthumb", "-mfpu=fpv4-sp-d16", "-mfloat-abi=hard"])
     }
 
-    func testGeneratedSwiftBuildsAsEmbeddedSwiftWithoutAllocations() throws {
-        let sources = try generated("swift", ".swift")
-        XCTAssertGreaterThanOrEqual(sources.count, 8)
-        let out = try temporaryFolder("embedded")
+    /// Swift kernels built together as Embedded Swift for a Cortex-M4F, with
+    /// allocation an error; the compiler must not warn.
+    func buildAsEmbeddedSwift(_ sources: [String], into out: URL) throws {
         let result = try shell(["swiftc", "-target", "armv7em-none-none-eabi", "-enable-experimental-feature", "Embedded",
                                 "-wmo", "-O", "-parse-as-library", "-no-allocations", "-module-name", "Kernels", "-c"]
                                + sources + ["-o", out.appendingPathComponent("kernels.o").path])
         XCTAssertEqual(result.status, 0, result.output)
         XCTAssertFalse(result.output.contains("warning"), result.output)
+    }
+
+    func testGeneratedSwiftBuildsAsEmbeddedSwiftWithoutAllocations() throws {
+        let sources = try generated("swift", ".swift")
+        XCTAssertGreaterThanOrEqual(sources.count, 8)
+        let out = try temporaryFolder("embedded")
+        try buildAsEmbeddedSwift(sources, into: out)
     }
 
     /// Kernels of the example models with f16, bf16 and i8 matrices at every
@@ -92,12 +101,7 @@ final class CompileTests: XCTestCase {
         }
         let out = try temporaryFolder("narrow-objects")
         for (compiler, flags) in targets {
-            for source in sources {
-                let object = out.appendingPathComponent(URL(fileURLWithPath: source).lastPathComponent + ".o").path
-                let result = try shell([compiler, "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + flags + ["-c", source, "-o", object])
-                XCTAssertEqual(result.status, 0, "\(compiler) \(flags) \(source):\n\(result.output)")
-                XCTAssertEqual(result.output.trimmingCharacters(in: .whitespacesAndNewlines), "", "\(compiler) \(flags) printed diagnostics for \(source)")
-            }
+            for source in sources { try compileWarningFree(compiler, flags, source, into: out) }
         }
     }
 
@@ -105,11 +109,7 @@ final class CompileTests: XCTestCase {
         // One model's nine kernels: an Embedded Swift build of all is minutes.
         let sources = try narrowKernels(.swift, models: 1)
         let out = try temporaryFolder("narrow-embedded")
-        let result = try shell(["swiftc", "-target", "armv7em-none-none-eabi", "-enable-experimental-feature", "Embedded",
-                                "-wmo", "-O", "-parse-as-library", "-no-allocations", "-module-name", "Kernels", "-c"]
-                               + sources + ["-o", out.appendingPathComponent("kernels.o").path])
-        XCTAssertEqual(result.status, 0, result.output)
-        XCTAssertFalse(result.output.contains("warning"), result.output)
+        try buildAsEmbeddedSwift(sources, into: out)
     }
 
     func testGeneratedSwiftBuildsForTheHostWithoutWarnings() throws {
