@@ -13,7 +13,8 @@ public struct CRenderer {
 
     /// `NAME.h` and `NAME.c`.
     public func render() -> [(file: String, text: String)] {
-        [("\(name).h", header()), ("\(name).c", source())]
+        let program = KernelLowering.program(plan)
+        return [("\(name).h", header(program)), ("\(name).c", source(program))]
     }
 
     var banner: String {
@@ -27,7 +28,7 @@ public struct CRenderer {
 
     // MARK: Header
 
-    func header() -> String {
+    func header(_ program: KernelProgram) -> String {
         let upper = name.uppercased()
         var defines: [String] = [
             "/* Sizes. x holds \(name)_INPUT_SIZE floats per step, y \(name)_OUTPUT_SIZE. */",
@@ -75,7 +76,7 @@ public struct CRenderer {
         } \(name)_state;
         """
         let printer = CPrinter(plan: plan)
-        var prototypes = KernelLowering.program(plan).functions.filter { $0.role != .helper }.map { f in
+        var prototypes = program.functions.filter { $0.role != .helper }.map { f in
             (printer.comment(doc(f)) + printer.declaration(f)).joined(separator: "\n") + ";"
         }
         if !plan.supportsStep {
@@ -121,7 +122,7 @@ public struct CRenderer {
 
     // MARK: Source
 
-    func source() -> String {
+    func source(_ program: KernelProgram) -> String {
         let libm = plan.options.useLibm
         let prelude = CRenderer.prelude(vectorWidth: width, useLibm: libm, fusedMultiplyAdd: plan.options.fusedMultiplyAdd,
                                                 scalar: plan.lowering == .scalar, helium: plan.heliumActivations)
@@ -131,7 +132,7 @@ public struct CRenderer {
             "INCLUDES": libm ? "#include <math.h>\n" : "",
             "PRELUDE": prelude,
             "WEIGHTS": widening() + weightsTable() + matrixTable(),
-            "FUNCTIONS": KernelLowering.program(plan).functions.map(CPrinter(plan: plan).print).joined(separator: "\n"),
+            "FUNCTIONS": program.functions.map(CPrinter(plan: plan).print).joined(separator: "\n"),
         ])
     }
 }

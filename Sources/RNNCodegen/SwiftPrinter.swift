@@ -39,8 +39,8 @@ struct SwiftPrinter: KernelPrinter {
 
     /// Tables up to this many values are an `InlineArray` literal, bound
     /// through its span; larger ones are decoded text (SwiftRenderer).
-    var literalTable: Bool { plan.weights.count <= SwiftRenderer.literalTableLimit }
-    var literalMatrices: Bool { plan.matrixCodes.count <= SwiftRenderer.literalTableLimit }
+    var literalTable: Bool { SwiftRenderer(plan: plan).literalTable }
+    var literalMatrices: Bool { SwiftRenderer(plan: plan).literalMatrices }
 
     /// Closures and bindings around an API body: the weight tables as `wt`
     /// (and `wm`), the state as floats (`state`), one `withScratch` for the
