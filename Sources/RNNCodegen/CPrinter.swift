@@ -125,6 +125,8 @@ struct CPrinter: KernelPrinter {
         case .clip(let name, let limit):
             return scalar ? "\(name) = rg_clip(\(name), \(Literal.cFloat(limit)));" : "rg_clip(&\(name), \(Literal.cFloat(limit)));"
         case .activate(let name, let a): return activation(a, name)
+        case .prelu(let name, let slopes):
+            return scalar ? "\(name) = rg_prelu(\(name), \(expression(slopes)));" : "rg_prelu(&\(name), \(expression(slopes)));"
         case .store(let at, let e): return scalar ? "\(element(at)) = \(expression(e));" : "RG_STORE(\(pointer(at)), \(expression(e)));"
         case .storeLanes(let at, let name, let count):
             return "for (int k = 0; k < \(count); ++k) \(element(at.lane("k"))) = \(name)[k];"

@@ -108,7 +108,7 @@ public struct CRenderer {
                 "Runs whole sequences.",
                 "  x:                \(layout)[\(plan.inputSize)] inputs",
                 "  sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.",
-                "                    Past an item's length y is zero\(KernelDescription.trailingDense(plan) ? " (then the trailing dense layers run on it)" : "") and the state is carried.",
+                "                    \(KernelDescription.pastLength(plan)).",
                 "  initial_state:    [batch][\(name)_STATE_FLOATS], or NULL for zeros.",
                 "  y:                \(layout)[\(plan.outputSize)] outputs.",
                 "  final_state:      [batch][\(name)_STATE_FLOATS] state after each item's last valid step, or NULL.",

@@ -69,6 +69,9 @@ extension KernelLowering {
             case .dense(let d):
                 body.append(.call("dense_\(d.id)", weightArguments + [.address(input), .address(buffer)]))
                 output = buffer
+            case .activation(let a):
+                body.append(.call("activation_\(a.id)", (a.slopes != nil ? [.address(Address("wt"))] : []) + [.address(input), .address(buffer)]))
+                output = buffer
             case .recurrent(let s) where index == last:
                 body += stepStack(s, input: input, into: Address("y"))
                 output = Address("y")
@@ -82,6 +85,16 @@ extension KernelLowering {
                     offset += s.outputSize
                 }
                 output = buffer
+            case .residual(let r):
+                // In place on a buffer; the caller's x (this stage first) is copied into one.
+                if input.base == "buffers" {
+                    body += addResidual(r, to: input, from: Address("x"))
+                    usesBuffers = true
+                    continue
+                }
+                body.append(copy(r.features.count, to: buffer, from: input))
+                body += addResidual(r, to: buffer, from: Address("x"))
+                output = buffer
             case .head:
                 continue
             }
@@ -94,6 +107,28 @@ extension KernelLowering {
             role: .step, name: "step", doc: ["One time step at batch 1, the real-time path."],
             parameters: [stateParameter, .init(name: "x", kind: .input(restrict: false)), .init(name: "y", kind: .output(restrict: false))],
             scratch: usesBuffers ? [("buffers", 2 * rowFloats)] : [], body: body, readsWeights: true)
+    }
+
+    /// `to[j] += from[features[j]]` for every output j: one loop where the
+    /// features are one for all or consecutive, a line each otherwise.
+    func addResidual(_ r: KernelPlan.ResidualPlan, to: Address, from: Address) -> [KernelStatement] {
+        let n = r.features.count, first = r.features[0]
+        if r.features.allSatisfy({ $0 == first }) {
+            var x = from
+            x.offset += first
+            return [.loop(index: "k", count: n, step: 1, [.addFloat(to: to.lane("k"), from: x)])]
+        }
+        if r.features == Array(first..<(first + n)) {
+            var x = from
+            x.offset += first
+            return [.loop(index: "k", count: n, step: 1, [.addFloat(to: to.lane("k"), from: x.lane("k"))])]
+        }
+        return r.features.enumerated().map { j, f in
+            var y = to, x = from
+            y.offset += j
+            x.offset += f
+            return .addFloat(to: y, from: x)
+        }
     }
 
     /// One step of a forward stack from `input`; its top h is copied to `into`.
@@ -258,6 +293,14 @@ extension KernelLowering {
                 out.append(.range(index: "i", from: "0", to: "items", [
                     .range(index: "t", from: "0", to: "steps", [.call("dense_\(d.id)", weightArguments + [.address(rows(current)), .address(rows(next))])]),
                 ]))
+            case .activation(let a):
+                let tables: [Argument] = a.slopes != nil ? [.address(Address("wt"))] : []
+                out.append(.range(index: "i", from: "0", to: "items", [
+                    .range(index: "t", from: "0", to: "steps", [.call("activation_\(a.id)", tables + [.address(rows(current)), .address(rows(next))])]),
+                ]))
+            case .residual(let r):
+                out.append(eachRow(addResidual(r, to: rows(current), from: row("x", plan.inputSize))))
+                continue
             case .recurrent(let s):
                 stack(s, input: current, output: next, offset: 0)
             case .parallel(let list):

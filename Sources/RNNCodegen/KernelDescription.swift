@@ -47,8 +47,10 @@ enum KernelDescription {
         var parts: [String] = ["input \(plan.inputSize)"]
         for stage in plan.stages {
             switch stage {
-            case .dense(let d): parts.append("dense \(d.outputs) \(d.layer.activation.rawValue)")
-            case .head(let d): parts.append("head \(d.outputs) \(d.layer.activation.rawValue)")
+            case .dense(let d): parts.append("dense \(d.outputs) \(d.layer.activation)")
+            case .head(let d): parts.append("head \(d.outputs) \(d.layer.activation)")
+            case .activation(let a): parts.append("activation \(a.activation)")
+            case .residual(let r): parts.append("residual + x[\(Array(Set(r.features)).sorted().map(String.init).joined(separator: ","))]")
             case .recurrent(let s): parts.append(stack(s))
             case .parallel(let list): parts.append("parallel(" + list.map(stack).joined(separator: " | ") + ")")
             }
@@ -70,8 +72,11 @@ enum KernelDescription {
         return text
     }
 
-    static func trailingDense(_ plan: KernelPlan) -> Bool {
-        if case .dense? = plan.stages.last { return true }
-        return false
+    /// What `run` writes into y past an item's length.
+    static func pastLength(_ plan: KernelPlan) -> String {
+        let recurrent = plan.stages.lastIndex { if case .recurrent = $0 { return true }; if case .parallel = $0 { return true }; return false }
+        guard let recurrent else { return "Past an item's length y is still computed (the model has no recurrent stage)" }
+        let trailing = plan.stages[(recurrent + 1)...].contains { if case .head = $0 { return false }; return true }
+        return "Past an item's length y is zero\(trailing ? " (then the trailing stages run on it)" : "") and the state is carried"
     }
 }

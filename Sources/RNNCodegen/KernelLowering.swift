@@ -9,7 +9,7 @@ struct KernelLowering {
 
     static func program(_ plan: KernelPlan) -> KernelProgram {
         let lowering = KernelLowering(plan: plan)
-        var functions = plan.denses.map(lowering.dense) + plan.cells.map { lowering.cellStep($0) } + plan.cells.map(lowering.cellSequence)
+        var functions = plan.denses.map(lowering.dense) + plan.activations.map(lowering.activation) + plan.cells.map { lowering.cellStep($0) } + plan.cells.map(lowering.cellSequence)
         if plan.batchTile > 1 {
             functions += plan.cells.flatMap { [lowering.cellStep($0, items: plan.batchTile), lowering.tileSequence($0)] }
         }
@@ -241,28 +241,68 @@ struct KernelLowering {
             var s: [KernelStatement] = [.declare("a", vectorAt(d.bias, b))]
             s += accumulate([Operand(scalars: "x", count: d.inputs, weights: b.at(matrixTable, d.weights.offset, stride: matrixBlock(d.inputs, gates: 1)),
                                      targets: ["a"], scales: scales(d.scales, b, gates: 1))])
-            if let f = d.layer.activation.elementwise { s.append(.activate("a", f)) }
+            s += elementwise(d.layer.activation, slopes: d.slopes, b)
             s.append(.storeLanes(b.at("y", 0, stride: width), "a", count: lanes))
             return s
         }
-        // y has exactly `outputs` floats: the last block stores only its used lanes.
-        let last = d.outputs - (d.blocks - 1) * width
-        var body: [KernelStatement]
-        if d.blocks <= unrolledBlocks || last == width {
-            body = blocks(d.blocks, units: d.outputs) { b in statements(b, lanes: b.constant == d.blocks - 1 ? last : width) }
-        } else {
-            body = blocks(d.blocks - 1, units: d.outputs) { b in statements(b, lanes: width) }
-            let b = d.blocks - 1
-            body.append(.block(index: b, firstUnit: b * width, lastUnit: d.outputs - 1, statements(Block(constant: b), lanes: last)))
-        }
+        var body = storedBlocks(d.blocks, units: d.outputs, statements)
         if d.layer.activation == .softmax {
             body.append(.softmax(Address("y"), count: d.outputs))
         }
         return KernelFunction(
             name: "dense_\(d.id)",
-            doc: ["Dense \(d.id): \(d.inputs) → \(d.outputs), activation \(d.layer.activation.rawValue)."],
+            doc: ["Dense \(d.id): \(d.inputs) → \(d.outputs), activation \(d.layer.activation)."],
             parameters: weightParameters + [.init(name: "x", kind: .input(restrict: true)), .init(name: "y", kind: .output(restrict: true))],
             scratch: [], body: body)
+    }
+
+    /// What follows a product in place on `a`: the element-wise function,
+    /// or PReLU with the block's slopes.
+    func elementwise(_ activation: DenseActivation, slopes: KernelPlan.Table?, _ b: Block) -> [KernelStatement] {
+        if let f = activation.elementwise { return [.activate("a", f)] }
+        if let slopes { return [.prelu("a", vectorAt(slopes, b))] }
+        return []
+    }
+
+    /// Blocks over `units` outputs that each store their vector `a` into
+    /// `y`, which has exactly `units` floats: the last block stores only its
+    /// used lanes.
+    func storedBlocks(_ count: Int, units: Int, _ statements: (Block, Int) -> [KernelStatement]) -> [KernelStatement] {
+        let last = units - (count - 1) * width
+        if count <= unrolledBlocks || last == width {
+            return blocks(count, units: units) { b in statements(b, b.constant == count - 1 ? last : width) }
+        }
+        var body = blocks(count - 1, units: units) { b in statements(b, width) }
+        let b = count - 1
+        body.append(.block(index: b, firstUnit: b * width, lastUnit: units - 1, statements(Block(constant: b), last)))
+        return body
+    }
+
+    /// A stand-alone activation stage, `y = f(x)` over `features` floats.
+    /// `x` may be the caller's, neither aligned nor padded: its floats are
+    /// copied into a zero-padded vector scratch first.
+    func activation(_ a: KernelPlan.ActivationPlan) -> KernelFunction {
+        let padded = a.blocks * width
+        var body: [KernelStatement]
+        if a.activation == .softmax {
+            body = [.loop(index: "k", count: a.features, step: 1, [.copyFloat(to: Address("y", index: "k"), from: Address("x", index: "k"))]),
+                    .softmax(Address("y"), count: a.features)]
+        } else {
+            body = [.loop(index: "k", count: a.features, step: 1, [.copyFloat(to: Address("v", index: "k"), from: Address("x", index: "k"))])]
+            if padded > a.features {
+                body.append(.loop(index: "k", count: padded - a.features, step: 1, [.copyFloat(to: Address("v", a.features, index: "k"), from: nil)]))
+            }
+            body += storedBlocks(a.blocks, units: a.features) { b, lanes in
+                [.declare("a", .load(b.at("v", 0, stride: width)))] + elementwise(a.activation, slopes: a.slopes, b)
+                    + [.storeLanes(b.at("y", 0, stride: width), "a", count: lanes)]
+            }
+        }
+        return KernelFunction(
+            name: "activation_\(a.id)",
+            doc: ["Activation \(a.id): \(a.activation) over \(a.features) features."],
+            parameters: (a.slopes != nil ? [.init(name: "wt", kind: .weights)] : [])
+                + [.init(name: "x", kind: .input(restrict: true)), .init(name: "y", kind: .output(restrict: true))],
+            scratch: a.activation == .softmax ? [] : [("v", padded)], body: body)
     }
 
     // MARK: Cells

@@ -63,6 +63,7 @@ public struct KernelPlan {
     public func matrixGroups(_ cols: Int) -> Int { (cols + columnsPerWord - 1) / columnsPerWord }
     public private(set) var cells: [CellPlan] = []
     public private(set) var denses: [DensePlan] = []
+    public private(set) var activations: [ActivationPlan] = []
     public private(set) var stages: [StagePlan] = []
     public private(set) var states: [StateSlot] = []
 
@@ -76,6 +77,16 @@ public struct KernelPlan {
     public var supportsStep: Bool { !model.stacks.contains { $0.direction != .forward } }
 
     public static func roundUp(_ n: Int, _ w: Int) -> Int { (n + w - 1) / w * w }
+
+    /// Features per step after `stage`, given `width` before it.
+    static func outputWidth(of stage: Stage, after width: Int) -> Int {
+        switch stage {
+        case .dense(let d): return d.outputSize
+        case .recurrent(let s): return s.outputSize
+        case .parallel(let list): return list.reduce(0) { $0 + $1.outputSize }
+        case .head, .activation, .residual: return width
+        }
+    }
 
     /// The vector width `auto` chooses: the widest of 16, 8 and 4 (8 and 4
     /// for Swift) that pads the model's vector-blocked sizes (every cell's
@@ -94,6 +105,7 @@ public struct KernelPlan {
             case .dense(let d), .head(let d): sizes.append(d.outputSize)
             case .recurrent(let s): sizes += s.layers.flatMap { $0.cells.flatMap { [$0.hiddenSize, $0.outputSize] } }
             case .parallel(let list): sizes += list.flatMap { $0.layers.flatMap { $0.cells.flatMap { [$0.hiddenSize, $0.outputSize] } } }
+            case .activation, .residual: break
             }
         }
         let used = sizes.reduce(0, +)
@@ -154,6 +166,23 @@ public struct KernelPlan {
         public var bias: Table
         /// i8 only: the rows' scales, `[blocks][lane]`.
         public var scales: Table?
+        /// PReLU only: one slope per output, `[blocks][lane]`.
+        public var slopes: Table?
+    }
+
+    /// A stand-alone activation over `features` floats at every step.
+    public struct ActivationPlan {
+        public var id: String            // a0
+        public var activation: DenseActivation
+        public var features: Int, blocks: Int
+        /// PReLU only: one slope per feature, `[blocks][lane]`.
+        public var slopes: Table?
+    }
+
+    /// Input features added to the `width` floats of the output so far.
+    public struct ResidualPlan {
+        /// `features[j]`: the input feature added to output j.
+        public var features: [Int]
     }
 
     /// One stack as the renderers see it: cell ids per layer and direction.
@@ -170,6 +199,8 @@ public struct KernelPlan {
         case recurrent(StackPlan)
         case parallel([StackPlan])
         case head(DensePlan)
+        case activation(ActivationPlan)
+        case residual(ResidualPlan)
     }
 
     /// One state tensor of one cell, at `offset` in the flat state vector.
@@ -212,7 +243,9 @@ public struct KernelPlan {
         maxWidth = model.inputSize
         var stackIndex = 0
         var denseIndex = 0
+        var width = model.inputSize
         for stage in model.stages {
+            defer { if case .head = stage {} else { width = KernelPlan.outputWidth(of: stage, after: width) } }
             switch stage {
             case .dense(let d):
                 let plan = try addDense(d, id: "d\(denseIndex)")
@@ -232,6 +265,15 @@ public struct KernelPlan {
                 }
                 stages.append(.parallel(plans))
                 maxWidth = max(maxWidth, plans.reduce(0) { $0 + $1.outputSize })
+            case .activation(let a):
+                let blocks = (width + vectorWidth - 1) / vectorWidth
+                let id = "a\(activations.count)"
+                let slopes = try a.slopes.map { append(packVectors(try finite($0, "\(id) slopes"), H: width, gates: [0], blocks: blocks)) }
+                let plan = ActivationPlan(id: id, activation: a, features: width, blocks: blocks, slopes: slopes)
+                activations.append(plan)
+                stages.append(.activation(plan))
+            case .residual(let r):
+                stages.append(.residual(ResidualPlan(features: (0..<width).map(r.feature(for:)))))
             }
         }
         // What the kernel computes with: each matrix as `stored` rounded it for packing.
@@ -352,8 +394,9 @@ public struct KernelPlan {
         let (weightsTable, scales) = appendMatrix(try stored(d.weight, "\(id) weight"), H: d.outputSize, gates: [0], blocks: blocks)
         let b = try d.bias.map { try finite($0, "\(id) bias") } ?? Array(repeating: 0, count: d.outputSize)
         let biasTable = append(packVectors(b, H: d.outputSize, gates: [0], blocks: blocks))
+        let slopes = try d.activation.slopes.map { append(packVectors(try finite($0, "\(id) slopes"), H: d.outputSize, gates: [0], blocks: blocks)) }
         let plan = DensePlan(id: id, layer: d, inputs: d.inputSize, outputs: d.outputSize, blocks: blocks,
-                             weights: weightsTable, bias: biasTable, scales: scales)
+                             weights: weightsTable, bias: biasTable, scales: scales, slopes: slopes)
         denses.append(plan)
         return plan
     }

@@ -147,6 +147,7 @@ extension KernelPrinter {
         case .setInteger(let name, let value): return "\(name) = \(integer(value))\(terminator)"
         case .pointer(let name, let at): return "\(keyword(.pointer)) \(base(name)) = \(pointer(at))\(terminator)"
         case .copyFloat(let to, let from): return "\(element(to)) = \(from.map(element) ?? zero)\(terminator)"
+        case .addFloat(let to, let from): return "\(element(to)) += \(element(from))\(terminator)"
         case .call(let name, let args): return "\(callee(name))(\(args.map(argument).joined(separator: ", ")))\(terminator)"
         case .assign(let name, let e): return "\(variable(name)) = \(expression(e))\(terminator)"
         default: return nil

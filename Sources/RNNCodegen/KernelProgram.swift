@@ -186,6 +186,9 @@ public indirect enum KernelStatement {
     case clip(String, Float)
     /// The activation applied to the variable in place.
     case activate(String, Activation)
+    /// PReLU in place: the variable's lanes below zero multiplied by the
+    /// matching lanes of `slopes`.
+    case prelu(String, VectorExpression)
     case store(Address, VectorExpression)
     /// The first `count` lanes of a vector variable stored to floats that
     /// need not be aligned or padded.
@@ -213,6 +216,8 @@ public indirect enum KernelStatement {
     case pointer(String, Address)
     /// A float copied (or zero written when `from` is nil).
     case copyFloat(to: Address, from: Address?)
+    /// A float added to another: `to += from`.
+    case addFloat(to: Address, from: Address)
     /// Two floats exchanged.
     case swap(Address, Address)
     /// A call of another function of the program with integer/pointer arguments.
@@ -254,7 +259,7 @@ extension KernelStatement {
     /// Vector variables this statement (and any nested one) changes after declaring.
     func mutated(into set: inout Set<String>) {
         switch self {
-        case .assign(let name, _), .clip(let name, _), .activate(let name, _): set.insert(name)
+        case .assign(let name, _), .clip(let name, _), .activate(let name, _), .prelu(let name, _): set.insert(name)
         default: for s in children { s.mutated(into: &set) }
         }
     }

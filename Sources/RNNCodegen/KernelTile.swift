@@ -62,12 +62,14 @@ extension KernelStatement {
         case .assign(let n, let x): return .assign(name(n), e(x))
         case .clip(let n, let limit): return .clip(name(n), limit)
         case .activate(let n, let a): return .activate(name(n), a)
+        case .prelu(let n, let slopes): return .prelu(name(n), e(slopes))
         case .store(let a, let x): return .store(at(a), e(x))
         case .storeLanes(let a, let n, let count): return .storeLanes(at(a), name(n), count: count)
         case .block, .loop, .range, .when, .whenPresent: return mappingBodies(body)
         case .integer, .variableInteger, .integers, .setInteger, .call: return self
         case .pointer(let n, let a): return .pointer(n, at(a))
         case .copyFloat(let to, let from): return .copyFloat(to: at(to), from: from.map(at))
+        case .addFloat(let to, let from): return .addFloat(to: at(to), from: at(from))
         case .swap(let a, let b): return .swap(at(a), at(b))
         case .softmax(let a, let count): return .softmax(at(a), count: count)
         }

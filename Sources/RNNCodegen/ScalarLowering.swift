@@ -34,6 +34,8 @@ enum ScalarLowering {
             return all.map { .clip(lane(name, $0), limit) }
         case .activate(let name, let a):
             return all.map { .activate(lane(name, $0), a) }
+        case .prelu(let name, let slopes):
+            return all.map { .prelu(lane(name, $0), expression(slopes, $0)) }
         case .store(let at, let e):
             return all.map { .store(shifted(at, $0), expression(e, $0)) }
         case .storeLanes(let at, let name, let count):
@@ -42,7 +44,7 @@ enum ScalarLowering {
             return [.block(index: index, firstUnit: first, lastUnit: last, statements(body, lanes: min(lanes, last - first + 1)))]
         case .loop, .range, .when, .whenPresent:
             return [s.mappingBodies { statements($0, lanes: lanes) }]
-        case .comment, .integer, .variableInteger, .integers, .setInteger, .pointer, .copyFloat, .swap, .call, .softmax:
+        case .comment, .integer, .variableInteger, .integers, .setInteger, .pointer, .copyFloat, .addFloat, .swap, .call, .softmax:
             return [s]
         }
     }

@@ -159,6 +159,7 @@ struct SwiftPrinter: KernelPrinter {
         case .share(let name, let e): return "let \(variable(name)) = \(expression(e))"
         case .clip(let name, let limit): return "\(variable(name)) = clip(\(variable(name)), \(Literal.float(limit)))"
         case .activate(let name, let a): return "\(variable(name)) = \(activation(a, variable(name)))"
+        case .prelu(let name, let slopes): return "\(variable(name)) = prelu(\(variable(name)), \(expression(slopes)))"
         case .store(let at, let e): return "store(\(pointer(at)), \(expression(e)))"
         case .storeLanes(let at, let name, let count):
             return "for k in 0..<\(count) { \(element(at.lane("k"))) = \(variable(name))[k] }"

@@ -190,7 +190,7 @@ public struct SwiftRenderer {
             /// Runs whole sequences.
             /// - x: \(layout)[\(plan.inputSize)] inputs.
             /// - sequenceLengths: [batch] valid steps per item (0…steps), or nil for all steps.
-            ///   Past an item's length y is zero\(KernelDescription.trailingDense(plan) ? " (then the trailing dense layers run on it)" : "") and the state is carried.
+            ///   \(KernelDescription.pastLength(plan)).
             /// - initialState: [batch][stateFloats], or nil for zeros.
             /// - y: \(layout)[\(plan.outputSize)] outputs.
             /// - finalState: [batch][stateFloats], the state after each item's last valid step, or nil.\(plan.head != nil ? "\n    /// - head: [batch][\(plan.head!.outputs)], the head on the final state, or nil." : "")

@@ -58,7 +58,7 @@ public enum ModelDescription {
         for (index, stageNode) in pipeline.enumerated() {
             let object = try stageNode.object()
             guard object.count == 1, let key = object.keys.first else {
-                throw stageNode.error("a stage is an object with exactly one of: dense, recurrent, parallel, head")
+                throw stageNode.error("a stage is an object with exactly one of: \(stageKinds.joined(separator: ", "))")
             }
             let body = try stageNode.required(key)
             switch key {
@@ -83,25 +83,46 @@ public enum ModelDescription {
                 stages.append(.parallel(stacks))
                 size = stacks.reduce(0) { $0 + $1.outputSize }
                 lastWasRecurrent = true
+            case "activation":
+                let activation = try parseDenseActivation(body, features: size, source: source)
+                guard activation != .none else { throw body.error("an activation stage needs a function; 'none' and 'linear' change nothing") }
+                stages.append(.activation(activation))
+                lastWasRecurrent = false
+            case "residual":
+                stages.append(.residual(try parseResidual(body, width: size, inputSize: inputSize)))
+                lastWasRecurrent = false
             case "head":
                 guard index == pipeline.count - 1 else { throw body.error("the head must be the last stage of the pipeline") }
                 guard lastWasRecurrent else { throw body.error("the head reads the final state of a recurrent stage; put it right after a recurrent or parallel stage") }
                 stages.append(.head(try parseDense(body, inputSize: size, source: &source)))
             default:
-                throw RNNError(at: "\(stageNode.path).\(key)", "unknown stage (expected one of: dense, recurrent, parallel, head)")
+                throw RNNError(at: "\(stageNode.path).\(key)", "unknown stage (expected one of: \(stageKinds.joined(separator: ", ")))")
             }
-        }
-        guard stages.contains(where: { if case .dense = $0 { return false }; if case .head = $0 { return false }; return true }) else {
-            throw RNNError(at: "$.pipeline", "expected at least one recurrent or parallel stage")
         }
         var model = Model(name: name, inputSize: inputSize, layout: layout, zeroLengthState: zeroLength, stages: stages)
         model.framework = framework
         return model
     }
 
+    static let stageKinds = ["dense", "recurrent", "parallel", "activation", "residual", "head"]
+
+    /// `{"features": [0]}`: input features added to the output so far.
+    static func parseResidual(_ node: JSONNode, width: Int, inputSize: Int) throws -> Residual {
+        try node.checkKeys(["features", "comment"])
+        let list = try node.required("features")
+        let features = try list.array().map { item -> Int in
+            let k = try item.int()
+            guard k >= 0 && k < inputSize else { throw item.error("expected an input feature 0…\(inputSize - 1), found \(k)") }
+            return k
+        }
+        guard features.count == width || features.count == 1 else {
+            throw list.error("expected one feature (added to every output) or \(width) (one per output), found \(features.count)")
+        }
+        return Residual(features: features)
+    }
+
     static func parseDense(_ node: JSONNode, inputSize: Int, source: inout TensorSource) throws -> DenseLayer {
         try node.checkKeys(["units", "activation", "kernel", "weight", "bias"])
-        let activation = try parseDenseActivation(node)
         let weight: Tensor
         let weightPath: String
         switch (try node.member("kernel"), try node.member("weight")) {
@@ -132,19 +153,47 @@ public enum ModelDescription {
             guard t.shape == [weight.shape[0]] else { throw b.error("expected shape [\(weight.shape[0])], found \(t.shapeDescription)") }
             bias = t
         }
+        let activation = try node.member("activation").map { try parseDenseActivation($0, features: weight.shape[0], source: source) } ?? .none
         return DenseLayer(weight: weight, bias: bias, activation: activation)
     }
 
-    /// A dense layer's activation: none, relu, tanh, sigmoid or softmax;
-    /// `linear` (Keras's name for none) is none.
-    static func parseDenseActivation(_ node: JSONNode) throws -> DenseActivation {
-        guard let m = try node.member("activation") else { return .none }
-        let text = try m.string()
-        if text == "linear" { return .none }
-        guard let activation = DenseActivation(rawValue: text) else {
-            throw m.error("unknown dense activation '\(Quote.text(text))' (expected one of: none, linear, relu, tanh, sigmoid, softmax)")
+    static let denseActivationNames = ["none", "linear", "softmax", "prelu"]
+
+    /// A dense layer's or an activation stage's function: `none` (or
+    /// `linear`), `softmax`, any element-wise activation by name (`elu`,
+    /// `leaky_relu`, `Softsign`, …, with ONNX's default parameters) or as
+    /// `{"name", "alpha", "beta"}`, or `{"name": "prelu", "slopes": tensor}`
+    /// with one slope per feature (or one for all).
+    static func parseDenseActivation(_ node: JSONNode, features: Int, source: TensorSource) throws -> DenseActivation {
+        let name: String
+        if node.value is String {
+            name = try node.string()
+        } else {
+            name = try node.required("name").string()
         }
-        return activation
+        switch name.lowercased() {
+        case "none", "linear":
+            if !(node.value is String) { try node.checkKeys(["name"]) }
+            return .none
+        case "softmax":
+            if !(node.value is String) { try node.checkKeys(["name"]) }
+            return .softmax
+        case "prelu":
+            guard !(node.value is String) else { throw node.error("prelu needs its learned slopes: {\"name\": \"prelu\", \"slopes\": [...]}") }
+            try node.checkKeys(["name", "slopes"])
+            let slopesNode = try node.required("slopes")
+            let t = try source.tensor(slopesNode)
+            guard t.values.count == features || t.values.count == 1 else {
+                throw slopesNode.error("expected \(features) slopes (one per feature) or 1 (shared), found \(t.shapeDescription)")
+            }
+            return .prelu(Tensor(shape: [features], values: t.values.count == 1 ? Array(repeating: t.values[0], count: features) : t.values))
+        default:
+            guard ActivationKind(name: name) != nil else {
+                throw (node.value is String ? node : try node.required("name")).error(
+                    "unknown activation '\(Quote.text(name))' (expected one of: \((denseActivationNames + ActivationKind.allCases.map(\.rawValue)).joined(separator: ", ")))")
+            }
+            return .elementwise(try parseActivation(node, kerasVersion: nil))
+        }
     }
 
     /// An activation: a name, or `{"name", "alpha", "beta"}` with ONNX's

@@ -162,19 +162,49 @@ public struct RecurrentStack: Equatable, Sendable {
     }
 }
 
-/// What follows a dense layer's matrix-vector product: nothing, one of the
-/// ONNX activations element by element, or a softmax over the outputs.
-public enum DenseActivation: String, CaseIterable, Sendable {
-    case none, relu, tanh, sigmoid, softmax
+/// What follows a dense layer's matrix-vector product (or what a stand-alone
+/// activation stage computes): nothing, one of the ONNX activations element
+/// by element, PReLU with one learned slope per feature, or a softmax over
+/// the features.
+public enum DenseActivation: Equatable, Sendable, CustomStringConvertible {
+    case none
+    /// One function element by element, with its parameters (`elu` with
+    /// alpha, `leaky_relu`, `softsign`, …): the same math as a cell's.
+    case elementwise(Activation)
+    /// `x ≥ 0 ? x : slope[k]·x`, one slope per feature `k` (a `[features]` tensor).
+    case prelu(Tensor)
+    case softmax
+
+    public static let relu = DenseActivation.elementwise(.relu)
+    public static let tanh = DenseActivation.elementwise(.tanh)
+    public static let sigmoid = DenseActivation.elementwise(.sigmoid)
 
     /// The element-wise function, whose math (reference and kernels) is
-    /// `Activation`'s; nil for none and softmax.
+    /// `Activation`'s; nil for none, PReLU and softmax.
     public var elementwise: Activation? {
+        if case .elementwise(let f) = self { return f }
+        return nil
+    }
+
+    /// PReLU's slopes, one per feature.
+    public var slopes: Tensor? {
+        if case .prelu(let t) = self { return t }
+        return nil
+    }
+
+    /// `none`, `softmax`, `prelu`, or the function with its parameters (`Elu(alpha=1.0)`).
+    public var description: String {
         switch self {
-        case .relu: return .relu
-        case .tanh: return .tanh
-        case .sigmoid: return .sigmoid
-        case .none, .softmax: return nil
+        case .none: return "none"
+        case .softmax: return "softmax"
+        case .prelu: return "prelu"
+        case .elementwise(let f):
+            switch f.kind {
+            case .relu: return "relu"
+            case .tanh: return "tanh"
+            case .sigmoid: return "sigmoid"
+            default: return f.description
+            }
         }
     }
 }
@@ -208,6 +238,23 @@ public enum Stage: Equatable, Sendable {
     /// previous recurrent stage (every direction, every parallel stack),
     /// concatenated. Ends the pipeline.
     case head(DenseLayer)
+    /// An activation applied at every time step, feature by feature (a
+    /// stand-alone activation or PReLU layer); softmax over the features.
+    case activation(DenseActivation)
+    /// A skip connection: features of the model's input `x` added to this
+    /// point's output at every time step.
+    case residual(Residual)
+}
+
+/// `y[j] += x[features[j]]` at every step, where `x` is the model's input;
+/// one feature is added to every output (as a broadcast adds it). The amp
+/// models' `y = linear(h) + x[0]`.
+public struct Residual: Equatable, Sendable {
+    public var features: [Int]
+    public init(features: [Int]) { self.features = features }
+
+    /// The input feature added to output `j` of `width`.
+    public func feature(for j: Int) -> Int { features.count == 1 ? features[0] : features[j] }
 }
 
 public enum Layout: String, CaseIterable, Sendable {
@@ -257,7 +304,7 @@ public struct Model: Equatable, Sendable {
             case .dense(let d): size = d.outputSize
             case .recurrent(let s): size = s.outputSize
             case .parallel(let s): size = s.reduce(0) { $0 + $1.outputSize }
-            case .head: break
+            case .head, .activation, .residual: break
             }
         }
         return size
@@ -325,10 +372,14 @@ extension Model {
                 throw fail(what, "expected shape \(Tensor.describe(shape)), found \(t.shapeDescription)")
             }
         }
+        func check(_ activation: DenseActivation, width: Int, _ what: String) throws {
+            try expect(activation.slopes, [width], "\(what) PReLU slopes")
+        }
         func check(_ dense: DenseLayer, input: Int, _ what: String) throws {
             guard dense.weight.rank == 2, dense.outputSize >= 1 else { throw fail(what, "a dense weight is [out, in], found \(dense.weight.shapeDescription)") }
             try expect(dense.weight, [dense.outputSize, input], "\(what) weight")
             try expect(dense.bias, [dense.outputSize], "\(what) bias")
+            try check(dense.activation, width: dense.outputSize, what)
         }
         func check(_ stack: RecurrentStack, input: Int, _ what: String) throws {
             guard !stack.layers.isEmpty else { throw fail(what, "a recurrent stack needs a layer") }
@@ -381,10 +432,19 @@ extension Model {
                     throw fail(what, "the head reads the final state of a recurrent stage: it must be the last stage, right after a recurrent or parallel one")
                 }
                 try check(dense, input: hidden, what)
+            case .activation(let activation):
+                try check(activation, width: width, what)
+                lastHidden = nil
+            case .residual(let residual):
+                guard residual.features.count == width || residual.features.count == 1 else {
+                    throw fail(what, "a residual adds one input feature to every output or one per output (\(width)), found \(residual.features.count) features")
+                }
+                if let bad = residual.features.first(where: { $0 < 0 || $0 >= inputSize }) {
+                    throw fail(what, "input feature \(bad) does not exist (the model has \(inputSize) input features)")
+                }
+                lastHidden = nil
             }
         }
-        guard stages.contains(where: { if case .dense = $0 { return false }; if case .head = $0 { return false }; return true }) else {
-            throw fail("stages", "a model needs at least one recurrent stage")
-        }
+        guard !stages.isEmpty else { throw fail("stages", "a model needs at least one stage") }
     }
 }

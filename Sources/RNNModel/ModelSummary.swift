@@ -29,13 +29,18 @@ public struct ModelSummary {
                     lines += Self.stack(stack, label: "stage \(index) parallel stack s\(stackIndex)")
                     stackIndex += 1
                 }
+            case .activation(let a):
+                lines.append(Line(label: "stage \(index) activation", detail: "\(a), every step", parameters: a.slopes?.count ?? 0, flopsPerStep: 0))
+            case .residual(let r):
+                let added = r.features.count == 1 ? "x[\(r.features[0])] added to every output" : "x[\(r.features.map(String.init).joined(separator: ", "))] added to the outputs"
+                lines.append(Line(label: "stage \(index) residual", detail: added + ", every step", parameters: 0, flopsPerStep: 0))
             }
         }
     }
 
     static func dense(_ d: DenseLayer, label: String, everyStep: Bool) -> Line {
-        let params = d.weight.count + (d.bias?.count ?? 0)
-        let detail = "\(d.inputSize) → \(d.outputSize), activation \(d.activation.rawValue)\(everyStep ? ", every step" : ", on the final state")"
+        let params = d.weight.count + (d.bias?.count ?? 0) + (d.activation.slopes?.count ?? 0)
+        let detail = "\(d.inputSize) → \(d.outputSize), activation \(d.activation)\(everyStep ? ", every step" : ", on the final state")"
         return Line(label: label, detail: detail, parameters: params,
                     flopsPerStep: everyStep ? 2 * d.weight.count + (d.bias?.count ?? 0) : 0)
     }

@@ -200,6 +200,8 @@ extension Model {
                     stackIndex += 1
                 }
                 copy.stages[k] = .parallel(stacks)
+            case .activation, .residual:
+                break
             }
         }
         return copy

@@ -86,6 +86,7 @@ public struct ReferenceInterpreter {
                 return Array(x.values[base..<(base + model.inputSize)])
             }
         }
+        let modelInput = sequence
         var finals: [StateName: Tensor] = [:]
         var lastHidden: [[Double]] = Array(repeating: [], count: B)
         var headOutput: Tensor?
@@ -114,6 +115,14 @@ public struct ReferenceInterpreter {
             case .head(let dense):
                 let rows = lastHidden.map { apply(dense, to: $0) }
                 headOutput = Tensor(shape: [B, dense.outputSize], values: rows.flatMap { $0 })
+            case .activation(let activation):
+                sequence = sequence.map { $0.map { apply(activation, to: $0) } }
+            case .residual(let residual):
+                sequence = (0..<B).map { b in
+                    (0..<T).map { t in
+                        sequence[b][t].enumerated().map { j, v in v + modelInput[b][t][residual.feature(for: j)] }
+                    }
+                }
             }
         }
 
@@ -130,19 +139,25 @@ public struct ReferenceInterpreter {
 
     func apply(_ dense: DenseLayer, to x: [Double]) -> [Double] {
         let n = dense.inputSize
-        var out = (0..<dense.outputSize).map { row -> Double in
+        let out = (0..<dense.outputSize).map { row -> Double in
             var sum = dense.bias?.values[row] ?? 0
             for j in 0..<n { sum += dense.weight.values[row * n + j] * x[j] }
             return sum
         }
-        if let f = dense.activation.elementwise { out = out.map { f($0) } }
-        if dense.activation == .softmax {
-            let top = out.max() ?? 0
-            let exps = out.map { Foundation.exp($0 - top) }
+        return apply(dense.activation, to: out)
+    }
+
+    func apply(_ activation: DenseActivation, to x: [Double]) -> [Double] {
+        switch activation {
+        case .none: return x
+        case .elementwise(let f): return x.map { f($0) }
+        case .prelu(let slopes): return x.enumerated().map { k, v in v < 0 ? slopes.values[k] * v : v }
+        case .softmax:
+            let top = x.max() ?? 0
+            let exps = x.map { Foundation.exp($0 - top) }
             let total = exps.reduce(0, +)
-            out = exps.map { $0 / total }
+            return exps.map { $0 / total }
         }
-        return out
     }
 
     /// Runs one stack; returns its output sequence and, per item, the top
