@@ -85,41 +85,76 @@ final class PropertyTests: XCTestCase {
             return models.stack(spec, inputSize: inputSize, hiddenSizes: hidden, direction: direction, form: form, processingOrder: order)
         }
 
+        /// A dense layer's or an activation stage's function over `features`.
+        func activation(_ features: Int, softmax: Bool = false) -> DenseActivation {
+            var choices: [DenseActivation] = [.none, .relu, .tanh, .sigmoid, .elementwise(Activation(.elu, alpha: 0.7)),
+                                              .elementwise(Activation(.leakyRelu, alpha: 0.2)), .elementwise(Activation(.softsign)),
+                                              .elementwise(Activation(.softplus)), .prelu(Tensor(zeros: [features]))]
+            if softmax { choices.append(.softmax) }
+            guard case .prelu = pick(choices) else { return pick(choices) }
+            return .prelu(Tensor(shape: [features], values: (0..<features).map { _ in rng.uniform(-0.5, 1.5) }))
+        }
+        func dense(_ inputs: Int, _ outputs: Int) -> Stage {
+            let f = activation(outputs, softmax: chance(0.2))
+            text.append("dense \(inputs)→\(outputs) \(f)")
+            return .dense(models.dense(inputs, outputs, f))
+        }
+
         let inputSize = size()
         var stages: [Stage] = []
         var width = inputSize
-        if chance(0.15) {
-            let out = size(), activation = pick([DenseActivation.none, .relu, .tanh, .sigmoid])
-            stages.append(.dense(models.dense(width, out, activation)))
-            text.append("dense \(width)→\(out) \(activation.rawValue)")
+        if chance(0.05) {
+            // No recurrent stage: dense layers only.
+            let out = size()
+            stages.append(dense(width, out))
             width = out
-        }
-        if chance(0.1) {
-            let stacks = [stack(inputSize: width), stack(inputSize: width)]
-            stages.append(.parallel(stacks))
-            text.append("(parallel)")
-            width = stacks.reduce(0) { $0 + $1.outputSize }
         } else {
-            let s = stack(inputSize: width)
-            stages.append(.recurrent(s))
-            width = s.outputSize
             if chance(0.15) {
-                let second = stack(inputSize: width)
-                stages.append(.recurrent(second))
-                width = second.outputSize
+                let out = size()
+                stages.append(dense(width, out))
+                width = out
+            }
+            if chance(0.1) {
+                let stacks = [stack(inputSize: width), stack(inputSize: width)]
+                stages.append(.parallel(stacks))
+                text.append("(parallel)")
+                width = stacks.reduce(0) { $0 + $1.outputSize }
+            } else {
+                let s = stack(inputSize: width)
+                stages.append(.recurrent(s))
+                width = s.outputSize
+                if chance(0.15) {
+                    let second = stack(inputSize: width)
+                    stages.append(.recurrent(second))
+                    width = second.outputSize
+                }
             }
         }
         // After the recurrent stages: a dense layer at every step, or a head
         // on the final state (which reads the last recurrent stage).
+        var headed = false
         if chance(0.15) {
-            let out = size(), activation = pick([DenseActivation.none, .relu, .tanh, .sigmoid])
-            stages.append(.dense(models.dense(width, out, activation)))
-            text.append("dense \(width)→\(out) \(activation.rawValue)")
+            let out = size()
+            stages.append(dense(width, out))
             width = out
-        } else if chance(0.3) {
-            let out = Int(rng.next() % 8) + 1, activation = pick(DenseActivation.allCases)
-            stages.append(.head(models.dense(width, out, activation)))
-            text.append("head \(width)→\(out) \(activation.rawValue)")
+        } else if chance(0.3) && !stages.allSatisfy({ if case .dense = $0 { return true }; return false }) {
+            let out = Int(rng.next() % 8) + 1, f = pick([DenseActivation.none, .relu, .tanh, .sigmoid, .softmax])
+            stages.append(.head(models.dense(width, out, f)))
+            text.append("head \(width)→\(out) \(f)")
+            headed = true
+        }
+        // Stand-alone activations and skip connections from the input.
+        if !headed && chance(0.12) {
+            let f = activation(width, softmax: true)
+            if f != .none {
+                stages.append(.activation(f))
+                text.append("activation \(f)")
+            }
+        }
+        if !headed && chance(0.15) {
+            let features = chance(0.5) ? [Int(rng.next() % UInt64(inputSize))] : (0..<width).map { _ in Int(rng.next() % UInt64(inputSize)) }
+            stages.append(.residual(Residual(features: features)))
+            text.append("residual x\(features)")
         }
         let layout = pick([Layout.batchMajor, .timeMajor]), zero = pick([ZeroLengthState.initial, .zero])
         let model = Model(name: "p\(seed)", inputSize: inputSize, layout: layout, zeroLengthState: zero, stages: stages)
