@@ -86,20 +86,24 @@ public enum Commands {
 
 /// Loads a MODEL argument: a description or an ONNX file.
 enum ModelFile {
-    case description(Model)
+    /// A JSON model file: a description, RTNeural's JSON or an amp model's.
+    case description(Model, format: JSONModelFormat)
     case onnx(ONNXGraph, path: String)
 
     static func load(_ path: String) throws -> ModelFile {
         if path.hasSuffix(".onnx") { return .onnx(try ONNXReader.read(contentsOf: path), path: path) }
-        if path.hasSuffix(".json") { return .description(try ModelDescription.load(contentsOf: path)) }
-        throw RNNError(file: path, "unknown model file type (expected a description *.rnn.json or an ONNX model *.onnx)")
+        if path.hasSuffix(".json") {
+            let (model, format) = try JSONModelFile.load(contentsOf: path, name: name(of: path))
+            return .description(model, format: format)
+        }
+        throw RNNError(file: path, "unknown model file type (expected a description *.rnn.json, RTNeural's or the amp models' *.json, or an ONNX model *.onnx)")
     }
 
     /// A canonical model from either kind of file (ONNX: its recognised stack).
     /// `provided`: ONNX graph inputs given ahead (weights that are graph inputs).
     static func loadModel(_ path: String, provided: [String: Tensor] = [:]) throws -> Model {
         switch try load(path) {
-        case .description(let model):
+        case .description(let model, _):
             guard provided.isEmpty else {
                 throw RNNError(at: "--input", "only ONNX models take weights as inputs; a description names its weight files")
             }
@@ -116,7 +120,8 @@ enum ModelFile {
     static func name(of path: String) -> String {
         var base = URL(fileURLWithPath: path).lastPathComponent
         for suffix in [".rnn.json", ".json", ".onnx"] where base.hasSuffix(suffix) { base = String(base.dropLast(suffix.count)) }
-        let cleaned = base.map { $0.isLetter || $0.isNumber ? $0 : "_" }
-        return String(cleaned)
+        let cleaned = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
+        // A kernel's name is an identifier: never empty, never a leading digit.
+        return cleaned.first.map { $0.isLetter || $0 == "_" } == true ? cleaned : "model_" + cleaned
     }
 }

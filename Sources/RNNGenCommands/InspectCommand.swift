@@ -30,9 +30,10 @@ enum InspectCommand {
         let model: Model
         var header: [String] = []
         switch try ModelFile.load(path) {
-        case .description(let m):
+        case .description(let m, let format):
             model = m
-            header.append("model \(m.name) (description \(path))")
+            header.append("model \(m.name) (\(format.displayName) \(path))")
+            header += m.assumptions.map { "assumed: " + $0 }
         case .onnx(let graph, _):
             var provided = try RunCommand.readInputs(parsed.options["input"] ?? [])
             // Weights given as graph inputs: their declared shapes are enough for sizes.
@@ -88,7 +89,7 @@ enum InspectCommand {
         out.append("weight bytes with --weight-type f16 or bf16: \(2 * matrixWeights + 4 * others), i8: \(matrixWeights + 4 * rows + 4 * others)")
         out.append("FLOPs per step (batch 1): \(summary.flopsPerStep)")
         if case .description = try ModelFile.load(path) {
-            out.append("run inputs: x, seq_lens (optional, [B] integers), " + model.stateNames.map { "\($0.name.initialName) ([B, \($0.size)], optional)" }.joined(separator: ", "))
+            out.append((["run inputs: x", "seq_lens (optional, [B] integers)"] + model.stateNames.map { "\($0.name.initialName) ([B, \($0.size)], optional)" }).joined(separator: ", "))
             var outputs = ["y [\(model.layout == .timeMajor ? "T, B" : "B, T"), \(model.sequenceOutputSize)]"]
             if let head = model.head { outputs.append("head [B, \(head.outputSize)]") }
             outputs += model.stateNames.map { "\($0.name) [B, \($0.size)]" }

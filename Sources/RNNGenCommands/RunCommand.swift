@@ -86,7 +86,7 @@ enum RunCommand {
         let inputs = try readInputs(parsed.options["input"] ?? [])
         let outputs: [String: Tensor]
         switch model {
-        case .description(let m): outputs = try runDescription(m, inputs: inputs, executor: executor)
+        case .description(let m, _): outputs = try runDescription(m, inputs: inputs, executor: executor)
         case .onnx(let graph, let path):
             do {
                 outputs = try ONNXGraphRunner(graph: graph, executor: executor).run(inputs: inputs).mapValues { var t = $0; t.elementType = .float32; return t }

@@ -19,7 +19,10 @@ public enum ModelDescription {
 
     /// Parses description bytes; relative tensor paths resolve against `baseDirectory`.
     public static func parse(_ data: Data, baseDirectory: URL) throws -> Model {
-        let root = try JSONNode.parse(data)
+        try parse(try JSONNode.parse(data), baseDirectory: baseDirectory)
+    }
+
+    static func parse(_ root: JSONNode, baseDirectory: URL) throws -> Model {
         try root.checkKeys(["rnngen", "name", "framework", "keras_version", "input_size", "layout", "zero_length_state", "weights_file", "pipeline", "comment"])
         if let version = try root.member("rnngen") {
             guard try version.int() == 1 else { throw version.error("unsupported format version \(try version.int()) (this rnngen reads version 1)") }

@@ -275,6 +275,9 @@ public struct Model: Equatable, Sendable {
     /// `framework`); nil for models read from ONNX files. It decides how
     /// `rnngen run` also names the states (PyTorch's h_n and c_n).
     public var framework: Framework?
+    /// What a reader assumed where the file was silent (RTNeural's JSON has
+    /// no recurrent activation), for `inspect` to say.
+    public var assumptions: [String] = []
 
     public init(name: String, inputSize: Int, layout: Layout, zeroLengthState: ZeroLengthState = .initial, stages: [Stage]) {
         self.name = name
