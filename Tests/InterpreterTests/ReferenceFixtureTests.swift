@@ -51,6 +51,13 @@ final class ReferenceFixtureTests: XCTestCase {
         for c in cases { try c.check(interpreter) }
     }
 
+    /// RTNeural's JSON and the amp models' JSON, read as the files are.
+    func testAudioModelFiles() throws {
+        let cases = try FixtureCatalog.audio()
+        XCTAssertEqual(cases.count, 14)
+        for c in cases { try c.check(interpreter) }
+    }
+
     func testKeras3Cases() throws {
         let cases = try FixtureCatalog.keras3()
         XCTAssertEqual(cases.count, 3)

@@ -131,7 +131,20 @@ public enum FixtureCatalog {
         try zip(keras3Descriptions(), Recorded.cases("keras3")).map { descriptionCase($0, folder: $1) }
     }
 
+    /// The audio tools' model files (Tests/Recorded/audio/, recorded by
+    /// scripts/record_audio_torch.py and record_audio_keras.py): each
+    /// `model.json` read as it is, run on `x.npy`, against the framework's `y`.
+    public static func audio() throws -> [FixtureCase] {
+        Recorded.cases("audio").map { folder in
+            FixtureCase(name: "audio/" + folder.lastPathComponent) { executor in
+                let (model, _) = try JSONModelFile.load(contentsOf: folder.appendingPathComponent("model.json").path, name: folder.lastPathComponent)
+                let outputs = try executor.run(model, ModelInputs(x: try Fixtures.npy(folder.appendingPathComponent("x.npy"))))
+                return [("y", outputs.y, try Fixtures.npy(folder.appendingPathComponent("expected_y.npy")))]
+            }
+        }
+    }
+
     public static func all() throws -> [FixtureCase] {
-        try onnxNode() + onnx() + torchExports() + tf1() + keras() + torchStateDicts() + torchSafetensors() + keras3()
+        try onnxNode() + onnx() + torchExports() + tf1() + keras() + torchStateDicts() + torchSafetensors() + keras3() + audio()
     }
 }

@@ -1,4 +1,4 @@
-"""Records the PyTorch-made audio cases in Tests/Fixtures/audio/.
+"""Records the PyTorch-made audio cases in Tests/Recorded/audio/.
 
 Each case is a folder with `model.json` (the file as the audio tools write
 it), `x.npy` (float32 [B, T, I] inputs: a signal in [-1, 1] and, where the
@@ -17,7 +17,7 @@ Formats:
   that way must have it.
 
 Run with a Python that has torch and numpy (a scratch virtual environment):
-    python make_torch_fixtures.py
+    python record_audio_torch.py
 """
 import json
 import os
@@ -25,7 +25,7 @@ import os
 import numpy as np
 import torch
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "audio")
 
 
 def listed(t):

@@ -1,4 +1,4 @@
-"""Records the Keras-made audio cases in Tests/Fixtures/audio/.
+"""Records the Keras-made audio cases in Tests/Recorded/audio/.
 
 Each case is a folder with `model.json` in RTNeural's model JSON as its
 Keras export helper writes it (`in_shape`, and per layer `type`,
@@ -9,7 +9,7 @@ Keras export helper writes it (`in_shape`, and per layer `type`,
 output; its recorded output is Keras's plus the input.
 
 Run with a Python that has tensorflow (Keras 3) and numpy:
-    python make_keras_fixtures.py
+    python record_audio_keras.py
 """
 import json
 import os
@@ -17,7 +17,7 @@ import os
 import numpy as np
 import keras
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+HERE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "audio")
 ACTIVATIONS = {"tanh": "tanh", "relu": "relu", "sigmoid": "sigmoid", "softmax": "softmax", "elu": "elu"}
 
 
