@@ -4,6 +4,7 @@ import XCTest
 import RNNCodegen
 @testable import RNNKernelRunner
 import RNNModel
+import RNNReference
 import RNNTestSupport
 
 /// `rnngen verify --target`: kernels cross-compiled, run under QEMU, compared
@@ -54,6 +55,50 @@ final class TargetVerifyTests: XCTestCase {
         }
         XCTAssertEqual(Set(jobs.map(\.target.name)).count, Target.Name.allCases.count - 1)
         try verify(jobs, trials: 4)
+    }
+
+    /// The audio tools' model files (Tests/Recorded/audio) generated for the
+    /// Cortex-M4F, C and Embedded Swift, run under QEMU on the recorded
+    /// input: within 1e-5 of the framework's recorded output, and verified
+    /// against the interpreter. The quick run takes every third file.
+    func testAudioModelFilesMatchTheFrameworksOnTheCortexM4() throws {
+        let target = try Target.named("cortex-m4")
+        var folders = Recorded.cases("audio")
+        XCTAssertEqual(folders.count, 14)
+        if !fullTests { folders = folders.enumerated().filter { $0.offset % 3 == 0 }.map(\.element) }
+        var jobs: [(plan: KernelPlan, folder: URL)] = []
+        for language in target.languages {
+            try requireTarget(target, language)
+            for folder in folders {
+                let (model, _) = try JSONModelFile.load(contentsOf: folder.appendingPathComponent("model.json").path, name: folder.lastPathComponent)
+                jobs.append((try KernelPlan(model: model, options: KernelOptions(language: language, name: "amp", target: target.name)), folder))
+            }
+        }
+        let failures = concurrentFailures(jobs.count) { index -> [String] in
+            let (plan, folder) = jobs[index]
+            let label = "\(folder.lastPathComponent) \(plan.options.language.rawValue)"
+            do {
+                let x = try Fixtures.npy(folder.appendingPathComponent("x.npy"))
+                let expected = try Fixtures.npy(folder.appendingPathComponent("expected_y.npy"))
+                let recorded = Verifier.Trial(name: "recorded", inputs: ModelInputs(x: x), streaming: false)
+                let trials = [recorded] + Verifier.trials(for: plan.model, supportsStep: plan.supportsStep, count: 2, seed: 7)
+                let cases = try trials.map { try KernelCase($0.name, streaming: $0.streaming, inputs: $0.inputs, plan: plan) }
+                let outputs = try TargetRunner(target: target).run(plan, cases: cases)
+                let y = KernelIO.outputs(plan, batch: cases[0].batch, steps: cases[0].steps, y: outputs[0].y, finalState: outputs[0].finalState, head: outputs[0].head).y
+                var messages: [String] = []
+                let error = y.maxAbsDifference(to: expected)
+                if !(error <= fixtureTolerance) { messages.append("\(label): max |error| \(error) against the framework") }
+                let reports = try Verifier.verify(plan: plan, trials: trials) { index, _ in
+                    KernelIO.outputs(plan, batch: cases[index].batch, steps: cases[index].steps, y: outputs[index].y,
+                                     finalState: outputs[index].finalState, head: outputs[index].head)
+                }
+                messages += reports.filter { !$0.passed }.map { "\(label): \($0.output) err/tolerance \($0.worstRatio) in \($0.worstTrial)" }
+                return messages
+            } catch {
+                return ["\(label): \(error)"]
+            }
+        }
+        for message in failures { XCTFail(message) }
     }
 
     /// The Cortex-M55's kernels spell every activation in Helium intrinsics:
