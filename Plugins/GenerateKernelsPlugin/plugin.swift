@@ -31,9 +31,12 @@ struct GenerateKernelsPlugin: CommandPlugin {
         var written = 0
         for target in targets {
             for file in target.sourceFiles.map(\.url).sorted(by: { $0.path < $1.path })
-            where file.lastPathComponent.hasSuffix(".rnn.json") || file.pathExtension == "onnx" {
+            where file.lastPathComponent.hasSuffix(".rnn.json") || file.pathExtension == "onnx" || isAudioModel(file) {
                 var stem = file.lastPathComponent
-                for suffix in [".rnn.json", ".onnx"] where stem.hasSuffix(suffix) { stem = String(stem.dropLast(suffix.count)) }
+                for suffix in [".rnn.json", ".json", ".onnx"] where stem.hasSuffix(suffix) {
+                    stem = String(stem.dropLast(suffix.count))
+                    break
+                }
                 for language in languages {
                     let out = root.appendingPathComponent(target.name).appendingPathComponent(stem).appendingPathComponent(language)
                     let process = Process()
@@ -50,6 +53,14 @@ struct GenerateKernelsPlugin: CommandPlugin {
             }
         }
         print("generate-kernels: wrote \(written) kernel set(s) under \(root.path)")
-        if written == 0 { Diagnostics.warning("generate-kernels: no *.rnn.json or *.onnx models found in the package's targets") }
+        if written == 0 { Diagnostics.warning("generate-kernels: no *.rnn.json, *.onnx or audio model *.json files found in the package's targets") }
+    }
+
+    /// A `.json` file holding RTNeural's model JSON (`in_shape`, `layers`)
+    /// or the amp models' (`model_data`, `state_dict`); rnngen reads both.
+    func isAudioModel(_ url: URL) -> Bool {
+        guard url.pathExtension == "json", !url.lastPathComponent.hasSuffix(".rnn.json"), let data = try? Data(contentsOf: url),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return (json["in_shape"] != nil && json["layers"] != nil) || (json["model_data"] != nil && json["state_dict"] != nil)
     }
 }

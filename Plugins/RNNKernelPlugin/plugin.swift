@@ -2,7 +2,9 @@ import Foundation
 import PackagePlugin
 
 /// Build tool plugin: a Swift target that lists it gets a Swift kernel for
-/// every `*.rnn.json` and `*.onnx` model among its files, regenerated when the
+/// every `*.rnn.json` and `*.onnx` model among its files — and every other
+/// `*.json` that is RTNeural's model JSON or an amp model's
+/// (Automated-GuitarAmpModelling) JSON — regenerated when the
 /// model, a weight file it names, or rnngen changes. On a test target it also
 /// writes, for the models of the targets the tests depend on (and its own),
 /// XCTest cases that run each kernel on golden vectors the reference
@@ -65,14 +67,17 @@ enum ModelFiles {
     static func find(in target: SourceModuleTarget) -> [Model] {
         target.sourceFiles
             .map(\.url)
-            .filter { $0.lastPathComponent.hasSuffix(".rnn.json") || $0.pathExtension == "onnx" }
+            .filter { $0.lastPathComponent.hasSuffix(".rnn.json") || $0.pathExtension == "onnx" || isAudioModel($0) }
             .sorted { $0.path < $1.path }
             .map(describe)
     }
 
     static func describe(_ url: URL) -> Model {
         var stem = url.lastPathComponent
-        for suffix in [".rnn.json", ".onnx"] where stem.hasSuffix(suffix) { stem = String(stem.dropLast(suffix.count)) }
+        for suffix in [".rnn.json", ".json", ".onnx"] where stem.hasSuffix(suffix) {
+            stem = String(stem.dropLast(suffix.count))
+            break
+        }
         var name = identifier(stem)
         var weights: [URL] = []
         if url.pathExtension == "json", let data = try? Data(contentsOf: url),
@@ -93,6 +98,14 @@ enum ModelFiles {
             weights = found.sorted().map { $0.hasPrefix("/") ? URL(fileURLWithPath: $0) : folder.appendingPathComponent($0) }
         }
         return Model(url: url, name: name, weightFiles: weights)
+    }
+
+    /// A `.json` file holding RTNeural's model JSON (`in_shape`, `layers`)
+    /// or the amp models' (`model_data`, `state_dict`); rnngen reads both.
+    static func isAudioModel(_ url: URL) -> Bool {
+        guard url.pathExtension == "json", !url.lastPathComponent.hasSuffix(".rnn.json"), let data = try? Data(contentsOf: url),
+              let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return (json["in_shape"] != nil && json["layers"] != nil) || (json["model_data"] != nil && json["state_dict"] != nil)
     }
 
     static func identifier(_ text: String) -> String {

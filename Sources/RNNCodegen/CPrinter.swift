@@ -131,6 +131,7 @@ struct CPrinter: KernelPrinter {
         case .storeLanes(let at, let name, let count):
             return "for (int k = 0; k < \(count); ++k) \(element(at.lane("k"))) = \(name)[k];"
         case .integers(let name, let count): return "ptrdiff_t \(name)[\(count)] = {0};"
+        case .unused(let name): return "(void)\(name);"
         case .swap(let a, let b): return "{ const float swapped = \(element(a)); \(element(a)) = \(element(b)); \(element(b)) = swapped; }"
         default: preconditionFailure("handled by the walker or simpleLine")
         }

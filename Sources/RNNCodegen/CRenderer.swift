@@ -68,6 +68,9 @@ public struct CRenderer {
             fields.append("    /* \(what) of stack \(slot.name.stack), layer \(slot.name.layer), \(slot.name.reverse ? "backward" : "forward"): \(slot.size) used of \(slot.paddedSize) */")
             fields.append("    float \(CPrinter.field(slot))[\(slot.paddedSize)] __attribute__((aligned(\(vectorBytes))));")
         }
+        if plan.states.isEmpty {
+            fields = ["    /* the model has no recurrent stage, so no state; C wants a member */", "    float none;"]
+        }
         let state = """
         /* The recurrent state, owned by the caller: h (and c for LSTMs) of every
          * layer and direction. \(name)_reset zeroes it. */
@@ -102,6 +105,11 @@ public struct CRenderer {
         case .getState: return ["Copies the state struct out to a flattened state (\(name)_STATE_FLOATS floats)."]
         case .step: return ["One time step at batch 1, the real-time path: reads x[\(plan.inputSize)], updates",
                             "the state, writes y[\(plan.outputSize)]. No allocation; state carries across calls."] + weights
+        case .process: return ["Steps over a buffer of interleaved frames, the block path for audio callbacks:",
+                               "  input:  frames rows of \(plan.inputSize) floats; output: frames rows of \(plan.outputSize) floats.",
+                               "The same results as \(name)_step on each frame in turn, in one call. No allocation."]
+                + (plan.inputSize == plan.outputSize ? ["input and output may be the same buffer (each frame is read before it is written)."] : [])
+                + weights
         case .head: return ["The head on the current state (the last step's h): writes out[\(plan.head!.outputs)]."] + weights
         case .run, .helper:
             var lines = [

@@ -14,7 +14,7 @@ extension KernelLowering {
     var apiFunctions: [KernelFunction] {
         var functions = [resetState, setState, getState]
         if plan.supportsStep {
-            functions.append(step)
+            functions += [step, process]
             if plan.head != nil { functions.append(headOnState) }
         }
         functions.append(run)
@@ -32,22 +32,28 @@ extension KernelLowering {
 
     var stateParameter: KernelFunction.Parameter { .init(name: "state", kind: .state(mutable: true)) }
 
+    /// A model without recurrent stages has no state: its state functions
+    /// take the state (and flat state) all the same and touch nothing.
+    var stateless: Bool { plan.states.isEmpty }
+
     var resetState: KernelFunction {
         KernelFunction(role: .reset, name: "reset", doc: ["Zeroes every state."], parameters: [stateParameter], scratch: [],
-                       body: plan.states.indices.map { copy(plan.states[$0].paddedSize, to: stateSlot($0), from: nil) })
+                       body: stateless ? [.unused("state")] : plan.states.indices.map { copy(plan.states[$0].paddedSize, to: stateSlot($0), from: nil) })
     }
 
     var setState: KernelFunction {
         var body = plan.states.indices.map { copy(plan.states[$0].paddedSize, to: stateSlot($0), from: nil) }
         body += plan.states.indices.map { copy(plan.states[$0].size, to: stateSlot($0), from: Address("flat", plan.states[$0].offset)) }
         return KernelFunction(role: .setState, name: "set_state", doc: ["Copies a flattened state into the state; padding is zeroed."],
-                              parameters: [stateParameter, .init(name: "flat", kind: .input(restrict: false))], scratch: [], body: body)
+                              parameters: [stateParameter, .init(name: "flat", kind: .input(restrict: false))], scratch: [],
+                              body: stateless ? [.unused("state"), .unused("flat")] : body)
     }
 
     var getState: KernelFunction {
         KernelFunction(role: .getState, name: "get_state", doc: ["Copies the state out to a flattened one."],
                        parameters: [.init(name: "state", kind: .state(mutable: false)), .init(name: "flat", kind: .output(restrict: false))], scratch: [],
-                       body: plan.states.indices.map { copy(plan.states[$0].size, to: Address("flat", plan.states[$0].offset), from: stateSlot($0)) })
+                       body: stateless ? [.unused("state"), .unused("flat")]
+                           : plan.states.indices.map { copy(plan.states[$0].size, to: Address("flat", plan.states[$0].offset), from: stateSlot($0)) })
     }
 
     // MARK: step and head
@@ -59,10 +65,36 @@ extension KernelLowering {
     /// dense stage writes whole vectors: those go through a buffer, copied
     /// into y at the end.
     var step: KernelFunction {
+        let (body, scratch) = stepBody(x: Address("x"), y: Address("y"))
+        return KernelFunction(
+            role: .step, name: "step", doc: ["One time step at batch 1, the real-time path."],
+            parameters: [stateParameter, .init(name: "x", kind: .input(restrict: false)), .init(name: "y", kind: .output(restrict: false))],
+            scratch: scratch, body: body, readsWeights: true)
+    }
+
+    /// `frames` steps over interleaved frames: `input` holds `frames` rows of
+    /// `inputSize` floats, `output` gets as many rows of `outputSize`; each
+    /// frame is the step's body, written inside the loop (one call for a
+    /// whole audio buffer). Frame f reads its input before it writes its
+    /// output, as the step does, so with as many outputs as inputs the two
+    /// may be one buffer.
+    var process: KernelFunction {
+        let (frame, scratch) = stepBody(x: Address("input", index: "f", stride: plan.inputSize),
+                                        y: Address("output", index: "f", stride: plan.outputSize))
+        return KernelFunction(
+            role: .process, name: "process", doc: ["Steps over a buffer of interleaved frames."],
+            parameters: [stateParameter, .init(name: "input", kind: .input(restrict: false), label: "_"),
+                         .init(name: "output", kind: .output(restrict: false), label: "into"), .init(name: "frames", kind: .count)],
+            scratch: scratch, body: [.range(index: "f", from: "0", to: "frames", frame)], readsWeights: true)
+    }
+
+    /// One step at batch 1 reading the input at `x` and writing the output
+    /// at `y`, and the scratch it needs.
+    func stepBody(x: Address, y: Address) -> (body: [KernelStatement], scratch: [(name: String, floats: Int)]) {
         let rowFloats = KernelPlan.roundUp(plan.maxWidth, width)
         let last = plan.stages.lastIndex { if case .head = $0 { return false } else { return true } }
         var body: [KernelStatement] = []
-        var input = Address("x"), next = 0, usesBuffers = false, output = Address("y")
+        var input = x, next = 0, usesBuffers = false, output = y
         for (index, stage) in plan.stages.enumerated() {
             let buffer = Address("buffers", next * rowFloats)
             switch stage {
@@ -73,8 +105,8 @@ extension KernelLowering {
                 body.append(.call("activation_\(a.id)", (a.slopes != nil ? [.address(Address("wt"))] : []) + [.address(input), .address(buffer)]))
                 output = buffer
             case .recurrent(let s) where index == last:
-                body += stepStack(s, input: input, into: Address("y"))
-                output = Address("y")
+                body += stepStack(s, input: input, into: y)
+                output = y
             case .recurrent(let s):
                 body += stepStack(s, input: input, into: buffer)
                 output = buffer
@@ -88,12 +120,12 @@ extension KernelLowering {
             case .residual(let r):
                 // In place on a buffer; the caller's x (this stage first) is copied into one.
                 if input.base == "buffers" {
-                    body += addResidual(r, to: input, from: Address("x"))
+                    body += addResidual(r, to: input, from: x)
                     usesBuffers = true
                     continue
                 }
                 body.append(copy(r.features.count, to: buffer, from: input))
-                body += addResidual(r, to: buffer, from: Address("x"))
+                body += addResidual(r, to: buffer, from: x)
                 output = buffer
             case .head:
                 continue
@@ -102,11 +134,9 @@ extension KernelLowering {
             input = output
             next = 1 - next
         }
-        if output.base != "y" { body.append(copy(plan.outputSize, to: Address("y"), from: output)) }
-        return KernelFunction(
-            role: .step, name: "step", doc: ["One time step at batch 1, the real-time path."],
-            parameters: [stateParameter, .init(name: "x", kind: .input(restrict: false)), .init(name: "y", kind: .output(restrict: false))],
-            scratch: usesBuffers ? [("buffers", 2 * rowFloats)] : [], body: body, readsWeights: true)
+        if output != y { body.append(copy(plan.outputSize, to: y, from: output)) }
+        if stateless { body.insert(.unused("state"), at: 0) }
+        return (body, usesBuffers ? [("buffers", 2 * rowFloats)] : [])
     }
 
     /// `to[j] += from[features[j]]` for every output j: one loop where the
@@ -172,7 +202,8 @@ extension KernelLowering {
         let T = plan.batchTile, P = plan.paddedStateFloats, S = plan.stateFloats
         var tile: [KernelStatement] = [.integer("items", .minimum("batch - first", "\(T)")), .integers("len", count: T)]
         if T > 1 { tile.append(.variableInteger("longest", "0")) }
-        var setUp: [KernelStatement] = [.integer("b", "first + i"), copy(P, to: Address("states", index: "i", stride: P), from: nil)]
+        var setUp: [KernelStatement] = [.integer("b", "first + i")]
+        if !stateless { setUp.append(copy(P, to: Address("states", index: "i", stride: P), from: nil)) }
         var given: [KernelStatement] = [.setInteger("len[i]", .element(of: "sequence_lengths", at: "b", otherwise: "steps")),
                                         .setInteger("len[i]", .clamp("len[i]", low: "0", high: "steps"))]
         given.append(.whenPresent("initial_state", plan.states.indices.map { slot in
@@ -198,7 +229,7 @@ extension KernelLowering {
         ]
         if plan.head != nil { parameters.append(.init(name: "head", kind: .optionalOutput)) }
         parameters.append(.init(name: "workspace", kind: .output(restrict: false)))
-        var scratch: [(name: String, floats: Int)] = [("states", max(T * P, 1))]
+        var scratch: [(name: String, floats: Int)] = stateless ? [] : [("states", T * P)]
         if plan.head != nil { scratch.append(headScratch) }
         return KernelFunction(role: .run, name: "run", doc: ["Runs whole sequences."], parameters: parameters, scratch: scratch,
                               body: body, readsWeights: true)
@@ -208,8 +239,9 @@ extension KernelLowering {
     /// length-0 item where the model says so) and its head.
     var finish: [KernelStatement] {
         let P = plan.paddedStateFloats, S = plan.stateFloats
+        guard !stateless || plan.head != nil else { return [.whenPresent("final_state", [])] }
         var body: [KernelStatement] = [.integer("b", "first + i"), .pointer("item", Address("states", index: "i", stride: P))]
-        if plan.model.zeroLengthState == .zero { body.append(.when("len[i] == 0", [copy(P, to: Address("item"), from: nil)])) }
+        if plan.model.zeroLengthState == .zero && !stateless { body.append(.when("len[i] == 0", [copy(P, to: Address("item"), from: nil)])) }
         body.append(.whenPresent("final_state", plan.states.indices.map { slot in
             copy(plan.states[slot].size, to: Address("final_state", plan.states[slot].offset, index: "b", stride: S), from: stateSlot(slot, in: "item"))
         }))

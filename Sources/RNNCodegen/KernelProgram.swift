@@ -28,6 +28,8 @@ public struct KernelFunction {
         case getState
         /// One time step at batch 1.
         case step
+        /// Steps over a buffer of interleaved frames.
+        case process
         /// The head on the current state.
         case head
         /// Whole sequences.
@@ -224,6 +226,9 @@ public indirect enum KernelStatement {
     case call(String, [Argument])
     /// Softmax in place over `count` floats.
     case softmax(Address, count: Int)
+    /// A parameter the function takes but does not read (a stateless
+    /// model's state), said so where a compiler would warn.
+    case unused(String)
 }
 
 extension KernelStatement {

@@ -31,7 +31,7 @@ struct SwiftPrinter: KernelPrinter {
         switch f.role {
         case .setState: return wrapped("public init", ["flattened " + parameters[0]], " {")
         case .getState: return wrapped("public func flatten", ["into " + parameters[0]], " {")
-        case .reset, .step: return wrapped("public mutating func \(f.name)", parameters, " {")
+        case .reset, .step, .process: return wrapped("public mutating func \(f.name)", parameters, " {")
         case .head: return wrapped("public func head", parameters, " {")
         case .run, .helper: return wrapped("public static func run", parameters, " {")
         }
@@ -72,7 +72,7 @@ struct SwiftPrinter: KernelPrinter {
             }
         }
         switch f.role {
-        case .reset, .step: closure("state.withFloats { state in")
+        case .reset, .step, .process: closure("state.withFloats { state in")
         case .setState:
             open.append(indent + "self.init()")
             closure("withFloats { state in")
@@ -159,6 +159,7 @@ struct SwiftPrinter: KernelPrinter {
         case .share(let name, let e): return "let \(variable(name)) = \(expression(e))"
         case .clip(let name, let limit): return "\(variable(name)) = clip(\(variable(name)), \(Literal.float(limit)))"
         case .activate(let name, let a): return "\(variable(name)) = \(activation(a, variable(name)))"
+        case .unused(let name): return "_ = \(base(name))"
         case .prelu(let name, let slopes): return "\(variable(name)) = prelu(\(variable(name)), \(expression(slopes)))"
         case .store(let at, let e): return "store(\(pointer(at)), \(expression(e)))"
         case .storeLanes(let at, let name, let count):

@@ -164,6 +164,31 @@ public struct SwiftRenderer {
                 }
                 return output
             }
+
+            /// Steps over a buffer of interleaved frames, the block path for audio
+            /// callbacks: `input` holds `frames` rows of \(plan.inputSize) floats, `output` gets
+            /// `frames` rows of \(plan.outputSize). The same results as `step` on each frame in
+            /// turn, in one call; no allocation.\(plan.inputSize == plan.outputSize ? " `input` and `output` may be the\n    /// same memory (each frame is read before it is written)." : "")
+        \(indented(api[.process]!, 1))
+
+            /// Steps over whole frames: `input.count / inputSize` of them, each
+            /// `inputSize` floats, their outputs into `output` (`outputSize` floats
+            /// each). `input.count` must be a multiple of `inputSize` and `output`
+            /// must hold as many frames.
+            public mutating func process(\(weightsParameter)_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+                let frames = input.count / Self.inputSize
+                precondition(frames * Self.inputSize == input.count && output.count >= frames * Self.outputSize,
+                             "process: input must be whole frames of inputSize floats, output as many frames of outputSize")
+                guard frames > 0, let x = input.baseAddress, let y = output.baseAddress else { return }
+                process(\(weightsArgument)x, into: y, frames: frames)
+            }
+
+            /// Steps over whole frames held in spans, as the buffer form does.
+            public mutating func process(\(weightsParameter)_ input: Span<Float>, into output: inout MutableSpan<Float>) {
+                input.withUnsafeBufferPointer { x in
+                    output.withUnsafeMutableBufferPointer { y in process(\(weightsArgument)x, into: y) }
+                }
+            }
         """
         if let head = plan.head {
             out += """
