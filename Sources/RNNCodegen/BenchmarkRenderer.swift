@@ -3,13 +3,22 @@ import RNNModel
 /// Renders `bench.c`: the generated C kernel's `step` timed beside a naive C
 /// loop of the same model — plain row-major matrix-vector products and libm
 /// activations, what one writes by hand without rnngen — in one process.
-/// The naive loop covers forward stacks of RNN, LSTM and GRU cells with their
-/// default activations and no options; other models are timed without it.
+/// The naive loop covers a forward stack of RNN, LSTM and GRU cells with
+/// their default activations and no options, then dense layers (none, relu,
+/// tanh, sigmoid) and skip connections — the amp models' shape; other models
+/// are timed without it.
 public enum BenchmarkRenderer {
     /// Whether `naiveLoop` can express `model`.
     public static func supportsNaiveLoop(_ model: Model) -> Bool {
-        guard model.stages.count == 1, case .recurrent(let stack) = model.stages[0], stack.direction == .forward else { return false }
-        return stack.layers.allSatisfy { layer in
+        guard case .recurrent(let stack) = model.stages.first, stack.direction == .forward else { return false }
+        let trailing = model.stages.dropFirst().allSatisfy { stage in
+            switch stage {
+            case .dense(let d): return d.activation == .none || [.relu, .tanh, .sigmoid].contains(d.activation.elementwise?.kind)
+            case .residual: return true
+            default: return false
+            }
+        }
+        return trailing && stack.layers.allSatisfy { layer in
             let c = layer.cells[0]
             let o = c.options
             return o.activations == c.kind.defaultActivations && o.clip == nil && o.cellClip == nil && !o.inputForget
@@ -134,7 +143,38 @@ public enum BenchmarkRenderer {
             steps.append(body)
             input = "h\(k)"
         }
-        let top = stack.layers.last!.cells[0].hiddenSize
+        var top = stack.layers.last!.cells[0].hiddenSize
+        for (k, stage) in model.stages.dropFirst().enumerated() {
+            switch stage {
+            case .dense(let d):
+                out.append(array("DW\(k)", d.weight))
+                out.append(array("DB\(k)", d.bias ?? Tensor(zeros: [d.outputSize])))
+                out.append("static float d\(k)[\(d.outputSize)];")
+                let f: String
+                switch d.activation.elementwise?.kind {
+                case .relu?: f = "s > 0.0f ? s : 0.0f"
+                case .tanh?: f = "tanhf(s)"
+                case .sigmoid?: f = "naive_sigmoid(s)"
+                default: f = "s"
+                }
+                steps.append("""
+                    for (int r = 0; r < \(d.outputSize); ++r) {
+                        float s = DB\(k)[r];
+                        for (int j = 0; j < \(d.inputSize); ++j) s += DW\(k)[r * \(d.inputSize) + j] * \(input)[j];
+                        d\(k)[r] = \(f);
+                    }
+                """)
+                input = "d\(k)"
+                top = d.outputSize
+            case .residual(let r):
+                out.append("static float r\(k)[\(top)];")
+                steps.append("    for (int j = 0; j < \(top); ++j) r\(k)[j] = \(input)[j];")
+                steps.append((0..<top).map { "    r\(k)[\($0)] += x[\(r.feature(for: $0))];" }.joined(separator: "\n"))
+                input = "r\(k)"
+            default:
+                break
+            }
+        }
         out.append("static void naive_reset(void)\n{\n\(resets.joined(separator: "\n"))\n}")
         out.append("static void naive_step(const float *x, float *y)\n{\n\(steps.joined(separator: "\n"))\n    memcpy(y, \(input), \(top) * sizeof(float));\n}")
         return out.joined(separator: "\n")

@@ -11,12 +11,14 @@ enum BenchCommand {
                        [--swiftflags "…"] [--json]
            rnngen bench MODEL --target T [--opt -O2,-Os,-O3] [--steps N] [generate options] [--json]
 
-    Times one time step at batch 1 — the real-time path — three ways, side by
-    side on this machine: the generated C kernel's step function, a naive C
-    loop of the same model (row-major matrix-vector products, libm
-    activations; forward RNN/LSTM/GRU stacks without options only), both
-    compiled with the same flags in one program and interleaved, best of five
-    rounds; and the reference interpreter. Prints ns/step, GFLOP/s (FLOPs as
+    Times one time step at batch 1 — the real-time path — side by side on
+    this machine: the generated C kernel's step function, its process
+    function on blocks of 64 frames (an audio callback's buffer; per frame),
+    a naive C loop of the same model (row-major matrix-vector products, libm
+    activations; a forward RNN/LSTM/GRU stack without options, then dense
+    layers and skip connections), all compiled with the same flags in one
+    program and interleaved, best of five rounds; and the reference
+    interpreter. Prints ns/step, GFLOP/s (FLOPs as
     'rnngen inspect' counts them) and the ratios. The machine may be shared
     and noisy: compare ratios from one run, not absolute times across runs.
     With --lang all (the default) the Swift kernel's step is timed too.
@@ -56,7 +58,8 @@ enum BenchCommand {
                             their weight matrices (see rnngen generate --help); the
                             naive loop and the interpreter stay f32.
       --json                Print a JSON array instead of the table: one object per
-                            implementation with "implementation" (kernel, naive,
+                            implementation with "implementation" (kernel, process
+                            (blocks of 64 frames, per frame), naive,
                             interpreter; with --batch: kernel, and kernel_items for
                             the items one at a time), "lang", "vector_width",
                             "fma", "weight_type", "batch", "ns_per_step" and
@@ -149,16 +152,20 @@ enum BenchCommand {
         func record(_ implementation: String, _ lang: String, _ ns: Double, width: Int?) {
             results.append(BenchResult(implementation: implementation, lang: lang, vectorWidth: width, batch: 1,
                                        fma: width == nil ? nil : options.fusedMultiplyAdd.rawValue,
-                                       weightType: implementation == "kernel" ? options.weightType.rawValue : "f32", nsPerStep: ns, gflops: flops / ns))
+                                       weightType: ["kernel", "process"].contains(implementation) ? options.weightType.rawValue : "f32", nsPerStep: ns, gflops: flops / ns))
         }
         func line(_ label: String, _ ns: Double) -> String {
-            let padded = label.padding(toLength: 28, withPad: " ", startingAt: 0)
+            let padded = label.padding(toLength: 32, withPad: " ", startingAt: 0)
             return "  \(padded) \(String(format: "%10.1f", ns)) ns/step  \(String(format: "%7.2f", flops / ns)) GFLOP/s"
         }
         var out = ["bench \(model.name) (\(path)): \(Int(flops)) FLOPs/step, batch 1, \(compiler) \(flags.joined(separator: " ")), vector width \(plan.vectorWidth), \(options.weightType.rawValue) weights"]
         guard let kernel = values["kernel_ns_per_step"] else { throw RNNError("the benchmark printed no timing: \(result.stdout)") }
         out.append(line("generated C kernel", kernel))
         record("kernel", "c", kernel, width: plan.vectorWidth)
+        if let process = values["kernel_process_ns_per_step"] {
+            out.append(line("generated C kernel, process", process) + "  (per frame, blocks of 64)")
+            record("process", "c", process, width: plan.vectorWidth)
+        }
         if let naive = values["naive_ns_per_step"] {
             out.append(line("naive C loop", naive))
             record("naive", "c", naive, width: nil)
@@ -173,6 +180,10 @@ enum BenchCommand {
             swiftKernel = timing
             out.append(line("generated Swift kernel", timing))
             record("kernel", "swift", timing, width: width)
+            if let process = timings["swift_kernel_process_ns_per_step"] {
+                out.append(line("generated Swift kernel, process", process) + "  (per frame, blocks of 64)")
+                record("process", "swift", process, width: width)
+            }
         }
         out.append(line("reference interpreter", bestInterpreter))
         record("interpreter", "swift", bestInterpreter, width: nil)

@@ -12,7 +12,7 @@ final class BenchCommandTests: XCTestCase {
         let model = GenerateCommandTests.repository.appendingPathComponent("models/bench_lstm_i16_h64/model.rnn.json").path
         let result = scratch.rnngen(["bench", model, "--steps", "2000", "--lang", "all", "--cflags", "-O2"])
         XCTAssertEqual(result.code, 0, result.err)
-        for line in ["generated C kernel", "naive C loop", "generated Swift kernel", "reference interpreter", "naive loop agrees with the kernel within"] {
+        for line in ["generated C kernel", "generated C kernel, process", "naive C loop", "generated Swift kernel", "generated Swift kernel, process", "reference interpreter", "naive loop agrees with the kernel within"] {
             XCTAssertTrue(result.out.contains(line), result.out)
         }
         let unsupported = scratch.rnngen(["bench", GenerateCommandTests.repository.appendingPathComponent("models/examples/tiny_lstm.rnn.json").path,
@@ -22,7 +22,7 @@ final class BenchCommandTests: XCTestCase {
         let json = scratch.rnngen(["bench", model, "--steps", "500", "--cflags", "-O2", "--json", "--vector-width", "8"])
         XCTAssertEqual(json.code, 0, json.err)
         let objects = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]], json.out)
-        XCTAssertEqual(objects.map { "\($0["implementation"]!) \($0["lang"]!)" }, ["kernel c", "naive c", "kernel swift", "interpreter swift"])
+        XCTAssertEqual(objects.map { "\($0["implementation"]!) \($0["lang"]!)" }, ["kernel c", "process c", "naive c", "kernel swift", "process swift", "interpreter swift"])
         for o in objects {
             XCTAssertEqual(o["weight_type"] as? String, "f32")
             XCTAssertGreaterThan(try XCTUnwrap(o["ns_per_step"] as? Double), 0)
