@@ -115,6 +115,7 @@ struct CPrinter: KernelPrinter {
     var terminator: String { ";" }
     func callee(_ name: String) -> String { "rg_" + name }
     var zero: String { "0.0f" }
+    func floatLiteral(_ value: Float) -> String { Literal.cFloat(value) }
 
     func line(_ s: KernelStatement, mutable: Set<String>) -> String {
         if let simple = simpleLine(s) { return simple }

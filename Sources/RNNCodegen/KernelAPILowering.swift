@@ -136,7 +136,7 @@ extension KernelLowering {
         }
         if output != y { body.append(copy(plan.outputSize, to: y, from: output)) }
         if stateless { body.insert(.unused("state"), at: 0) }
-        return (body, usesBuffers ? [("buffers", 2 * rowFloats)] : [])
+        return (body, (usesBuffers ? [("buffers", 2 * rowFloats)] : []) + delayScratch)
     }
 
     /// `to[j] += from[features[j]]` for every output j: one loop where the
@@ -167,13 +167,70 @@ extension KernelLowering {
         var input = input
         for layer in s.cells {
             let c = plan.cells[layer[0]]
+            if c.cell.delay != nil {
+                // The output, the state the next step reads, goes through `ho`.
+                body += delayedStep(c, input: input, hHistory: stateSlot(c.hSlot), cHistory: c.cSlot.map { stateSlot($0) }, output: Address("ho"))
+                input = Address("ho")
+                continue
+            }
             var args = weightArguments + [.address(input), .address(stateSlot(c.hSlot))]
             if let slot = c.cSlot { args.append(.address(stateSlot(slot))) }
             body.append(.call("cell_\(c.id)", args))
             input = stateSlot(c.hSlot)
         }
         let top = plan.cells[s.cells.last![0]]
-        return body + [copy(top.Hr, to: into, from: stateSlot(top.hSlot))]
+        return body + [copy(top.Hr, to: into, from: input)]
+    }
+
+    /// Scratch of the steps of cells with sample-rate correction: the state
+    /// read (`hr`, `cr`, aligned and padded for the cell step) and the
+    /// output (`ho`).
+    var delayScratch: [(name: String, floats: Int)] {
+        let delayed = plan.cells.filter { $0.cell.delay != nil }
+        guard !delayed.isEmpty else { return [] }
+        let h = delayed.map(\.Hrp).max()!
+        let cells = delayed.filter { $0.cSlot != nil }.map(\.Hp)
+        return [("hr", h)] + (cells.isEmpty ? [] : [("cr", cells.max()!)]) + [("ho", h)]
+    }
+
+    /// One step of a cell with sample-rate correction, on its history of
+    /// states kept newest first at `hHistory` (and `cHistory`): the state
+    /// `d` steps back read into `hr` (`cr`) — interpolated where `d` has a
+    /// fraction —, the cell stepped on it, the new state shifted into the
+    /// history, and the state the next step will read written to `output`.
+    func delayedStep(_ c: KernelPlan.CellPlan, input: Address, hHistory: Address, cHistory: Address?, output: Address) -> [KernelStatement] {
+        let delay = c.cell.delay!
+        let n = delay.whole, m = delay.history, fraction = Float(delay.fraction)
+        func entry(_ history: Address, _ k: Int, _ size: Int) -> Address {
+            var at = history
+            at.offset += k * size
+            return at
+        }
+        func read(_ history: Address, _ size: Int, into: Address) -> KernelStatement {
+            let newer = entry(history, n - 1, size), older = entry(history, n, size)
+            return .loop(index: "k", count: size, step: 1, [
+                fraction == 0 ? .copyFloat(to: into.lane("k"), from: newer.lane("k"))
+                    : .blend(to: into.lane("k"), newer: newer.lane("k"), older: older.lane("k"), fraction: fraction),
+            ])
+        }
+        func padding(_ name: String, used: Int, padded: Int) -> [KernelStatement] {
+            padded > used ? [copy(padded - used, to: Address(name, used), from: nil)] : []
+        }
+        func shift(_ history: Address, _ size: Int, newest: Address) -> [KernelStatement] {
+            (1..<max(m, 1)).reversed().map { k in copy(size, to: entry(history, k, size), from: entry(history, k - 1, size)) }
+                + [copy(size, to: history, from: newest)]
+        }
+        var body = [read(hHistory, c.Hr, into: Address("hr"))] + padding("hr", used: c.Hr, padded: c.Hrp)
+        var args = weightArguments + [.address(input), .address(Address("hr"))]
+        if let cHistory {
+            body += [read(cHistory, c.H, into: Address("cr"))] + padding("cr", used: c.H, padded: c.Hp)
+            args.append(.address(Address("cr")))
+        }
+        body.append(.call("cell_\(c.id)", args))
+        body += shift(hHistory, c.Hr, newest: Address("hr"))
+        if let cHistory { body += shift(cHistory, c.H, newest: Address("cr")) }
+        body.append(read(hHistory, c.Hr, into: output))
+        return body
     }
 
     /// The head's input gathered from the states at `base` (its last layers' h).

@@ -20,6 +20,7 @@ enum KernelDescription {
                   "--fma \(o.fusedMultiplyAdd.rawValue)"]
         if o.useLibm && o.language == .c { words.append("--libm") }
         if plan.weightType != .f32 { words.append("--weight-type \(plan.weightType.rawValue)") }
+        if let d = o.sampleRateDelay { words.append("--sample-rate-delay \(d)") }
         return words.joined(separator: " ")
     }
 

@@ -469,17 +469,22 @@ struct KernelLowering {
             .init(name: "output", kind: .output(restrict: false)), .init(name: "offset", kind: .integer),
             .init(name: "steps", kind: .integer), .init(name: "len", kind: .integer),
         ] + states.map { KernelFunction.Parameter(name: $0, kind: .output(restrict: true)) }
+        var step: [KernelStatement] = [.integer("t", c.reverse ? "len - 1 - k" : "k")]
+        if c.cell.delay != nil {
+            step += delayedStep(c, input: Address("input", index: "t", stride: M), hHistory: Address("h"),
+                                cHistory: c.cSlot != nil ? Address("c") : nil, output: Address("output", index: "t * \(M) + offset"))
+        } else {
+            step += [.call("cell_\(c.id)", args),
+                     .loop(index: "u", count: c.Hr, step: 1, [.copyFloat(to: Address("output", index: "t * \(M) + offset + u"), from: Address("h", index: "u"))])]
+        }
         return KernelFunction(
             name: "sequence_\(c.id)",
             doc: ["\(c.id) over one item: rows of `input` and `output` are \(M) floats apart; h goes to",
-                  "columns \(c.Hr) wide at `offset`. Steps past `len` give zeros; the state is kept."],
-            parameters: parameters, scratch: [],
+                  "columns \(c.Hr) wide at `offset`. Steps past `len` give zeros; the state is kept."]
+                + (c.cell.delay != nil ? ["h (and c) hold the last \(c.cell.stateHistory) states, newest first (sample-rate correction)."] : []),
+            parameters: parameters, scratch: c.cell.delay == nil ? [] : [("hr", c.Hrp)] + (c.cSlot != nil ? [("cr", c.Hp)] : []),
             body: [
-                .range(index: "k", from: "0", to: "len", [
-                    .integer("t", c.reverse ? "len - 1 - k" : "k"),
-                    .call("cell_\(c.id)", args),
-                    .loop(index: "u", count: c.Hr, step: 1, [.copyFloat(to: Address("output", index: "t * \(M) + offset + u"), from: Address("h", index: "u"))]),
-                ]),
+                .range(index: "k", from: "0", to: "len", step),
                 .range(index: "t", from: "len", to: "steps", [
                     .loop(index: "u", count: c.Hr, step: 1, [.copyFloat(to: Address("output", index: "t * \(M) + offset + u"), from: nil)]),
                 ]),

@@ -48,6 +48,9 @@ public struct KernelOptions: Equatable, Sendable {
     public var target: KernelTarget
     /// nil: the target's (`KernelTarget.lowering`).
     public var lowering: Lowering?
+    /// Sample-rate correction on every recurrent layer (`--sample-rate-delay`;
+    /// `Model.withSampleRateDelay`); nil leaves the model's own.
+    public var sampleRateDelay: Double?
 
     public static let vectorWidths = [4, 8, 16]
     public static let batchTiles = [1, 2, 4, 8]

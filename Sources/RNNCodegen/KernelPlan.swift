@@ -41,7 +41,13 @@ public struct KernelPlan {
     /// 4 — except at vector width 4, the width meant for small cores, where
     /// flash matters more than batch throughput: there 1 (the tiled
     /// functions would add about one cell step's code per item).
-    public var batchTile: Int { options.batchTile ?? options.target.defaultBatchTile ?? (vectorWidth == 4 ? 1 : 4) }
+    public var batchTile: Int {
+        // Sample-rate correction keeps a history per item, stepped one item at a time.
+        if hasSampleRateDelay { return 1 }
+        return options.batchTile ?? options.target.defaultBatchTile ?? (vectorWidth == 4 ? 1 : 4)
+    }
+    /// Whether any layer reads its state from further back (sample-rate correction).
+    public var hasSampleRateDelay: Bool { model.stacks.contains { $0.layers.contains { $0.cells.contains { $0.delay != nil } } } }
 
     /// All weights, packed, one flat float array; every table starts at a
     /// multiple of the vector width so vector loads are aligned. With a
@@ -218,6 +224,7 @@ public struct KernelPlan {
     public var paddedStateFloats: Int { states.reduce(0) { $0 + $1.paddedSize } }
 
     public init(model: Model, options: KernelOptions) throws {
+        let model = options.sampleRateDelay.map { model.withSampleRateDelay($0) } ?? model
         try model.validate()
         if let width = options.vectorWidth, !KernelOptions.vectorWidths.contains(width) {
             throw RNNError(at: "--vector-width", "\(width) is not supported (expected 4, 8, 16 or auto)")
@@ -456,12 +463,16 @@ public struct KernelPlan {
 
         let hName = StateName(stack: stack, layer: layer, reverse: reverse, isCell: false)
         let offset = stateFloats
-        states.append(StateSlot(name: hName, size: Hr, offset: offset, paddedSize: outBlocks * vectorWidth, paddedOffset: paddedStateFloats))
+        // With sample-rate correction a slot holds the cell's last m states,
+        // newest first, packed (the cell steps on aligned scratch copies).
+        let m = cell.stateHistory
+        func padded(_ size: Int, _ blocks: Int) -> Int { m == 1 ? blocks * vectorWidth : KernelPlan.roundUp(m * size, vectorWidth) }
+        states.append(StateSlot(name: hName, size: m * Hr, offset: offset, paddedSize: padded(Hr, outBlocks), paddedOffset: paddedStateFloats))
         let hSlot = states.count - 1
         var cSlot: Int?
         if traits.hasCellState {
             states.append(StateSlot(name: StateName(stack: stack, layer: layer, reverse: reverse, isCell: true),
-                                    size: H, offset: offset + Hr, paddedSize: blocks * vectorWidth, paddedOffset: paddedStateFloats))
+                                    size: m * H, offset: offset + m * Hr, paddedSize: padded(H, blocks), paddedOffset: paddedStateFloats))
             cSlot = states.count - 1
         }
         cells.append(CellPlan(id: id, cell: cell, reverse: reverse, I: I, H: H, Hr: Hr, blocks: blocks, outBlocks: outBlocks,

@@ -32,6 +32,8 @@ protocol KernelPrinter {
     /// A call of a helper by its program name (`rg_` + name in C).
     func callee(_ name: String) -> String
     /// The float zero.
+    /// A float constant (`0.5f` in C, `0.5` in Swift).
+    func floatLiteral(_ value: Float) -> String
     var zero: String { get }
 }
 
@@ -148,6 +150,8 @@ extension KernelPrinter {
         case .pointer(let name, let at): return "\(keyword(.pointer)) \(base(name)) = \(pointer(at))\(terminator)"
         case .copyFloat(let to, let from): return "\(element(to)) = \(from.map(element) ?? zero)\(terminator)"
         case .addFloat(let to, let from): return "\(element(to)) += \(element(from))\(terminator)"
+        case .blend(let to, let newer, let older, let fraction):
+            return "\(element(to)) = \(floatLiteral(fraction)) * \(element(older)) + \(floatLiteral(1 - fraction)) * \(element(newer))\(terminator)"
         case .call(let name, let args): return "\(callee(name))(\(args.map(argument).joined(separator: ", ")))\(terminator)"
         case .assign(let name, let e): return "\(variable(name)) = \(expression(e))\(terminator)"
         default: return nil

@@ -220,6 +220,9 @@ public indirect enum KernelStatement {
     case copyFloat(to: Address, from: Address?)
     /// A float added to another: `to += from`.
     case addFloat(to: Address, from: Address)
+    /// `to = fraction·older + (1 − fraction)·newer`: linear interpolation
+    /// between two floats (sample-rate correction).
+    case blend(to: Address, newer: Address, older: Address, fraction: Float)
     /// Two floats exchanged.
     case swap(Address, Address)
     /// A call of another function of the program with integer/pointer arguments.

@@ -70,6 +70,7 @@ extension KernelStatement {
         case .pointer(let n, let a): return .pointer(n, at(a))
         case .copyFloat(let to, let from): return .copyFloat(to: at(to), from: from.map(at))
         case .addFloat(let to, let from): return .addFloat(to: at(to), from: at(from))
+        case .blend(let to, let newer, let older, let fraction): return .blend(to: at(to), newer: at(newer), older: at(older), fraction: fraction)
         case .swap(let a, let b): return .swap(at(a), at(b))
         case .softmax(let a, let count): return .softmax(at(a), count: count)
         }

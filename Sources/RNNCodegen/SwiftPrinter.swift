@@ -150,6 +150,7 @@ struct SwiftPrinter: KernelPrinter {
     var terminator: String { "" }
     func callee(_ name: String) -> String { name }
     var zero: String { "0" }
+    func floatLiteral(_ value: Float) -> String { Literal.float(value) }
 
     func line(_ s: KernelStatement, mutable: Set<String>) -> String {
         if let simple = simpleLine(s) { return simple }

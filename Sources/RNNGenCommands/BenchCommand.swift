@@ -74,7 +74,7 @@ enum BenchCommand {
     """
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["steps", "batch", "vector-width", "cflags", "swiftflags", "lang", "input", "fma", "weight-type", "batch-tile",
+        let parsed = try Arguments(args, valued: ["steps", "batch", "vector-width", "cflags", "swiftflags", "lang", "input", "fma", "weight-type", "batch-tile", "sample-rate-delay",
                                                   "target", "lowering", "opt"], booleans: ["json"], command: "bench")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "bench", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen bench --help)")

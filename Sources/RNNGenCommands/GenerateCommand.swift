@@ -161,9 +161,21 @@ enum GenerateCommand {
             }
             lowering = named
         }
-        return KernelOptions(language: language, name: try parsed.single("name") ?? defaultName, vectorWidth: width,
-                             weights: weights, useLibm: parsed.switches.contains("libm"), fusedMultiplyAdd: fma, weightType: try weightType(parsed),
-                             batchTile: tile, target: target, lowering: lowering)
+        var options = KernelOptions(language: language, name: try parsed.single("name") ?? defaultName, vectorWidth: width,
+                                    weights: weights, useLibm: parsed.switches.contains("libm"), fusedMultiplyAdd: fma, weightType: try weightType(parsed),
+                                    batchTile: tile, target: target, lowering: lowering)
+        options.sampleRateDelay = try sampleRateDelay(parsed)
+        return options
+    }
+
+    /// `--sample-rate-delay D`: the rate the model runs at over the rate it was trained at.
+    static func sampleRateDelay(_ parsed: Arguments) throws -> Double? {
+        guard let text = try parsed.single("sample-rate-delay") else { return nil }
+        guard let d = Double(text), d.isFinite, d >= 1, d <= CellOptions.maxSampleRateDelay else {
+            throw RNNError(at: "--sample-rate-delay \(Quote.text(text))",
+                           "expected a number of steps from 1 to \(CellOptions.maxSampleRateDelay): the rate the model runs at / the rate it was trained at (96000/48000 = 2)")
+        }
+        return d
     }
 
     /// `--weight-type`, f32 when absent.
@@ -174,7 +186,7 @@ enum GenerateCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module", "fma", "weight-type", "batch-tile",
+        let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module", "fma", "weight-type", "batch-tile", "sample-rate-delay",
                                                       "target", "lowering"],
                                    booleans: ["libm", "golden", "golden-only", "xctest"], command: "generate")
         guard parsed.positionals.count == 1 else {

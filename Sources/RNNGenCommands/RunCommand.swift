@@ -73,7 +73,7 @@ enum RunCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights", "fma", "weight-type", "batch-tile"], booleans: ["libm"], command: "run")
+        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights", "fma", "weight-type", "batch-tile", "sample-rate-delay"], booleans: ["libm"], command: "run")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "run", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen run --help)")
         }
@@ -86,8 +86,14 @@ enum RunCommand {
         let inputs = try readInputs(parsed.options["input"] ?? [])
         let outputs: [String: Tensor]
         switch model {
-        case .description(let m, _): outputs = try runDescription(m, inputs: inputs, executor: executor)
+        case .description(let m, _):
+            let delayed = try GenerateCommand.sampleRateDelay(parsed).map { m.withSampleRateDelay($0) } ?? m
+            try delayed.validate()
+            outputs = try runDescription(delayed, inputs: inputs, executor: executor)
         case .onnx(let graph, let path):
+            if parsed.options["sample-rate-delay"] != nil {
+                throw RNNError(at: "--sample-rate-delay", "run takes it for JSON models (descriptions, RTNeural's, the amp models'); an ONNX graph runs as exported")
+            }
             do {
                 outputs = try ONNXGraphRunner(graph: graph, executor: executor).run(inputs: inputs).mapValues { var t = $0; t.elementType = .float32; return t }
             } catch let error as RNNError {

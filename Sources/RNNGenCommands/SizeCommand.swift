@@ -58,7 +58,7 @@ enum SizeCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["target", "input", "lang", "vector-width", "weights", "fma", "weight-type", "batch-tile", "lowering"],
+        let parsed = try Arguments(args, valued: ["target", "input", "lang", "vector-width", "weights", "fma", "weight-type", "batch-tile", "sample-rate-delay", "lowering"],
                                    booleans: ["libm", "json"], command: "size")
         guard !parsed.positionals.isEmpty else {
             throw RNNError(at: "size", "expected one or more MODEL arguments (see rnngen size --help)")

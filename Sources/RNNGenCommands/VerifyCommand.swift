@@ -75,7 +75,7 @@ enum VerifyCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws -> Bool {
-        let parsed = try Arguments(args, valued: ["target", "input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "batch-tile", "max-added-error", "lowering"], booleans: ["libm"], command: "verify")
+        let parsed = try Arguments(args, valued: ["target", "input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "batch-tile", "sample-rate-delay", "max-added-error", "lowering"], booleans: ["libm"], command: "verify")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "verify", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen verify --help)")
         }
@@ -125,7 +125,7 @@ enum VerifyCommand {
             withLanguage.options["lang"] = [language.rawValue]
             let options = try GenerateCommand.options(withLanguage, defaultName: "verified")
             let plan = try KernelPlan(model: model, options: options)
-            let trials = Verifier.trials(for: model, supportsStep: plan.supportsStep, count: trialCount, seed: seed)
+            let trials = Verifier.trials(for: plan.model, supportsStep: plan.supportsStep, count: trialCount, seed: seed)
             let reports = target.name == .host
                 ? try Verifier.verify(plan: plan, program: try KernelCompiler().compile([plan]), trials: trials)
                 : try Verifier.verify(plan: plan, on: TargetRunner(target: target), trials: trials)
@@ -140,7 +140,8 @@ enum VerifyCommand {
             }
         }
         if let type = narrowType {
-            let passed = try reportRounding(model, type, trialCount: trialCount, seed: seed, limit: maxAdded, stdout: stdout)
+            let delayed = try GenerateCommand.sampleRateDelay(parsed).map { model.withSampleRateDelay($0) } ?? model
+            let passed = try reportRounding(delayed, type, trialCount: trialCount, seed: seed, limit: maxAdded, stdout: stdout)
             allPassed = allPassed && passed
         }
         stdout(allPassed ? "verify: passed" : "verify: FAILED")

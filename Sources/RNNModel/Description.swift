@@ -235,7 +235,7 @@ public enum ModelDescription {
     static let stackKeys = [
         "cell", "hidden_sizes", "hidden_size", "num_layers", "direction", "bidirectional_form", "framework",
         "activations", "activation", "recurrent_activation", "clip", "cell_clip", "input_forget", "forget_bias",
-        "linear_before_reset", "output_order", "weights", "state_dict", "prefix",
+        "linear_before_reset", "output_order", "weights", "state_dict", "prefix", "sample_rate_delay",
     ]
 
     static func parseStack(_ node: JSONNode, inputSize: Int, framework defaultFramework: Framework, kerasVersion: Int,
@@ -378,6 +378,27 @@ public enum ModelDescription {
         case (_?, _?): throw node.error("give either 'weights' or 'state_dict', not both")
         }
 
+        // Sample-rate correction: one delay for every layer, or one per layer (null: none).
+        var delays: [Double?] = Array(repeating: nil, count: hiddenSizes.count)
+        if let m = try node.member("sample_rate_delay") {
+            func delay(_ n: JSONNode) throws -> Double? {
+                if n.isNull { return nil }
+                let d = try n.number()
+                guard d.isFinite, d >= 1, d <= CellOptions.maxSampleRateDelay else {
+                    throw n.error("expected a delay of 1…\(CellOptions.maxSampleRateDelay) steps (the rate the model runs at / the rate it was trained at), found \(d)")
+                }
+                return d
+            }
+            if m.value is [Any] {
+                let list = try m.array()
+                guard list.count == hiddenSizes.count else { throw m.error("expected \(hiddenSizes.count) delays (one per layer), found \(list.count)") }
+                delays = try list.map(delay)
+            } else {
+                delays = Array(repeating: try delay(m), count: hiddenSizes.count)
+            }
+            guard direction == .forward else { throw m.error("sample-rate correction streams forward; a \(direction.rawValue) stack cannot have it") }
+        }
+
         var layers: [RecurrentLayer] = []
         var previousOutputs: [Int] = Array(repeating: inputSize, count: D)  // per direction, for separate stacks
         var layerInput = inputSize
@@ -386,7 +407,7 @@ public enum ModelDescription {
             for d in 0..<D {
                 let I = (direction == .bidirectional && form == .separateStacks) ? previousOutputs[d] : layerInput
                 let options = CellOptions(activations: perDirection[d], clip: clip, cellClip: cellClip, inputForget: inputForget,
-                                          forgetBias: forgetBias, linearBeforeReset: linearBeforeReset)
+                                          forgetBias: forgetBias, linearBeforeReset: linearBeforeReset, sampleRateDelay: delays[k])
                 cells.append(try CellImporter.cell(framework, kind: kind, inputSize: I, hiddenSize: hidden,
                                                    options: options, tensors: layerWeights[k][d]))
             }

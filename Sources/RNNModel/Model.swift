@@ -71,15 +71,45 @@ public struct CellOptions: Equatable, Sendable {
     /// GRU: apply the reset gate after the recurrent matmul (PyTorch, Keras
     /// reset_after=True, ONNX linear_before_reset=1).
     public var linearBeforeReset: Bool
+    /// Sample-rate correction (docs/AUDIO.md): each step reads the state `d`
+    /// steps back, `d` = the rate the model runs at / the rate it was
+    /// trained at, ≥ 1; a fractional `d` interpolates linearly between the
+    /// two states around it. nil: the usual recurrence (d = 1).
+    public var sampleRateDelay: Double?
 
     public init(activations: [Activation], clip: Double? = nil, cellClip: Double? = nil,
-                inputForget: Bool = false, forgetBias: Double = 0, linearBeforeReset: Bool = false) {
+                inputForget: Bool = false, forgetBias: Double = 0, linearBeforeReset: Bool = false, sampleRateDelay: Double? = nil) {
         self.activations = activations
         self.clip = clip
         self.cellClip = cellClip
         self.inputForget = inputForget
         self.forgetBias = forgetBias
         self.linearBeforeReset = linearBeforeReset
+        self.sampleRateDelay = sampleRateDelay
+    }
+
+    /// The largest sample-rate delay rnngen takes (a model trained at 12 kHz run at 768 kHz).
+    public static let maxSampleRateDelay = 64.0
+}
+
+/// How a layer with sample-rate delay `d` reads its past states: `n = ⌊d⌋`
+/// steps back with weight `1 − φ` and `n + 1` back with weight `φ = d − n`.
+public struct StateDelay: Equatable, Sendable {
+    public var delay: Double
+    public init(_ delay: Double) { self.delay = delay }
+
+    public var whole: Int { Int(delay.rounded(.down)) }
+    public var fraction: Double { delay - Double(whole) }
+    /// States kept: the last `n`, or `n + 1` where `d` has a fraction.
+    public var history: Int { fraction > 0 ? whole + 1 : whole }
+
+    /// The state read from a history kept newest first (`history[k]` is
+    /// `k + 1` steps back): `(1 − φ)·history[n − 1] + φ·history[n]`.
+    public func read(_ history: [[Double]]) -> [Double] {
+        let newer = history[whole - 1]
+        guard fraction > 0 else { return newer }
+        let older = history[whole]
+        return zip(newer, older).map { fraction * $1 + (1 - fraction) * $0 }
     }
 }
 
@@ -102,6 +132,11 @@ public struct Cell: Equatable, Sendable {
     /// The size of `h` as the next layer and the recurrence see it.
     public var outputSize: Int { weights.projection?.shape[0] ?? hiddenSize }
     public var hasCellState: Bool { kind == .lstm }
+    /// Sample-rate correction, when the cell has it.
+    public var delay: StateDelay? { options.sampleRateDelay.map(StateDelay.init) }
+    /// Past states the cell keeps: its state tensors hold this many h (and
+    /// c) vectors, newest first.
+    public var stateHistory: Int { delay?.history ?? 1 }
 }
 
 public enum Direction: String, CaseIterable, Sendable {
@@ -351,14 +386,35 @@ extension Model {
             for (k, layer) in stack.layers.enumerated() {
                 for (d, cell) in layer.cells.enumerated() {
                     let reverse = stack.isReverse(direction: d)
-                    out.append((StateName(stack: s, layer: k, reverse: reverse, isCell: false), cell.outputSize))
+                    out.append((StateName(stack: s, layer: k, reverse: reverse, isCell: false), cell.stateHistory * cell.outputSize))
                     if cell.hasCellState {
-                        out.append((StateName(stack: s, layer: k, reverse: reverse, isCell: true), cell.hiddenSize))
+                        out.append((StateName(stack: s, layer: k, reverse: reverse, isCell: true), cell.stateHistory * cell.hiddenSize))
                     }
                 }
             }
         }
         return out
+    }
+}
+
+extension Model {
+    /// The model with sample-rate correction `delay` on every recurrent
+    /// layer (nil: none); `rnngen generate --sample-rate-delay`.
+    public func withSampleRateDelay(_ delay: Double?) -> Model {
+        var copy = self
+        for (k, stage) in stages.enumerated() {
+            func delayed(_ s: RecurrentStack) -> RecurrentStack {
+                var s = s
+                for l in s.layers.indices { for d in s.layers[l].cells.indices { s.layers[l].cells[d].options.sampleRateDelay = delay } }
+                return s
+            }
+            switch stage {
+            case .recurrent(let s): copy.stages[k] = .recurrent(delayed(s))
+            case .parallel(let list): copy.stages[k] = .parallel(list.map(delayed))
+            default: break
+            }
+        }
+        return copy
     }
 }
 
@@ -405,6 +461,14 @@ extension Model {
                     try expect(cell.weights.recurrentBias, [G * H], "\(at) recurrent bias")
                     try expect(cell.weights.peephole, [3 * H], "\(at) peepholes")
                     try expect(cell.weights.projection, [cell.outputSize, H], "\(at) projection")
+                    if let d = cell.options.sampleRateDelay {
+                        guard d.isFinite, d >= 1, d <= CellOptions.maxSampleRateDelay else {
+                            throw fail(at, "sample-rate delay \(d): expected 1…\(CellOptions.maxSampleRateDelay) (the rate the model runs at over the rate it was trained at)")
+                        }
+                        guard stack.direction == .forward else {
+                            throw fail(at, "sample-rate correction streams forward; a \(stack.direction.rawValue) stack cannot have it")
+                        }
+                    }
                 }
                 // The next layer reads both directions' outputs (stacked) or its own direction's (separate stacks).
                 let outputs = layer.cells.map(\.outputSize)
@@ -431,6 +495,9 @@ extension Model {
                 width = stacks.reduce(0) { $0 + $1.outputSize }
                 lastHidden = width
             case .head(let dense):
+                if stacks.contains(where: { $0.layers.contains { $0.cells.contains { $0.delay != nil } } }) {
+                    throw fail(what, "a head reads the final state, which with sample-rate correction is a history of states; a model with a head cannot have it")
+                }
                 guard index == stages.count - 1, let hidden = lastHidden else {
                     throw fail(what, "the head reads the final state of a recurrent stage: it must be the last stage, right after a recurrent or parallel one")
                 }

@@ -60,6 +60,7 @@ public struct ModelSummary {
                 if cell.options.forgetBias != 0 { options.append("forget_bias \(cell.options.forgetBias)") }
                 if cell.kind == .gru { options.append("linear_before_reset \(cell.options.linearBeforeReset ? 1 : 0)") }
                 if w.peephole != nil { options.append("peepholes") }
+                if let d = cell.options.sampleRateDelay { options.append("sample_rate_delay \(d) (keeps \(cell.stateHistory) states)") }
                 if let p = w.projection { options.append("projection \(p.shape[0])") }
                 let direction = stack.isReverse(direction: d) ? "bw" : "fw"
                 let detail = "\(cell.kind.rawValue.uppercased()) \(direction) I=\(cell.inputSize) H=\(cell.hiddenSize); " + options.joined(separator: "; ")

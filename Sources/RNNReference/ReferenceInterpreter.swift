@@ -173,9 +173,9 @@ public struct ReferenceInterpreter {
             let cName = StateName(stack: index, layer: layer, reverse: reverse, isCell: true)
             let result = runCellOverTime(cell, sequence, lengths: lengths, reverse: reverse,
                                          initialH: inputs.initialStates[hName], initialC: inputs.initialStates[cName])
-            finals[hName] = Tensor(shape: [B, cell.outputSize], values: result.h.flatMap { $0 })
+            finals[hName] = Tensor(shape: [B, cell.stateHistory * cell.outputSize], values: result.h.flatMap { $0 })
             if cell.hasCellState {
-                finals[cName] = Tensor(shape: [B, cell.hiddenSize], values: result.c.flatMap { $0 })
+                finals[cName] = Tensor(shape: [B, cell.stateHistory * cell.hiddenSize], values: result.c.flatMap { $0 })
             }
             if layer == stack.layers.count - 1 { topFinals.append(result.h) }
             return result.output
@@ -220,6 +220,7 @@ public struct ReferenceInterpreter {
     /// Past an item's length the output is zero and the state is carried.
     func runCellOverTime(_ cell: Cell, _ input: Sequences, lengths: [Int], reverse: Bool,
                          initialH: Tensor?, initialC: Tensor?) -> (output: Sequences, h: [[Double]], c: [[Double]]) {
+        if let delay = cell.delay { return runDelayedCell(cell, delay, input, lengths: lengths, initialH: initialH, initialC: initialC) }
         let math = CellMath(cell)
         let hSize = cell.outputSize, cSize = cell.hiddenSize
         var outputs: Sequences = []
@@ -244,6 +245,42 @@ public struct ReferenceInterpreter {
             outputs.append(out)
             finalH.append(h)
             finalC.append(cell.hasCellState ? c : [])
+        }
+        return (outputs, finalH, finalC)
+    }
+
+    /// A cell with sample-rate correction (docs/AUDIO.md, "Sample-rate
+    /// correction"): it keeps its last `m` states newest first; each step
+    /// reads the state `d` back from them (interpolated where `d` has a
+    /// fraction), computes the new state and shifts it in; its output is
+    /// the state the next step will read. The state tensors are the
+    /// histories, `m` vectors each.
+    func runDelayedCell(_ cell: Cell, _ delay: StateDelay, _ input: Sequences, lengths: [Int],
+                        initialH: Tensor?, initialC: Tensor?) -> (output: Sequences, h: [[Double]], c: [[Double]]) {
+        let math = CellMath(cell)
+        let m = delay.history, hSize = cell.outputSize, cSize = cell.hiddenSize
+        func history(_ t: Tensor?, _ b: Int, _ size: Int) -> [[Double]] {
+            (0..<m).map { k in t.map { Array($0.values[((b * m + k) * size)..<((b * m + k + 1) * size)]) } ?? Array(repeating: 0, count: size) }
+        }
+        var outputs: Sequences = []
+        var finalH: [[Double]] = [], finalC: [[Double]] = []
+        for b in 0..<input.count {
+            var h = history(initialH, b, hSize), c = history(initialC, b, cSize)
+            let length = lengths[b]
+            if length == 0 && model.zeroLengthState == .zero {
+                h = history(nil, b, hSize)
+                c = history(nil, b, cSize)
+            }
+            var out = Array(repeating: [Double](repeating: 0, count: hSize), count: input[b].count)
+            for t in 0..<length {
+                let next = math.step(x: input[b][t], h: delay.read(h), c: cell.hasCellState ? delay.read(c) : [])
+                h = [next.h] + h.dropLast()
+                if cell.hasCellState { c = [next.c] + c.dropLast() }
+                out[t] = delay.read(h)
+            }
+            outputs.append(out)
+            finalH.append(h.flatMap { $0 })
+            finalC.append(cell.hasCellState ? c.flatMap { $0 } : [])
         }
         return (outputs, finalH, finalC)
     }
