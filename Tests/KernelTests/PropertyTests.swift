@@ -170,6 +170,11 @@ final class PropertyTests: XCTestCase {
         if language == .c && chance(0.15) { options.useLibm = true }
         // The scalar lowering (cores without float SIMD) is plain C: it runs here too.
         if language == .c && chance(0.3) { options.lowering = .scalar }
+        // Sample-rate correction, on forward streaming models (no head).
+        if !model.stacks.isEmpty && model.stacks.allSatisfy({ $0.direction == .forward }) && model.head == nil && chance(0.15) {
+            options.sampleRateDelay = pick([1.0, 2.0, 3.0, 1.5, 2.25])
+            text.append("sample_rate_delay \(options.sampleRateDelay!)")
+        }
         text.append("I=\(inputSize) \(layout.rawValue) zero_length \(zero.rawValue)")
         text.append("\(language.rawValue) width \(options.vectorWidth.map(String.init) ?? "auto") \(options.weightType.rawValue) \(options.weights.rawValue)"
                     + " fma \(options.fusedMultiplyAdd.rawValue) tile \(options.batchTile.map(String.init) ?? "auto")\(options.useLibm ? " libm" : "")"
