@@ -197,6 +197,33 @@ final class FuzzTests: XCTestCase {
         }
     }
 
+    /// RTNeural's model JSON and the amp models' JSON, read by content.
+    func testAudioModelFiles() throws {
+        let rtneural = """
+        {"in_shape": [null, null, 2], "in_skip": 1, "layers": [
+          {"type": "gru", "activation": "tanh", "shape": [null, null, 2], "weights": [[[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]],
+            [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6], [0.1, 0.2, 0.3, 0.4, 0.5, 0.6]], [[0, 0, 0, 0, 0, 0], [0.1, 0, 0, 0, 0, 0]]]},
+          {"type": "prelu", "activation": "", "shape": [null, null, 2], "weights": [[[0.25, -0.5]]]},
+          {"type": "activation", "activation": "elu", "shape": [null, null, 2], "weights": []},
+          {"type": "dense", "activation": "", "shape": [null, null, 1], "weights": [[[0.5], [-0.5]], [0.1]]}
+        ]}
+        """
+        let amp = """
+        {"model_data": {"model": "SimpleRNN", "input_size": 1, "skip": 1, "output_size": 1, "unit_type": "LSTM", "num_layers": 1,
+          "hidden_size": 1, "bias_fl": true}, "state_dict": {"rec.weight_ih_l0": [[0.1], [0.2], [0.3], [0.4]],
+          "rec.weight_hh_l0": [[0.1], [0.2], [0.3], [0.4]], "rec.bias_ih_l0": [0, 0, 0, 0], "rec.bias_hh_l0": [0, 0, 0, 0.5],
+          "lin.weight": [[0.7]], "lin.bias": [0.01]}}
+        """
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-fuzz-\(UUID().uuidString)")
+        XCTAssertNoThrow(try JSONModelFile.parse(Data(rtneural.utf8), baseDirectory: folder, name: "fuzz"))
+        XCTAssertNoThrow(try JSONModelFile.parse(Data(amp.utf8), baseDirectory: folder, name: "fuzz"))
+        for (label, text, salt) in [("RTNeural JSON", rtneural, UInt64(21)), ("amp model JSON", amp, UInt64(22))] {
+            fuzz(label, Array(text.utf8), salt: salt) { bytes in
+                _ = try JSONModelFile.parse(Data(bytes), baseDirectory: folder, name: "fuzz")
+            }
+        }
+    }
+
     /// Structure-aware: the description parsed, then its values replaced by
     /// lying ones (huge, negative, fractional and tiny numbers; empty, long,
     /// NUL and path strings reaching outside the folder or into /dev),
