@@ -9,7 +9,7 @@ enum GenerateCommand {
                           [--target T] [--lowering auto|vector|scalar]
                           [--vector-width auto|4|8|16] [--fma auto|on|off]
                           [--weight-type \(WeightType.choices)] [--batch-tile auto|1|2|4|8]
-                          [--weights baked|runtime] [--libm]
+                          [--weights baked|runtime] [--libm] [--sample-rate-delay D]
                           [--golden | --golden-only [--module M] [--xctest]]
 
     Writes fixed-size inference kernels for every part of MODEL's pipeline:
@@ -22,8 +22,15 @@ enum GenerateCommand {
     in the order the loops read them; the state is a caller-owned struct; the
     kernels never allocate. The header comments say how to call them.
 
+    The API of both: reset, set and get the state, step (one frame), process
+    (a buffer of interleaved frames, for audio callbacks), head, run (whole
+    sequences).
+
     ARGUMENTS:
-      MODEL                 A description (*.rnn.json) or an ONNX model (*.onnx).
+      MODEL                 A description (*.rnn.json), an ONNX model (*.onnx),
+                            RTNeural's model JSON or an amp model's
+                            Automated-GuitarAmpModelling JSON (*.json; told apart
+                            by content; docs/AUDIO.md).
 
     OPTIONS:
       --lang c|swift        Output language (required).
@@ -90,6 +97,14 @@ enum GenerateCommand {
                             updated without regenerating for the same architecture.
       --libm                C only: use expf/tanhf/log1pf from the C library instead
                             of rnngen's approximations (link with -lm).
+      --sample-rate-delay D Sample-rate correction on every recurrent layer: run a
+                            model trained at one rate at another, D = the rate it
+                            runs at / the rate it was trained at (96000/48000 = 2;
+                            1…64). Each step reads the state D steps back,
+                            interpolated linearly for a fractional D, and the state
+                            holds the last ⌈D⌉ states. Forward models without a
+                            head. The description field sample_rate_delay sets it
+                            per layer. See docs/AUDIO.md.
       --fma auto|on|off     Fused multiply-adds. auto (default): C fuses wherever the
                             compile target has FMA instructions (x86 FMA3, Armv8,
                             Cortex-M4F/M7, RISC-V F), decided by the preprocessor

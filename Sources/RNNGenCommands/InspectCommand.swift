@@ -13,7 +13,9 @@ enum InspectCommand {
     the names of the inputs 'rnngen run' takes and the outputs it writes.
 
     ARGUMENTS:
-      MODEL                 A description (*.rnn.json) or an ONNX model (*.onnx).
+      MODEL                 A description (*.rnn.json), an ONNX model (*.onnx), or
+                            RTNeural's or an amp model's JSON (*.json). For these
+                            it also says what it assumed where the file is silent.
 
     OPTIONS:
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs

@@ -8,6 +8,7 @@ enum RunCommand {
     static let help = """
     USAGE: rnngen run MODEL --input NAME=FILE.npy … --output-dir DIR
                      [--engine reference|c|swift] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type \(WeightType.choices)] [--batch-tile N] [--weights baked|runtime] [--libm]
+                     [--sample-rate-delay D]
 
     Runs MODEL on the given .npy inputs and writes every output as DIR/NAME.npy
     (float32). Nothing is written unless the whole run succeeds. Every engine
@@ -48,6 +49,9 @@ enum RunCommand {
       --weights baked|runtime
                             c/swift engines: how the kernel gets its weights.
       --libm                c engine: use the C library's expf/tanhf/log1pf.
+      --sample-rate-delay D Sample-rate correction on every recurrent layer, for
+                            JSON models (see rnngen generate --help); the state
+                            tensors then hold the last ⌈D⌉ states, newest first.
       --fma auto|on|off     c/swift engines: fused multiply-adds (see rnngen generate --help).
       --weight-type \(WeightType.choices)
                             c/swift engines: how the kernel stores its weight matrices

@@ -44,7 +44,7 @@ enum SizeCommand {
                             with the kernel's options and the stack by entry point.
       --vector-width W,…    auto (default), 4, 8 or 16, or several separated by commas.
       --weight-type T,…     \(WeightType.listed) (f32 by default), or several separated by commas.
-      --weights, --libm, --fma, --batch-tile
+      --weights, --libm, --fma, --batch-tile, --sample-rate-delay
                             As for rnngen generate (see rnngen generate --help).
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs.
       -h, --help            Show this help.

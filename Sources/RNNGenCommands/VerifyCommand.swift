@@ -8,7 +8,7 @@ enum VerifyCommand {
     static let help = """
     USAGE: rnngen verify MODEL [--target T] [--lang c|swift|all] [--trials N] [--seed S]
                         [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type \(WeightType.choices)] [--batch-tile N]
-                        [--weights baked|runtime] [--libm]
+                        [--weights baked|runtime] [--libm] [--sample-rate-delay D]
 
     The differential test: generates and compiles MODEL's kernel, runs it and
     the reference interpreter on the same inputs, and prints, per output, the
@@ -50,6 +50,8 @@ enum VerifyCommand {
       --weights baked|runtime
                             How the kernel gets its weights (default baked).
       --libm                C only: use the C library's expf/tanhf/log1pf.
+      --sample-rate-delay D Sample-rate correction (see rnngen generate --help): the
+                            kernel and the interpreter both read states D back.
       --fma auto|on|off     Fused multiply-adds (see rnngen generate --help).
       --weight-type \(WeightType.choices)
                             How the kernel stores weight matrices (default f32; see
