@@ -7,12 +7,24 @@ root=$(cd .. && pwd)
 swift build --package-path "$root" --product rnngen
 rnngen="$root/.build/debug/rnngen"
 
-for package in BinarySequence SequenceClassifier; do
+for package in BinarySequence SequenceClassifier GuitarAmp; do
   echo "== $package: swift test"
   swift test --package-path "$package"
 done
 swift run --package-path BinarySequence binary-sequence 0110100111
 swift run --package-path SequenceClassifier classify
+
+# The amp example: a WAV file in, a WAV file out, in Swift (the build plugin
+# on amp.json) and in C, each compared with the reference interpreter's.
+wavs=$(mktemp -d)
+swift run --package-path GuitarAmp guitar-amp GuitarAmp/guitar.wav "$wavs/swift.wav"
+swift run --package-path GuitarAmp guitar-amp --reference GuitarAmp/guitar.wav "$wavs/reference.wav"
+swift run --package-path GuitarAmp guitar-amp --compare "$wavs/swift.wav" "$wavs/reference.wav"
+make -C GuitarAmp/C clean
+make -C GuitarAmp/C test RNNGEN="$rnngen"
+swift run --package-path GuitarAmp guitar-amp --compare GuitarAmp/C/build/out.wav "$wavs/reference.wav"
+make -C GuitarAmp/C clean
+rm -rf "$wavs"
 
 # generate-kernels, the command plugin, writes both languages into the package.
 swift package --package-path BinarySequence --allow-writing-to-package-directory generate-kernels --output .build/generated-check
