@@ -12,7 +12,7 @@ let package = Package(
     targets: [
         // amp.json, an LSTM amp model as the Automated-GuitarAmpModelling code
         // saves it: the plugin turns it into the Swift kernel `Amp` at build time.
-        .target(name: "AmpModel", exclude: [], plugins: [.plugin(name: "RNNKernelPlugin", package: rnngen)]),
+        .target(name: "AmpModel", plugins: [.plugin(name: "RNNKernelPlugin", package: rnngen)]),
         // Reading and writing WAV files, nothing else.
         .target(name: "WAV"),
         // guitar-amp IN.wav OUT.wav: the amp on a recording, a buffer at a time.

@@ -166,6 +166,7 @@ RG_INLINE void rg_tanh(rg_vec *value)
 RG_INLINE void rg_relu(rg_vec *x) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), RG_SPLAT(0.0f), *x); }
 RG_INLINE void rg_affine(rg_vec *x, float alpha, float beta) { *x = RG_SPLAT(alpha) * *x + RG_SPLAT(beta); }
 RG_INLINE void rg_leaky_relu(rg_vec *x, float alpha) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), RG_SPLAT(alpha) * *x, *x); }
+RG_INLINE void rg_prelu(rg_vec *x, rg_vec slope) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), slope * *x, *x); }
 RG_INLINE void rg_thresholded_relu(rg_vec *x, float alpha) { *x = RG_SELECT(*x <= RG_SPLAT(alpha), RG_SPLAT(0.0f), *x); }
 RG_INLINE void rg_scaled_tanh(rg_vec *x, float alpha, float beta)
 {
@@ -733,6 +734,18 @@ void audio_lstm_step(audio_lstm_state *state, const float *x, float *y)
     for (int k = 0; k < 16; ++k) { buffers[k] = state->s0_l0_fw_h[k]; }
     rg_dense_d0(wt, buffers, buffers + 16);
     for (int k = 0; k < 1; ++k) { y[k] = buffers[k + 16]; }
+}
+
+void audio_lstm_process(audio_lstm_state *state, const float *input, float *output, int frames)
+{
+    const float *wt = audio_lstm_weights;
+    float buffers[32] __attribute__((aligned(32)));
+    for (ptrdiff_t f = 0; f < frames; ++f) {
+        rg_cell_s0_l0_fw(wt, input + f, state->s0_l0_fw_h, state->s0_l0_fw_c);
+        for (int k = 0; k < 16; ++k) { buffers[k] = state->s0_l0_fw_h[k]; }
+        rg_dense_d0(wt, buffers, buffers + 16);
+        for (int k = 0; k < 1; ++k) { output[f + k] = buffers[k + 16]; }
+    }
 }
 
 void audio_lstm_run(const float *x, int batch, int steps, const int32_t *sequence_lengths, const float *initial_state,

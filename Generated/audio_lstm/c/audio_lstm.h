@@ -53,10 +53,16 @@ void audio_lstm_get_state(const audio_lstm_state *state, float *flat);
  * the state, writes y[1]. No allocation; state carries across calls. */
 void audio_lstm_step(audio_lstm_state *state, const float *x, float *y);
 
+/* Steps over a buffer of interleaved frames, the block path for audio callbacks:
+ *   input:  frames rows of 1 floats; output: frames rows of 1 floats.
+ * The same results as audio_lstm_step on each frame in turn, in one call. No allocation.
+ * input and output may be the same buffer (each frame is read before it is written). */
+void audio_lstm_process(audio_lstm_state *state, const float *input, float *output, int frames);
+
 /* Runs whole sequences.
  *   x:                [batch][steps][1] inputs
  *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.
- *                     Past an item's length y is zero (then the trailing dense layers run on it) and the state is carried.
+ *                     Past an item's length y is zero (then the trailing stages run on it) and the state is carried.
  *   initial_state:    [batch][audio_lstm_STATE_FLOATS], or NULL for zeros.
  *   y:                [batch][steps][1] outputs.
  *   final_state:      [batch][audio_lstm_STATE_FLOATS] state after each item's last valid step, or NULL.

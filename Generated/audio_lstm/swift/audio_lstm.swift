@@ -120,6 +120,7 @@ fileprivate typealias VI = SIMD8<Int32>
 @inline(__always) fileprivate func relu(_ x: V) -> V { x.replacing(with: 0, where: x .< 0) }
 @inline(__always) fileprivate func affine(_ x: V, _ alpha: Float, _ beta: Float) -> V { alpha * x + beta }
 @inline(__always) fileprivate func leakyRelu(_ x: V, _ alpha: Float) -> V { x.replacing(with: alpha * x, where: x .< 0) }
+@inline(__always) fileprivate func prelu(_ x: V, _ slope: V) -> V { x.replacing(with: slope * x, where: x .< 0) }
 @inline(__always) fileprivate func thresholdedRelu(_ x: V, _ alpha: Float) -> V { x.replacing(with: 0, where: x .<= alpha) }
 @inline(__always) fileprivate func scaledTanh(_ x: V, _ alpha: Float, _ beta: Float) -> V { alpha * tanh(beta * x) }
 @inline(__always) fileprivate func hardSigmoid(_ x: V, _ alpha: Float, _ beta: Float) -> V {
@@ -475,10 +476,50 @@ public struct AudioLSTM: Sendable {
         return output
     }
 
+    /// Steps over a buffer of interleaved frames, the block path for audio
+    /// callbacks: `input` holds `frames` rows of 1 floats, `output` gets
+    /// `frames` rows of 1. The same results as `step` on each frame in
+    /// turn, in one call; no allocation. `input` and `output` may be the
+    /// same memory (each frame is read before it is written).
+    public mutating func process(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, frames: Int) {
+        audio_lstmWeights.span.withUnsafeBufferPointer { table in
+            let wt = table.baseAddress!
+            state.withFloats { state in
+                withScratch(InlineArray<32, Float>.self) { buffers in
+                    for f in 0..<frames {
+                        cell_s0_l0_fw(wt, input + f, state, state + 16)
+                        for k in 0..<16 { buffers[k] = state[k] }
+                        dense_d0(wt, buffers, buffers + 16)
+                        for k in 0..<1 { output[f + k] = buffers[k + 16] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Steps over whole frames: `input.count / inputSize` of them, each
+    /// `inputSize` floats, their outputs into `output` (`outputSize` floats
+    /// each). `input.count` must be a multiple of `inputSize` and `output`
+    /// must hold as many frames.
+    public mutating func process(_ input: UnsafeBufferPointer<Float>, into output: UnsafeMutableBufferPointer<Float>) {
+        let frames = input.count / Self.inputSize
+        precondition(frames * Self.inputSize == input.count && output.count >= frames * Self.outputSize,
+                     "process: input must be whole frames of inputSize floats, output as many frames of outputSize")
+        guard frames > 0, let x = input.baseAddress, let y = output.baseAddress else { return }
+        process(x, into: y, frames: frames)
+    }
+
+    /// Steps over whole frames held in spans, as the buffer form does.
+    public mutating func process(_ input: Span<Float>, into output: inout MutableSpan<Float>) {
+        input.withUnsafeBufferPointer { x in
+            output.withUnsafeMutableBufferPointer { y in process(x, into: y) }
+        }
+    }
+
     /// Runs whole sequences.
     /// - x: [batch][steps][1] inputs.
     /// - sequenceLengths: [batch] valid steps per item (0…steps), or nil for all steps.
-    ///   Past an item's length y is zero (then the trailing dense layers run on it) and the state is carried.
+    ///   Past an item's length y is zero (then the trailing stages run on it) and the state is carried.
     /// - initialState: [batch][stateFloats], or nil for zeros.
     /// - y: [batch][steps][1] outputs.
     /// - finalState: [batch][stateFloats], the state after each item's last valid step, or nil.

@@ -53,6 +53,11 @@ void bench_lstm_i16_h64_get_state(const bench_lstm_i16_h64_state *state, float *
  * the state, writes y[64]. No allocation; state carries across calls. */
 void bench_lstm_i16_h64_step(bench_lstm_i16_h64_state *state, const float *x, float *y);
 
+/* Steps over a buffer of interleaved frames, the block path for audio callbacks:
+ *   input:  frames rows of 16 floats; output: frames rows of 64 floats.
+ * The same results as bench_lstm_i16_h64_step on each frame in turn, in one call. No allocation. */
+void bench_lstm_i16_h64_process(bench_lstm_i16_h64_state *state, const float *input, float *output, int frames);
+
 /* Runs whole sequences.
  *   x:                [batch][steps][16] inputs
  *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.

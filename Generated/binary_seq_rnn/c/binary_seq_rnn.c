@@ -172,6 +172,7 @@ RG_INLINE void rg_tanh(rg_vec *value)
 RG_INLINE void rg_relu(rg_vec *x) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), RG_SPLAT(0.0f), *x); }
 RG_INLINE void rg_affine(rg_vec *x, float alpha, float beta) { *x = RG_SPLAT(alpha) * *x + RG_SPLAT(beta); }
 RG_INLINE void rg_leaky_relu(rg_vec *x, float alpha) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), RG_SPLAT(alpha) * *x, *x); }
+RG_INLINE void rg_prelu(rg_vec *x, rg_vec slope) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), slope * *x, *x); }
 RG_INLINE void rg_thresholded_relu(rg_vec *x, float alpha) { *x = RG_SELECT(*x <= RG_SPLAT(alpha), RG_SPLAT(0.0f), *x); }
 RG_INLINE void rg_scaled_tanh(rg_vec *x, float alpha, float beta)
 {
@@ -301,6 +302,15 @@ void binary_seq_rnn_step(binary_seq_rnn_state *state, const float *x, float *y)
     const float *wt = binary_seq_rnn_weights;
     rg_cell_s0_l0_fw(wt, x, state->s0_l0_fw_h);
     for (int k = 0; k < 4; ++k) { y[k] = state->s0_l0_fw_h[k]; }
+}
+
+void binary_seq_rnn_process(binary_seq_rnn_state *state, const float *input, float *output, int frames)
+{
+    const float *wt = binary_seq_rnn_weights;
+    for (ptrdiff_t f = 0; f < frames; ++f) {
+        rg_cell_s0_l0_fw(wt, input + f * 2, state->s0_l0_fw_h);
+        for (int k = 0; k < 4; ++k) { output[f * 4 + k] = state->s0_l0_fw_h[k]; }
+    }
 }
 
 void binary_seq_rnn_head(const binary_seq_rnn_state *state, float *out)

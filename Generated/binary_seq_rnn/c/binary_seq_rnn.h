@@ -50,6 +50,11 @@ void binary_seq_rnn_get_state(const binary_seq_rnn_state *state, float *flat);
  * the state, writes y[4]. No allocation; state carries across calls. */
 void binary_seq_rnn_step(binary_seq_rnn_state *state, const float *x, float *y);
 
+/* Steps over a buffer of interleaved frames, the block path for audio callbacks:
+ *   input:  frames rows of 2 floats; output: frames rows of 4 floats.
+ * The same results as binary_seq_rnn_step on each frame in turn, in one call. No allocation. */
+void binary_seq_rnn_process(binary_seq_rnn_state *state, const float *input, float *output, int frames);
+
 /* The head on the current state (the last step's h): writes out[2]. */
 void binary_seq_rnn_head(const binary_seq_rnn_state *state, float *out);
 

@@ -172,6 +172,7 @@ RG_INLINE void rg_tanh(rg_vec *value)
 RG_INLINE void rg_relu(rg_vec *x) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), RG_SPLAT(0.0f), *x); }
 RG_INLINE void rg_affine(rg_vec *x, float alpha, float beta) { *x = RG_SPLAT(alpha) * *x + RG_SPLAT(beta); }
 RG_INLINE void rg_leaky_relu(rg_vec *x, float alpha) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), RG_SPLAT(alpha) * *x, *x); }
+RG_INLINE void rg_prelu(rg_vec *x, rg_vec slope) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), slope * *x, *x); }
 RG_INLINE void rg_thresholded_relu(rg_vec *x, float alpha) { *x = RG_SELECT(*x <= RG_SPLAT(alpha), RG_SPLAT(0.0f), *x); }
 RG_INLINE void rg_scaled_tanh(rg_vec *x, float alpha, float beta)
 {
@@ -745,6 +746,18 @@ void keras_classifier_step(keras_classifier_state *state, const float *x, float 
     for (int k = 0; k < 9; ++k) { buffers[k] = state->s0_l0_fw_h[k]; }
     rg_cell_s1_l0_fw(wt, buffers, state->s1_l0_fw_h);
     for (int k = 0; k < 8; ++k) { y[k] = state->s1_l0_fw_h[k]; }
+}
+
+void keras_classifier_process(keras_classifier_state *state, const float *input, float *output, int frames)
+{
+    const float *wt = keras_classifier_weights;
+    float buffers[24] __attribute__((aligned(16)));
+    for (ptrdiff_t f = 0; f < frames; ++f) {
+        rg_cell_s0_l0_fw(wt, input + f * 4, state->s0_l0_fw_h, state->s0_l0_fw_c);
+        for (int k = 0; k < 9; ++k) { buffers[k] = state->s0_l0_fw_h[k]; }
+        rg_cell_s1_l0_fw(wt, buffers, state->s1_l0_fw_h);
+        for (int k = 0; k < 8; ++k) { output[f * 8 + k] = state->s1_l0_fw_h[k]; }
+    }
 }
 
 void keras_classifier_head(const keras_classifier_state *state, float *out)

@@ -58,6 +58,11 @@ void keras_classifier_get_state(const keras_classifier_state *state, float *flat
  * the state, writes y[8]. No allocation; state carries across calls. */
 void keras_classifier_step(keras_classifier_state *state, const float *x, float *y);
 
+/* Steps over a buffer of interleaved frames, the block path for audio callbacks:
+ *   input:  frames rows of 4 floats; output: frames rows of 8 floats.
+ * The same results as keras_classifier_step on each frame in turn, in one call. No allocation. */
+void keras_classifier_process(keras_classifier_state *state, const float *input, float *output, int frames);
+
 /* The head on the current state (the last step's h): writes out[3]. */
 void keras_classifier_head(const keras_classifier_state *state, float *out);
 

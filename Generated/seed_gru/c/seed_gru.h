@@ -49,6 +49,11 @@ void seed_gru_get_state(const seed_gru_state *state, float *flat);
  * the state, writes y[5]. No allocation; state carries across calls. */
 void seed_gru_step(seed_gru_state *state, const float *x, float *y);
 
+/* Steps over a buffer of interleaved frames, the block path for audio callbacks:
+ *   input:  frames rows of 3 floats; output: frames rows of 5 floats.
+ * The same results as seed_gru_step on each frame in turn, in one call. No allocation. */
+void seed_gru_process(seed_gru_state *state, const float *input, float *output, int frames);
+
 /* Runs whole sequences.
  *   x:                [batch][steps][3] inputs
  *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.

@@ -166,6 +166,7 @@ RG_INLINE void rg_tanh(rg_vec *value)
 RG_INLINE void rg_relu(rg_vec *x) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), RG_SPLAT(0.0f), *x); }
 RG_INLINE void rg_affine(rg_vec *x, float alpha, float beta) { *x = RG_SPLAT(alpha) * *x + RG_SPLAT(beta); }
 RG_INLINE void rg_leaky_relu(rg_vec *x, float alpha) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), RG_SPLAT(alpha) * *x, *x); }
+RG_INLINE void rg_prelu(rg_vec *x, rg_vec slope) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), slope * *x, *x); }
 RG_INLINE void rg_thresholded_relu(rg_vec *x, float alpha) { *x = RG_SELECT(*x <= RG_SPLAT(alpha), RG_SPLAT(0.0f), *x); }
 RG_INLINE void rg_scaled_tanh(rg_vec *x, float alpha, float beta)
 {
@@ -739,6 +740,17 @@ void seed_multi_rnn_relu_step(seed_multi_rnn_relu_state *state, const float *x, 
     rg_cell_s0_l1_fw(wt, state->s0_l0_fw_h, state->s0_l1_fw_h);
     rg_cell_s0_l2_fw(wt, state->s0_l1_fw_h, state->s0_l2_fw_h);
     for (int k = 0; k < 5; ++k) { y[k] = state->s0_l2_fw_h[k]; }
+}
+
+void seed_multi_rnn_relu_process(seed_multi_rnn_relu_state *state, const float *input, float *output, int frames)
+{
+    const float *wt = seed_multi_rnn_relu_weights;
+    for (ptrdiff_t f = 0; f < frames; ++f) {
+        rg_cell_s0_l0_fw(wt, input + f * 3, state->s0_l0_fw_h);
+        rg_cell_s0_l1_fw(wt, state->s0_l0_fw_h, state->s0_l1_fw_h);
+        rg_cell_s0_l2_fw(wt, state->s0_l1_fw_h, state->s0_l2_fw_h);
+        for (int k = 0; k < 5; ++k) { output[f * 5 + k] = state->s0_l2_fw_h[k]; }
+    }
 }
 
 void seed_multi_rnn_relu_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,

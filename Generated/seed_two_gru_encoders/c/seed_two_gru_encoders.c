@@ -166,6 +166,7 @@ RG_INLINE void rg_tanh(rg_vec *value)
 RG_INLINE void rg_relu(rg_vec *x) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), RG_SPLAT(0.0f), *x); }
 RG_INLINE void rg_affine(rg_vec *x, float alpha, float beta) { *x = RG_SPLAT(alpha) * *x + RG_SPLAT(beta); }
 RG_INLINE void rg_leaky_relu(rg_vec *x, float alpha) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), RG_SPLAT(alpha) * *x, *x); }
+RG_INLINE void rg_prelu(rg_vec *x, rg_vec slope) { *x = RG_SELECT(*x < RG_SPLAT(0.0f), slope * *x, *x); }
 RG_INLINE void rg_thresholded_relu(rg_vec *x, float alpha) { *x = RG_SELECT(*x <= RG_SPLAT(alpha), RG_SPLAT(0.0f), *x); }
 RG_INLINE void rg_scaled_tanh(rg_vec *x, float alpha, float beta)
 {
@@ -2869,6 +2870,21 @@ void seed_two_gru_encoders_step(seed_two_gru_encoders_state *state, const float 
     rg_cell_s1_l1_fw(wt, state->s1_l0_fw_h, state->s1_l1_fw_h);
     for (int k = 0; k < 20; ++k) { buffers[k + 20] = state->s1_l1_fw_h[k]; }
     for (int k = 0; k < 40; ++k) { y[k] = buffers[k]; }
+}
+
+void seed_two_gru_encoders_process(seed_two_gru_encoders_state *state, const float *input, float *output, int frames)
+{
+    const float *wt = seed_two_gru_encoders_weights;
+    float buffers[80] __attribute__((aligned(32)));
+    for (ptrdiff_t f = 0; f < frames; ++f) {
+        rg_cell_s0_l0_fw(wt, input + f * 6, state->s0_l0_fw_h);
+        rg_cell_s0_l1_fw(wt, state->s0_l0_fw_h, state->s0_l1_fw_h);
+        for (int k = 0; k < 20; ++k) { buffers[k] = state->s0_l1_fw_h[k]; }
+        rg_cell_s1_l0_fw(wt, input + f * 6, state->s1_l0_fw_h);
+        rg_cell_s1_l1_fw(wt, state->s1_l0_fw_h, state->s1_l1_fw_h);
+        for (int k = 0; k < 20; ++k) { buffers[k + 20] = state->s1_l1_fw_h[k]; }
+        for (int k = 0; k < 40; ++k) { output[f * 40 + k] = buffers[k]; }
+    }
 }
 
 void seed_two_gru_encoders_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,

@@ -61,6 +61,11 @@ void seed_two_gru_encoders_get_state(const seed_two_gru_encoders_state *state, f
  * the state, writes y[40]. No allocation; state carries across calls. */
 void seed_two_gru_encoders_step(seed_two_gru_encoders_state *state, const float *x, float *y);
 
+/* Steps over a buffer of interleaved frames, the block path for audio callbacks:
+ *   input:  frames rows of 6 floats; output: frames rows of 40 floats.
+ * The same results as seed_two_gru_encoders_step on each frame in turn, in one call. No allocation. */
+void seed_two_gru_encoders_process(seed_two_gru_encoders_state *state, const float *input, float *output, int frames);
+
 /* Runs whole sequences.
  *   x:                [batch][steps][6] inputs
  *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.

@@ -53,6 +53,11 @@ void torch_lstm_proj_get_state(const torch_lstm_proj_state *state, float *flat);
  * the state, writes y[3]. No allocation; state carries across calls. */
 void torch_lstm_proj_step(torch_lstm_proj_state *state, const float *x, float *y);
 
+/* Steps over a buffer of interleaved frames, the block path for audio callbacks:
+ *   input:  frames rows of 4 floats; output: frames rows of 3 floats.
+ * The same results as torch_lstm_proj_step on each frame in turn, in one call. No allocation. */
+void torch_lstm_proj_process(torch_lstm_proj_state *state, const float *input, float *output, int frames);
+
 /* Runs whole sequences.
  *   x:                [batch][steps][4] inputs
  *   sequence_lengths: [batch] valid steps per item (0…steps), or NULL for all steps.
