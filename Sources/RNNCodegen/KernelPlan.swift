@@ -94,32 +94,42 @@ public struct KernelPlan {
         }
     }
 
-    /// The vector width `auto` chooses: the widest of 16, 8 and 4 (8 and 4
-    /// for Swift) that pads the model's vector-blocked sizes (every cell's
-    /// hidden and output units, every dense layer's outputs) by at most a
-    /// quarter; if none does, the one that pads least (the widest of those).
-    /// Wide vectors cost nothing where the target's registers are narrower —
-    /// the compiler splits them — but padded lanes are work thrown away.
-    /// Swift stops at 8: on x86-64, where Swift kernels multiply and add
-    /// separately unless told the target has FMA, the Swift 6 toolchain
-    /// breaks `SIMD16<Float>` arithmetic into 128-bit pieces, about 2× slower
-    /// than width 8 at H = 64.
+    /// The vector width `auto` chooses on the host: the one with the
+    /// fewest vector operations over the model's vector-blocked sizes (every
+    /// cell's hidden units, a projection's outputs, every dense layer's
+    /// outputs), each size weighted by the work of one of its units (a
+    /// cell unit's gates times its inputs and recurrent inputs, a dense
+    /// output's inputs), counting a 16-float vector as two operations (two
+    /// 8-float halves on AVX2-class cores); ties go to the width that pads
+    /// least, then to the wider. Swift stops at 8: on x86-64, where Swift
+    /// kernels multiply and add separately unless told the target has FMA,
+    /// the Swift 6 toolchain breaks `SIMD16<Float>` arithmetic into 128-bit
+    /// pieces, about 2× slower than width 8 at H = 64.
+    /// Blocks, not padding alone, decide: a vector of 4 does a quarter of a
+    /// wide core's work per instruction, so H = 20 at width 8 (three blocks,
+    /// 20 % padding) runs 1.5× faster than at width 4 (five blocks), and a
+    /// one-output dense layer (an amp model's) no longer pulls the choice
+    /// down to 4.
     public static func automaticVectorWidth(_ model: Model, language: KernelOptions.Language) -> Int {
-        var sizes: [Int] = []
+        var sizes: [(units: Int, work: Int)] = []
+        func cells(_ s: RecurrentStack) {
+            for cell in s.layers.flatMap(\.cells) {
+                sizes.append((cell.hiddenSize, cell.kind.gateCount * (cell.inputSize + cell.outputSize)))
+                if cell.weights.projection != nil { sizes.append((cell.outputSize, cell.hiddenSize)) }
+            }
+        }
         for stage in model.stages {
             switch stage {
-            case .dense(let d), .head(let d): sizes.append(d.outputSize)
-            case .recurrent(let s): sizes += s.layers.flatMap { $0.cells.flatMap { [$0.hiddenSize, $0.outputSize] } }
-            case .parallel(let list): sizes += list.flatMap { $0.layers.flatMap { $0.cells.flatMap { [$0.hiddenSize, $0.outputSize] } } }
+            case .dense(let d), .head(let d): sizes.append((d.outputSize, d.inputSize))
+            case .recurrent(let s): cells(s)
+            case .parallel(let list): list.forEach(cells)
             case .activation, .residual: break
             }
         }
-        let used = sizes.reduce(0, +)
-        let padded = { (w: Int) in sizes.reduce(0) { $0 + roundUp($1, w) } }
-        let widest = KernelOptions.vectorWidths.sorted(by: >).filter { language == .c || $0 <= 8 }
-        if let fits = widest.first(where: { 4 * padded($0) <= 5 * used }) { return fits }
-        let least = widest.map(padded).min()!
-        return widest.first { padded($0) == least }!
+        func operations(_ w: Int) -> Int { sizes.reduce(0) { $0 + $1.work * ((($1.units + w - 1) / w) * (w == 16 ? 2 : 1)) } }
+        func padded(_ w: Int) -> Int { sizes.reduce(0) { $0 + $1.work * roundUp($1.units, w) } }
+        let widths = KernelOptions.vectorWidths.filter { language == .c || $0 <= 8 }
+        return widths.min { a, b in (operations(a), padded(a), -a) < (operations(b), padded(b), -b) }!
     }
 
     /// A packed table inside `weights`.

@@ -48,6 +48,36 @@ final class ExampleModelTests: XCTestCase {
         XCTAssertLessThanOrEqual(h.maxAbsDifference(to: try Fixtures.npy(recorded.appendingPathComponent("expected_state_h.npy"))), fixtureTolerance)
     }
 
+    /// An amp model file as the audio tools save it, through `run` (the
+    /// interpreter and the C engine) and `inspect`, as docs/AUDIO.md shows.
+    func testAudioModelFilesRunAsTheyAre() throws {
+        let scratch = try Scratch()
+        for name in ["agam_gru8_knob", "rtn_torch_lstm12_prelu"] {
+            let folder = Recorded.cases("audio").first { $0.lastPathComponent == name }!
+            let model = folder.appendingPathComponent("model.json").path
+            for engine in ["reference", "c"] {
+                let out = scratch.path("\(name)-\(engine)")
+                let result = scratch.rnngen(["run", model, "--input", "x=" + folder.appendingPathComponent("x.npy").path, "--output-dir", out, "--engine", engine])
+                XCTAssertEqual(result.code, 0, result.err)
+                let y = try NPY.read(contentsOf: out + "/y.npy")
+                XCTAssertLessThanOrEqual(y.maxAbsDifference(to: try Fixtures.npy(folder.appendingPathComponent("expected_y.npy"))), fixtureTolerance, "\(name) \(engine)")
+            }
+            let inspect = scratch.rnngen(["inspect", model])
+            XCTAssertEqual(inspect.code, 0, inspect.err)
+            XCTAssertTrue(inspect.out.contains(name.hasPrefix("agam") ? "Automated-GuitarAmpModelling JSON" : "RTNeural model JSON"), inspect.out)
+        }
+        // Sample-rate correction through run: the state is the history.
+        let folder = Recorded.cases("audio").first { $0.lastPathComponent == "agam_gru8_knob" }!
+        let delayed = scratch.rnngen(["run", folder.appendingPathComponent("model.json").path, "--input", "x=" + folder.appendingPathComponent("x.npy").path,
+                                      "--output-dir", scratch.path("delayed"), "--sample-rate-delay", "2.5"])
+        XCTAssertEqual(delayed.code, 0, delayed.err)
+        XCTAssertEqual(try NPY.read(contentsOf: scratch.path("delayed/h_s0_l0_fw.npy")).shape, [2, 24], "3 states of 8")
+        let below = scratch.rnngen(["run", folder.appendingPathComponent("model.json").path, "--input", "x=" + folder.appendingPathComponent("x.npy").path,
+                                    "--output-dir", scratch.path("below"), "--sample-rate-delay", "0.9"])
+        XCTAssertEqual(below.code, 1)
+        XCTAssertTrue(below.err.contains("--sample-rate-delay 0.9"), below.err)
+    }
+
     /// `rnngen run` on ONNX files writes every graph output under its own name.
     func testRunWritesEveryONNXGraphOutput() throws {
         let scratch = try Scratch()

@@ -62,6 +62,22 @@ final class KernelGridTests: XCTestCase {
         add("lstm I=16 H=64", 16, [.recurrent(r.stack(.init(kind: .lstm), inputSize: 16, hiddenSizes: [64]))])
         // More weights than a Swift array literal holds (SwiftRenderer.literalTableLimit): the table is text.
         add("gru I=40 H=110, weights as text in Swift", 40, [.recurrent(r.stack(.init(kind: .gru, linearBeforeReset: true), inputSize: 40, hiddenSizes: [110]))])
+        // The audio models' shapes: skip connections, stand-alone
+        // activations and PReLU, dense layers only, sample-rate correction.
+        add("amp: lstm 20 → dense → residual x[0]", 1, [.recurrent(r.stack(.init(kind: .lstm), inputSize: 1, hiddenSizes: [20])), .dense(r.dense(20, 1, .none)),
+                                                       .residual(Residual(features: [0]))])
+        add("gru 7 → prelu → dense elu → residual x[2, 0]", 3, [.recurrent(r.stack(.init(kind: .gru, linearBeforeReset: true), inputSize: 3, hiddenSizes: [7])),
+                                                                .activation(.prelu(r.tensor([7], scale: 0.8))),
+                                                                .dense(r.dense(7, 2, .elementwise(Activation(.elu, alpha: 0.6)))), .residual(Residual(features: [2, 0]))])
+        add("dense prelu → softsign → dense leaky_relu, no recurrent stage", 5, [.dense(r.dense(5, 9, .prelu(r.tensor([9], scale: 0.5)))),
+                                                                                 .activation(.elementwise(Activation(.softsign))),
+                                                                                 .dense(r.dense(9, 3, .elementwise(Activation(.leakyRelu, alpha: 0.2))))])
+        add("lstm [6,10] sample-rate delay 2.5 → dense → residual", 2, [.recurrent(r.stack(.init(kind: .lstm), inputSize: 2, hiddenSizes: [6, 10])),
+                                                                       .dense(r.dense(10, 1, .none)), .residual(Residual(features: [0]))])
+        models[models.count - 1].1 = models[models.count - 1].1.withSampleRateDelay(2.5)
+        add("gru 9 sample-rate delay 3 → tanh", 1, [.recurrent(r.stack(.init(kind: .gru, linearBeforeReset: true), inputSize: 1, hiddenSizes: [9])),
+                                                    .activation(.tanh)])
+        models[models.count - 1].1 = models[models.count - 1].1.withSampleRateDelay(3)
         return models
     }
 

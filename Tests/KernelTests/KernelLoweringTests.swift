@@ -18,19 +18,27 @@ final class KernelLoweringTests: XCTestCase {
         return String(decoding: files.first { $0.name.hasSuffix(language == .c ? ".c" : ".swift") }!.contents, as: UTF8.self)
     }
 
-    func testAutomaticWidthIsTheWidestThatPadsAtMostAQuarter() {
-        func width(_ H: [Int], _ language: KernelOptions.Language = .c) -> Int {
-            KernelPlan.automaticVectorWidth(model(.lstm, input: 3, hidden: H), language: language)
+    func testAutomaticWidthTakesTheFewestVectorOperations() {
+        func width(_ H: [Int], _ language: KernelOptions.Language = .c, dense: Int? = nil) -> Int {
+            var m = model(.lstm, input: 3, hidden: H)
+            var r = RandomModels(seed: 3)
+            if let dense { m.stages.append(.dense(r.dense(H.last!, dense, .none))) }
+            return KernelPlan.automaticVectorWidth(m, language: language)
         }
         XCTAssertEqual(width([8]), 8)
-        XCTAssertEqual(width([16]), 16)
+        XCTAssertEqual(width([16]), 16)     // 8 and 16 tie (a 16 counts as two 8s); no padding either way, the wider wins
         XCTAssertEqual(width([64]), 16)
-        XCTAssertEqual(width([20]), 8)      // 16 would pad to 32 (+60%), 8 to 24 (+20%)
-        XCTAssertEqual(width([5]), 8)       // nothing fits; 4 and 8 both pad to 8, the wider wins
-        XCTAssertEqual(width([1]), 4)       // nothing fits; 4 pads least
+        XCTAssertEqual(width([20]), 8)      // 3 blocks of 8 against 5 of 4 and 2 of 16 (= 4 of 8)
+        XCTAssertEqual(width([40]), 8)      // 5 blocks of 8 against 3 of 16 (= 6)
+        XCTAssertEqual(width([5]), 8)       // one block of 8 against two of 4
+        XCTAssertEqual(width([1]), 4)       // one block either way; 4 pads least
         XCTAssertEqual(width([16, 16, 5]), 8)
         XCTAssertEqual(width([64], .swift), 8)
         XCTAssertEqual(width([20], .swift), 8)
+        // An amp model's one-output dense layer is little work: it does not pull the width down.
+        XCTAssertEqual(width([20], dense: 1), 8)
+        XCTAssertEqual(width([8], dense: 1), 8)
+        XCTAssertEqual(width([32], dense: 1), 16)
     }
 
     func testSmallCellsUnrollBlocksAndLargeOnesLoop() throws {
