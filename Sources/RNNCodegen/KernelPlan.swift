@@ -94,23 +94,25 @@ public struct KernelPlan {
         }
     }
 
-    /// The vector width `auto` chooses on the host: the one with the
-    /// fewest vector operations over the model's vector-blocked sizes (every
-    /// cell's hidden units, a projection's outputs, every dense layer's
-    /// outputs), each size weighted by the work of one of its units (a
-    /// cell unit's gates times its inputs and recurrent inputs, a dense
-    /// output's inputs), counting a 16-float vector as two operations (two
-    /// 8-float halves on AVX2-class cores); ties go to the width that pads
-    /// least, then to the wider. Swift stops at 8: on x86-64, where Swift
-    /// kernels multiply and add separately unless told the target has FMA,
-    /// the Swift 6 toolchain breaks `SIMD16<Float>` arithmetic into 128-bit
-    /// pieces, about 2× slower than width 8 at H = 64.
-    /// Blocks, not padding alone, decide: a vector of 4 does a quarter of a
-    /// wide core's work per instruction, so H = 20 at width 8 (three blocks,
-    /// 20 % padding) runs 1.5× faster than at width 4 (five blocks), and a
-    /// one-output dense layer (an amp model's) no longer pulls the choice
-    /// down to 4.
-    public static func automaticVectorWidth(_ model: Model, language: KernelOptions.Language) -> Int {
+    /// The vector width `auto` chooses: the widest of 16, 8 and 4 (8 and 4
+    /// for Swift) that pads the model's vector-blocked sizes — every cell's
+    /// hidden units, a projection's outputs, every dense layer's outputs,
+    /// each weighted by the work of one of its units (a cell unit's gates
+    /// times its inputs and recurrent inputs, a dense output's inputs) — by
+    /// at most a quarter; if none does, the one with the fewest vector
+    /// operations, a 16-float vector counting as 1¼ (one register on
+    /// AVX-512 cores, two halves on AVX2), ties to the one that pads least.
+    /// On the host width 4 is for models whose sizes are all 4 or less: on
+    /// x86-64 a 4-float vector does a quarter of the core's work per
+    /// instruction, so an LSTM of 20 with a one-output dense layer runs 1.7×
+    /// faster at width 16 than at 4, and 1.4–2× wherever padding used to push
+    /// the choice down to 4. aarch64 (NEON: 4 floats) keeps 4 among its
+    /// choices. Weighting by work keeps a one-output dense layer (an amp
+    /// model's) from deciding the width. Swift stops at 8: on x86-64, where
+    /// Swift kernels multiply and add separately unless told the target has
+    /// FMA, the Swift 6 toolchain breaks `SIMD16<Float>` arithmetic into
+    /// 128-bit pieces, about 2× slower than width 8 at H = 64.
+    public static func automaticVectorWidth(_ model: Model, language: KernelOptions.Language, target: KernelTarget = .host) -> Int {
         var sizes: [(units: Int, work: Int)] = []
         func cells(_ s: RecurrentStack) {
             for cell in s.layers.flatMap(\.cells) {
@@ -126,10 +128,14 @@ public struct KernelPlan {
             case .activation, .residual: break
             }
         }
-        func operations(_ w: Int) -> Int { sizes.reduce(0) { $0 + $1.work * ((($1.units + w - 1) / w) * (w == 16 ? 2 : 1)) } }
-        func padded(_ w: Int) -> Int { sizes.reduce(0) { $0 + $1.work * roundUp($1.units, w) } }
-        let widths = KernelOptions.vectorWidths.filter { language == .c || $0 <= 8 }
-        return widths.min { a, b in (operations(a), padded(a), -a) < (operations(b), padded(b), -b) }!
+        let used = sizes.reduce(0) { $0 + $1.units * $1.work }
+        func padded(_ w: Int) -> Int { sizes.reduce(0) { $0 + roundUp($1.units, w) * $1.work } }
+        /// Vector operations, in quarters: a 16-float vector is 5 of them, the others 4.
+        func operations(_ w: Int) -> Int { sizes.reduce(0) { $0 + $1.work * (($1.units + w - 1) / w) * (w == 16 ? 5 : 4) } }
+        var widths = KernelOptions.vectorWidths.sorted(by: >).filter { language == .c || $0 <= 8 }
+        if target != .aarch64 && sizes.contains(where: { $0.units > 4 }) { widths.removeAll { $0 == 4 } }
+        if let fits = widths.first(where: { 4 * padded($0) <= 5 * used }) { return fits }
+        return widths.min { a, b in (operations(a), padded(a)) < (operations(b), padded(b)) }!
     }
 
     /// A packed table inside `weights`.
@@ -239,7 +245,7 @@ public struct KernelPlan {
         if let width = options.vectorWidth, !KernelOptions.vectorWidths.contains(width) {
             throw RNNError(at: "--vector-width", "\(width) is not supported (expected 4, 8, 16 or auto)")
         }
-        vectorWidth = options.vectorWidth ?? options.target.defaultWidth ?? KernelPlan.automaticVectorWidth(model, language: options.language)
+        vectorWidth = options.vectorWidth ?? options.target.defaultWidth ?? KernelPlan.automaticVectorWidth(model, language: options.language, target: options.target)
         if options.lowering == .scalar && options.language == .swift {
             throw RNNError(at: "--lowering scalar", "the scalar lowering is C only; Swift kernels use SIMD vectors (--lowering vector or auto)")
         }

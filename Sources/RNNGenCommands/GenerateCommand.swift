@@ -59,13 +59,14 @@ enum GenerateCommand {
       --vector-width auto|4|8|16
                             Floats per SIMD vector (scalar lowering: hidden units
                             per block). auto (default): 4 on a microcontroller
-                            target; on the host and aarch64 the width with the
-                            fewest vector operations over the hidden units and
-                            dense outputs, weighted by each unit's work, a
-                            16-float vector counting as two (ties: least padding,
-                            then the wider; Swift stops at 8). Any width runs on
-                            any target; the compiler splits vectors wider than
-                            its registers.
+                            target; on the host and aarch64 the widest of 16, 8
+                            and 4 that pads the model's hidden units and dense
+                            outputs, weighted by each unit's work, by at most a
+                            quarter; if none does, the one with the fewest
+                            vector operations (a 16-float vector counting as
+                            1¼). On the host, 4 only when every size is 4 or
+                            less. Any width runs on any target; the compiler
+                            splits vectors wider than its registers.
       --weight-type \(WeightType.choices)
                             How weight matrices (W, R, projections, dense layers)
                             are stored; biases and peepholes stay float, and every

@@ -18,25 +18,30 @@ final class KernelLoweringTests: XCTestCase {
         return String(decoding: files.first { $0.name.hasSuffix(language == .c ? ".c" : ".swift") }!.contents, as: UTF8.self)
     }
 
-    func testAutomaticWidthTakesTheFewestVectorOperations() {
-        func width(_ H: [Int], _ language: KernelOptions.Language = .c, dense: Int? = nil) -> Int {
+    func testAutomaticWidth() {
+        func width(_ H: [Int], _ language: KernelOptions.Language = .c, dense: Int? = nil, target: KernelTarget = .host) -> Int {
             var m = model(.lstm, input: 3, hidden: H)
             var r = RandomModels(seed: 3)
             if let dense { m.stages.append(.dense(r.dense(H.last!, dense, .none))) }
-            return KernelPlan.automaticVectorWidth(m, language: language)
+            return KernelPlan.automaticVectorWidth(m, language: language, target: target)
         }
+        // The widest that pads the work by at most a quarter.
         XCTAssertEqual(width([8]), 8)
-        XCTAssertEqual(width([16]), 16)     // 8 and 16 tie (a 16 counts as two 8s); no padding either way, the wider wins
+        XCTAssertEqual(width([16]), 16)
         XCTAssertEqual(width([64]), 16)
-        XCTAssertEqual(width([20]), 8)      // 3 blocks of 8 against 5 of 4 and 2 of 16 (= 4 of 8)
-        XCTAssertEqual(width([40]), 8)      // 5 blocks of 8 against 3 of 16 (= 6)
-        XCTAssertEqual(width([5]), 8)       // one block of 8 against two of 4
-        XCTAssertEqual(width([1]), 4)       // one block either way; 4 pads least
-        XCTAssertEqual(width([16, 16, 5]), 8)
+        XCTAssertEqual(width([20]), 8)      // 16 would pad to 32 (+60%), 8 to 24 (+20%)
+        XCTAssertEqual(width([40]), 16)     // 48 (+20%)
+        XCTAssertEqual(width([1]), 4)       // every size ≤ 4: 4 pads least
+        XCTAssertEqual(width([4], dense: 1), 4)
         XCTAssertEqual(width([64], .swift), 8)
         XCTAssertEqual(width([20], .swift), 8)
-        // An amp model's one-output dense layer is little work: it does not pull the width down.
-        XCTAssertEqual(width([20], dense: 1), 8)
+        // None fits: the fewest operations (a 16 counts 1¼), never 4 on the host past size 4.
+        XCTAssertEqual(width([12]), 16)     // 1¼ against 2 blocks of 8 (4 would need 3)
+        XCTAssertEqual(width([5]), 8)
+        XCTAssertEqual(width([12], .swift), 8)
+        XCTAssertEqual(width([12], target: .aarch64), 4, "NEON's 4 floats stay a choice on aarch64: 12 fits it")
+        // An amp model's one-output dense layer is little work: it does not pull the width down to 4.
+        XCTAssertEqual(width([20], dense: 1), 16) // 8 pads 28% of the work with the dense layer's 8 lanes; 2½ operations against 3
         XCTAssertEqual(width([8], dense: 1), 8)
         XCTAssertEqual(width([32], dense: 1), 16)
     }
