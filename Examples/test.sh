@@ -31,15 +31,16 @@ swift package --package-path BinarySequence --allow-writing-to-package-directory
 test -f BinarySequence/.build/generated-check/BinarySequenceModel/binary_seq_rnn/c/binary_seq_rnn.c
 test -f BinarySequence/.build/generated-check/BinarySequenceModel/binary_seq_rnn/swift/binary_seq_rnn.swift
 
-# A new user's package outside the repository: one description and one amp
-# model file as the training code saved it, the plugin on a library and its
-# tests; then a malformed description must fail the build with rnngen's
+# A new user's package outside the repository: one description, an amp model
+# file as the training code saved it and an RTNeural model JSON, the plugin on
+# a library and its tests; then a malformed description must fail the build with rnngen's
 # error naming the file and field.
 fresh=$(mktemp -d)
 identity=$(basename "$root")
 mkdir -p "$fresh/Sources/Model" "$fresh/Tests/ModelTests"
 cp "$root/models/examples/tiny_gru.rnn.json" "$fresh/Sources/Model/"
 cp "$root/Tests/Recorded/audio/agam_lstm20_skip/model.json" "$fresh/Sources/Model/amp.json"
+cp "$root/Tests/Recorded/audio/rtn_keras_gru_reset_before_prelu/model.json" "$fresh/Sources/Model/effect.json"
 cat > "$fresh/Package.swift" <<MANIFEST
 // swift-tools-version: 6.0
 import PackageDescription
@@ -52,12 +53,13 @@ let package = Package(
     ]
 )
 MANIFEST
-echo 'public func modelInputSize() -> Int { TinyGRU.inputSize + Amp.stateFloats }' > "$fresh/Sources/Model/Model.swift"
-printf 'import XCTest\nimport Model\nfinal class ModelTests: XCTestCase { func testSize() { XCTAssertEqual(modelInputSize(), 3 + 40) } }\n' > "$fresh/Tests/ModelTests/ModelTests.swift"
+echo 'public func modelInputSize() -> Int { TinyGRU.inputSize + Amp.stateFloats + Effect.outputSize }' > "$fresh/Sources/Model/Model.swift"
+printf 'import XCTest\nimport Model\nfinal class ModelTests: XCTestCase { func testSize() { XCTAssertEqual(modelInputSize(), 3 + 40 + 2) } }\n' > "$fresh/Tests/ModelTests/ModelTests.swift"
 echo "== a new user's package: swift test"
 swift test --package-path "$fresh" 2>&1 | tee "$fresh/test.log"
 grep -q "TinyGRUGoldenTests.testKernelMatchesTheReferenceInterpreter' passed" "$fresh/test.log"
 grep -q "AmpGoldenTests.testKernelMatchesTheReferenceInterpreter' passed" "$fresh/test.log"
+grep -q "EffectGoldenTests.testKernelMatchesTheReferenceInterpreter' passed" "$fresh/test.log"
 sed -i 's/"hidden_sizes": \[2\]/"hidden_sizes": [0]/' "$fresh/Sources/Model/tiny_gru.rnn.json"
 if swift build --package-path "$fresh" > "$fresh/build.log" 2>&1; then
   echo "a malformed description built" >&2
