@@ -35,7 +35,7 @@ struct CPrinter: KernelPrinter {
     func declaration(_ f: KernelFunction) -> [String] {
         var parameters = f.parameters.map(parameter)
         if f.role == .helper { return wrapped("static void rg_\(f.name)", parameters, "") }
-        if f.readsWeights && plan.options.weights == .runtime { parameters.insert("const float *weights", at: 0) }
+        if f.takesWeights && plan.options.weights == .runtime { parameters.insert("const float *weights", at: 0) }
         return wrapped("void \(name)_\(f.name)", parameters, "")
     }
 
@@ -133,6 +133,7 @@ struct CPrinter: KernelPrinter {
             return "for (int k = 0; k < \(count); ++k) \(element(at.lane("k"))) = \(name)[k];"
         case .integers(let name, let count): return "ptrdiff_t \(name)[\(count)] = {0};"
         case .unused(let name): return "(void)\(name);"
+        case .callStep(let x, let y): return "\(name)_step(\(plan.options.weights == .runtime ? "weights, " : "")state, \(pointer(x)), \(pointer(y)));"
         case .swap(let a, let b): return "{ const float swapped = \(element(a)); \(element(a)) = \(element(b)); \(element(b)) = swapped; }"
         default: preconditionFailure("handled by the walker or simpleLine")
         }

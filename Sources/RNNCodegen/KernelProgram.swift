@@ -80,6 +80,9 @@ public struct KernelFunction {
     /// API functions that read the weight tables; the printers bind `wt`
     /// (and `wm`) to the baked tables or the caller's weights.
     public var readsWeights = false
+    /// API functions that take the caller's weights (`--weights runtime`):
+    /// those that read them, and `process`, which may pass them on to `step`.
+    public var takesWeights: Bool { readsWeights || role == .process }
 }
 
 /// A float location: `base + offset + Σ index·stride`. `base` is a
@@ -229,6 +232,8 @@ public indirect enum KernelStatement {
     case call(String, [Argument])
     /// Softmax in place over `count` floats.
     case softmax(Address, count: Int)
+    /// The kernel's own step on the caller's state, from `x` into `y`.
+    case callStep(x: Address, y: Address)
     /// A parameter the function takes but does not read (a stateless
     /// model's state), said so where a compiler would warn.
     case unused(String)

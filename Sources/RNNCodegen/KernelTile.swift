@@ -66,7 +66,7 @@ extension KernelStatement {
         case .store(let a, let x): return .store(at(a), e(x))
         case .storeLanes(let a, let n, let count): return .storeLanes(at(a), name(n), count: count)
         case .block, .loop, .range, .when, .whenPresent: return mappingBodies(body)
-        case .integer, .variableInteger, .integers, .setInteger, .call, .unused: return self
+        case .integer, .variableInteger, .integers, .setInteger, .call, .unused, .callStep: return self
         case .pointer(let n, let a): return .pointer(n, at(a))
         case .copyFloat(let to, let from): return .copyFloat(to: at(to), from: from.map(at))
         case .addFloat(let to, let from): return .addFloat(to: at(to), from: at(from))

@@ -44,7 +44,7 @@ enum ScalarLowering {
             return [.block(index: index, firstUnit: first, lastUnit: last, statements(body, lanes: min(lanes, last - first + 1)))]
         case .loop, .range, .when, .whenPresent:
             return [s.mappingBodies { statements($0, lanes: lanes) }]
-        case .comment, .integer, .variableInteger, .integers, .setInteger, .pointer, .copyFloat, .addFloat, .blend, .swap, .call, .softmax, .unused:
+        case .comment, .integer, .variableInteger, .integers, .setInteger, .pointer, .copyFloat, .addFloat, .blend, .swap, .call, .softmax, .unused, .callStep:
             return [s]
         }
     }

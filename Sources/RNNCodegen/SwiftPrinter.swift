@@ -27,7 +27,7 @@ struct SwiftPrinter: KernelPrinter {
             return f.doc.map { "/// " + $0 } + wrapped("fileprivate func \(f.name)", parameters, " {")
         }
         var parameters = f.parameters.compactMap(parameter)
-        if f.readsWeights && plan.options.weights == .runtime { parameters.insert("weights: UnsafePointer<Float>", at: 0) }
+        if f.takesWeights && plan.options.weights == .runtime { parameters.insert("weights: UnsafePointer<Float>", at: 0) }
         switch f.role {
         case .setState: return wrapped("public init", ["flattened " + parameters[0]], " {")
         case .getState: return wrapped("public func flatten", ["into " + parameters[0]], " {")
@@ -161,6 +161,7 @@ struct SwiftPrinter: KernelPrinter {
         case .clip(let name, let limit): return "\(variable(name)) = clip(\(variable(name)), \(Literal.float(limit)))"
         case .activate(let name, let a): return "\(variable(name)) = \(activation(a, variable(name)))"
         case .unused(let name): return "_ = \(base(name))"
+        case .callStep(let x, let y): return "step(\(plan.options.weights == .runtime ? "weights: weights, " : "")x: \(pointer(x)), y: \(pointer(y)))"
         case .prelu(let name, let slopes): return "\(variable(name)) = prelu(\(variable(name)), \(expression(slopes)))"
         case .store(let at, let e): return "store(\(pointer(at)), \(expression(e)))"
         case .storeLanes(let at, let name, let count):

@@ -612,14 +612,7 @@ void audio_lstm_step(audio_lstm_state *state, const float *x, float *y)
 
 void audio_lstm_process(audio_lstm_state *state, const float *input, float *output, int frames)
 {
-    const float *wt = audio_lstm_weights;
-    float buffers[32] __attribute__((aligned(64)));
-    for (ptrdiff_t f = 0; f < frames; ++f) {
-        rg_cell_s0_l0_fw(wt, input + f, state->s0_l0_fw_h, state->s0_l0_fw_c);
-        for (int k = 0; k < 16; ++k) { buffers[k] = state->s0_l0_fw_h[k]; }
-        rg_dense_d0(wt, buffers, buffers + 16);
-        for (int k = 0; k < 1; ++k) { output[f + k] = buffers[k + 16]; }
-    }
+    for (ptrdiff_t f = 0; f < frames; ++f) { audio_lstm_step(state, input + f, output + f); }
 }
 
 void audio_lstm_run(const float *x, int batch, int steps, const int32_t *sequence_lengths, const float *initial_state,

@@ -1963,11 +1963,7 @@ void bench_lstm_i16_h64_step(bench_lstm_i16_h64_state *state, const float *x, fl
 
 void bench_lstm_i16_h64_process(bench_lstm_i16_h64_state *state, const float *input, float *output, int frames)
 {
-    const float *wt = bench_lstm_i16_h64_weights;
-    for (ptrdiff_t f = 0; f < frames; ++f) {
-        rg_cell_s0_l0_fw(wt, input + f * 16, state->s0_l0_fw_h, state->s0_l0_fw_c);
-        for (int k = 0; k < 64; ++k) { output[f * 64 + k] = state->s0_l0_fw_h[k]; }
-    }
+    for (ptrdiff_t f = 0; f < frames; ++f) { bench_lstm_i16_h64_step(state, input + f * 16, output + f * 64); }
 }
 
 void bench_lstm_i16_h64_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,

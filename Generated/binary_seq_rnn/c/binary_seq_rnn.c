@@ -306,11 +306,7 @@ void binary_seq_rnn_step(binary_seq_rnn_state *state, const float *x, float *y)
 
 void binary_seq_rnn_process(binary_seq_rnn_state *state, const float *input, float *output, int frames)
 {
-    const float *wt = binary_seq_rnn_weights;
-    for (ptrdiff_t f = 0; f < frames; ++f) {
-        rg_cell_s0_l0_fw(wt, input + f * 2, state->s0_l0_fw_h);
-        for (int k = 0; k < 4; ++k) { output[f * 4 + k] = state->s0_l0_fw_h[k]; }
-    }
+    for (ptrdiff_t f = 0; f < frames; ++f) { binary_seq_rnn_step(state, input + f * 2, output + f * 4); }
 }
 
 void binary_seq_rnn_head(const binary_seq_rnn_state *state, float *out)

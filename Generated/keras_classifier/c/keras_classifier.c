@@ -880,14 +880,7 @@ void keras_classifier_step(keras_classifier_state *state, const float *x, float 
 
 void keras_classifier_process(keras_classifier_state *state, const float *input, float *output, int frames)
 {
-    const float *wt = keras_classifier_weights;
-    float buffers[32] __attribute__((aligned(64)));
-    for (ptrdiff_t f = 0; f < frames; ++f) {
-        rg_cell_s0_l0_fw(wt, input + f * 4, state->s0_l0_fw_h, state->s0_l0_fw_c);
-        for (int k = 0; k < 9; ++k) { buffers[k] = state->s0_l0_fw_h[k]; }
-        rg_cell_s1_l0_fw(wt, buffers, state->s1_l0_fw_h);
-        for (int k = 0; k < 8; ++k) { output[f * 8 + k] = state->s1_l0_fw_h[k]; }
-    }
+    for (ptrdiff_t f = 0; f < frames; ++f) { keras_classifier_step(state, input + f * 4, output + f * 8); }
 }
 
 void keras_classifier_head(const keras_classifier_state *state, float *out)

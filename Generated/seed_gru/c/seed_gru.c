@@ -547,11 +547,7 @@ void seed_gru_step(seed_gru_state *state, const float *x, float *y)
 
 void seed_gru_process(seed_gru_state *state, const float *input, float *output, int frames)
 {
-    const float *wt = seed_gru_weights;
-    for (ptrdiff_t f = 0; f < frames; ++f) {
-        rg_cell_s0_l0_fw(wt, input + f * 3, state->s0_l0_fw_h);
-        for (int k = 0; k < 5; ++k) { output[f * 5 + k] = state->s0_l0_fw_h[k]; }
-    }
+    for (ptrdiff_t f = 0; f < frames; ++f) { seed_gru_step(state, input + f * 3, output + f * 5); }
 }
 
 void seed_gru_run(const float *x, int batch, int steps, const int32_t *sequence_lengths, const float *initial_state,

@@ -1245,13 +1245,7 @@ void seed_multi_lstm_step(seed_multi_lstm_state *state, const float *x, float *y
 
 void seed_multi_lstm_process(seed_multi_lstm_state *state, const float *input, float *output, int frames)
 {
-    const float *wt = seed_multi_lstm_weights;
-    for (ptrdiff_t f = 0; f < frames; ++f) {
-        rg_cell_s0_l0_fw(wt, input + f * 3, state->s0_l0_fw_h, state->s0_l0_fw_c);
-        rg_cell_s0_l1_fw(wt, state->s0_l0_fw_h, state->s0_l1_fw_h, state->s0_l1_fw_c);
-        rg_cell_s0_l2_fw(wt, state->s0_l1_fw_h, state->s0_l2_fw_h, state->s0_l2_fw_c);
-        for (int k = 0; k < 5; ++k) { output[f * 5 + k] = state->s0_l2_fw_h[k]; }
-    }
+    for (ptrdiff_t f = 0; f < frames; ++f) { seed_multi_lstm_step(state, input + f * 3, output + f * 5); }
 }
 
 void seed_multi_lstm_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,

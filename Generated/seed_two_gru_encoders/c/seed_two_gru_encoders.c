@@ -2874,17 +2874,7 @@ void seed_two_gru_encoders_step(seed_two_gru_encoders_state *state, const float 
 
 void seed_two_gru_encoders_process(seed_two_gru_encoders_state *state, const float *input, float *output, int frames)
 {
-    const float *wt = seed_two_gru_encoders_weights;
-    float buffers[80] __attribute__((aligned(32)));
-    for (ptrdiff_t f = 0; f < frames; ++f) {
-        rg_cell_s0_l0_fw(wt, input + f * 6, state->s0_l0_fw_h);
-        rg_cell_s0_l1_fw(wt, state->s0_l0_fw_h, state->s0_l1_fw_h);
-        for (int k = 0; k < 20; ++k) { buffers[k] = state->s0_l1_fw_h[k]; }
-        rg_cell_s1_l0_fw(wt, input + f * 6, state->s1_l0_fw_h);
-        rg_cell_s1_l1_fw(wt, state->s1_l0_fw_h, state->s1_l1_fw_h);
-        for (int k = 0; k < 20; ++k) { buffers[k + 20] = state->s1_l1_fw_h[k]; }
-        for (int k = 0; k < 40; ++k) { output[f * 40 + k] = buffers[k]; }
-    }
+    for (ptrdiff_t f = 0; f < frames; ++f) { seed_two_gru_encoders_step(state, input + f * 6, output + f * 40); }
 }
 
 void seed_two_gru_encoders_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,

@@ -624,11 +624,7 @@ void torch_lstm_proj_step(torch_lstm_proj_state *state, const float *x, float *y
 
 void torch_lstm_proj_process(torch_lstm_proj_state *state, const float *input, float *output, int frames)
 {
-    const float *wt = torch_lstm_proj_weights;
-    for (ptrdiff_t f = 0; f < frames; ++f) {
-        rg_cell_s0_l0_fw(wt, input + f * 4, state->s0_l0_fw_h, state->s0_l0_fw_c);
-        for (int k = 0; k < 3; ++k) { output[f * 3 + k] = state->s0_l0_fw_h[k]; }
-    }
+    for (ptrdiff_t f = 0; f < frames; ++f) { torch_lstm_proj_step(state, input + f * 4, output + f * 3); }
 }
 
 void torch_lstm_proj_run(const float *x, int batch, int steps, const int32_t *sequence_lengths,
