@@ -74,28 +74,19 @@ extension KernelLowering {
 
     /// `frames` steps over interleaved frames: `input` holds `frames` rows of
     /// `inputSize` floats, `output` gets as many rows of `outputSize`; one
-    /// call for a whole audio buffer. Swift writes the step's body inside
-    /// the loop; C calls its step per frame. Frame f reads its input before
-    /// it writes its output, as the step does, so with as many outputs as
-    /// inputs the two may be one buffer.
+    /// call for a whole audio buffer, which calls the step per frame. (Its
+    /// body written into the loop would double a C kernel's compile time —
+    /// compilers inline the static cell functions into each caller — for a
+    /// call that costs a few instructions against the step's hundreds.)
+    /// Frame f is read before it is written, as the step does, so with as
+    /// many outputs as inputs the two may be one buffer.
     var process: KernelFunction {
         let x = Address("input", index: "f", stride: plan.inputSize), y = Address("output", index: "f", stride: plan.outputSize)
-        let parameters: [KernelFunction.Parameter] = [
-            stateParameter, .init(name: "input", kind: .input(restrict: false), label: "_"),
-            .init(name: "output", kind: .output(restrict: false), label: "into"), .init(name: "frames", kind: .count),
-        ]
-        let doc = ["Steps over a buffer of interleaved frames."]
-        if plan.options.language == .c {
-            // C compilers inline the static cell functions into each caller:
-            // the step's body written here again would double the kernel's
-            // compile time, for a call per frame that costs a few
-            // instructions against the step's hundreds.
-            return KernelFunction(role: .process, name: "process", doc: doc, parameters: parameters, scratch: [],
-                                  body: [.range(index: "f", from: "0", to: "frames", [.callStep(x: x, y: y)])])
-        }
-        let (frame, scratch) = stepBody(x: x, y: y)
-        return KernelFunction(role: .process, name: "process", doc: doc, parameters: parameters,
-                              scratch: scratch, body: [.range(index: "f", from: "0", to: "frames", frame)], readsWeights: true)
+        return KernelFunction(
+            role: .process, name: "process", doc: ["Steps over a buffer of interleaved frames."],
+            parameters: [stateParameter, .init(name: "input", kind: .input(restrict: false), label: "_"),
+                         .init(name: "output", kind: .output(restrict: false), label: "into"), .init(name: "frames", kind: .count)],
+            scratch: [], body: [.range(index: "f", from: "0", to: "frames", [.callStep(x: x, y: y)])])
     }
 
     /// One step at batch 1 reading the input at `x` and writing the output

@@ -72,7 +72,8 @@ struct SwiftPrinter: KernelPrinter {
             }
         }
         switch f.role {
-        case .reset, .step, .process: closure("state.withFloats { state in")
+        case .reset, .step: closure("state.withFloats { state in")
+        case .process: break  // it calls step, which binds the state itself
         case .setState:
             open.append(indent + "self.init()")
             closure("withFloats { state in")

@@ -482,19 +482,7 @@ public struct AudioLSTM: Sendable {
     /// turn, in one call; no allocation. `input` and `output` may be the
     /// same memory (each frame is read before it is written).
     public mutating func process(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, frames: Int) {
-        audio_lstmWeights.span.withUnsafeBufferPointer { table in
-            let wt = table.baseAddress!
-            state.withFloats { state in
-                withScratch(InlineArray<32, Float>.self) { buffers in
-                    for f in 0..<frames {
-                        cell_s0_l0_fw(wt, input + f, state, state + 16)
-                        for k in 0..<16 { buffers[k] = state[k] }
-                        dense_d0(wt, buffers, buffers + 16)
-                        for k in 0..<1 { output[f + k] = buffers[k + 16] }
-                    }
-                }
-            }
-        }
+        for f in 0..<frames { step(x: input + f, y: output + f) }
     }
 
     /// Steps over whole frames: `input.count / inputSize` of them, each

@@ -2908,15 +2908,7 @@ public struct BenchLSTMI16H64: Sendable {
     /// `frames` rows of 64. The same results as `step` on each frame in
     /// turn, in one call; no allocation.
     public mutating func process(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, frames: Int) {
-        bench_lstm_i16_h64Weights.span.withUnsafeBufferPointer { table in
-            let wt = table.baseAddress!
-            state.withFloats { state in
-                for f in 0..<frames {
-                    cell_s0_l0_fw(wt, input + f * 16, state, state + 64)
-                    for k in 0..<64 { output[f * 64 + k] = state[k] }
-                }
-            }
-        }
+        for f in 0..<frames { step(x: input + f * 16, y: output + f * 64) }
     }
 
     /// Steps over whole frames: `input.count / inputSize` of them, each

@@ -316,15 +316,7 @@ public struct BinarySeqRNN: Sendable {
     /// `frames` rows of 4. The same results as `step` on each frame in
     /// turn, in one call; no allocation.
     public mutating func process(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, frames: Int) {
-        binary_seq_rnnWeights.span.withUnsafeBufferPointer { table in
-            let wt = table.baseAddress!
-            state.withFloats { state in
-                for f in 0..<frames {
-                    cell_s0_l0_fw(wt, input + f * 2, state)
-                    for k in 0..<4 { output[f * 4 + k] = state[k] }
-                }
-            }
-        }
+        for f in 0..<frames { step(x: input + f * 2, y: output + f * 4) }
     }
 
     /// Steps over whole frames: `input.count / inputSize` of them, each

@@ -518,19 +518,7 @@ public struct KerasClassifier: Sendable {
     /// `frames` rows of 8. The same results as `step` on each frame in
     /// turn, in one call; no allocation.
     public mutating func process(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, frames: Int) {
-        keras_classifierWeights.span.withUnsafeBufferPointer { table in
-            let wt = table.baseAddress!
-            state.withFloats { state in
-                withScratch(InlineArray<32, Float>.self) { buffers in
-                    for f in 0..<frames {
-                        cell_s0_l0_fw(wt, input + f * 4, state, state + 16)
-                        for k in 0..<9 { buffers[k] = state[k] }
-                        cell_s1_l0_fw(wt, buffers, state + 32)
-                        for k in 0..<8 { output[f * 8 + k] = state[k + 32] }
-                    }
-                }
-            }
-        }
+        for f in 0..<frames { step(x: input + f * 4, y: output + f * 8) }
     }
 
     /// Steps over whole frames: `input.count / inputSize` of them, each

@@ -510,17 +510,7 @@ public struct SeedMultiLSTM: Sendable {
     /// `frames` rows of 5. The same results as `step` on each frame in
     /// turn, in one call; no allocation.
     public mutating func process(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, frames: Int) {
-        seed_multi_lstmWeights.span.withUnsafeBufferPointer { table in
-            let wt = table.baseAddress!
-            state.withFloats { state in
-                for f in 0..<frames {
-                    cell_s0_l0_fw(wt, input + f * 3, state, state + 8)
-                    cell_s0_l1_fw(wt, state, state + 16, state + 24)
-                    cell_s0_l2_fw(wt, state + 16, state + 32, state + 40)
-                    for k in 0..<5 { output[f * 5 + k] = state[k + 32] }
-                }
-            }
-        }
+        for f in 0..<frames { step(x: input + f * 3, y: output + f * 5) }
     }
 
     /// Steps over whole frames: `input.count / inputSize` of them, each

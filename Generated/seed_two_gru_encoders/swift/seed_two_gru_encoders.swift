@@ -1581,22 +1581,7 @@ public struct SeedTwoGRUEncoders: Sendable {
     /// `frames` rows of 40. The same results as `step` on each frame in
     /// turn, in one call; no allocation.
     public mutating func process(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, frames: Int) {
-        seed_two_gru_encodersWeights.span.withUnsafeBufferPointer { table in
-            let wt = table.baseAddress!
-            state.withFloats { state in
-                withScratch(InlineArray<80, Float>.self) { buffers in
-                    for f in 0..<frames {
-                        cell_s0_l0_fw(wt, input + f * 6, state)
-                        cell_s0_l1_fw(wt, state, state + 24)
-                        for k in 0..<20 { buffers[k] = state[k + 24] }
-                        cell_s1_l0_fw(wt, input + f * 6, state + 48)
-                        cell_s1_l1_fw(wt, state + 48, state + 72)
-                        for k in 0..<20 { buffers[k + 20] = state[k + 72] }
-                        for k in 0..<40 { output[f * 40 + k] = buffers[k] }
-                    }
-                }
-            }
-        }
+        for f in 0..<frames { step(x: input + f * 6, y: output + f * 40) }
     }
 
     /// Steps over whole frames: `input.count / inputSize` of them, each

@@ -356,15 +356,7 @@ public struct TorchLSTMProj: Sendable {
     /// `frames` rows of 3. The same results as `step` on each frame in
     /// turn, in one call; no allocation.
     public mutating func process(_ input: UnsafePointer<Float>, into output: UnsafeMutablePointer<Float>, frames: Int) {
-        torch_lstm_projWeights.span.withUnsafeBufferPointer { table in
-            let wt = table.baseAddress!
-            state.withFloats { state in
-                for f in 0..<frames {
-                    cell_s0_l0_fw(wt, input + f * 4, state, state + 8)
-                    for k in 0..<3 { output[f * 3 + k] = state[k] }
-                }
-            }
-        }
+        for f in 0..<frames { step(x: input + f * 4, y: output + f * 3) }
     }
 
     /// Steps over whole frames: `input.count / inputSize` of them, each
