@@ -56,11 +56,14 @@ struct GenerateKernelsPlugin: CommandPlugin {
         if written == 0 { Diagnostics.warning("generate-kernels: no *.rnn.json, *.onnx or audio model *.json files found in the package's targets") }
     }
 
-    /// A `.json` file holding RTNeural's model JSON (`in_shape`, `layers`)
-    /// or the amp models' (`model_data`, `state_dict`); rnngen reads both.
+    /// A `.json` file holding RTNeural's model JSON (`in_shape`, `layers`),
+    /// the amp models' (`model_data`, `state_dict`) or a PyTorch state_dict
+    /// dumped as JSON (dotted tensor names only); rnngen reads all three.
     func isAudioModel(_ url: URL) -> Bool {
         guard url.pathExtension == "json", !url.lastPathComponent.hasSuffix(".rnn.json"), let data = try? Data(contentsOf: url),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        return (json["in_shape"] != nil && json["layers"] != nil) || (json["model_data"] != nil && json["state_dict"] != nil)
+        let stateDict = !json.isEmpty && json.allSatisfy { $0.key.contains(".") && $0.value is [Any] }
+            && json.keys.contains { $0.hasSuffix(".weight") || $0.hasSuffix(".weight_ih_l0") }
+        return (json["in_shape"] != nil && json["layers"] != nil) || (json["model_data"] != nil && json["state_dict"] != nil) || stateDict
     }
 }

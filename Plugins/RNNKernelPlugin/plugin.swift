@@ -100,12 +100,15 @@ enum ModelFiles {
         return Model(url: url, name: name, weightFiles: weights)
     }
 
-    /// A `.json` file holding RTNeural's model JSON (`in_shape`, `layers`)
-    /// or the amp models' (`model_data`, `state_dict`); rnngen reads both.
+    /// A `.json` file holding RTNeural's model JSON (`in_shape`, `layers`),
+    /// the amp models' (`model_data`, `state_dict`) or a PyTorch state_dict
+    /// dumped as JSON (dotted tensor names only); rnngen reads all three.
     static func isAudioModel(_ url: URL) -> Bool {
         guard url.pathExtension == "json", !url.lastPathComponent.hasSuffix(".rnn.json"), let data = try? Data(contentsOf: url),
               let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
-        return (json["in_shape"] != nil && json["layers"] != nil) || (json["model_data"] != nil && json["state_dict"] != nil)
+        let stateDict = !json.isEmpty && json.allSatisfy { $0.key.contains(".") && $0.value is [Any] }
+            && json.keys.contains { $0.hasSuffix(".weight") || $0.hasSuffix(".weight_ih_l0") }
+        return (json["in_shape"] != nil && json["layers"] != nil) || (json["model_data"] != nil && json["state_dict"] != nil) || stateDict
     }
 
     static func identifier(_ text: String) -> String {

@@ -29,7 +29,7 @@ final class ReferenceFixtureTests: XCTestCase {
 
     func testTF1Cases() throws {
         let cases = try FixtureCatalog.tf1()
-        XCTAssertEqual(cases.count, 14)
+        XCTAssertEqual(cases.count, 16)
         for c in cases { try c.check(interpreter) }
     }
 
@@ -54,7 +54,7 @@ final class ReferenceFixtureTests: XCTestCase {
     /// RTNeural's JSON and the amp models' JSON, read as the files are.
     func testAudioModelFiles() throws {
         let cases = try FixtureCatalog.audio()
-        XCTAssertEqual(cases.count, 14)
+        XCTAssertEqual(cases.count, 16)
         for c in cases { try c.check(interpreter) }
     }
 

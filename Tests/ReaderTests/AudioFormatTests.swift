@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-import RNNModel
+@testable import RNNModel
 import RNNTestSupport
 
 /// The audio tools' JSON formats and the description's new stages: what
@@ -82,6 +82,31 @@ final class AudioFormatTests: XCTestCase {
         XCTAssertTrue(skip.contains("skip 3"), skip)
         let empty = error("{\"model_data\": {\"model\": \"SimpleRNN\"}}")
         XCTAssertTrue(empty.contains("missing 'state_dict'"), empty)
+    }
+
+    func testStateDictJSON() throws {
+        // Keys out of alphabetical order: the file's order decides the pipeline.
+        let text = """
+        {"rnn.weight_ih_l0": [[0.5], [0.25]], "rnn.weight_hh_l0": [[0.1, 0.2], [0.3, 0.4]], "rnn.bias_ih_l0": [0, 0.1],
+         "act.weight": [0.2, 0.3], "b_out.weight": [[1.0, -1.0]], "b_out.bias": [0.5]}
+        """
+        let (model, format) = try parse(text)
+        XCTAssertEqual(format, .stateDict)
+        XCTAssertEqual(model.stages.count, 3)
+        if case .recurrent(let s) = model.stages[0] { XCTAssertEqual(s.kind, .rnn) } else { XCTFail("the RNN first") }
+        if case .activation(.prelu) = model.stages[1] {} else { XCTFail("the PReLU second") }
+        if case .dense = model.stages[2] {} else { XCTFail("the Linear last") }
+        XCTAssertTrue(model.assumptions[0].contains("rnn → act → b_out"), model.assumptions[0])
+        XCTAssertEqual(try JSONKeyOrder.topLevelKeys(Data(#"{"z": {"a": [1, "}"]}, "b\"c": 2, "a": "x,y"}"#.utf8)), ["z", "b\"c", "a"])
+
+        let conv = error("{\"conv.weight\": [[[1, 2]]], \"conv.bias\": [0]}")
+        XCTAssertTrue(conv.contains("$.conv.weight") && conv.contains("3-D weight"), conv)
+        let norm = error("{\"norm.weight\": [1], \"norm.bias\": [0], \"norm.running_mean\": [0]}")
+        XCTAssertTrue(norm.contains("running_mean") && norm.contains("not a Linear, PReLU or recurrent module"), norm)
+        let mismatch = error("{\"a.weight\": [[1, 2]], \"b.weight\": [[1, 2]]}")
+        XCTAssertTrue(mismatch.contains("$.b.weight") && mismatch.contains("reads 2 features, but the module before outputs 1"), mismatch)
+        let reverse = error("{\"g.weight_ih_l0\": [[1]], \"g.weight_hh_l0\": [[1]], \"g.weight_ih_l0_reverse\": [[1]], \"g.weight_hh_l0_reverse\": [[1]]}")
+        XCTAssertTrue(reverse.contains("bidirectional"), reverse)
     }
 
     func testUnknownJSONSaysWhatItReads() {

@@ -197,7 +197,7 @@ final class FuzzTests: XCTestCase {
         }
     }
 
-    /// RTNeural's model JSON and the amp models' JSON, read by content.
+    /// RTNeural's model JSON, the amp models' JSON and a state_dict's JSON, read by content.
     func testAudioModelFiles() throws {
         let rtneural = """
         {"in_shape": [null, null, 2], "in_skip": 1, "layers": [
@@ -217,7 +217,12 @@ final class FuzzTests: XCTestCase {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-fuzz-\(UUID().uuidString)")
         XCTAssertNoThrow(try JSONModelFile.parse(Data(rtneural.utf8), baseDirectory: folder, name: "fuzz"))
         XCTAssertNoThrow(try JSONModelFile.parse(Data(amp.utf8), baseDirectory: folder, name: "fuzz"))
-        for (label, text, salt) in [("RTNeural JSON", rtneural, UInt64(21)), ("amp model JSON", amp, UInt64(22))] {
+        let stateDict = """
+        {"rnn.weight_ih_l0": [[0.5], [0.25]], "rnn.weight_hh_l0": [[0.1, 0.2], [0.3, 0.4]], "rnn.bias_ih_l0": [0, 0.1],
+         "act.weight": [0.2, 0.3], "out.weight": [[1.0, -1.0]], "out.bias": [0.5]}
+        """
+        XCTAssertNoThrow(try JSONModelFile.parse(Data(stateDict.utf8), baseDirectory: folder, name: "fuzz"))
+        for (label, text, salt) in [("RTNeural JSON", rtneural, UInt64(21)), ("amp model JSON", amp, UInt64(22)), ("state_dict JSON", stateDict, UInt64(23))] {
             fuzz(label, Array(text.utf8), salt: salt) { bytes in
                 _ = try JSONModelFile.parse(Data(bytes), baseDirectory: folder, name: "fuzz")
             }

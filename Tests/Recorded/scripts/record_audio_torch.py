@@ -9,6 +9,8 @@ Formats:
 - the Automated-GuitarAmpModelling JSON: `{"model_data": …, "state_dict": …}`
   as its SimpleRNN and RecNet classes save it (state-dict tensors as nested
   lists), for a module that computes what those classes compute;
+- a PyTorch state_dict dumped as JSON (`sd_*`), the file RTNeural's C++
+  torch helpers load weights from;
 - RTNeural's model JSON as its PyTorch export helper lays weights out (GRU
   gates reordered z, r, h and transposed; an LSTM's weight_ih flattened into
   one row and only bias_ih kept; a Linear weight flattened into one-element
@@ -159,6 +161,44 @@ def rtneural_torch_cases():
         layer("dense", 1, linear_weights(out))]}, x, y)
 
 
+def state_dict_cases():
+    """A PyTorch state_dict dumped as JSON, the file RTNeural's C++ torch
+    helpers load: tensors only, modules in registration order."""
+
+    class Stacked(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gru = torch.nn.GRU(1, 8, batch_first=True)
+            self.gru2 = torch.nn.GRU(8, 8, num_layers=3, batch_first=True)
+            self.dense = torch.nn.Linear(8, 1)
+
+        def forward(self, x):
+            return self.dense(self.gru2(self.gru(x)[0])[0])
+
+    class LSTMPReLU(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = torch.nn.LSTM(2, 6, batch_first=True)
+            self.hidden = torch.nn.Linear(6, 4)
+            self.prelu = torch.nn.PReLU(4)
+            self.out = torch.nn.Linear(4, 1)
+
+        def forward(self, x):
+            h = self.hidden(self.lstm(x)[0])
+            return self.out(self.prelu(h.transpose(1, 2)).transpose(1, 2))
+
+    for seed, (name, module, inputs) in enumerate([("sd_torch_gru_gru3_dense", Stacked(), 1), ("sd_torch_lstm_prelu", LSTMPReLU(), 2)]):
+        torch.manual_seed(300 + seed)
+        for p in module.parameters():
+            torch.nn.init.uniform_(p, -0.5, 0.5)
+        module.eval()
+        x = signal(2, 200, inputs, 30 + seed)
+        with torch.no_grad():
+            y = module(torch.from_numpy(x)).numpy()
+        save(name, {k: listed(v) for k, v in module.state_dict().items()}, x, y)
+
+
 if __name__ == "__main__":
     guitar_amp_cases()
     rtneural_torch_cases()
+    state_dict_cases()
