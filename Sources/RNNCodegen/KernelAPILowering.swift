@@ -65,33 +65,7 @@ extension KernelLowering {
     /// dense stage writes whole vectors: those go through a buffer, copied
     /// into y at the end.
     var step: KernelFunction {
-        let (body, scratch) = stepBody(x: Address("x"), y: Address("y"))
-        return KernelFunction(
-            role: .step, name: "step", doc: ["One time step at batch 1, the real-time path."],
-            parameters: [stateParameter, .init(name: "x", kind: .input(restrict: false)), .init(name: "y", kind: .output(restrict: false))],
-            scratch: scratch, body: body, readsWeights: true)
-    }
-
-    /// `frames` steps over interleaved frames: `input` holds `frames` rows of
-    /// `inputSize` floats, `output` gets as many rows of `outputSize`; one
-    /// call for a whole audio buffer, which calls the step per frame. (Its
-    /// body written into the loop would double a C kernel's compile time —
-    /// compilers inline the static cell functions into each caller — for a
-    /// call that costs a few instructions against the step's hundreds.)
-    /// Frame f is read before it is written, as the step does, so with as
-    /// many outputs as inputs the two may be one buffer.
-    var process: KernelFunction {
-        let x = Address("input", index: "f", stride: plan.inputSize), y = Address("output", index: "f", stride: plan.outputSize)
-        return KernelFunction(
-            role: .process, name: "process", doc: ["Steps over a buffer of interleaved frames."],
-            parameters: [stateParameter, .init(name: "input", kind: .input(restrict: false), label: "_"),
-                         .init(name: "output", kind: .output(restrict: false), label: "into"), .init(name: "frames", kind: .count)],
-            scratch: [], body: [.range(index: "f", from: "0", to: "frames", [.callStep(x: x, y: y)])])
-    }
-
-    /// One step at batch 1 reading the input at `x` and writing the output
-    /// at `y`, and the scratch it needs.
-    func stepBody(x: Address, y: Address) -> (body: [KernelStatement], scratch: [(name: String, floats: Int)]) {
+        let x = Address("x"), y = Address("y")
         let rowFloats = KernelPlan.roundUp(plan.maxWidth, width)
         let last = plan.stages.lastIndex { if case .head = $0 { return false } else { return true } }
         var body: [KernelStatement] = []
@@ -137,7 +111,27 @@ extension KernelLowering {
         }
         if output != y { body.append(copy(plan.outputSize, to: y, from: output)) }
         if stateless { body.insert(.unused("state"), at: 0) }
-        return (body, (usesBuffers ? [("buffers", 2 * rowFloats)] : []) + delayScratch)
+        return KernelFunction(
+            role: .step, name: "step", doc: ["One time step at batch 1, the real-time path."],
+            parameters: [stateParameter, .init(name: "x", kind: .input(restrict: false)), .init(name: "y", kind: .output(restrict: false))],
+            scratch: (usesBuffers ? [("buffers", 2 * rowFloats)] : []) + delayScratch, body: body, readsWeights: true)
+    }
+
+    /// `frames` steps over interleaved frames: `input` holds `frames` rows of
+    /// `inputSize` floats, `output` gets as many rows of `outputSize`; one
+    /// call for a whole audio buffer, which calls the step per frame. (Its
+    /// body written into the loop would double a C kernel's compile time —
+    /// compilers inline the static cell functions into each caller — for a
+    /// call that costs a few instructions against the step's hundreds.)
+    /// Frame f is read before it is written, as the step does, so with as
+    /// many outputs as inputs the two may be one buffer.
+    var process: KernelFunction {
+        let x = Address("input", index: "f", stride: plan.inputSize), y = Address("output", index: "f", stride: plan.outputSize)
+        return KernelFunction(
+            role: .process, name: "process", doc: ["Steps over a buffer of interleaved frames."],
+            parameters: [stateParameter, .init(name: "input", kind: .input(restrict: false), label: "_"),
+                         .init(name: "output", kind: .output(restrict: false), label: "into"), .init(name: "frames", kind: .count)],
+            scratch: [], body: [.range(index: "f", from: "0", to: "frames", [.callStep(x: x, y: y)])])
     }
 
     /// `to[j] += from[features[j]]` for every output j: one loop where the
@@ -145,21 +139,12 @@ extension KernelLowering {
     func addResidual(_ r: KernelPlan.ResidualPlan, to: Address, from: Address) -> [KernelStatement] {
         let n = r.features.count, first = r.features[0]
         if r.features.allSatisfy({ $0 == first }) {
-            var x = from
-            x.offset += first
-            return [.loop(index: "k", count: n, step: 1, [.addFloat(to: to.lane("k"), from: x)])]
+            return [.loop(index: "k", count: n, step: 1, [.addFloat(to: to.lane("k"), from: from.plus(first))])]
         }
         if r.features == Array(first..<(first + n)) {
-            var x = from
-            x.offset += first
-            return [.loop(index: "k", count: n, step: 1, [.addFloat(to: to.lane("k"), from: x.lane("k"))])]
+            return [.loop(index: "k", count: n, step: 1, [.addFloat(to: to.lane("k"), from: from.plus(first).lane("k"))])]
         }
-        return r.features.enumerated().map { j, f in
-            var y = to, x = from
-            y.offset += j
-            x.offset += f
-            return .addFloat(to: y, from: x)
-        }
+        return r.features.enumerated().map { j, f in .addFloat(to: to.plus(j), from: from.plus(f)) }
     }
 
     /// One step of a forward stack from `input`; its top h is copied to `into`.
@@ -202,11 +187,7 @@ extension KernelLowering {
     func delayedStep(_ c: KernelPlan.CellPlan, input: Address, hHistory: Address, cHistory: Address?, output: Address) -> [KernelStatement] {
         let delay = c.cell.delay!
         let n = delay.whole, m = delay.history, fraction = Float(delay.fraction)
-        func entry(_ history: Address, _ k: Int, _ size: Int) -> Address {
-            var at = history
-            at.offset += k * size
-            return at
-        }
+        func entry(_ history: Address, _ k: Int, _ size: Int) -> Address { history.plus(k * size) }
         func read(_ history: Address, _ size: Int, into: Address) -> KernelStatement {
             let newer = entry(history, n - 1, size), older = entry(history, n, size)
             return .loop(index: "k", count: size, step: 1, [
@@ -297,7 +278,8 @@ extension KernelLowering {
     /// length-0 item where the model says so) and its head.
     var finish: [KernelStatement] {
         let P = plan.paddedStateFloats, S = plan.stateFloats
-        guard !stateless || plan.head != nil else { return [.whenPresent("final_state", [])] }
+        // A stateless model has no head (a head reads a recurrent state) and nothing to hand back.
+        guard !stateless else { return [.whenPresent("final_state", [])] }
         var body: [KernelStatement] = [.integer("b", "first + i"), .pointer("item", Address("states", index: "i", stride: P))]
         if plan.model.zeroLengthState == .zero && !stateless { body.append(.when("len[i] == 0", [copy(P, to: Address("item"), from: nil)])) }
         body.append(.whenPresent("final_state", plan.states.indices.map { slot in

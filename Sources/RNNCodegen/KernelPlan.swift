@@ -43,11 +43,9 @@ public struct KernelPlan {
     /// functions would add about one cell step's code per item).
     public var batchTile: Int {
         // Sample-rate correction keeps a history per item, stepped one item at a time.
-        if hasSampleRateDelay { return 1 }
+        if model.hasSampleRateDelay { return 1 }
         return options.batchTile ?? options.target.defaultBatchTile ?? (vectorWidth == 4 ? 1 : 4)
     }
-    /// Whether any layer reads its state from further back (sample-rate correction).
-    public var hasSampleRateDelay: Bool { model.stacks.contains { $0.layers.contains { $0.cells.contains { $0.delay != nil } } } }
 
     /// All weights, packed, one flat float array; every table starts at a
     /// multiple of the vector width so vector loads are aligned. With a
@@ -83,16 +81,6 @@ public struct KernelPlan {
     public var supportsStep: Bool { !model.stacks.contains { $0.direction != .forward } }
 
     public static func roundUp(_ n: Int, _ w: Int) -> Int { (n + w - 1) / w * w }
-
-    /// Features per step after `stage`, given `width` before it.
-    static func outputWidth(of stage: Stage, after width: Int) -> Int {
-        switch stage {
-        case .dense(let d): return d.outputSize
-        case .recurrent(let s): return s.outputSize
-        case .parallel(let list): return list.reduce(0) { $0 + $1.outputSize }
-        case .head, .activation, .residual: return width
-        }
-    }
 
     /// The vector width `auto` chooses: the widest of 16, 8 and 4 (8 and 4
     /// for Swift) that pads the model's vector-blocked sizes — every cell's
@@ -268,7 +256,7 @@ public struct KernelPlan {
         var denseIndex = 0
         var width = model.inputSize
         for stage in model.stages {
-            defer { if case .head = stage {} else { width = KernelPlan.outputWidth(of: stage, after: width) } }
+            defer { width = stage.outputSize(after: width) }
             switch stage {
             case .dense(let d):
                 let plan = try addDense(d, id: "d\(denseIndex)")

@@ -108,6 +108,13 @@ public struct Address: Equatable {
     /// terms kept, plus `index`.
     public func lane(_ index: String) -> Address { adding(index, stride: 1) }
 
+    /// The same address `count` floats further on.
+    public func plus(_ count: Int) -> Address {
+        var copy = self
+        copy.offset += count
+        return copy
+    }
+
     /// The same address plus `index·stride`.
     public func adding(_ index: String, stride: Int) -> Address {
         var copy = self

@@ -37,9 +37,9 @@ enum ScalarLowering {
         case .prelu(let name, let slopes):
             return all.map { .prelu(lane(name, $0), expression(slopes, $0)) }
         case .store(let at, let e):
-            return all.map { .store(shifted(at, $0), expression(e, $0)) }
+            return all.map { .store(at.plus($0), expression(e, $0)) }
         case .storeLanes(let at, let name, let count):
-            return (0..<min(count, lanes)).map { .store(shifted(at, $0), .variable(lane(name, $0))) }
+            return (0..<min(count, lanes)).map { .store(at.plus($0), .variable(lane(name, $0))) }
         case .block(let index, let first, let last, let body):
             return [.block(index: index, firstUnit: first, lastUnit: last, statements(body, lanes: min(lanes, last - first + 1)))]
         case .loop, .range, .when, .whenPresent:
@@ -49,18 +49,12 @@ enum ScalarLowering {
         }
     }
 
-    static func shifted(_ at: Address, _ k: Int) -> Address {
-        var copy = at
-        copy.offset += k
-        return copy
-    }
-
     /// Lane `k` of a vector expression.
     static func expression(_ e: VectorExpression, _ k: Int) -> VectorExpression {
         switch e {
         case .variable(let name): return .variable(lane(name, k))
-        case .load(let at): return .load(shifted(at, k))
-        case .widen(let at, let type, let part): return .widen(shifted(at, k), type, part: part)
+        case .load(let at): return .load(at.plus(k))
+        case .widen(let at, let type, let part): return .widen(at.plus(k), type, part: part)
         case .broadcast, .constant: return e
         case .add(let a, let b): return .add(expression(a, k), expression(b, k))
         case .subtract(let a, let b): return .subtract(expression(a, k), expression(b, k))

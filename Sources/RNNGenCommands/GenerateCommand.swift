@@ -189,7 +189,7 @@ enum GenerateCommand {
     /// `--sample-rate-delay D`: the rate the model runs at over the rate it was trained at.
     static func sampleRateDelay(_ parsed: Arguments) throws -> Double? {
         guard let text = try parsed.single("sample-rate-delay") else { return nil }
-        guard let d = Double(text), d.isFinite, d >= 1, d <= CellOptions.maxSampleRateDelay else {
+        guard let d = Double(text), CellOptions.isSampleRateDelay(d) else {
             throw RNNError(at: "--sample-rate-delay \(Quote.text(text))",
                            "expected a number of steps from 1 to \(CellOptions.maxSampleRateDelay): the rate the model runs at / the rate it was trained at (96000/48000 = 2)")
         }

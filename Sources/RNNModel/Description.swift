@@ -384,7 +384,7 @@ public enum ModelDescription {
             func delay(_ n: JSONNode) throws -> Double? {
                 if n.isNull { return nil }
                 let d = try n.number()
-                guard d.isFinite, d >= 1, d <= CellOptions.maxSampleRateDelay else {
+                guard CellOptions.isSampleRateDelay(d) else {
                     throw n.error("expected a delay of 1…\(CellOptions.maxSampleRateDelay) steps (the rate the model runs at / the rate it was trained at), found \(d)")
                 }
                 return d

@@ -93,27 +93,10 @@ public enum GuitarAmpJSON {
             throw node.error("unit type '\(Quote.text(unit))' is not a recurrent cell (expected one of: LSTM, GRU, RNN)")
         }
         if try node.member("bidirectional")?.bool() == true { throw node.error("bidirectional amp models are not supported (they cannot stream)") }
-        var cells: [Cell] = []
-        var width = 0
-        while let W = try state.take("\(prefix)rec.weight_ih_l\(cells.count)") {
-            let k = cells.count
-            let R = try state.required("\(prefix)rec.weight_hh_l\(k)")
-            guard R.rank == 2, R.shape[1] >= 1, W.rank == 2 else {
-                throw RNNError(at: "$.state_dict.\(prefix)rec.weight_hh_l\(k)", "expected a [gates·H, H] matrix, found \(R.shapeDescription)")
-            }
-            let H = R.shape[1]
-            var tensors: [String: Tensor] = ["weight_ih": W, "weight_hh": R]
-            tensors["bias_ih"] = try state.take("\(prefix)rec.bias_ih_l\(k)")
-            tensors["bias_hh"] = try state.take("\(prefix)rec.bias_hh_l\(k)")
-            let I = k == 0 ? W.shape[1] : width
-            // PyTorch's GRU applies the reset gate after the recurrent product.
-            let options = CellOptions(activations: kind.defaultActivations, linearBeforeReset: kind == .gru)
-            let cell = try CellImporter.cell(.pytorch, kind: kind, inputSize: I, hiddenSize: H, options: options,
-                                             tensors: NamedTensors(tensors, location: "$.state_dict.\(prefix)rec.l\(k)"))
-            cells.append(cell)
-            width = H
+        let cells = try PyTorchRecurrentModule.cells(kind: kind, location: "$.state_dict.\(prefix)rec") { try state.take("\(prefix)rec." + $0) }
+        guard let first = cells.first, let width = cells.last?.outputSize else {
+            throw RNNError(at: "$.state_dict", "missing '\(prefix)rec.weight_ih_l0', the recurrent module's weights")
         }
-        guard let first = cells.first else { throw RNNError(at: "$.state_dict", "missing '\(prefix)rec.weight_ih_l0', the recurrent module's weights") }
         let weight = try state.required("\(prefix)lin.weight")
         guard weight.rank == 2, weight.shape[1] == width else {
             throw RNNError(at: "$.state_dict.\(prefix)lin.weight", "expected [output_size, \(width)], found \(weight.shapeDescription)")

@@ -90,6 +90,9 @@ public struct CellOptions: Equatable, Sendable {
 
     /// The largest sample-rate delay rnngen takes (a model trained at 12 kHz run at 768 kHz).
     public static let maxSampleRateDelay = 64.0
+
+    /// Whether `d` is a sample-rate delay rnngen takes: finite, 1…64.
+    public static func isSampleRateDelay(_ d: Double) -> Bool { d.isFinite && d >= 1 && d <= maxSampleRateDelay }
 }
 
 /// How a layer with sample-rate delay `d` reads its past states: `n = ⌊d⌋`
@@ -281,6 +284,19 @@ public enum Stage: Equatable, Sendable {
     case residual(Residual)
 }
 
+extension Stage {
+    /// Features per step after this stage, given `width` before it (a head
+    /// leaves the sequence as it is).
+    public func outputSize(after width: Int) -> Int {
+        switch self {
+        case .dense(let d): return d.outputSize
+        case .recurrent(let s): return s.outputSize
+        case .parallel(let list): return list.reduce(0) { $0 + $1.outputSize }
+        case .head, .activation, .residual: return width
+        }
+    }
+}
+
 /// `y[j] += x[features[j]]` at every step, where `x` is the model's input;
 /// one feature is added to every output (as a broadcast adds it). The amp
 /// models' `y = linear(h) + x[0]`.
@@ -335,18 +351,10 @@ public struct Model: Equatable, Sendable {
     }
 
     /// Size of the `y` output per step.
-    public var sequenceOutputSize: Int {
-        var size = inputSize
-        for stage in stages {
-            switch stage {
-            case .dense(let d): size = d.outputSize
-            case .recurrent(let s): size = s.outputSize
-            case .parallel(let s): size = s.reduce(0) { $0 + $1.outputSize }
-            case .head, .activation, .residual: break
-            }
-        }
-        return size
-    }
+    public var sequenceOutputSize: Int { stages.reduce(inputSize) { $1.outputSize(after: $0) } }
+
+    /// Whether any layer reads its state from further back (sample-rate correction).
+    public var hasSampleRateDelay: Bool { stacks.contains { $0.layers.contains { $0.cells.contains { $0.delay != nil } } } }
 
     public var head: DenseLayer? {
         if case .head(let d)? = stages.last { return d }
@@ -462,7 +470,7 @@ extension Model {
                     try expect(cell.weights.peephole, [3 * H], "\(at) peepholes")
                     try expect(cell.weights.projection, [cell.outputSize, H], "\(at) projection")
                     if let d = cell.options.sampleRateDelay {
-                        guard d.isFinite, d >= 1, d <= CellOptions.maxSampleRateDelay else {
+                        guard CellOptions.isSampleRateDelay(d) else {
                             throw fail(at, "sample-rate delay \(d): expected 1…\(CellOptions.maxSampleRateDelay) (the rate the model runs at over the rate it was trained at)")
                         }
                         guard stack.direction == .forward else {
@@ -495,7 +503,7 @@ extension Model {
                 width = stacks.reduce(0) { $0 + $1.outputSize }
                 lastHidden = width
             case .head(let dense):
-                if stacks.contains(where: { $0.layers.contains { $0.cells.contains { $0.delay != nil } } }) {
+                if hasSampleRateDelay {
                     throw fail(what, "a head reads the final state, which with sample-rate correction is a history of states; a model with a head cannot have it")
                 }
                 guard index == stages.count - 1, let hidden = lastHidden else {

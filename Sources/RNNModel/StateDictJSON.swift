@@ -50,23 +50,7 @@ public enum StateDictJSON {
                 if let reverse = tensors.keys.sorted().first(where: { $0.hasSuffix("_reverse") }) {
                     throw RNNError(at: "\(at).\(Quote.text(reverse))", "a bidirectional module cannot stream; rnngen reads forward modules from a state dict")
                 }
-                var cells: [Cell] = []
-                while let W = try tensor("weight_ih_l\(cells.count)") {
-                    let k = cells.count
-                    guard let R = try tensor("weight_hh_l\(k)"), R.rank == 2, R.shape[1] >= 1, R.shape[0] % R.shape[1] == 0,
-                          let kind = [1: CellKind.rnn, 3: .gru, 4: .lstm][R.shape[0] / R.shape[1]] else {
-                        throw RNNError(at: "\(at).weight_hh_l\(k)", "expected [gates·H, H] with 1 (RNN), 3 (GRU) or 4 (LSTM) gates")
-                    }
-                    let H = R.shape[1]
-                    guard W.rank == 2 else { throw RNNError(at: "\(at).weight_ih_l\(k)", "expected a [gates·H, I] matrix, found \(W.shapeDescription)") }
-                    let I = k == 0 ? W.shape[1] : cells[k - 1].outputSize
-                    var named: [String: Tensor] = ["weight_ih": W, "weight_hh": R]
-                    named["bias_ih"] = try tensor("bias_ih_l\(k)")
-                    named["bias_hh"] = try tensor("bias_hh_l\(k)")
-                    let options = CellOptions(activations: kind.defaultActivations, linearBeforeReset: kind == .gru)
-                    cells.append(try CellImporter.cell(.pytorch, kind: kind, inputSize: I, hiddenSize: H, options: options,
-                                                       tensors: NamedTensors(named, location: "\(at) layer \(k)")))
-                }
+                let cells = try PyTorchRecurrentModule.cells(kind: nil, location: at, tensor: tensor)
                 let known = Set((0..<cells.count).flatMap { k in ["weight_ih", "weight_hh", "bias_ih", "bias_hh"].map { "\($0)_l\(k)" } })
                 if let extra = tensors.keys.sorted().first(where: { !known.contains($0) }) {
                     throw RNNError(at: "\(at).\(Quote.text(extra))", "not a tensor of a \(cells.count)-layer recurrent module")
