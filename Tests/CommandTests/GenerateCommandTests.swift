@@ -142,6 +142,16 @@ final class GenerateCommandTests: XCTestCase {
         var nan = Verifier.OutputReport(output: "y")
         Verifier.compare(Tensor(shape: [1], values: [0]), Tensor(shape: [1], values: [.nan]), trial: "n", into: &nan)
         XCTAssertFalse(nan.passed, "a number where the reference has NaN fails")
+        // The Double reference beyond Float's range is that Float infinity.
+        var overflow = Verifier.OutputReport(output: "y")
+        Verifier.compare(Tensor(shape: [2], values: [-.infinity, .infinity]), Tensor(shape: [2], values: [-1.3e50, 4e38]), trial: "o", into: &overflow)
+        XCTAssertTrue(overflow.passed, overflow.nanMismatch ?? "")
+        var wrongSign = Verifier.OutputReport(output: "y")
+        Verifier.compare(Tensor(shape: [1], values: [.infinity]), Tensor(shape: [1], values: [-1.3e50]), trial: "s", into: &wrongSign)
+        XCTAssertFalse(wrongSign.passed, "the wrong infinity fails")
+        var finite = Verifier.OutputReport(output: "y")
+        Verifier.compare(Tensor(shape: [1], values: [.infinity]), Tensor(shape: [1], values: [3e38]), trial: "f", into: &finite)
+        XCTAssertFalse(finite.passed, "an infinity where the reference fits in a Float fails")
     }
 
     func testRunWithEveryEngineWritesTheSameFiles() throws {

@@ -16,7 +16,7 @@ import RNNTestSupport
 ///
 /// `RNNGEN_PROPERTY_SEED` picks the first seed (printed; configuration k has
 /// seed + k), `RNNGEN_PROPERTY_C` and `RNNGEN_PROPERTY_SWIFT` the counts
-/// (default 100 and 20; CI runs 1,000 and 200). A failure prints the
+/// (default 100 and 20; CI runs 700 and 140). A failure prints the
 /// configuration's seed and description; add the seed to `regressionSeeds`
 /// to keep it.
 final class PropertyTests: XCTestCase {
@@ -28,7 +28,9 @@ final class PropertyTests: XCTestCase {
     /// Seeds of configurations that once failed, run on every test run.
     /// 20261131, 20261141, 20261203: dense layers and heads of more than four
     /// vector blocks stored every block's lanes into the first block.
-    static let regressionSeeds: [UInt64] = [20_261_131, 20_261_141, 20_261_203]
+    /// 1796617558: an ELU-gated GRU whose state outgrows Float; the Double
+    /// reference's -1.3e50 is Float's -infinity, which the kernel gave.
+    static let regressionSeeds: [UInt64] = [20_261_131, 20_261_141, 20_261_203, 1_796_617_558]
 
     struct Configuration {
         var seed: UInt64
