@@ -123,13 +123,18 @@ public struct Cell: Equatable, Sendable {
     public var hiddenSize: Int
     public var options: CellOptions
     public var weights: CellWeights
+    /// How the cell runs in integers, when it is quantized (docs/kernels.md,
+    /// "Integer kernels"); the real weights above stay its float model.
+    public var quantization: CellQuantization?
 
-    public init(kind: CellKind, inputSize: Int, hiddenSize: Int, options: CellOptions, weights: CellWeights) {
+    public init(kind: CellKind, inputSize: Int, hiddenSize: Int, options: CellOptions, weights: CellWeights,
+                quantization: CellQuantization? = nil) {
         self.kind = kind
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         self.options = options
         self.weights = weights
+        self.quantization = quantization
     }
 
     /// The size of `h` as the next layer and the recurrence see it.
@@ -524,5 +529,6 @@ extension Model {
             }
         }
         guard !stages.isEmpty else { throw fail("stages", "a model needs at least one stage") }
+        if isQuantized { try validateQuantization() }
     }
 }

@@ -1,0 +1,219 @@
+import Foundation
+
+/// An affine int8 quantization: real = scale · (q − zeroPoint). Scales are
+/// float32 values (held in a Double), as in a .tflite file, because the
+/// integer multipliers are derived from their float32 products.
+public struct AffineQuantization: Equatable, Sendable {
+    public var scale: Double
+    public var zeroPoint: Int
+
+    public init(scale: Double, zeroPoint: Int) {
+        self.scale = scale
+        self.zeroPoint = zeroPoint
+    }
+
+    /// `round(x / scale) + zeroPoint`, ties away from zero, clamped to int8.
+    public func quantize(_ x: Double) -> Int {
+        guard x.isFinite else { return x.isNaN ? zeroPoint : (x > 0 ? 127 : -128) }
+        let q = (x / scale).rounded(.toNearestOrAwayFromZero)
+        return FixedPoint.clamp(Int(max(-1e9, min(1e9, q))) + zeroPoint, FixedPoint.int8Range)
+    }
+
+    public func dequantize(_ q: Int) -> Double { scale * Double(q - zeroPoint) }
+}
+
+/// How one recurrent cell runs in integers (docs/kernels.md, "Integer
+/// kernels"): its int8 input and hidden state, its int16 cell state's scale
+/// (a power of two) and the scale of each row of its weight matrices.
+/// The weights themselves stay real numbers in `CellWeights`; the integer
+/// weights are `round(w / rowScale)`, the int32 biases
+/// `round(b / (inputScale · rowScale))`.
+public struct CellQuantization: Equatable, Sendable {
+    public var input: AffineQuantization
+    public var hidden: AffineQuantization
+    /// The cell state's scale is 2^cellExponent (LSTM only).
+    public var cellExponent: Int
+    /// One scale per row of W, `[G·H]`.
+    public var inputWeightScales: [Double]
+    /// One scale per row of R, `[G·H]`.
+    public var recurrentWeightScales: [Double]
+
+    public init(input: AffineQuantization, hidden: AffineQuantization, cellExponent: Int,
+                inputWeightScales: [Double], recurrentWeightScales: [Double]) {
+        self.input = input
+        self.hidden = hidden
+        self.cellExponent = cellExponent
+        self.inputWeightScales = inputWeightScales
+        self.recurrentWeightScales = recurrentWeightScales
+    }
+
+    /// The cell exponents rnngen takes: the tanh input scaling stays within
+    /// 32 bits and the cell keeps at least its fraction bits.
+    public static let cellExponents = -24...0
+
+    /// Checks the quantization against its cell; `at` names it in errors.
+    public func validate(for cell: Cell, at location: String) throws {
+        guard cell.kind == .lstm else {
+            throw RNNError(at: location, "integer kernels are for LSTM cells so far; this is a \(cell.kind.rawValue.uppercased())")
+        }
+        let rows = cell.kind.gateCount * cell.hiddenSize
+        for (name, q) in [("input", input), ("hidden", hidden)] {
+            guard q.scale.isFinite, q.scale > 0, Double(Float(q.scale)) == q.scale else {
+                throw RNNError(at: "\(location).\(name).scale", "expected a positive float32 scale, found \(q.scale)")
+            }
+            guard FixedPoint.int8Range.contains(q.zeroPoint) else {
+                throw RNNError(at: "\(location).\(name).zeroPoint", "expected an int8 zero point (-128…127), found \(q.zeroPoint)")
+            }
+        }
+        guard Self.cellExponents.contains(cellExponent) else {
+            throw RNNError(at: "\(location).cellExponent", "expected \(Self.cellExponents.lowerBound)…\(Self.cellExponents.upperBound), found \(cellExponent)")
+        }
+        for (name, scales) in [("inputWeightScales", inputWeightScales), ("recurrentWeightScales", recurrentWeightScales)] {
+            guard scales.count == rows else {
+                throw RNNError(at: "\(location).\(name)", "expected \(rows) scales (one per row, \(cell.kind.gateCount)·\(cell.hiddenSize)), found \(scales.count)")
+            }
+            if let bad = scales.firstIndex(where: { !($0.isFinite && $0 > 0 && Double(Float($0)) == $0) }) {
+                throw RNNError(at: "\(location).\(name)[\(bad)]", "expected a positive float32 scale, found \(scales[bad])")
+            }
+        }
+        guard cell.weights.projection == nil, cell.weights.peephole == nil, !cell.options.inputForget,
+              cell.options.clip == nil, cell.options.cellClip == nil, cell.options.forgetBias == 0,
+              cell.options.sampleRateDelay == nil, cell.options.activations == CellKind.lstm.defaultActivations else {
+            throw RNNError(at: location, "integer kernels take the plain LSTM (sigmoid, tanh, tanh; no peepholes, projection, clip, coupled gates or sample-rate delay)")
+        }
+        guard cell.hiddenSize == cell.outputSize else { throw RNNError(at: location, "integer kernels take no projection") }
+    }
+}
+
+/// The integer form of one quantized LSTM cell, derived once from the real
+/// weights and the quantization: what the integer interpreter executes and
+/// the integer kernels bake. Gates in canonical order i, o, f, c.
+public struct IntegerLSTMParameters: Equatable, Sendable {
+    /// A multiplier and shift from `FixedPoint.quantizeMultiplier`.
+    public struct Rescale: Equatable, Sendable {
+        public var multiplier: Int32
+        public var shift: Int
+        public init(_ real: Double) { (multiplier, shift) = FixedPoint.quantizeMultiplier(real) }
+        public func apply(_ x: Int32) -> Int32 { FixedPoint.multiplyByQuantizedMultiplier(x, multiplier, shift) }
+    }
+
+    public var inputSize: Int
+    public var hiddenSize: Int
+    public var quantization: CellQuantization
+    /// int8 W `[4H·I]` and R `[4H·H]`, row-major.
+    public var inputWeights: [Int8]
+    public var recurrentWeights: [Int8]
+    /// int32 bias per row (W's bias and R's bias together, at the input
+    /// product's scale).
+    public var bias: [Int32]
+    /// Per row: accumulator → Q3.12 gate pre-activation.
+    public var inputRescale: [Rescale]
+    public var recurrentRescale: [Rescale]
+    /// f (Q0.15) · c (2^e) → c; i (Q0.15) · g (Q0.15) → c; o (Q0.15) · tanh c (Q0.15) → h.
+    public var forgetTimesCell: Rescale
+    public var inputTimesCandidate: Rescale
+    public var outputTimesTanh: Rescale
+
+    /// The Q3.12 scale of the gate pre-activations.
+    public static let gateExponent = -12
+
+    public init(cell: Cell, quantization q: CellQuantization) throws {
+        try q.validate(for: cell, at: "quantization")
+        inputSize = cell.inputSize
+        hiddenSize = cell.hiddenSize
+        quantization = q
+        let rows = 4 * hiddenSize
+        func int8(_ w: Tensor, _ scales: [Double], _ name: String) throws -> [Int8] {
+            let columns = w.shape[1]
+            return try (0..<w.count).map { k in
+                let v = (w.values[k] / scales[k / columns]).rounded(.toNearestOrAwayFromZero)
+                guard v.isFinite, abs(v) <= 127 else {
+                    throw RNNError(at: "\(name)[\(k / columns)][\(k % columns)]", "weight \(w.values[k]) is beyond ±127 steps of its row's scale \(scales[k / columns])")
+                }
+                return Int8(v)
+            }
+        }
+        inputWeights = try int8(cell.weights.input, q.inputWeightScales, "W")
+        recurrentWeights = try int8(cell.weights.recurrent, q.recurrentWeightScales, "R")
+        bias = try (0..<rows).map { r in
+            let b = cell.weights.inputBias.values[r] + cell.weights.recurrentBias.values[r]
+            let v = (b / (q.input.scale * q.inputWeightScales[r])).rounded(.toNearestOrAwayFromZero)
+            guard v.isFinite, abs(v) < 2_147_483_647 else { throw RNNError(at: "bias[\(r)]", "bias \(b) overflows int32 at its scale") }
+            return Int32(v)
+        }
+        // TFLite Micro's fully connected multiplier: the float32 product of the
+        // two scales, over the output's scale (2^-12) in double.
+        let gateScale = Foundation.pow(2.0, Double(Self.gateExponent))
+        inputRescale = q.inputWeightScales.map { Rescale(Double(Float(q.input.scale) * Float($0)) / gateScale) }
+        recurrentRescale = q.recurrentWeightScales.map { Rescale(Double(Float(q.hidden.scale) * Float($0)) / gateScale) }
+        // The element-wise products: double products of the scales.
+        let q15 = Foundation.pow(2.0, -15.0), cellScale = Foundation.pow(2.0, Double(q.cellExponent))
+        forgetTimesCell = Rescale(q15 * cellScale / cellScale)
+        inputTimesCandidate = Rescale(q15 * q15 / cellScale)
+        outputTimesTanh = Rescale(q15 * q15 / Double(Float(q.hidden.scale)))
+    }
+
+    /// One step for one sequence: `x` int8 input, `h` int8 hidden, `c` int16
+    /// cell, updated in place. The order of operations is the arithmetic's:
+    /// each gate's input and recurrent products are rescaled and saturated to
+    /// int16 separately, then added with saturation.
+    public func step(x: [Int], h: inout [Int], c: inout [Int]) {
+        let H = hiddenSize, I = inputSize
+        let xz = quantization.input.zeroPoint, hz = quantization.hidden.zeroPoint
+        var gates = [Int](repeating: 0, count: 4 * H)
+        for r in 0..<(4 * H) {
+            var accX = bias[r]
+            for k in 0..<I { accX = accX &+ Int32(inputWeights[r * I + k]) &* Int32(x[k] - xz) }
+            var accH: Int32 = 0
+            for k in 0..<H { accH = accH &+ Int32(recurrentWeights[r * H + k]) &* Int32(h[k] - hz) }
+            let a = FixedPoint.clamp(Int(inputRescale[r].apply(accX)), FixedPoint.int16Range)
+            let b = FixedPoint.clamp(Int(recurrentRescale[r].apply(accH)), FixedPoint.int16Range)
+            let pre = Int16(FixedPoint.clamp(a + b, FixedPoint.int16Range))
+            // Canonical blocks i, o, f, c: the last is the candidate.
+            gates[r] = Int(r / H == 3 ? FixedPoint.tanh(pre, exponent: Self.gateExponent) : FixedPoint.sigmoid(pre))
+        }
+        for j in 0..<H {
+            let i = gates[j], o = gates[H + j], f = gates[2 * H + j], g = gates[3 * H + j]
+            let kept = FixedPoint.clamp(Int(forgetTimesCell.apply(Int32(f * c[j]))), FixedPoint.int16Range)
+            let added = FixedPoint.clamp(Int(inputTimesCandidate.apply(Int32(i * g))), FixedPoint.int16Range)
+            c[j] = FixedPoint.clamp(kept + added, FixedPoint.int16Range)
+            let t = Int(FixedPoint.tanh(Int16(c[j]), exponent: quantization.cellExponent))
+            h[j] = FixedPoint.clamp(hz + Int(outputTimesTanh.apply(Int32(o * t))), FixedPoint.int8Range)
+        }
+    }
+}
+
+extension Model {
+    /// Whether any cell carries a quantization.
+    public var isQuantized: Bool { stacks.contains { $0.layers.contains { $0.cells.contains { $0.quantization != nil } } } }
+
+    /// The quantized cells in the order the integer interpreter runs them.
+    public var quantizedCells: [(cell: Cell, quantization: CellQuantization)] {
+        stacks.flatMap { $0.layers.flatMap { $0.cells.compactMap { c in c.quantization.map { (c, $0) } } } }
+    }
+
+    /// What a quantized model must be to run in integers: recurrent stacks of
+    /// one direction only, every cell quantized, each layer reading int8 at
+    /// the scale and zero point the layer before writes.
+    func validateQuantization() throws {
+        func fail(_ at: String, _ message: String) -> RNNError { RNNError(at: "model \(Quote.text(name)): \(at)", message) }
+        var previous: AffineQuantization?
+        for (index, stage) in stages.enumerated() {
+            guard case .recurrent(let stack) = stage else {
+                throw fail("stage \(index)", "a quantized model holds recurrent stacks only so far (integer dense layers, heads, activations and residuals are not written yet)")
+            }
+            guard stack.direction != .bidirectional else {
+                throw fail("stage \(index)", "a quantized stack runs one direction so far; this one is bidirectional")
+            }
+            for (l, layer) in stack.layers.enumerated() {
+                let cell = layer.cells[0], at = "stage \(index) layer \(l) quantization"
+                guard let q = cell.quantization else { throw fail(at, "every cell of a quantized model needs a quantization; this one has none") }
+                do { try q.validate(for: cell, at: at) } catch let error as RNNError { throw fail(error.location ?? at, error.message) }
+                if let previous, previous != q.input {
+                    throw fail("\(at).input", "the layer reads the int8 output of the one before, quantized with scale \(previous.scale) and zero point \(previous.zeroPoint); found scale \(q.input.scale) and zero point \(q.input.zeroPoint)")
+                }
+                previous = q.hidden
+            }
+        }
+    }
+}
