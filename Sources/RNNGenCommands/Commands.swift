@@ -27,8 +27,11 @@ public enum Commands {
                             Flash and RAM (stack included) of the C kernel on a
                             target.
 
-    MODEL is a description (*.rnn.json, see docs/description-format.md) or an
-    ONNX file (*.onnx). Run 'rnngen <command> --help' for a command's options.
+    MODEL is a description (*.rnn.json, see docs/description-format.md),
+    RTNeural's or an amp model's JSON (docs/AUDIO.md), an ONNX file (*.onnx)
+    or a TensorFlow Lite file (*.tflite: LSTMs, float or int8; see
+    docs/kernels.md, "Integer kernels"). Run 'rnngen <command> --help' for a
+    command's options.
 
     EXAMPLES:
       rnngen inspect models/binary_seq_rnn/model.rnn.json
@@ -89,20 +92,26 @@ enum ModelFile {
     /// A JSON model file: a description, RTNeural's JSON or an amp model's.
     case description(Model, format: JSONModelFormat)
     case onnx(ONNXGraph, path: String)
+    /// A TensorFlow Lite model: a chain of LSTMs, float or int8.
+    case tflite(Model)
 
     static func load(_ path: String) throws -> ModelFile {
         if path.hasSuffix(".onnx") { return .onnx(try ONNXReader.read(contentsOf: path), path: path) }
+        if path.hasSuffix(".tflite") { return .tflite(try TFLiteImport.read(contentsOf: path, name: name(of: path))) }
         if path.hasSuffix(".json") {
             let (model, format) = try JSONModelFile.load(contentsOf: path, name: name(of: path))
             return .description(model, format: format)
         }
-        throw RNNError(file: path, "unknown model file type (expected a description *.rnn.json, RTNeural's or the amp models' *.json, or an ONNX model *.onnx)")
+        throw RNNError(file: path, "unknown model file type (expected a description *.rnn.json, RTNeural's or the amp models' *.json, an ONNX model *.onnx or a TensorFlow Lite model *.tflite)")
     }
 
     /// A canonical model from either kind of file (ONNX: its recognised stack).
     /// `provided`: ONNX graph inputs given ahead (weights that are graph inputs).
     static func loadModel(_ path: String, provided: [String: Tensor] = [:]) throws -> Model {
         switch try load(path) {
+        case .tflite(let model):
+            guard provided.isEmpty else { throw RNNError(at: "--input", "only ONNX models take weights as inputs") }
+            return model
         case .description(let model, _):
             guard provided.isEmpty else {
                 throw RNNError(at: "--input", "only ONNX models take weights as inputs; a description names its weight files")
@@ -119,7 +128,7 @@ enum ModelFile {
 
     static func name(of path: String) -> String {
         var base = URL(fileURLWithPath: path).lastPathComponent
-        for suffix in [".rnn.json", ".json", ".onnx"] where base.hasSuffix(suffix) { base = String(base.dropLast(suffix.count)) }
+        for suffix in [".rnn.json", ".json", ".onnx", ".tflite"] where base.hasSuffix(suffix) { base = String(base.dropLast(suffix.count)) }
         let cleaned = String(base.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
         // A kernel's name is an identifier: never empty, never a leading digit.
         return cleaned.first.map { $0.isLetter || $0 == "_" } == true ? cleaned : "model_" + cleaned

@@ -36,6 +36,10 @@ enum InspectCommand {
             model = m
             header.append("model \(m.name) (\(format.displayName) \(path))")
             header += m.assumptions.map { "assumed: " + $0 }
+        case .tflite(let m):
+            model = m
+            header.append("model \(m.name) (TensorFlow Lite \(path))")
+            header += m.assumptions.map { "assumed: " + $0 }
         case .onnx(let graph, _):
             var provided = try RunCommand.readInputs(parsed.options["input"] ?? [])
             // Weights given as graph inputs: their declared shapes are enough for sizes.
@@ -90,7 +94,7 @@ enum InspectCommand {
         let others = summary.parameters - matrixWeights
         out.append("weight bytes with --weight-type f16 or bf16: \(2 * matrixWeights + 4 * others), i8: \(matrixWeights + 4 * rows + 4 * others)")
         out.append("FLOPs per step (batch 1): \(summary.flopsPerStep)")
-        if case .description = try ModelFile.load(path) {
+        if case .onnx = try ModelFile.load(path) {} else {
             out.append((["run inputs: x", "seq_lens (optional, [B] integers)"] + model.stateNames.map { "\($0.name.initialName) ([B, \($0.size)], optional)" }).joined(separator: ", "))
             var outputs = ["y [\(model.layout == .timeMajor ? "T, B" : "B, T"), \(model.sequenceOutputSize)]"]
             if let head = model.head { outputs.append("head [B, \(head.outputSize)]") }

@@ -8,7 +8,7 @@ enum RunCommand {
     static let help = """
     USAGE: rnngen run MODEL --input NAME=FILE.npy … --output-dir DIR
                      [--engine reference|c|swift] [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type \(WeightType.choices)] [--batch-tile N] [--weights baked|runtime] [--libm]
-                     [--sample-rate-delay D]
+                     [--sample-rate-delay D] [--quantized]
 
     Runs MODEL on the given .npy inputs and writes every output as DIR/NAME.npy
     (float32). Nothing is written unless the whole run succeeds. Every engine
@@ -60,6 +60,16 @@ enum RunCommand {
       --batch-tile auto|1|2|4|8
                             c/swift engines: items run together through each cell
                             (see rnngen generate --help).
+      --quantized           reference engine: run a quantized model (a quantized
+                            description or an int8 .tflite) in integers, as TFLite
+                            Micro does (docs/kernels.md, "Integer kernels"). A
+                            float x is quantized on the way in and every output
+                            dequantized; an int8 x (.npy of dtype int8) is taken as
+                            the quantized input itself, and y and h_… are then
+                            written as int8, c_… as int16: the values to compare
+                            with TFLite Micro's to the bit. Without --quantized a
+                            quantized model runs its real (dequantized) weights in
+                            double precision.
       -h, --help            Show this help.
     """
 
@@ -77,7 +87,7 @@ enum RunCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights", "fma", "weight-type", "batch-tile", "sample-rate-delay"], booleans: ["libm"], command: "run")
+        let parsed = try Arguments(args, valued: ["input", "output-dir", "engine", "vector-width", "weights", "fma", "weight-type", "batch-tile", "sample-rate-delay"], booleans: ["libm", "quantized"], command: "run")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "run", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen run --help)")
         }
@@ -94,6 +104,9 @@ enum RunCommand {
             let delayed = try GenerateCommand.sampleRateDelay(parsed).map { m.withSampleRateDelay($0) } ?? m
             try delayed.validate()
             outputs = try runDescription(delayed, inputs: inputs, executor: executor)
+        case .tflite(let m):
+            if parsed.options["sample-rate-delay"] != nil { throw RNNError(at: "--sample-rate-delay", "run takes it for JSON models") }
+            outputs = try runDescription(m, inputs: inputs, executor: executor)
         case .onnx(let graph, let path):
             if parsed.options["sample-rate-delay"] != nil {
                 throw RNNError(at: "--sample-rate-delay", "run takes it for JSON models (descriptions, RTNeural's, the amp models'); an ONNX graph runs as exported")
@@ -111,10 +124,53 @@ enum RunCommand {
         stdout("wrote " + outputs.keys.sorted().map { "\($0).npy \(outputs[$0]!.shapeDescription)" }.joined(separator: ", ") + " to \(outputDir)")
     }
 
+    /// A quantized model on int8 inputs: the integer interpreter's own
+    /// values in and out (int8 y and h, int16 c), for comparing with TFLite
+    /// Micro's bit for bit. States start at zero; seq_lens is taken.
+    static func runIntegers(_ model: Model, inputs: [String: Tensor]) throws -> [String: Tensor] {
+        let interpreter = try IntegerInterpreter(model: model)
+        let x = inputs["x"]!
+        for name in inputs.keys where name != "x" && name != "seq_lens" {
+            throw RNNError(at: "--input \(Quote.text(name))", "with an int8 x the states start at zero; give float inputs to set initial states")
+        }
+        var modelInputs = ModelInputs(x: x)
+        if let lens = inputs["seq_lens"] { modelInputs.sequenceLengths = try lens.integers("--input seq_lens") }
+        let (T, B, lengths) = try modelInputs.checked(for: model)
+        let I = model.inputSize
+        let xs: [[[Int]]] = (0..<B).map { b in
+            (0..<T).map { t in
+                let base = model.layout == .timeMajor ? (t * B + b) * I : (b * T + t) * I
+                return (0..<I).map { Int(x.values[base + $0]) }
+            }
+        }
+        let (y, final) = interpreter.runIntegers(xs, lengths: lengths)
+        let F = y.first?.first?.count ?? model.sequenceOutputSize
+        var yTensor = Tensor(zeros: model.layout == .timeMajor ? [T, B, F] : [B, T, F], elementType: .int8)
+        for b in 0..<B {
+            for t in 0..<T {
+                let base = model.layout == .timeMajor ? (t * B + b) * F : (b * T + t) * F
+                for j in 0..<F { yTensor.values[base + j] = Double(y[b][t][j]) }
+            }
+        }
+        var outputs = ["y": yTensor]
+        let names = model.stateNames.map(\.name).filter { !$0.isCell }
+        for (l, name) in names.enumerated() {
+            let H = final.h[l].first?.count ?? 0
+            outputs[name.description] = Tensor(shape: [B, H], elementType: .int8, values: final.h[l].flatMap { $0.map(Double.init) })
+            let c = StateName(stack: name.stack, layer: name.layer, reverse: name.reverse, isCell: true)
+            outputs[c.description] = Tensor(shape: [B, H], elementType: .int16, values: final.c[l].flatMap { $0.map(Double.init) })
+        }
+        return outputs
+    }
+
     /// Maps named input tensors onto a description model's inputs and runs it.
     /// The executor `--engine` asks for; kernel engines take the generate options.
     static func engine(_ parsed: Arguments) throws -> ModelExecutor {
         let name = try parsed.single("engine") ?? "reference"
+        if parsed.switches.contains("quantized") {
+            guard name == "reference" else { throw RNNError(at: "--quantized", "runs the integer interpreter: give it with --engine reference (integer kernels are not generated yet)") }
+            return IntegerExecutor()
+        }
         if name == "reference" {
             for flag in ["vector-width", "weights", "fma", "weight-type"] where parsed.options[flag] != nil {
                 throw RNNError(at: "--\(flag)", "applies to the c and swift engines only")
@@ -134,7 +190,10 @@ enum RunCommand {
     static func runDescription(_ model: Model, inputs: [String: Tensor], executor: ModelExecutor = InterpreterExecutor()) throws -> [String: Tensor] {
         let stateNames = Dictionary(uniqueKeysWithValues: model.stateNames.map { ($0.name.initialName, $0.name) })
         guard let x = inputs["x"] else { throw RNNError(at: "--input x", "missing: the model needs its input sequence x") }
-        guard x.elementType.isFloatingPoint else { throw RNNError(at: "--input x", "expected floating-point values, found \(x.elementType.rawValue)") }
+        if x.elementType == .int8, executor is IntegerExecutor { return try runIntegers(model, inputs: inputs) }
+        guard x.elementType.isFloatingPoint else {
+            throw RNNError(at: "--input x", "expected floating-point values, found \(x.elementType.rawValue)\(x.elementType == .int8 ? " (int8 inputs are for --quantized)" : "")")
+        }
         var modelInputs = ModelInputs(x: x)
         var pytorchInputs: Set<String> = []
         if model.framework == .pytorch {

@@ -101,6 +101,8 @@ public enum NPY {
             case .float64: return ("<f8", 8)
             case .int64: return ("<i8", 8)
             case .int32: return ("<i4", 4)
+            case .int16: return ("<i2", 2)
+            case .int8: return ("|i1", 1)
             case .bool: return ("|b1", 1)
             default: return ("<f4", 4)
             }
@@ -120,6 +122,8 @@ public enum NPY {
             case .float64: bits = v.bitPattern
             case .int64: bits = UInt64(bitPattern: Int64(v))
             case .int32: bits = UInt64(UInt32(bitPattern: Int32(v)))
+            case .int16: bits = UInt64(UInt16(bitPattern: Int16(v)))
+            case .int8: bits = UInt64(UInt8(bitPattern: Int8(v)))
             case .bool: bits = v != 0 ? 1 : 0
             default: bits = UInt64(Float(v).bitPattern)
             }

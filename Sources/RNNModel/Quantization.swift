@@ -12,14 +12,17 @@ public struct AffineQuantization: Equatable, Sendable {
         self.zeroPoint = zeroPoint
     }
 
-    /// `round(x / scale) + zeroPoint`, ties away from zero, clamped to int8.
+    /// `round(x / scale) + zeroPoint` in float32 (TFLite's QUANTIZE: the
+    /// quotient rounded to float, then ties away from zero), clamped to int8.
     public func quantize(_ x: Double) -> Int {
         guard x.isFinite else { return x.isNaN ? zeroPoint : (x > 0 ? 127 : -128) }
-        let q = (x / scale).rounded(.toNearestOrAwayFromZero)
+        let q = Double((Float(x) / Float(scale)).rounded(.toNearestOrAwayFromZero))
+        guard q.isFinite else { return q > 0 ? 127 : -128 }
         return FixedPoint.clamp(Int(max(-1e9, min(1e9, q))) + zeroPoint, FixedPoint.int8Range)
     }
 
-    public func dequantize(_ q: Int) -> Double { scale * Double(q - zeroPoint) }
+    /// `(q − zeroPoint) · scale` in float32, as TFLite's DEQUANTIZE.
+    public func dequantize(_ q: Int) -> Double { Double(Float(q - zeroPoint) * Float(scale)) }
 }
 
 /// How one recurrent cell runs in integers (docs/kernels.md, "Integer
@@ -77,9 +80,9 @@ public struct CellQuantization: Equatable, Sendable {
             }
         }
         guard cell.weights.projection == nil, cell.weights.peephole == nil, !cell.options.inputForget,
-              cell.options.clip == nil, cell.options.cellClip == nil, cell.options.forgetBias == 0,
+              cell.options.clip == nil, cell.options.forgetBias == 0,
               cell.options.sampleRateDelay == nil, cell.options.activations == CellKind.lstm.defaultActivations else {
-            throw RNNError(at: location, "integer kernels take the plain LSTM (sigmoid, tanh, tanh; no peepholes, projection, clip, coupled gates or sample-rate delay)")
+            throw RNNError(at: location, "integer kernels take the plain LSTM (sigmoid, tanh, tanh; no peepholes, projection, activation clip, forget bias, coupled gates or sample-rate delay; a cell clip is taken)")
         }
         guard cell.hiddenSize == cell.outputSize else { throw RNNError(at: location, "integer kernels take no projection") }
     }
@@ -113,6 +116,9 @@ public struct IntegerLSTMParameters: Equatable, Sendable {
     public var forgetTimesCell: Rescale
     public var inputTimesCandidate: Rescale
     public var outputTimesTanh: Rescale
+    /// The cell clip in cell units, truncated toward zero and saturated to
+    /// int16 (TFLite Micro's quantized_cell_clip); nil: no clip.
+    public var cellClip: Int?
 
     /// The Q3.12 scale of the gate pre-activations.
     public static let gateExponent = -12
@@ -151,6 +157,7 @@ public struct IntegerLSTMParameters: Equatable, Sendable {
         forgetTimesCell = Rescale(q15 * cellScale / cellScale)
         inputTimesCandidate = Rescale(q15 * q15 / cellScale)
         outputTimesTanh = Rescale(q15 * q15 / Double(Float(q.hidden.scale)))
+        cellClip = cell.options.cellClip.map { Int(min(max($0 / cellScale, -32768), 32767).rounded(.towardZero)) }
     }
 
     /// One step for one sequence: `x` int8 input, `h` int8 hidden, `c` int16
@@ -177,6 +184,7 @@ public struct IntegerLSTMParameters: Equatable, Sendable {
             let kept = FixedPoint.clamp(Int(forgetTimesCell.apply(Int32(f * c[j]))), FixedPoint.int16Range)
             let added = FixedPoint.clamp(Int(inputTimesCandidate.apply(Int32(i * g))), FixedPoint.int16Range)
             c[j] = FixedPoint.clamp(kept + added, FixedPoint.int16Range)
+            if let clip = cellClip { c[j] = min(max(c[j], -clip), clip) }
             let t = Int(FixedPoint.tanh(Int16(c[j]), exponent: quantization.cellExponent))
             h[j] = FixedPoint.clamp(hz + Int(outputTimesTanh.apply(Int32(o * t))), FixedPoint.int8Range)
         }

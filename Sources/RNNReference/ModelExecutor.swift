@@ -13,3 +13,12 @@ public struct InterpreterExecutor: ModelExecutor {
         try ReferenceInterpreter(model: model).run(inputs)
     }
 }
+
+/// The integer interpreter as an executor: a quantized model's integer
+/// arithmetic, with real inputs and outputs.
+public struct IntegerExecutor: ModelExecutor {
+    public init() {}
+    public func run(_ model: Model, _ inputs: ModelInputs) throws -> ModelOutputs {
+        try IntegerInterpreter(model: model).run(inputs)
+    }
+}

@@ -15,9 +15,6 @@ public struct ModelInputs {
     }
 }
 
-/// The outputs of one run: `y` is the last sequence stage's output in the
-/// model's layout (zero past each item's length); `head` is `[B, O]`; states
-/// are `[B, size]`.
 extension ModelInputs {
     /// Refuses a batch whose outputs or states would not fit in 2³¹ values:
     /// an `x` with no elements can still declare a batch of 2³¹ − 1 items.
@@ -29,6 +26,42 @@ extension ModelInputs {
     }
 }
 
+extension ModelInputs {
+    /// Checks the inputs against the model (x's shape, the lengths, the
+    /// initial states' names and shapes); returns the steps, the batch and
+    /// every item's length.
+    public func checked(for model: Model) throws -> (steps: Int, batch: Int, lengths: [Int]) {
+        guard x.rank == 3 else {
+            throw RNNError(at: "x", "expected a rank-3 tensor (\(model.layout == .timeMajor ? "[T, B, I]" : "[B, T, I]")), found shape \(x.shapeDescription)")
+        }
+        let (T, B) = model.layout == .timeMajor ? (x.shape[0], x.shape[1]) : (x.shape[1], x.shape[0])
+        guard x.shape[2] == model.inputSize else {
+            throw RNNError(at: "x", "expected \(model.inputSize) input features in the last axis, found shape \(x.shapeDescription)")
+        }
+        try ModelInputs.checkSize(model, batch: B, steps: T)
+        let lengths = sequenceLengths ?? Array(repeating: T, count: B)
+        guard lengths.count == B else {
+            throw RNNError(at: "seq_lens", "expected \(B) sequence lengths (one per batch item), found \(lengths.count)")
+        }
+        for (b, length) in lengths.enumerated() where length < 0 || length > T {
+            throw RNNError(at: "seq_lens", "item \(b) has length \(length), expected 0…\(T)")
+        }
+        let sizes = Dictionary(uniqueKeysWithValues: model.stateNames.map { ($0.name, $0.size) })
+        for (name, tensor) in initialStates {
+            guard let size = sizes[name] else {
+                throw RNNError(at: name.initialName, "the model has no such state (it has: \(model.stateNames.map { $0.name.initialName }.joined(separator: ", ")))")
+            }
+            guard tensor.shape == [B, size] else {
+                throw RNNError(at: name.initialName, "expected shape \(Tensor.describe([B, size])), found \(tensor.shapeDescription)")
+            }
+        }
+        return (T, B, lengths)
+    }
+}
+
+/// The outputs of one run: `y` is the last sequence stage's output in the
+/// model's layout (zero past each item's length); `head` is `[B, O]`; states
+/// are `[B, size]`.
 public struct ModelOutputs {
     public var y: Tensor
     public var head: Tensor?
@@ -55,30 +88,7 @@ public struct ReferenceInterpreter {
     public func run(_ inputs: ModelInputs) throws -> ModelOutputs {
         try model.validate()
         let x = inputs.x
-        guard x.rank == 3 else {
-            throw RNNError(at: "x", "expected a rank-3 tensor (\(model.layout == .timeMajor ? "[T, B, I]" : "[B, T, I]")), found shape \(x.shapeDescription)")
-        }
-        let (T, B) = model.layout == .timeMajor ? (x.shape[0], x.shape[1]) : (x.shape[1], x.shape[0])
-        guard x.shape[2] == model.inputSize else {
-            throw RNNError(at: "x", "expected \(model.inputSize) input features in the last axis, found shape \(x.shapeDescription)")
-        }
-        try ModelInputs.checkSize(model, batch: B, steps: T)
-        let lengths = inputs.sequenceLengths ?? Array(repeating: T, count: B)
-        guard lengths.count == B else {
-            throw RNNError(at: "seq_lens", "expected \(B) sequence lengths (one per batch item), found \(lengths.count)")
-        }
-        for (b, length) in lengths.enumerated() where length < 0 || length > T {
-            throw RNNError(at: "seq_lens", "item \(b) has length \(length), expected 0…\(T)")
-        }
-        let sizes = Dictionary(uniqueKeysWithValues: model.stateNames.map { ($0.name, $0.size) })
-        for (name, tensor) in inputs.initialStates {
-            guard let size = sizes[name] else {
-                throw RNNError(at: name.initialName, "the model has no such state (it has: \(model.stateNames.map { $0.name.initialName }.joined(separator: ", ")))")
-            }
-            guard tensor.shape == [B, size] else {
-                throw RNNError(at: name.initialName, "expected shape \(Tensor.describe([B, size])), found \(tensor.shapeDescription)")
-            }
-        }
+        let (T, B, lengths) = try inputs.checked(for: model)
 
         var sequence: Sequences = (0..<B).map { b in
             (0..<T).map { t in
