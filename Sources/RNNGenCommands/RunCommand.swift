@@ -98,6 +98,9 @@ enum RunCommand {
         let path = parsed.positionals[0]
         let model = try ModelFile.load(path)
         let inputs = try readInputs(parsed.options["input"] ?? [])
+        if parsed.switches.contains("quantized"), case let loaded = try ModelFile.loadModel(path), !loaded.isQuantized {
+            throw RNNError(file: path, at: "--quantized", "the model has no quantization: quantize it with 'rnngen quantize', or give an int8 .tflite")
+        }
         let outputs: [String: Tensor]
         switch model {
         case .description(let m, _):

@@ -58,6 +58,13 @@ final class ReferenceFixtureTests: XCTestCase {
         for c in cases { try c.check(interpreter) }
     }
 
+    /// A float32 .tflite LSTM, read as the file is, against TFLite Micro.
+    func testTFLiteFloatModels() throws {
+        let cases = try FixtureCatalog.tfliteFloat()
+        XCTAssertEqual(cases.count, 1)
+        for c in cases { try c.check(interpreter) }
+    }
+
     func testKeras3Cases() throws {
         let cases = try FixtureCatalog.keras3()
         XCTAssertEqual(cases.count, 3)

@@ -144,7 +144,30 @@ public enum FixtureCatalog {
         }
     }
 
+    /// The TensorFlow Lite cases (Tests/Recorded/tflite/, recorded by
+    /// scripts/record_tflite.py), each with its folder and whether the file
+    /// is quantized (its case.json says).
+    public static func tfliteCases() throws -> [(folder: URL, quantized: Bool)] {
+        try Recorded.cases("tflite").map { folder in
+            let info = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("case.json"))) as? [String: Any]
+            return (folder, info?["quantized"] as? Bool ?? true)
+        }
+    }
+
+    /// The float32 .tflite models, read as they are, against TFLite Micro's
+    /// float outputs (the quantized ones are checked to the bit by
+    /// TFLiteFixtureTests).
+    public static func tfliteFloat() throws -> [FixtureCase] {
+        try tfliteCases().filter { !$0.quantized }.map { folder, _ in
+            FixtureCase(name: "tflite/" + folder.lastPathComponent) { executor in
+                let model = try TFLiteImport.read(contentsOf: folder.appendingPathComponent("model.tflite").path, name: folder.lastPathComponent)
+                let outputs = try executor.run(model, ModelInputs(x: try Fixtures.npy(folder.appendingPathComponent("x.npy"))))
+                return [("y", outputs.y, try Fixtures.npy(folder.appendingPathComponent("expected_tflm.npy")))]
+            }
+        }
+    }
+
     public static func all() throws -> [FixtureCase] {
-        try onnxNode() + onnx() + torchExports() + tf1() + keras() + torchStateDicts() + torchSafetensors() + keras3() + audio()
+        try onnxNode() + onnx() + torchExports() + tf1() + keras() + torchStateDicts() + torchSafetensors() + keras3() + audio() + tfliteFloat()
     }
 }
