@@ -160,6 +160,9 @@ public enum TFLiteImport {
         /// reading what the one before wrote.
         func build(_ operators: [Operator]) throws -> Model {
             guard !operators.isEmpty else { throw fail("model.subgraphs[0].operators", "the subgraph has no operators") }
+            if let loop = operators.first(where: { $0.code == 119 }) {
+                throw fail(loop.path, "the model runs a WHILE loop: TensorFlow's converter writes one for a GRU or a SimpleRNN (TFLite has no operator for them) and for a Keras 3 LSTM; rnngen reads fused UNIDIRECTIONAL_SEQUENCE_LSTM operators (convert an LSTM with TF_USE_LEGACY_KERAS=1 and tf_keras), and takes GRUs and RNNs from a description or ONNX")
+            }
             var cells: [Cell] = []
             var current: Int?
             var layout: Layout?

@@ -26,10 +26,10 @@ final class BadInputTests: XCTestCase {
     }
 
     /// Runs `rnngen run MODEL --input x=… --output-dir out` and checks the failure.
-    func expectRunFailure(_ model: String, inputs: [String] = ["x=x.npy"], contains fragments: [String],
+    func expectRunFailure(_ model: String, inputs: [String] = ["x=x.npy"], contains fragments: [String], extra: [String] = [],
                           file: StaticString = #filePath, line: UInt = #line) {
         let args = ["run", model] + inputs.flatMap { ["--input", $0.contains("/") ? $0 : $0.replacingOccurrences(of: "=", with: "=" + scratch.url.path + "/")] }
-            + ["--output-dir", scratch.path("out")]
+            + ["--output-dir", scratch.path("out")] + extra
         let result = scratch.rnngen(args)
         XCTAssertNotEqual(result.code, 0, "expected failure, got success: \(result.out)", file: file, line: line)
         let message = result.err.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -45,6 +45,24 @@ final class BadInputTests: XCTestCase {
         let result = scratch.rnngen(["run", try description(), "--input", "x=" + scratch.path("x.npy"), "--output-dir", scratch.path("out")])
         XCTAssertEqual(result.code, 0, result.err)
         XCTAssertEqual(scratch.files(in: "out"), ["h_s0_l0_fw.npy", "y.npy"])
+    }
+
+    /// TensorFlow Lite files rnngen cannot read, as TensorFlow's converter
+    /// writes them, and files that are no TFLite at all.
+    func testUnsupportedTFLiteModels() throws {
+        let folder = Recorded.root.appendingPathComponent("tflite-unsupported").path
+        expectRunFailure(folder + "/lstm_dense.tflite", contains: ["lstm_dense.tflite", "operators[1]", "FULLY_CONNECTED is not an operator rnngen reads"])
+        expectRunFailure(folder + "/gru.tflite", contains: ["gru.tflite", "WHILE loop", "GRU"])
+        let junk = try scratch.write("junk.tflite", "this is not a flatbuffer at all")
+        expectRunFailure(junk, contains: ["junk.tflite", "not a TensorFlow Lite model: expected the identifier TFL3 at byte 4"])
+        var bytes = [UInt8](try Data(contentsOf: Recorded.root.appendingPathComponent("tflite/lstm_i8_h7/model.tflite")))
+        bytes.removeLast(bytes.count / 2)
+        let cut = try scratch.write("cut.tflite", bytes: bytes)
+        expectRunFailure(cut, contains: ["cut.tflite", "outside the file"])
+        // A float model has no integers to run.
+        let float = Recorded.root.appendingPathComponent("tflite/lstm_float_h8/model.tflite").path
+        let x = Recorded.root.appendingPathComponent("tflite/lstm_float_h8/x.npy").path
+        expectRunFailure(float, inputs: ["x=" + x], contains: ["--quantized", "has no quantization"], extra: ["--quantized"])
     }
 
     func testMalformedJSON() throws {

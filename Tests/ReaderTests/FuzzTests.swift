@@ -104,6 +104,23 @@ final class FuzzTests: XCTestCase {
         }
     }
 
+    /// Mutated .tflite files (a quantized stack and a float LSTM): the
+    /// FlatBuffer offsets, vtables, vectors, tensor types, shapes and
+    /// quantization parameters lie. What reads runs a step in integers (or
+    /// in double for the float file) on a small input.
+    func testTFLite() throws {
+        for (index, name) in ["lstm_i8_stacked_batch3", "lstm_i8_float_io", "lstm_float_h8"].enumerated() {
+            fuzz("tflite \(name)", try file("Recorded/tflite/\(name)/model.tflite"), salt: 40 + UInt64(index), count: Self.count / 2) { bytes in
+                let model = try TFLiteImport.read(bytes: bytes, file: "fuzz.tflite", name: "fuzz")
+                guard model.inputSize <= 64, model.stacks.allSatisfy({ $0.layers.allSatisfy { $0.cells.allSatisfy { $0.hiddenSize <= 64 } } }) else { return }
+                let x = Tensor(shape: model.layout == .timeMajor ? [2, 1, model.inputSize] : [1, 2, model.inputSize],
+                               values: (0..<(2 * model.inputSize)).map { Double($0 % 5) - 2 })
+                if model.isQuantized { _ = try IntegerInterpreter(model: model).run(ModelInputs(x: x)) }
+                else { _ = try ReferenceInterpreter(model: model).run(ModelInputs(x: x)) }
+            }
+        }
+    }
+
     /// Mutated ONNX graphs run end to end on their recorded inputs: the graph
     /// runner's ops (Transpose, Squeeze, Slice, Concat, …) with lying
     /// attributes, shapes and initializers. A tenth of the readers' count, as

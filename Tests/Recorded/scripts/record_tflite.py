@@ -100,6 +100,24 @@ def record(name, batch, steps, inputs, hidden, scale, integer_io, quantized, tim
     print(name, ops, "TFLM vs TFLite differing:", differ, "of", y_tflm.size)
 
 
+def record_unsupported():
+    """Files rnngen must refuse with an error naming what it found: an LSTM
+    with a Dense layer after it (FULLY_CONNECTED), and a GRU (TFLite has no
+    GRU operator; the converter unrolls it into generic operators)."""
+    folder = os.path.join(OUT, "..", "tflite-unsupported")
+    os.makedirs(folder, exist_ok=True)
+    for name, layers, seed in [("lstm_dense", lambda y: tf.keras.layers.Dense(2)(tf.keras.layers.LSTM(4, return_sequences=True)(y)), 1),
+                               ("gru", lambda y: tf.keras.layers.GRU(4, return_sequences=True)(y), 2)]:
+        tf.keras.backend.clear_session()
+        tf.keras.utils.set_random_seed(seed)
+        x = tf.keras.Input(batch_shape=(1, 5, 3))
+        data = tf.lite.TFLiteConverter.from_keras_model(tf.keras.Model(x, layers(x))).convert()
+        open(os.path.join(folder, name + ".tflite"), "wb").write(data)
+        ops = [op["op_name"] for op in tf.lite.Interpreter(model_content=data)._get_ops_details()]
+        print(name, ops)
+
+
 if __name__ == "__main__":
     for k, (name, spec) in enumerate(sorted(CASES.items())):
         record(name, *spec, seed=100 + k)
+    record_unsupported()
