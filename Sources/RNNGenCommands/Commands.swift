@@ -23,6 +23,9 @@ public enum Commands {
                             RISC-V rv32, AArch64).
       bench MODEL           Time the kernel's step against a naive C loop and the
                             interpreter.
+      quantize MODEL --calibrate X.npy --out DIR
+                            Pick int8 scales from your data; write the quantized
+                            model as a description (run it with run --quantized).
       size MODEL [--target T|all] [--json]
                             Flash and RAM (stack included) of the C kernel on a
                             target.
@@ -69,13 +72,16 @@ public enum Commands {
             case "bench":
                 if rest.contains("--help") || rest.contains("-h") { stdout(BenchCommand.help); return 0 }
                 try BenchCommand.run(rest, stdout: stdout)
+            case "quantize":
+                if rest.contains("--help") || rest.contains("-h") { stdout(QuantizeCommand.help); return 0 }
+                try QuantizeCommand.run(rest, stdout: stdout)
             case "size":
                 if rest.contains("--help") || rest.contains("-h") { stdout(SizeCommand.help); return 0 }
                 try SizeCommand.run(rest, stdout: stdout)
             case "--version":
                 stdout("rnngen 0.1.0")
             default:
-                throw RNNError(at: command, "unknown command (commands: inspect, run, generate, verify, bench, size; see rnngen --help)")
+                throw RNNError(at: command, "unknown command (commands: inspect, run, generate, verify, bench, size, quantize; see rnngen --help)")
             }
             return 0
         } catch {

@@ -235,7 +235,7 @@ public enum ModelDescription {
     static let stackKeys = [
         "cell", "hidden_sizes", "hidden_size", "num_layers", "direction", "bidirectional_form", "framework",
         "activations", "activation", "recurrent_activation", "clip", "cell_clip", "input_forget", "forget_bias",
-        "linear_before_reset", "output_order", "weights", "state_dict", "prefix", "sample_rate_delay",
+        "linear_before_reset", "output_order", "weights", "state_dict", "prefix", "sample_rate_delay", "quantization",
     ]
 
     static func parseStack(_ node: JSONNode, inputSize: Int, framework defaultFramework: Framework, kerasVersion: Int,
@@ -399,6 +399,17 @@ public enum ModelDescription {
             guard direction == .forward else { throw m.error("sample-rate correction streams forward; a \(direction.rawValue) stack cannot have it") }
         }
 
+        // Integer quantization, one entry per layer (docs/kernels.md, "Integer kernels").
+        var quantizations: [CellQuantization?] = Array(repeating: nil, count: hiddenSizes.count)
+        if let m = try node.member("quantization") {
+            guard D == 1 else { throw m.error("a quantized stack runs one direction; this one is bidirectional") }
+            let list = try m.array()
+            guard list.count == hiddenSizes.count else { throw m.error("expected \(hiddenSizes.count) entries (one per layer), found \(list.count)") }
+            quantizations = try list.enumerated().map { k, entry in
+                try parseQuantization(entry, rows: kind.gateCount * hiddenSizes[k])
+            }
+        }
+
         var layers: [RecurrentLayer] = []
         var previousOutputs: [Int] = Array(repeating: inputSize, count: D)  // per direction, for separate stacks
         var layerInput = inputSize
@@ -408,14 +419,50 @@ public enum ModelDescription {
                 let I = (direction == .bidirectional && form == .separateStacks) ? previousOutputs[d] : layerInput
                 let options = CellOptions(activations: perDirection[d], clip: clip, cellClip: cellClip, inputForget: inputForget,
                                           forgetBias: forgetBias, linearBeforeReset: linearBeforeReset, sampleRateDelay: delays[k])
-                cells.append(try CellImporter.cell(framework, kind: kind, inputSize: I, hiddenSize: hidden,
-                                                   options: options, tensors: layerWeights[k][d]))
+                var cell = try CellImporter.cell(framework, kind: kind, inputSize: I, hiddenSize: hidden,
+                                                 options: options, tensors: layerWeights[k][d])
+                if let q = quantizations[k] {
+                    try q.validate(for: cell, at: "\(node.path).quantization[\(k)]")
+                    cell.quantization = q
+                }
+                cells.append(cell)
             }
             previousOutputs = cells.map(\.outputSize)
             layerInput = previousOutputs.reduce(0, +)
             layers.append(RecurrentLayer(cells: cells))
         }
         return RecurrentStack(direction: direction, bidirectionalForm: form, layers: layers, outputInProcessingOrder: outputInProcessingOrder)
+    }
+}
+
+extension ModelDescription {
+    static let quantizationKeys = ["input", "hidden", "cell_exponent", "input_weight_scales", "recurrent_weight_scales"]
+
+    /// One layer's `quantization` entry: `{"input": {"scale", "zero_point"},
+    /// "hidden": {…}, "cell_exponent": e, "input_weight_scales": [G·H],
+    /// "recurrent_weight_scales": [G·H]}`; scales are float32 values.
+    static func parseQuantization(_ node: JSONNode, rows: Int) throws -> CellQuantization {
+        try node.checkKeys(quantizationKeys)
+        func affine(_ key: String) throws -> AffineQuantization {
+            let m = try node.required(key)
+            try m.checkKeys(["scale", "zero_point"])
+            return AffineQuantization(scale: try float32(m.required("scale")), zeroPoint: try m.required("zero_point").int())
+        }
+        // Scales are float32: a number is read as the nearest float32, so
+        // decimal text that names a float32 value reads back to it exactly.
+        func float32(_ n: JSONNode) throws -> Double {
+            let v = try n.number(), f = Float(v)
+            guard f.isFinite, f > 0 else { throw n.error("expected a positive float32 scale, found \(v)") }
+            return Double(f)
+        }
+        func scales(_ key: String) throws -> [Double] {
+            let list = try node.required(key)
+            let values = try list.array().map(float32)
+            guard values.count == rows else { throw list.error("expected \(rows) scales (one per row of the gate matrix), found \(values.count)") }
+            return values
+        }
+        return CellQuantization(input: try affine("input"), hidden: try affine("hidden"), cellExponent: try node.required("cell_exponent").int(),
+                                inputWeightScales: try scales("input_weight_scales"), recurrentWeightScales: try scales("recurrent_weight_scales"))
     }
 }
 
