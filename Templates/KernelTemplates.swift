@@ -34,6 +34,8 @@ public enum KernelTemplates {
         "tanh_libm_scalar.c": text(PackageResources.tanh_libm_scalar_c_tmpl),
         "fma_scalar.c": text(PackageResources.fma_scalar_c_tmpl),
         "widen_scalar.c": text(PackageResources.widen_scalar_c_tmpl),
+        // Integer kernels: TFLite Micro's int8 LSTM arithmetic.
+        "integer_prelude.c": text(PackageResources.integer_prelude_c_tmpl),
         // Not templates but plain files, for the Cortex-M target programs of
         // rnngen verify --target and rnngen size (and the embedded examples).
         "cortex_m_startup.c": text(PackageResources.cortex_m_startup_c_tmpl),
@@ -51,5 +53,6 @@ public enum KernelTemplates {
         "widen_f16.swift": text(PackageResources.widen_f16_swift_tmpl),
         "widen_bf16.swift": text(PackageResources.widen_bf16_swift_tmpl),
         "widen_i8.swift": text(PackageResources.widen_i8_swift_tmpl),
+        "integer_prelude.swift": text(PackageResources.integer_prelude_swift_tmpl),
     ]
 }

@@ -12,8 +12,18 @@ public enum KernelGenerator {
         }
     }
 
+    /// A quantized model gets its integer kernel; any other its float kernel.
     public static func generate(_ model: Model, options: KernelOptions) throws -> [File] {
-        try generate(try KernelPlan(model: model, options: options))
+        if model.isQuantized { return try generate(try IntegerKernelPlan(model: model, options: options)) }
+        return try generate(try KernelPlan(model: model, options: options))
+    }
+
+    /// The files of an integer kernel.
+    public static func generate(_ plan: IntegerKernelPlan) throws -> [File] {
+        switch plan.options.language {
+        case .c: return IntegerCRenderer(plan: plan).render().map { File(name: $0.file, contents: Array($0.text.utf8)) }
+        case .swift: return IntegerSwiftRenderer(plan: plan).render().map { File(name: $0.file, contents: Array($0.text.utf8)) }
+        }
     }
 
     /// The files of a plan already made (its weights rounded once, from its source model).

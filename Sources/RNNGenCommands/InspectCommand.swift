@@ -86,6 +86,20 @@ enum InspectCommand {
             let label = line.label.padding(toLength: labelWidth, withPad: " ", startingAt: 0)
             out.append("  \(label)  \(line.detail)  [\(line.parameters) params, \(line.flopsPerStep) FLOPs/step]")
         }
+        if model.isQuantized {
+            // The integer form: what run --quantized and the integer kernels execute.
+            out.append("quantized (int8 activations and weights, int16 cell; run it with run --quantized):")
+            for (k, (cell, q)) in model.quantizedCells.enumerated() {
+                let scales = q.inputWeightScales + q.recurrentWeightScales
+                out.append("  layer \(k): x scale \(Float(q.input.scale)) zero point \(q.input.zeroPoint); h scale \(Float(q.hidden.scale)) zero point \(q.hidden.zeroPoint); "
+                           + "c scale 2^\(q.cellExponent); weight scales \(Float(scales.min()!))…\(Float(scales.max()!)) over \(2 * cell.kind.gateCount * cell.hiddenSize) rows")
+            }
+            let integerBytes = model.quantizedCells.reduce(0) { total, pair in
+                let c = pair.cell, rows = c.kind.gateCount * c.hiddenSize
+                return total + rows * (c.inputSize + c.hiddenSize) + 4 * rows
+            }
+            out.append("integer weight bytes (int8 matrices, int32 biases): \(integerBytes)")
+        }
         out.append("parameters: \(summary.parameters)")
         out.append("weight bytes (float32): \(summary.weightBytes)")
         // --weight-type stores the matrices narrow; biases and peepholes stay float, i8 adds a float scale per row.
