@@ -116,8 +116,12 @@ enum VerifyCommand {
         }
         let weightType = try GenerateCommand.weightType(parsed)
         let narrowType = weightType == .f32 ? nil : weightType
-        if maxAdded != nil && narrowType == nil {
+        if maxAdded != nil && narrowType == nil && !model.isQuantized {
             throw RNNError(at: "--max-added-error", "only means something with --weight-type \(WeightType.narrowListed)")
+        }
+        if model.isQuantized {
+            return try verifyInteger(model, path: path, parsed: parsed, target: target, languages: langText == "all" && target.name != .host ? [.c] : languages,
+                                     seed: seed, trialCount: trialCount, limit: maxAdded, stdout: stdout)
         }
         var allPassed = true
         let on = target.name == .host ? "" : " on \(target.name.rawValue) (\(target.summary))"
@@ -148,6 +152,70 @@ enum VerifyCommand {
         }
         stdout(allPassed ? "verify: passed" : "verify: FAILED")
         return allPassed
+    }
+
+    /// A quantized model: its integer kernels against the integer
+    /// interpreter, value for value; then what quantization adds: the
+    /// integer run, dequantized, against the model's real weights in double.
+    static func verifyInteger(_ model: Model, path: String, parsed: Arguments, target: Target, languages: [KernelOptions.Language],
+                              seed: UInt64, trialCount: Int, limit: Double?, stdout: (String) -> Void) throws -> Bool {
+        let on = target.name == .host ? "" : " on \(target.name.rawValue) (\(target.summary))"
+        stdout("verify \(model.name) (\(path))\(on): integer kernels, equal to the integer interpreter value for value (TFLite Micro's arithmetic), seed \(seed)")
+        var allPassed = true
+        for language in languages {
+            var withLanguage = parsed
+            withLanguage.options["lang"] = [language.rawValue]
+            let options = try GenerateCommand.options(withLanguage, defaultName: "verified")
+            let plan = try IntegerKernelPlan(model: model, options: options)
+            let reports = try IntegerVerifier.verify([(plan, IntegerVerifier.cases(for: plan, seed: seed))], language: language, target: target)
+            stdout("\(language.rawValue) integer kernel (\(plan.packing == .pairs ? "weights packed for the DSP's dual multiply-add" : "weights row after row"), columns padded to \(plan.columnMultiple)):")
+            let width = max(4, reports.map(\.name.count).max() ?? 0)
+            for r in reports {
+                stdout("  " + r.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(r.values) values, \(r.mismatches) differ  "
+                       + (r.passed ? "ok" : "FAIL (first: \(r.first ?? ""))"))
+                allPassed = allPassed && r.passed
+            }
+        }
+        let passed = try reportQuantization(model, trialCount: trialCount, seed: seed, limit: limit, stdout: stdout)
+        allPassed = allPassed && passed
+        stdout(allPassed ? "verify: passed" : "verify: FAILED")
+        return allPassed
+    }
+
+    /// What quantization adds, per output: the integer interpreter (real
+    /// inputs quantized, outputs dequantized) against the double-precision
+    /// interpreter on the model's real weights, on random sequences within
+    /// the input's quantized range. False if over `limit`.
+    static func reportQuantization(_ model: Model, trialCount: Int, seed: UInt64, limit: Double?, stdout: (String) -> Void) throws -> Bool {
+        let integer = try IntegerInterpreter(model: model), exact = ReferenceInterpreter(model: model)
+        let q = integer.inputQuantization
+        let low = q.dequantize(-128), high = q.dequantize(127)
+        var rng = SplitMix64(seed: seed)
+        var added: [String: Double] = [:], order: [String] = []
+        for _ in 0..<max(trialCount, 1) {
+            let B = Int(rng.next() % 4) + 1, T = Int(rng.next() % 24) + 1
+            let shape = model.layout == .timeMajor ? [T, B, model.inputSize] : [B, T, model.inputSize]
+            let x = Tensor(shape: shape, values: (0..<(B * T * model.inputSize)).map { _ in rng.uniform(low, high) })
+            let got = try integer.run(ModelInputs(x: x)), want = try exact.run(ModelInputs(x: x))
+            var pairs = [("y", got.y, want.y)]
+            for (name, tensor) in want.finalStates.sorted(by: { $0.key < $1.key }) { if let other = got.finalStates[name] { pairs.append((name.description, other, tensor)) } }
+            for (name, a, b) in pairs {
+                if added[name] == nil { order.append(name) }
+                added[name] = zip(a.values, b.values).reduce(added[name] ?? 0) { max($0, abs($1.0 - $1.1)) }
+            }
+        }
+        let outputScale = integer.outputQuantization.scale
+        stdout("what quantization adds (integer run, dequantized, vs the real weights in double; \(max(trialCount, 1)) random sequences within the input's range [\(Float(low)), \(Float(high))]):")
+        var passed = true
+        for name in order {
+            let value = added[name]!
+            let over = limit.map { value > $0 } ?? false
+            passed = passed && !over
+            stdout("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + "  max |Δ| " + String(format: "%.2e", value)
+                   + (name == "y" ? String(format: " (%.1f output steps)", value / outputScale) : "")
+                   + (limit.map { over ? "  FAIL (over --max-added-error \($0))" : "  ok (≤ \($0))" } ?? ""))
+        }
+        return passed
     }
 
     /// The rounding's own effect: the interpreter on the stored weights
