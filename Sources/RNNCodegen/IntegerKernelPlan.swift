@@ -76,7 +76,7 @@ public struct IntegerKernelPlan {
     static func padded(_ n: Int, to multiple: Int) -> Int { (n + multiple - 1) / multiple * multiple }
 
     /// `w` (`rows × columns`, row-major) zero-padded to `padded` columns and packed.
-    static func pack(_ w: [Int8], rows: Int, columns: Int, padded: Int, _ packing: Packing) -> [Int8] {
+    public static func pack(_ w: [Int8], rows: Int, columns: Int, padded: Int, _ packing: Packing) -> [Int8] {
         var out = [Int8](repeating: 0, count: rows * padded)
         for r in 0..<rows {
             for k in 0..<columns {

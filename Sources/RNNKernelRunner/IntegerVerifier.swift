@@ -73,7 +73,7 @@ public enum IntegerVerifier {
     }
 
     /// The program's sources and build steps for `language` on `target`.
-    static func build(_ runs: [(plan: IntegerKernelPlan, cases: [IntegerCase])], language: KernelOptions.Language,
+    public static func build(_ runs: [(plan: IntegerKernelPlan, cases: [IntegerCase])], language: KernelOptions.Language,
                       target: Target, toolchain: Toolchain) throws -> (directory: URL, program: String) {
         var sources = try runs.flatMap { try KernelGenerator.generate($0.plan).map { ($0.name, $0.contents) } }
         let steps: [(String, [String])]
@@ -103,6 +103,7 @@ public enum IntegerVerifier {
     /// Builds, runs and compares; one report per case of every kernel.
     public static func verify(_ runs: [(plan: IntegerKernelPlan, cases: [IntegerCase])], language: KernelOptions.Language,
                               target: Target, toolchain: Toolchain = Toolchain(), timeout: Double = 600) throws -> [Report] {
+        guard !runs.isEmpty else { return [] }
         if target.name != .host {
             guard target.languages.contains(language) else {
                 throw RNNError(at: "--target \(target.name.rawValue)", "builds \(target.languages.map(\.rawValue).joined(separator: " and ")) kernels, not \(language.rawValue)")
@@ -128,7 +129,7 @@ public enum IntegerVerifier {
     }
 
     /// Reads the program's output and compares every value.
-    static func compare(_ text: String, _ runs: [(plan: IntegerKernelPlan, cases: [IntegerCase])], place: String) throws -> [Report] {
+    public static func compare(_ text: String, _ runs: [(plan: IntegerKernelPlan, cases: [IntegerCase])], place: String) throws -> [Report] {
         let lines = text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }).map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         func fail(_ message: String) -> RNNError {
             RNNError(file: place, "\(message); last output: \(lines.suffix(2).map { Quote.text($0, limit: 100) }.joined(separator: " | "))")

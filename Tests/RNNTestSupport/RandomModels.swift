@@ -1,5 +1,6 @@
 import RNNKernelRunner
 import RNNModel
+import RNNReference
 
 /// Builds models with random weights (seeded) for differential tests.
 public struct RandomModels {
@@ -64,5 +65,62 @@ public struct RandomModels {
 
     public mutating func dense(_ inputs: Int, _ outputs: Int, _ activation: DenseActivation) -> DenseLayer {
         DenseLayer(weight: tensor([outputs, inputs], scale: 1 / Double(inputs).squareRoot()), bias: tensor([outputs], scale: 0.3), activation: activation)
+    }
+}
+
+/// Quantized LSTM stacks with random sizes and quantizations (seeded), for
+/// the integer kernels' differential tests: half quantized by `Quantizer`
+/// from random calibration data (what users get), half with quantization
+/// parameters drawn at random over their whole ranges (zero points, cell
+/// exponents 2^-20…2^-8, per-row scales, large biases, cell clips), the
+/// weights then chosen on the grid of their row's scale.
+public struct RandomQuantizedModels {
+    public static func model(seed: UInt64) -> (model: Model, description: String) {
+        var rng = SplitMix64(seed: seed)
+        func size(_ top: Int) -> Int { Int(rng.next() % UInt64(top)) + 1 }
+        let I = size(12), layers = Int(rng.next() % 3) + 1
+        let hidden = (0..<layers).map { _ in rng.next() % 4 == 0 ? size(70) : size(20) }
+        var models = RandomModels(seed: seed ^ 0xf00d)
+        let clip: Double? = rng.next() % 4 == 0 ? [0.5, 3, 10][Int(rng.next() % 3)] : nil
+        let stack = models.stack(RandomModels.CellSpec(kind: .lstm, cellClip: clip), inputSize: I, hiddenSizes: hidden)
+        var model = Model(name: "q\(seed)", inputSize: I, layout: rng.next() % 4 == 0 ? .timeMajor : .batchMajor, stages: [.recurrent(stack)])
+        let calibrated = rng.next() % 2 == 0
+        var text = "LSTM I=\(I) H=\(hidden)\(clip.map { " cell_clip \($0)" } ?? "") \(model.layout.rawValue)"
+        if calibrated {
+            let amplitude = [0.3, 1, 4][Int(rng.next() % 3)]
+            let x = Tensor(shape: [3, 20, I], values: (0..<(60 * I)).map { _ in rng.uniform(-amplitude, amplitude) })
+            model = try! Quantizer.quantize(model, calibration: [x]).model
+            text += ", calibrated on ±\(amplitude)"
+        } else {
+            func affine() -> AffineQuantization {
+                AffineQuantization(scale: Double(Float(rng.uniform(0.002, 0.05))), zeroPoint: Int(rng.next() % 256) - 128)
+            }
+            var previous = affine()
+            var stack = model.stacks[0]
+            for l in stack.layers.indices {
+                var cell = stack.layers[l].cells[0]
+                let rows = 4 * cell.hiddenSize
+                let q = CellQuantization(input: previous, hidden: affine(), cellExponent: -8 - Int(rng.next() % 13),
+                                         inputWeightScales: (0..<rows).map { _ in Double(Float(rng.uniform(0.001, 0.03))) },
+                                         recurrentWeightScales: (0..<rows).map { _ in Double(Float(rng.uniform(0.001, 0.03))) })
+                func grid(_ w: Tensor, _ scales: [Double]) -> Tensor {
+                    let columns = w.shape[1]
+                    return Tensor(shape: w.shape, values: (0..<w.count).map { k in Double(Int(rng.next() % 255) - 127) * scales[k / columns] })
+                }
+                cell.weights.input = grid(cell.weights.input, q.inputWeightScales)
+                cell.weights.recurrent = grid(cell.weights.recurrent, q.recurrentWeightScales)
+                // Biases up to a few thousand accumulator steps, some far larger.
+                let big = rng.next() % 3 == 0 ? 1e6 : 3e3
+                cell.weights.inputBias = Tensor(shape: [rows], values: (0..<rows).map { r in
+                    (rng.uniform(-big, big)).rounded() * (q.input.scale * q.inputWeightScales[r]) })
+                cell.weights.recurrentBias = Tensor(zeros: [rows])
+                cell.quantization = q
+                stack.layers[l].cells[0] = cell
+                previous = q.hidden
+            }
+            model.stages = [.recurrent(stack)]
+            text += ", random quantization"
+        }
+        return (model, text)
     }
 }
