@@ -57,6 +57,35 @@ final class TargetVerifyTests: XCTestCase {
         try verify(jobs, trials: 4)
     }
 
+    /// Integer kernels on every emulated target, C: random quantized LSTM
+    /// stacks and the recorded TFLite models, generated for the target (DSP
+    /// pair packing on the Cortex-M4 and M7, Helium's eight lanes on the
+    /// M55), every value equal to the integer interpreter's. One program per
+    /// target holds every kernel.
+    func testIntegerKernelsAreExactOnEveryTarget() throws {
+        let recorded = try FixtureCatalog.tfliteCases().filter(\.quantized).map { folder, _ in
+            (folder.lastPathComponent, try TFLiteImport.read(contentsOf: folder.appendingPathComponent("model.tflite").path, name: folder.lastPathComponent))
+        }
+        let random = (0..<UInt64(fullTests ? 12 : 4)).map { seed in ("q\(seed + 300)", RandomQuantizedModels.model(seed: seed + 300).model) }
+        let targets = Target.all.filter { $0.name != .host }
+        for target in targets { try requireTarget(target, .c) }
+        let failures = concurrentFailures(targets.count) { index -> [String] in
+            let target = targets[index]
+            do {
+                let runs = try (recorded + random).map { name, model in
+                    let plan = try IntegerKernelPlan(model: model, options: KernelOptions(language: .c, name: name, target: target.name))
+                    return (plan: plan, cases: IntegerVerifier.cases(for: plan))
+                }
+                let reports = try IntegerVerifier.verify(runs, language: .c, target: target)
+                guard reports.count == 4 * runs.count else { return ["\(target.name.rawValue): \(reports.count) reports for \(runs.count) kernels"] }
+                return reports.filter { !$0.passed }.map { "\($0.kernel) \($0.name) on \(target.name.rawValue): \($0.mismatches) of \($0.values) differ; first \($0.first ?? "")" }
+            } catch {
+                return ["\(target.name.rawValue): \(error)"]
+            }
+        }
+        for message in failures { XCTFail(message) }
+    }
+
     /// The audio tools' model files (Tests/Recorded/audio) generated for the
     /// Cortex-M4F, C and Embedded Swift, run under QEMU on the recorded
     /// input: within 1e-5 of the framework's recorded output, and verified
