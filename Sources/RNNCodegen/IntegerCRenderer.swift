@@ -78,15 +78,23 @@ public struct IntegerCRenderer {
         var out: [String] = []
         for (k, layer) in plan.layers.enumerated() {
             let p = layer.parameters
-            out.append("/* layer \(k): W \(layer.rows)×\(layer.inputColumns) and R \(layer.rows)×\(layer.hiddenColumns), \(plan.packing == .pairs ? "each four columns stored k, k+2, k+1, k+3" : "row after row"); gates i, o, f, c */")
+            out.append("/* layer \(k): W \(layer.rows)×\(layer.inputColumns) and R \(layer.rows)×\(layer.hiddenColumns), \(plan.packing == .pairs ? "in blocks of four rows, each four columns stored k, k+2, k+1, k+3" : "row after row"); gates i, o, f, c */")
             out.append("static const int8_t \(plan.table("w", layer: k))[\(layer.inputWeights.count)] = {\n\(Self.list(layer.inputWeights))\n};")
             out.append("static const int8_t \(plan.table("r", layer: k))[\(layer.recurrentWeights.count)] = {\n\(Self.list(layer.recurrentWeights))\n};")
-            out.append("static const int32_t \(plan.table("b", layer: k))[\(layer.rows)] = {\n\(Self.list(p.bias, perLine: 8))\n};")
-            out.append("/* per row: the sums' multipliers (·2^shift/2^31) to the gates' Q3.12 */")
-            out.append("static const int32_t \(plan.table("mx", layer: k))[\(layer.rows)] = {\n\(Self.list(p.inputRescale.map(\.multiplier), perLine: 8))\n};")
-            out.append("static const int8_t \(plan.table("sx", layer: k))[\(layer.rows)] = {\n\(Self.list(p.inputRescale.map(\.shift)))\n};")
-            out.append("static const int32_t \(plan.table("mh", layer: k))[\(layer.rows)] = {\n\(Self.list(p.recurrentRescale.map(\.multiplier), perLine: 8))\n};")
-            out.append("static const int8_t \(plan.table("sh", layer: k))[\(layer.rows)] = {\n\(Self.list(p.recurrentRescale.map(\.shift)))\n};")
+            if let recurrentBias = layer.recurrentBias {
+                out.append("/* the biases with the zero points folded in: b − x zero point · row sums of W; −h zero point · row sums of R */")
+                out.append("static const int32_t \(plan.table("b", layer: k))[\(layer.rows)] = {\n\(Self.list(layer.inputBias, perLine: 8))\n};")
+                out.append("static const int32_t \(plan.table("br", layer: k))[\(layer.rows)] = {\n\(Self.list(recurrentBias, perLine: 8))\n};")
+            } else {
+                out.append("static const int32_t \(plan.table("b", layer: k))[\(layer.rows)] = {\n\(Self.list(layer.inputBias, perLine: 8))\n};")
+            }
+            if layer.needsRowRescales {
+                out.append("/* per row: the sums' multipliers (·2^shift/2^31) to the gates' Q3.12 */")
+                out.append("static const int32_t \(plan.table("mx", layer: k))[\(layer.rows)] = {\n\(Self.list(p.inputRescale.map(\.multiplier), perLine: 8))\n};")
+                out.append("static const int8_t \(plan.table("sx", layer: k))[\(layer.rows)] = {\n\(Self.list(p.inputRescale.map(\.shift)))\n};")
+                out.append("static const int32_t \(plan.table("mh", layer: k))[\(layer.rows)] = {\n\(Self.list(p.recurrentRescale.map(\.multiplier), perLine: 8))\n};")
+                out.append("static const int8_t \(plan.table("sh", layer: k))[\(layer.rows)] = {\n\(Self.list(p.recurrentRescale.map(\.shift)))\n};")
+            }
             out.append("")
         }
         return out.joined(separator: "\n")
@@ -99,14 +107,21 @@ public struct IntegerCRenderer {
             return "    /* \(text) */"
         case .widen(let from, let count, let padded, let zeroPoint, let into):
             return "    rq_widen(\(into), \(from.map { "state->h_l\($0)" } ?? "x"), \(count), \(padded), \(zeroPoint));"
+        case .copy(let from, let count, let padded, let into):
+            return "    rq_copy(\(into), \(from.map { "state->h_l\($0)" } ?? "x"), \(count), \(padded));"
         case .matvec(let k, let recurrent, let input, let into):
             let layer = plan.layers[k]
-            let function = plan.packing == .pairs ? "rq_matvec_pairs" : "rq_matvec"
-            let bias = recurrent ? "0" : plan.table("b", layer: k)
+            let function = ["rows": "rq_matvec", "pairs": "rq_matvec_pairs", "bytes": "rq_matvec_s8"][plan.packing.rawValue]!
+            let bias = recurrent ? (layer.recurrentBias == nil ? "0" : plan.table("br", layer: k)) : plan.table("b", layer: k)
             return "    \(function)(\(into), \(plan.table(recurrent ? "r" : "w", layer: k)), \(input), \(bias), \(layer.rows), \(recurrent ? layer.hiddenColumns : layer.inputColumns));"
-        case .gates(let k):
-            let H = plan.layers[k].hiddenSize
-            return "    rq_lstm_gates(gate, ax, ah, \(plan.table("mx", layer: k)), \(plan.table("sx", layer: k)), \(plan.table("mh", layer: k)), \(plan.table("sh", layer: k)), \(H));"
+        case .gates(let k, let block):
+            let layer = plan.layers[k], H = layer.hiddenSize, at = block * H
+            let rows = "gate + \(at), ax + \(at), ah + \(at), \(H)", candidate = block == 3 ? 1 : 0
+            if let (x, h) = layer.uniformRescales(block: block) {
+                return "    rq_gate_rows_uniform(\(rows), \(x.multiplier), \(x.shift), \(h.multiplier), \(h.shift), \(candidate));"
+            }
+            return "    rq_gate_rows(\(rows), \(plan.table("mx", layer: k)) + \(at), \(plan.table("sx", layer: k)) + \(at), "
+                + "\(plan.table("mh", layer: k)) + \(at), \(plan.table("sh", layer: k)) + \(at), \(candidate));"
         case .cell(let k):
             let p = plan.layers[k].parameters
             let (tm, ts) = FixedPoint.tanhInputScaling(exponent: p.quantization.cellExponent)
@@ -142,7 +157,8 @@ public struct IntegerCRenderer {
 
         void \(name)_step(\(name)_state *restrict state, const int8_t *restrict x, int8_t *restrict y)
         {
-            int16_t xw[\(plan.widestColumns)], hw[\(plan.widestColumns)], gate[\(plan.mostRows)];
+            \(plan.packing == .bytes ? "int8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : "int16_t xw[\(plan.widestColumns)], hw[\(plan.widestColumns)];")
+            int16_t gate[\(plan.mostRows)];
             int32_t ax[\(plan.mostRows)], ah[\(plan.mostRows)];
         \(plan.step.map(spell).joined(separator: "\n"))
         }

@@ -9,10 +9,15 @@ public struct IntegerKernelPlan {
     public enum Packing: String, Sendable {
         /// Row after row, columns in order.
         case rows
-        /// Row after row, each group of four columns stored k, k+2, k+1, k+3:
-        /// what the DSP extension's unpack and dual multiply-add read
+        /// Blocks of four rows, column group by column group, each row's four
+        /// bytes stored k, k+2, k+1, k+3: what the DSP extension's unpack and
+        /// dual multiply-add read, four rows per load of the inputs
         /// (Cortex-M4/M7).
         case pairs
+        /// Row after row, products of the raw int8 inputs: each zero point
+        /// folded into the biases (bias − zero point · row sum, exact in
+        /// int32), sixteen int8 products per Helium instruction (Cortex-M55).
+        case bytes
     }
 
     public struct Layer {
@@ -23,6 +28,22 @@ public struct IntegerKernelPlan {
         /// The weights as stored: `[4H × inputColumns]` and `[4H × hiddenColumns]`, zero-padded and packed.
         public var inputWeights: [Int8]
         public var recurrentWeights: [Int8]
+        /// The input sum's bias (the layer's; with `.bytes`, minus the input
+        /// zero point times each row's sum) and the recurrent sum's (nil, or
+        /// with `.bytes`, minus the hidden zero point times each row's sum).
+        public var inputBias: [Int32]
+        public var recurrentBias: [Int32]?
+        /// The input and recurrent rescales shared by every row of gate
+        /// block `b` (0…3: i, o, f, c), nil where the rows differ (per-row
+        /// weight scales): then the kernel reads them from per-row tables.
+        public func uniformRescales(block b: Int) -> (input: IntegerLSTMParameters.Rescale, recurrent: IntegerLSTMParameters.Rescale)? {
+            let H = parameters.hiddenSize, rows = (b * H)..<((b + 1) * H)
+            let x = parameters.inputRescale[rows.lowerBound], h = parameters.recurrentRescale[rows.lowerBound]
+            guard parameters.inputRescale[rows].allSatisfy({ $0 == x }), parameters.recurrentRescale[rows].allSatisfy({ $0 == h }) else { return nil }
+            return (x, h)
+        }
+        /// Whether some gate block needs the per-row rescale tables.
+        public var needsRowRescales: Bool { (0..<4).contains { uniformRescales(block: $0) == nil } }
         public var hiddenSize: Int { parameters.hiddenSize }
         public var inputSize: Int { parameters.inputSize }
         public var rows: Int { 4 * parameters.hiddenSize }
@@ -53,40 +74,85 @@ public struct IntegerKernelPlan {
         }
         self.model = model
         self.options = options
-        packing = Self.packing(for: options.target)
-        columnMultiple = options.target == .cortexM55 ? 8 : 4
-        let multiple = columnMultiple, packing = packing
-        layers = try model.quantizedCells.enumerated().map { k, pair in
-            let p: IntegerLSTMParameters
-            do { p = try IntegerLSTMParameters(cell: pair.cell, quantization: pair.quantization) } catch let error as RNNError {
+        let parameters = try model.quantizedCells.enumerated().map { k, pair in
+            do { return try IntegerLSTMParameters(cell: pair.cell, quantization: pair.quantization) } catch let error as RNNError {
                 throw RNNError(at: "model \(Quote.text(model.name)): layer \(k) \(error.location ?? "")", error.message)
             }
+        }
+        var packing = Self.packing(for: options.target)
+        // Folding the zero points is exact while no sum can leave int32;
+        // otherwise the zero points are subtracted from the inputs.
+        if packing == .bytes, !parameters.allSatisfy(Self.foldsZeroPoints) { packing = .rows }
+        self.packing = packing
+        columnMultiple = packing == .bytes ? 16 : 4
+        let multiple = columnMultiple
+        layers = parameters.map { p in
             let inputColumns = Self.padded(p.inputSize, to: multiple), hiddenColumns = Self.padded(p.hiddenSize, to: multiple)
+            var inputBias = p.bias, recurrentBias: [Int32]?
+            if packing == .bytes {
+                let xz = Int64(p.quantization.input.zeroPoint), hz = Int64(p.quantization.hidden.zeroPoint)
+                inputBias = (0..<(4 * p.hiddenSize)).map { r in Int32(Int64(p.bias[r]) - xz * Self.rowSum(p.inputWeights, row: r, columns: p.inputSize)) }
+                recurrentBias = (0..<(4 * p.hiddenSize)).map { r in Int32(-hz * Self.rowSum(p.recurrentWeights, row: r, columns: p.hiddenSize)) }
+            }
             return Layer(parameters: p, inputColumns: inputColumns, hiddenColumns: hiddenColumns,
                          inputWeights: Self.pack(p.inputWeights, rows: 4 * p.hiddenSize, columns: p.inputSize, padded: inputColumns, packing),
-                         recurrentWeights: Self.pack(p.recurrentWeights, rows: 4 * p.hiddenSize, columns: p.hiddenSize, padded: hiddenColumns, packing))
+                         recurrentWeights: Self.pack(p.recurrentWeights, rows: 4 * p.hiddenSize, columns: p.hiddenSize, padded: hiddenColumns, packing),
+                         inputBias: inputBias, recurrentBias: recurrentBias)
         }
     }
 
+    static func rowSum(_ w: [Int8], row: Int, columns: Int) -> Int64 { w[(row * columns)..<((row + 1) * columns)].reduce(0) { $0 + Int64($1) } }
+
+    /// Whether every sum of the layer, in any order, stays within int32 with
+    /// the zero points folded into the biases (and without).
+    static func foldsZeroPoints(_ p: IntegerLSTMParameters) -> Bool {
+        let limit = Int64(Int32.max)
+        for r in 0..<(4 * p.hiddenSize) {
+            let xz = Int64(p.quantization.input.zeroPoint), hz = Int64(p.quantization.hidden.zeroPoint)
+            let folded = abs(Int64(p.bias[r]) - xz * rowSum(p.inputWeights, row: r, columns: p.inputSize)) + abs(Int64(p.bias[r]))
+            guard folded + 128 * 255 * Int64(p.inputSize) < limit,
+                  abs(hz * rowSum(p.recurrentWeights, row: r, columns: p.hiddenSize)) + 128 * 255 * Int64(p.hiddenSize) < limit else { return false }
+        }
+        return true
+    }
+
     /// The DSP extension's dual 16-bit multiply-add on Cortex-M4 and M7.
+    /// How the weights are laid out and read, for reports.
+    public var packingSummary: String {
+        switch packing {
+        case .rows: return "weights row after row, inputs less their zero points as int16, columns padded to \(columnMultiple)"
+        case .pairs: return "weights in blocks of four rows for the DSP's dual 16-bit multiply-add, columns padded to \(columnMultiple)"
+        case .bytes: return "raw int8 inputs with the zero points folded into the biases, sixteen products per Helium instruction, columns padded to \(columnMultiple)"
+        }
+    }
+
     public static func packing(for target: KernelTarget) -> Packing {
-        target == .cortexM4 || target == .cortexM7 ? .pairs : .rows
+        switch target {
+        case .cortexM4, .cortexM7: return .pairs
+        case .cortexM55: return .bytes
+        default: return .rows
+        }
     }
 
     static func padded(_ n: Int, to multiple: Int) -> Int { (n + multiple - 1) / multiple * multiple }
 
-    /// `w` (`rows × columns`, row-major) zero-padded to `padded` columns and packed.
+    /// `w` (`rows × columns`, row-major) zero-padded to `padded` columns and
+    /// packed. `.pairs` (rows a multiple of 4): blocks of four rows, each
+    /// holding column group by column group the four rows' four bytes,
+    /// ordered k, k+2, k+1, k+3.
     public static func pack(_ w: [Int8], rows: Int, columns: Int, padded: Int, _ packing: Packing) -> [Int8] {
         var out = [Int8](repeating: 0, count: rows * padded)
         for r in 0..<rows {
             for k in 0..<columns {
-                var at = k
-                if packing == .pairs {
-                    // Within each group of four: k, k+2, k+1, k+3.
-                    let within = k % 4
-                    at = k - within + [0, 2, 1, 3][within]
+                let at: Int
+                switch packing {
+                case .rows, .bytes:
+                    at = r * padded + k
+                case .pairs:
+                    let block = r / 4, row = r % 4, group = k / 4, within = k % 4
+                    at = block * 4 * padded + group * 16 + row * 4 + [0, 2, 1, 3][within]
                 }
-                out[r * padded + at] = w[r * columns + k]
+                out[at] = w[r * columns + k]
             }
         }
         return out
@@ -98,10 +164,13 @@ public struct IntegerKernelPlan {
         case comment(String)
         /// `xw = x − zero point` as int16, zero-padded (`layer` nil: the kernel's input `x`; else that layer's h).
         case widen(from: Int?, count: Int, padded: Int, zeroPoint: Int, into: String)
+        /// `xb = x` as int8, zero-padded (`.bytes`: the zero point is in the bias).
+        case copy(from: Int?, count: Int, padded: Int, into: String)
         /// `acc = bias + W·xw` (input) or `R·hw` (recurrent) of a layer.
         case matvec(layer: Int, recurrent: Bool, input: String, into: String)
-        /// The gates of a layer from its two sums.
-        case gates(layer: Int)
+        /// The rows of gate block `block` (0…3: i, o, f, c) of a layer from
+        /// its two sums: sigmoid, tanh for the candidate block 3.
+        case gates(layer: Int, block: Int)
         /// The cell and hidden state of a layer from its gates.
         case cell(layer: Int)
         /// `y = h` of the last layer.
@@ -115,11 +184,18 @@ public struct IntegerKernelPlan {
         for (k, layer) in layers.enumerated() {
             let q = layer.parameters.quantization
             ops.append(.comment("layer \(k): LSTM \(layer.inputSize) → \(layer.hiddenSize)\(k > 0 ? ", reading layer \(k - 1)'s h" : "")"))
-            ops.append(.widen(from: k == 0 ? nil : k - 1, count: layer.inputSize, padded: layer.inputColumns, zeroPoint: q.input.zeroPoint, into: "xw"))
-            ops.append(.widen(from: k, count: layer.hiddenSize, padded: layer.hiddenColumns, zeroPoint: q.hidden.zeroPoint, into: "hw"))
-            ops.append(.matvec(layer: k, recurrent: false, input: "xw", into: "ax"))
-            ops.append(.matvec(layer: k, recurrent: true, input: "hw", into: "ah"))
-            ops.append(.gates(layer: k))
+            if packing == .bytes {
+                ops.append(.copy(from: k == 0 ? nil : k - 1, count: layer.inputSize, padded: layer.inputColumns, into: "xb"))
+                ops.append(.copy(from: k, count: layer.hiddenSize, padded: layer.hiddenColumns, into: "hb"))
+                ops.append(.matvec(layer: k, recurrent: false, input: "xb", into: "ax"))
+                ops.append(.matvec(layer: k, recurrent: true, input: "hb", into: "ah"))
+            } else {
+                ops.append(.widen(from: k == 0 ? nil : k - 1, count: layer.inputSize, padded: layer.inputColumns, zeroPoint: q.input.zeroPoint, into: "xw"))
+                ops.append(.widen(from: k, count: layer.hiddenSize, padded: layer.hiddenColumns, zeroPoint: q.hidden.zeroPoint, into: "hw"))
+                ops.append(.matvec(layer: k, recurrent: false, input: "xw", into: "ax"))
+                ops.append(.matvec(layer: k, recurrent: true, input: "hw", into: "ah"))
+            }
+            for block in 0..<4 { ops.append(.gates(layer: k, block: block)) }
             ops.append(.cell(layer: k))
         }
         ops.append(.output(layer: layers.count - 1))
@@ -130,12 +206,14 @@ public struct IntegerKernelPlan {
     public var widestColumns: Int { layers.map { max($0.inputColumns, $0.hiddenColumns) }.max()! }
     public var mostRows: Int { layers.map(\.rows).max()! }
 
-    /// The weight bytes the kernel bakes: int8 matrices, int32 biases, per-row multipliers (int32) and shifts (int8).
+    /// The weight bytes the kernel bakes: int8 matrices, int32 biases, and
+    /// where rows differ, per-row multipliers (int32) and shifts (int8).
     public var weightBytes: Int {
-        layers.reduce(0) { $0 + $1.inputWeights.count + $1.recurrentWeights.count + 4 * $1.rows + 2 * (5 * $1.rows) }
+        layers.reduce(0) { $0 + $1.inputWeights.count + $1.recurrentWeights.count + 4 * $1.rows * ($1.recurrentBias == nil ? 1 : 2)
+            + ($1.needsRowRescales ? 10 * $1.rows : 0) }
     }
 
-    /// The name of a layer's table: `w` and `r` weights, `b` bias, `mx`/`sx`
+    /// The name of a layer's table: `w` and `r` weights, `b` and `br` biases, `mx`/`sx`
     /// and `mh`/`sh` the input and recurrent multipliers and shifts.
     public func table(_ kind: String, layer: Int) -> String { "\(name)_\(kind)_l\(layer)" }
 }

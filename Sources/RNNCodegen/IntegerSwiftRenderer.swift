@@ -25,12 +25,14 @@ public struct IntegerSwiftRenderer {
         var o = Offsets()
         for (k, layer) in plan.layers.enumerated() {
             let p = layer.parameters
-            for (kind, values) in [("w", layer.inputWeights), ("r", layer.recurrentWeights), ("sx", p.inputRescale.map { Int8($0.shift) }),
-                                   ("sh", p.recurrentRescale.map { Int8($0.shift) })] {
+            let rowShifts = layer.needsRowRescales ? [("sx", p.inputRescale.map { Int8($0.shift) }), ("sh", p.recurrentRescale.map { Int8($0.shift) })] : []
+            for (kind, values) in [("w", layer.inputWeights), ("r", layer.recurrentWeights)] + rowShifts {
                 o.int8[plan.table(kind, layer: k)] = o.int8Values.count
                 o.int8Values += values
             }
-            for (kind, values) in [("b", p.bias), ("mx", p.inputRescale.map(\.multiplier)), ("mh", p.recurrentRescale.map(\.multiplier))] {
+            let rowMultipliers = layer.needsRowRescales ? [("mx", p.inputRescale.map(\.multiplier)), ("mh", p.recurrentRescale.map(\.multiplier))] : []
+            let biases = [("b", layer.inputBias)] + (layer.recurrentBias.map { [("br", $0)] } ?? [])
+            for (kind, values) in biases + rowMultipliers {
                 o.int32[plan.table(kind, layer: k)] = o.int32Values.count
                 o.int32Values += values
             }
@@ -50,12 +52,20 @@ public struct IntegerSwiftRenderer {
             return "        // \(text)"
         case .widen(let from, let count, let padded, let zeroPoint, let into):
             return "        rqWiden(\(into), \(from.map { "h + \(stateOffset($0))" } ?? "x"), \(count), \(padded), \(zeroPoint))"
+        case .copy(let from, let count, let padded, let into):
+            return "        rqCopy(\(into), \(from.map { "h + \(stateOffset($0))" } ?? "x"), \(count), \(padded))"
         case .matvec(let k, let recurrent, let input, let into):
             let layer = plan.layers[k]
-            let function = plan.packing == .pairs ? "rqMatvecPairs" : "rqMatvec"
-            return "        \(function)(\(into), \(i8(recurrent ? "r" : "w", k)), \(input), \(recurrent ? "nil" : i32("b", k)), \(layer.rows), \(recurrent ? layer.hiddenColumns : layer.inputColumns))"
-        case .gates(let k):
-            return "        rqLSTMGates(gate, ax, ah, \(i32("mx", k)), \(i8("sx", k)), \(i32("mh", k)), \(i8("sh", k)), \(plan.layers[k].hiddenSize))"
+            let function = ["rows": "rqMatvec", "pairs": "rqMatvecPairs", "bytes": "rqMatvecS8"][plan.packing.rawValue]!
+            let bias = recurrent ? (layer.recurrentBias == nil ? "nil" : i32("br", k)) : i32("b", k)
+            return "        \(function)(\(into), \(i8(recurrent ? "r" : "w", k)), \(input), \(bias), \(layer.rows), \(recurrent ? layer.hiddenColumns : layer.inputColumns))"
+        case .gates(let k, let block):
+            let layer = plan.layers[k], H = layer.hiddenSize, at = block * H
+            let rows = "gate + \(at), ax + \(at), ah + \(at), \(H)", candidate = block == 3 ? "true" : "false"
+            if let (x, h) = layer.uniformRescales(block: block) {
+                return "        rqGateRowsUniform(\(rows), \(x.multiplier), \(x.shift), \(h.multiplier), \(h.shift), \(candidate))"
+            }
+            return "        rqGateRows(\(rows), \(i32("mx", k)) + \(at), \(i8("sx", k)) + \(at), \(i32("mh", k)) + \(at), \(i8("sh", k)) + \(at), \(candidate))"
         case .cell(let k):
             let p = plan.layers[k].parameters
             let (tm, ts) = FixedPoint.tanhInputScaling(exponent: p.quantization.cellExponent)
@@ -106,7 +116,7 @@ public struct IntegerSwiftRenderer {
 
         \(Template(swift: "integer_prelude.swift").render(["TABLE": Self.list(FixedPoint.sigmoidTable)]))
 
-        /// Every Int8 table: the weights (\(plan.packing == .pairs ? "each four columns stored k, k+2, k+1, k+3" : "row after row")) and the rows' shifts.
+        /// Every Int8 table: the weights (\(plan.packing == .pairs ? "in blocks of four rows, each four columns stored k, k+2, k+1, k+3" : "row after row")) and the rows' shifts.
         fileprivate let \(tables): InlineArray<\(o.int8Values.count), Int8> = [
         \(Self.list(o.int8Values))
         ]
@@ -199,8 +209,8 @@ public struct IntegerSwiftRenderer {
             fileprivate static func step(_ x: UnsafePointer<Int8>, _ y: UnsafeMutablePointer<Int8>, _ h: UnsafeMutablePointer<Int8>, _ c: UnsafeMutablePointer<Int16>) {
                 \(tables).span.withUnsafeBufferPointer { i8Buffer in
                 \(wideTables).span.withUnsafeBufferPointer { i32Buffer in
-                withScratch(InlineArray<\(W), Int16>.self, 0) { xw in
-                withScratch(InlineArray<\(W), Int16>.self, 0) { hw in
+                withScratch(InlineArray<\(W), \(plan.packing == .bytes ? "Int8" : "Int16")>.self, 0) { \(plan.packing == .bytes ? "xb" : "xw") in
+                withScratch(InlineArray<\(W), \(plan.packing == .bytes ? "Int8" : "Int16")>.self, 0) { \(plan.packing == .bytes ? "hb" : "hw") in
                 withScratch(InlineArray<\(R), Int16>.self, 0) { gate in
                 withScratch(InlineArray<\(R), Int32>.self, 0) { ax in
                 withScratch(InlineArray<\(R), Int32>.self, 0) { ah in

@@ -82,4 +82,19 @@ public enum TargetBenchRenderer {
             "NAIVE": BenchmarkRenderer.naiveLoop(plan.model),
         ])
     }
+
+    /// The integer kernel `quantized` against the float kernel `float` of
+    /// the same model: `kernel` is the integer step, `float` the float step.
+    public static func render(_ quantized: IntegerKernelPlan, float: KernelPlan, timer: Timer, steps: Int) -> String {
+        Template(c: "target_bench_integer.c").render([
+            "Q": quantized.name,
+            "QN": quantized.name.uppercased(),
+            "F": float.name,
+            "TIMER": timer.code,
+            "SPIN": timer.spin,
+            "SPIN_SHORT": "\(spinShort)",
+            "SPIN_LONG": "\(spinLong)",
+            "STEPS": "\(steps)",
+        ])
+    }
 }

@@ -222,6 +222,10 @@ extension BenchCommand {
         for name in ["steps", "opt"] { withLanguage.options[name] = nil }
         withLanguage.switches.remove("json")
         let options = try GenerateCommand.options(withLanguage, defaultName: "bench_kernel")
+        if model.isQuantized {
+            return try integerTargetReport(model, path: path, target: target, options: options, levels: levels, steps: steps,
+                                           json: parsed.switches.contains("json"), stdout: stdout)
+        }
         let plan = try KernelPlan(model: model, options: options)
         let bench = TargetBench(target: target)
         let results = try levels.map { try bench.run(plan, optimization: $0, steps: steps) }
@@ -246,6 +250,41 @@ extension BenchCommand {
         for r in results {
             out.append("  " + r.optimization.padding(toLength: 6, withPad: " ", startingAt: 0)
                        + String(format: "%8.1f   %10.1f   %9.3f×      %.2g", r.kernelPerStep, r.naivePerStep, r.ratio, r.agreement))
+        }
+        stdout(out.joined(separator: "\n"))
+    }
+
+    /// A quantized model on a core: the integer kernel's step against the
+    /// float kernel of the same model (its real weights; the generate
+    /// options shape that one), instructions per step at each level.
+    static func integerTargetReport(_ model: Model, path: String, target: Target, options: KernelOptions, levels: [String], steps: Int,
+                                    json: Bool, stdout: (String) -> Void) throws {
+        let quantized = try IntegerKernelPlan(model: model, options: KernelOptions(language: .c, name: options.name + "_q", target: target.name))
+        var floatOptions = options
+        floatOptions.name = options.name + "_f"
+        let float = try KernelPlan(model: model, options: floatOptions)
+        let bench = TargetBench(target: target)
+        let results = try levels.map { try bench.run(quantized, float: float, optimization: $0, steps: steps) }
+        if json {
+            let rows = results.map { r in
+                "  {\"target\": \"\(target.name.rawValue)\", \"optimization\": \"\(r.optimization)\", \"kernel\": \"int8\", \"steps\": \(r.steps), "
+                    + "\"integer_instructions_per_step\": \(String(format: "%.1f", r.kernelPerStep)), "
+                    + "\"float_instructions_per_step\": \(String(format: "%.1f", r.naivePerStep)), \"float_over_integer\": \(String(format: "%.4f", 1 / r.ratio)), "
+                    + "\"instructions_per_tick\": \(String(format: "%.4f", r.instructionsPerTick)), \"max_abs_difference\": \(String(format: "%.3g", r.agreement))}"
+            }
+            stdout("[\n" + rows.joined(separator: ",\n") + "\n]")
+            return
+        }
+        var out = ["bench \(model.name) (\(path)) on \(target.name.rawValue) (\(target.summary)):",
+                   "  int8 kernel (\(quantized.packingSummary)) against rnngen's float kernel "
+                   + "(\(float.lowering.rawValue) lowering) of the same model; \(steps) steps after a warm-up",
+                   "  instructions per time step (QEMU -icount shift=0: instructions, not cycles; timer calibrated at "
+                   + "\(String(format: "%.2f", results[0].instructionsPerTick)) instructions per tick, loop overhead "
+                   + "\(String(format: "%.1f", results[0].overheadPerStep)) subtracted):",
+                   "  level   int8        float      float/int8   max |int8 − float| (dequantized)"]
+        for r in results {
+            out.append("  " + r.optimization.padding(toLength: 6, withPad: " ", startingAt: 0)
+                       + String(format: "%8.1f   %9.1f   %8.2f×      %.2g", r.kernelPerStep, r.naivePerStep, 1 / r.ratio, r.agreement))
         }
         stdout(out.joined(separator: "\n"))
     }

@@ -168,7 +168,7 @@ enum VerifyCommand {
             let options = try GenerateCommand.options(withLanguage, defaultName: "verified")
             let plan = try IntegerKernelPlan(model: model, options: options)
             let reports = try IntegerVerifier.verify([(plan, IntegerVerifier.cases(for: plan, seed: seed))], language: language, target: target)
-            stdout("\(language.rawValue) integer kernel (\(plan.packing == .pairs ? "weights packed for the DSP's dual multiply-add" : "weights row after row"), columns padded to \(plan.columnMultiple)):")
+            stdout("\(language.rawValue) integer kernel (\(plan.packingSummary)):")
             let width = max(4, reports.map(\.name.count).max() ?? 0)
             for r in reports {
                 stdout("  " + r.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  \(r.values) values, \(r.mismatches) differ  "

@@ -57,8 +57,29 @@ public struct TargetBench {
         return try TargetBench.parse(run.printed, optimization: optimization, place: run.place, status: run.status)
     }
 
+    /// The integer kernel of a quantized model against the float kernel of
+    /// its real weights, on the same core: `kernelPerStep` is the integer
+    /// step, `naivePerStep` the float kernel's step, `agreement` how far the
+    /// dequantized output is from the float one.
+    public func run(_ quantized: IntegerKernelPlan, float: KernelPlan, optimization: String, steps: Int) throws -> Result {
+        guard let timer = target.benchTimer else {
+            throw RNNError(at: "--target \(target.name.rawValue)", "bench counts instructions on emulated microcontrollers only (cortex-m4, cortex-m7, cortex-m55, cortex-m3, rv32)")
+        }
+        try target.requireTools(.c, run: true, swiftCompiler: toolchain.swiftCompiler)
+        let sources = try KernelGenerator.generate(quantized).map { ($0.name, $0.contents) } + target.programSources(float)
+            + [("bench.c", Array(TargetBenchRenderer.render(quantized, float: float, timer: timer, steps: steps).utf8))]
+        let cFiles = sources.map(\.0).filter { $0.hasSuffix(".c") }
+        let directory = try BuildCache(toolchain.cacheDirectory).build(
+            kind: "\(target.name.rawValue)-bench-integer", sources: sources,
+            steps: [(target.cCompiler, target.cFlags(optimization) + cFiles + target.linkFlags + ["-o", "bench.elf"])],
+            what: "the integer bench program for \(target.name.rawValue)")
+        let run = try target.emulate(directory.appendingPathComponent("bench.elf"), extraFlags: ["-icount", "shift=0,align=off,sleep=off"],
+                                     marker: "rnngen-bench", timeout: timeout)
+        return try TargetBench.parse(run.printed, optimization: optimization, place: run.place, status: run.status, baseline: "float")
+    }
+
     /// Reads the bench program's lines; anything missing is an error quoting the output.
-    public static func parse(_ text: String, optimization: String, place: String, status: Int32) throws -> Result {
+    public static func parse(_ text: String, optimization: String, place: String, status: Int32, baseline: String = "naive") throws -> Result {
         var values: [String: [UInt64]] = [:]
         for line in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
             let words = line.split(separator: " ")
@@ -78,7 +99,7 @@ public struct TargetBench {
             throw RNNError(file: place, "the board timer did not advance during calibration (ticks \(calibration[1]), \(calibration[3])); is QEMU running with -icount?")
         }
         let perTick = Double(calibration[2] - calibration[0]) / Double(calibration[3] - calibration[1])
-        let overhead = try field("overhead", 2), kernel = try field("kernel", 2), naive = try field("naive", 2)
+        let overhead = try field("overhead", 2), kernel = try field("kernel", 2), naive = try field(baseline, 2)
         let steps = Double(kernel[0])
         let overheadPerStep = Double(overhead[1]) * perTick / steps
         guard values["agreement"] != nil, text.contains("rnngen-end") else { throw RNNError(file: place, "the bench program stopped before its end (exit status \(status))") }

@@ -75,18 +75,28 @@ final class IntegerKernelTests: XCTestCase {
         }
     }
 
-    /// The DSP packing keeps the sums: a plan for Cortex-M4 (pairs) built and
-    /// run on the host (the portable reading of the same layout) equals the interpreter.
-    func testPairPackingOnTheHost() throws {
+    /// The targets' packings keep the sums: plans for the Cortex-M4 (DSP
+    /// pairs) and the M55 (raw bytes, zero points in the biases) built and
+    /// run on the host, C and Swift (the portable reading of the same
+    /// layouts), equal the interpreter.
+    func testTargetPackingsOnTheHost() throws {
         let seeds = (0..<UInt64(8)).map { Self.seed &+ 1000 &+ $0 }
-        let runs = try runs(.c, seeds: seeds, target: .cortexM4)
-        XCTAssertTrue(runs.allSatisfy { $0.plan.packing == .pairs })
-        for r in try IntegerVerifier.verify(runs, language: .c, target: try Target.named("host")) {
-            XCTAssertTrue(r.passed, "\(r.kernel) \(r.name): \(r.first ?? "")")
+        for (target, packing) in [(KernelTarget.cortexM4, IntegerKernelPlan.Packing.pairs), (.cortexM55, .bytes)] {
+            for language in KernelOptions.Language.allCases {
+                let runs = try runs(language, seeds: language == .c ? seeds : Array(seeds.prefix(2)), target: target)
+                XCTAssertTrue(runs.allSatisfy { $0.plan.packing == packing })
+                let toolchain = language == .swift ? Toolchain(swiftFlags: ["-Onone"]) : Toolchain()
+                for r in try IntegerVerifier.verify(runs, language: language, target: try Target.named("host"), toolchain: toolchain) {
+                    XCTAssertTrue(r.passed, "\(target.rawValue) \(language.rawValue) \(r.kernel) \(r.name): \(r.first ?? "")")
+                }
+            }
         }
-        // And the layout is what the DSP reads: k, k+2, k+1, k+3 in each group of four.
-        let w: [Int8] = [0, 1, 2, 3, 4, 5]
-        XCTAssertEqual(IntegerKernelPlan.pack(w, rows: 1, columns: 6, padded: 8, .pairs), [0, 2, 1, 3, 4, 0, 5, 0])
+        // And the layout is what the DSP reads: blocks of four rows, column
+        // group by column group, each row's bytes k, k+2, k+1, k+3.
+        let w = (0..<24).map { Int8($0) }  // 4 rows of 6 columns: row r, column k holds 6r + k
+        XCTAssertEqual(IntegerKernelPlan.pack(w, rows: 4, columns: 6, padded: 8, .pairs),
+                       [0, 2, 1, 3, 6, 8, 7, 9, 12, 14, 13, 15, 18, 20, 19, 21,
+                        4, 0, 5, 0, 10, 0, 11, 0, 16, 0, 17, 0, 22, 0, 23, 0])
     }
 
     /// A kernel that differs from the interpreter is caught: the comparison
