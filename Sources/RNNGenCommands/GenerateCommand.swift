@@ -26,11 +26,19 @@ enum GenerateCommand {
     (a buffer of interleaved frames, for audio callbacks), head, run (whole
     sequences).
 
+    A quantized model (an int8 .tflite, or a description rnngen quantize wrote)
+    gets an int8 kernel instead: TensorFlow Lite Micro's integer LSTM, equal to
+    it and to 'rnngen run --quantized' to the bit, with reset, step (int8),
+    step_float (real numbers in and out) and run; --target picks how the sums
+    are computed (the DSP's dual multiply-adds on Cortex-M4/M7, Helium on the
+    M55). Only --lang, --name and --target apply (docs/kernels.md, "Integer
+    kernels").
+
     ARGUMENTS:
       MODEL                 A description (*.rnn.json), an ONNX model (*.onnx),
-                            RTNeural's model JSON or an amp model's
-                            Automated-GuitarAmpModelling JSON (*.json; told apart
-                            by content; docs/AUDIO.md).
+                            a TensorFlow Lite model (*.tflite), RTNeural's model
+                            JSON or an amp model's Automated-GuitarAmpModelling
+                            JSON (*.json; told apart by content; docs/AUDIO.md).
 
     OPTIONS:
       --lang c|swift        Output language (required).

@@ -33,6 +33,14 @@ enum VerifyCommand {
     sum of |w − rounded w|, which bounds how far one step moves a
     pre-activation per unit of input magnitude.
 
+    Quantized models (an int8 .tflite, a description rnngen quantize wrote):
+    the int8 kernels against the integer interpreter, which must agree on every
+    value (no tolerance): a batch with an empty item, saturating inputs, a long
+    sequence, real inputs through step_float; then what quantization adds, the
+    integer run dequantized against the real weights in double, per output,
+    on random sequences within the input's range (--max-added-error E gates
+    it). On a microcontroller target the C kernel is checked.
+
     Targets: with --target, the kernel is cross-compiled with a program that
     holds the same trials as constants, run under emulation, and its outputs
     (printed as float bits) compared on this machine by the same rule:
@@ -61,8 +69,9 @@ enum VerifyCommand {
                             rnngen generate --help). The trials' batches of 3,
                             4, 7 and 9 items cover full tiles, partial tiles and a
                             lone item.
-      --max-added-error E   With a narrow --weight-type: also fail if rounding the
-                            weights changes any output by more than E.
+      --max-added-error E   With a narrow --weight-type, or on a quantized model:
+                            also fail if rounding the weights (quantizing) changes
+                            any output by more than E.
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs (W, R,
                             B, P): their values. Repeat for each.
       -h, --help            Show this help.
