@@ -118,16 +118,16 @@ public struct IntegerCRenderer {
             let layer = plan.layers[k], H = layer.hiddenSize, at = block * H
             let rows = "gate + \(at), ax + \(at), ah + \(at), \(H)", candidate = block == 3 ? 1 : 0
             if let (x, h) = layer.uniformRescales(block: block) {
-                return "    rq_gate_rows_uniform(\(rows), \(x.multiplier), \(x.shift), \(h.multiplier), \(h.shift), \(candidate));"
+                return "    rq_gate_rows_uniform(\(rows), \(x.multiplier), \(x.shift), \(h.multiplier), \(h.shift), \(candidate), \(layer.narrowGates(block: block) ? 1 : 0));"
             }
             return "    rq_gate_rows(\(rows), \(plan.table("mx", layer: k)) + \(at), \(plan.table("sx", layer: k)) + \(at), "
-                + "\(plan.table("mh", layer: k)) + \(at), \(plan.table("sh", layer: k)) + \(at), \(candidate));"
+                + "\(plan.table("mh", layer: k)) + \(at), \(plan.table("sh", layer: k)) + \(at), \(candidate), \(layer.narrowGates(block: block) ? 1 : 0));"
         case .cell(let k):
             let p = plan.layers[k].parameters
             let (tm, ts) = FixedPoint.tanhInputScaling(exponent: p.quantization.cellExponent)
             return "    rq_lstm_cell(state->c_l\(k), state->h_l\(k), gate, \(p.hiddenSize), \(p.forgetTimesCell.multiplier), \(p.forgetTimesCell.shift), "
                 + "\(p.inputTimesCandidate.multiplier), \(p.inputTimesCandidate.shift), \(p.outputTimesTanh.multiplier), \(p.outputTimesTanh.shift), "
-                + "\(p.quantization.hidden.zeroPoint), \(tm), \(ts), \(p.cellClip ?? -1));"
+                + "\(p.quantization.hidden.zeroPoint), \(tm), \(ts), \(p.cellClip ?? -1), \(plan.layers[k].narrowCell ? 1 : 0));"
         case .output(let k):
             return "    memcpy(y, state->h_l\(k), \(plan.layers[k].hiddenSize));"
         }

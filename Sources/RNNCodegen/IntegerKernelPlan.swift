@@ -44,6 +44,33 @@ public struct IntegerKernelPlan {
         }
         /// Whether some gate block needs the per-row rescale tables.
         public var needsRowRescales: Bool { (0..<4).contains { uniformRescales(block: $0) == nil } }
+        /// Bounds on |input sum| and |recurrent sum| over every row and
+        /// every int8 input, as this layer's kernel computes them.
+        public var sumBounds: (input: Int64, recurrent: Int64) {
+            let p = parameters, folded = recurrentBias != nil
+            var bx: Int64 = 0, bh: Int64 = 0
+            for r in 0..<rows {
+                let wx = p.inputWeights[(r * p.inputSize)..<((r + 1) * p.inputSize)].reduce(Int64(0)) { $0 + abs(Int64($1)) }
+                let wh = p.recurrentWeights[(r * p.hiddenSize)..<((r + 1) * p.hiddenSize)].reduce(Int64(0)) { $0 + abs(Int64($1)) }
+                // Inputs less their zero points lie in ±255; raw int8 in ±128.
+                bx = max(bx, abs(Int64(inputBias[r])) + wx * (folded ? 128 : 255))
+                bh = max(bh, abs(Int64(recurrentBias?[r] ?? 0)) + wh * (folded ? 128 : 255))
+            }
+            return (bx, bh)
+        }
+        /// Gate block `b` may take the short rescale: every row's shifts
+        /// are ≤ 0 and every sum is below 2^30 in magnitude.
+        public func narrowGates(block b: Int) -> Bool {
+            let H = parameters.hiddenSize, rows = (b * H)..<((b + 1) * H)
+            guard (parameters.inputRescale[rows] + parameters.recurrentRescale[rows]).allSatisfy({ $0.shift <= 0 }) else { return false }
+            let (bx, bh) = sumBounds
+            return bx < 1 << 30 && bh < 1 << 30
+        }
+        /// The cell update may take the short rescale: its three shifts are ≤ 0
+        /// (its products are always below 2^30).
+        public var narrowCell: Bool {
+            [parameters.forgetTimesCell, parameters.inputTimesCandidate, parameters.outputTimesTanh].allSatisfy { $0.shift <= 0 }
+        }
         public var hiddenSize: Int { parameters.hiddenSize }
         public var inputSize: Int { parameters.inputSize }
         public var rows: Int { 4 * parameters.hiddenSize }

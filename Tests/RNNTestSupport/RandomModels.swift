@@ -109,8 +109,9 @@ public struct RandomQuantizedModels {
                 }
                 cell.weights.input = grid(cell.weights.input, q.inputWeightScales)
                 cell.weights.recurrent = grid(cell.weights.recurrent, q.recurrentWeightScales)
-                // Biases up to a few thousand accumulator steps, some far larger.
-                let big = rng.next() % 3 == 0 ? 1e6 : 3e3
+                // Biases up to a few thousand accumulator steps, some far
+                // larger, some beyond 2^29 (the kernels' long rescale).
+                let big = [3e3, 1e6, 6e8][Int(rng.next() % 3)]
                 cell.weights.inputBias = Tensor(shape: [rows], values: (0..<rows).map { r in
                     (rng.uniform(-big, big)).rounded() * (q.input.scale * q.inputWeightScales[r]) })
                 cell.weights.recurrentBias = Tensor(zeros: [rows])
