@@ -129,7 +129,7 @@ public struct IntegerCRenderer {
                 + "\(p.inputTimesCandidate.multiplier), \(p.inputTimesCandidate.shift), \(p.outputTimesTanh.multiplier), \(p.outputTimesTanh.shift), "
                 + "\(p.quantization.hidden.zeroPoint), \(tm), \(ts), \(p.cellClip ?? -1), \(plan.layers[k].narrowCell ? 1 : 0));"
         case .output(let k):
-            return "    memcpy(y, state->h_l\(k), \(plan.layers[k].hiddenSize));"
+            return "    for (int j = 0; j < \(plan.layers[k].hiddenSize); ++j) y[j] = state->h_l\(k)[j];"
         }
     }
 
