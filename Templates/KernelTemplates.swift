@@ -37,6 +37,7 @@ public enum KernelTemplates {
         // Integer kernels: TFLite Micro's int8 LSTM arithmetic.
         "integer_prelude.c": text(PackageResources.integer_prelude_c_tmpl),
         "target_bench_integer.c": text(PackageResources.target_bench_integer_c_tmpl),
+        "bench_integer.c": text(PackageResources.bench_integer_c_tmpl),
         // Not templates but plain files, for the Cortex-M target programs of
         // rnngen verify --target and rnngen size (and the embedded examples).
         "cortex_m_startup.c": text(PackageResources.cortex_m_startup_c_tmpl),

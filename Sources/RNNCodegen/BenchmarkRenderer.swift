@@ -179,4 +179,10 @@ public enum BenchmarkRenderer {
         out.append("static void naive_step(const float *x, float *y)\n{\n\(steps.joined(separator: "\n"))\n    memcpy(y, \(input), \(top) * sizeof(float));\n}")
         return out.joined(separator: "\n")
     }
+
+    /// The host benchmark of a quantized model: its integer kernel's step
+    /// beside the float kernel of the same model, in ns per step.
+    public static func render(_ quantized: IntegerKernelPlan, float: KernelPlan) -> String {
+        Template(c: "bench_integer.c").render(["Q": quantized.name, "QN": quantized.name.uppercased(), "F": float.name])
+    }
 }

@@ -108,10 +108,10 @@ public struct IntegerCRenderer {
         case .widen(let from, let count, let padded, let zeroPoint, let into):
             return "    rq_widen(\(into), \(from.map { "state->h_l\($0)" } ?? "x"), \(count), \(padded), \(zeroPoint));"
         case .copy(let from, let count, let padded, let into):
-            return "    rq_copy(\(into), \(from.map { "state->h_l\($0)" } ?? "x"), \(count), \(padded));"
+            return "    \(plan.packing == .unsignedBytes ? "rq_copy_unsigned" : "rq_copy")(\(into), \(from.map { "state->h_l\($0)" } ?? "x"), \(count), \(padded));"
         case .matvec(let k, let recurrent, let input, let into):
             let layer = plan.layers[k]
-            let function = ["rows": "rq_matvec", "pairs": "rq_matvec_pairs", "bytes": "rq_matvec_s8"][plan.packing.rawValue]!
+            let function = ["rows": "rq_matvec", "pairs": "rq_matvec_pairs", "bytes": "rq_matvec_s8", "unsignedBytes": "rq_matvec_u8"][plan.packing.rawValue]!
             let bias = recurrent ? (layer.recurrentBias == nil ? "0" : plan.table("br", layer: k)) : plan.table("b", layer: k)
             return "    \(function)(\(into), \(plan.table(recurrent ? "r" : "w", layer: k)), \(input), \(bias), \(layer.rows), \(recurrent ? layer.hiddenColumns : layer.inputColumns));"
         case .gates(let k, let block):
@@ -157,7 +157,7 @@ public struct IntegerCRenderer {
 
         void \(name)_step(\(name)_state *restrict state, const int8_t *restrict x, int8_t *restrict y)
         {
-            \(plan.packing == .bytes ? "int8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : "int16_t xw[\(plan.widestColumns)], hw[\(plan.widestColumns)];")
+            \(plan.packing == .bytes ? "int8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : plan.packing == .unsignedBytes ? "uint8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : "int16_t xw[\(plan.widestColumns)], hw[\(plan.widestColumns)];")
             int16_t gate[\(plan.mostRows)];
             int32_t ax[\(plan.mostRows)], ah[\(plan.mostRows)];
         \(plan.step.map(spell).joined(separator: "\n"))

@@ -18,6 +18,11 @@ public struct IntegerKernelPlan {
         /// folded into the biases (bias − zero point · row sum, exact in
         /// int32), sixteen int8 products per Helium instruction (Cortex-M55).
         case bytes
+        /// Row after row, products of the inputs offset to unsigned bytes
+        /// (x + 128, the zero point and the offset folded into the biases):
+        /// the unsigned × signed byte dot products of x86's VNNI, which GCC
+        /// emits for this loop at -O3 (the host).
+        case unsignedBytes
     }
 
     public struct Layer {
@@ -109,15 +114,19 @@ public struct IntegerKernelPlan {
         var packing = Self.packing(for: options.target)
         // Folding the zero points is exact while no sum can leave int32;
         // otherwise the zero points are subtracted from the inputs.
-        if packing == .bytes, !parameters.allSatisfy(Self.foldsZeroPoints) { packing = .rows }
+        if packing == .bytes || packing == .unsignedBytes, !parameters.allSatisfy({ Self.foldsZeroPoints($0, offset: packing == .unsignedBytes ? 128 : 0) }) {
+            packing = .rows
+        }
         self.packing = packing
-        columnMultiple = packing == .bytes ? 16 : 4
+        columnMultiple = packing == .bytes || packing == .unsignedBytes ? 16 : 4
         let multiple = columnMultiple
         layers = parameters.map { p in
             let inputColumns = Self.padded(p.inputSize, to: multiple), hiddenColumns = Self.padded(p.hiddenSize, to: multiple)
             var inputBias = p.bias, recurrentBias: [Int32]?
-            if packing == .bytes {
-                let xz = Int64(p.quantization.input.zeroPoint), hz = Int64(p.quantization.hidden.zeroPoint)
+            if packing == .bytes || packing == .unsignedBytes {
+                // The inputs the sums read are x − offset·(unsigned) … folded: b − (z + offset) · row sum.
+                let offset: Int64 = packing == .unsignedBytes ? 128 : 0
+                let xz = Int64(p.quantization.input.zeroPoint) + offset, hz = Int64(p.quantization.hidden.zeroPoint) + offset
                 inputBias = (0..<(4 * p.hiddenSize)).map { r in Int32(Int64(p.bias[r]) - xz * Self.rowSum(p.inputWeights, row: r, columns: p.inputSize)) }
                 recurrentBias = (0..<(4 * p.hiddenSize)).map { r in Int32(-hz * Self.rowSum(p.recurrentWeights, row: r, columns: p.hiddenSize)) }
             }
@@ -132,10 +141,10 @@ public struct IntegerKernelPlan {
 
     /// Whether every sum of the layer, in any order, stays within int32 with
     /// the zero points folded into the biases (and without).
-    static func foldsZeroPoints(_ p: IntegerLSTMParameters) -> Bool {
+    static func foldsZeroPoints(_ p: IntegerLSTMParameters, offset: Int64) -> Bool {
         let limit = Int64(Int32.max)
         for r in 0..<(4 * p.hiddenSize) {
-            let xz = Int64(p.quantization.input.zeroPoint), hz = Int64(p.quantization.hidden.zeroPoint)
+            let xz = Int64(p.quantization.input.zeroPoint) + offset, hz = Int64(p.quantization.hidden.zeroPoint) + offset
             let folded = abs(Int64(p.bias[r]) - xz * rowSum(p.inputWeights, row: r, columns: p.inputSize)) + abs(Int64(p.bias[r]))
             guard folded + 128 * 255 * Int64(p.inputSize) < limit,
                   abs(hz * rowSum(p.recurrentWeights, row: r, columns: p.hiddenSize)) + 128 * 255 * Int64(p.hiddenSize) < limit else { return false }
@@ -150,6 +159,7 @@ public struct IntegerKernelPlan {
         case .rows: return "weights row after row, inputs less their zero points as int16, columns padded to \(columnMultiple)"
         case .pairs: return "weights in blocks of four rows for the DSP's dual 16-bit multiply-add, columns padded to \(columnMultiple)"
         case .bytes: return "raw int8 inputs with the zero points folded into the biases, sixteen products per Helium instruction, columns padded to \(columnMultiple)"
+        case .unsignedBytes: return "inputs offset to unsigned bytes, the zero points folded into the biases, byte dot products (VNNI at -O3), columns padded to \(columnMultiple)"
         }
     }
 
@@ -157,6 +167,7 @@ public struct IntegerKernelPlan {
         switch target {
         case .cortexM4, .cortexM7: return .pairs
         case .cortexM55: return .bytes
+        case .host: return .unsignedBytes
         default: return .rows
         }
     }
@@ -173,7 +184,7 @@ public struct IntegerKernelPlan {
             for k in 0..<columns {
                 let at: Int
                 switch packing {
-                case .rows, .bytes:
+                case .rows, .bytes, .unsignedBytes:
                     at = r * padded + k
                 case .pairs:
                     let block = r / 4, row = r % 4, group = k / 4, within = k % 4
@@ -191,7 +202,7 @@ public struct IntegerKernelPlan {
         case comment(String)
         /// `xw = x − zero point` as int16, zero-padded (`layer` nil: the kernel's input `x`; else that layer's h).
         case widen(from: Int?, count: Int, padded: Int, zeroPoint: Int, into: String)
-        /// `xb = x` as int8, zero-padded (`.bytes`: the zero point is in the bias).
+        /// `xb = x` as int8 (`.bytes`) or x + 128 as uint8 (`.unsignedBytes`), zero-padded: the zero point is in the bias.
         case copy(from: Int?, count: Int, padded: Int, into: String)
         /// `acc = bias + W·xw` (input) or `R·hw` (recurrent) of a layer.
         case matvec(layer: Int, recurrent: Bool, input: String, into: String)
@@ -211,7 +222,7 @@ public struct IntegerKernelPlan {
         for (k, layer) in layers.enumerated() {
             let q = layer.parameters.quantization
             ops.append(.comment("layer \(k): LSTM \(layer.inputSize) → \(layer.hiddenSize)\(k > 0 ? ", reading layer \(k - 1)'s h" : "")"))
-            if packing == .bytes {
+            if packing == .bytes || packing == .unsignedBytes {
                 ops.append(.copy(from: k == 0 ? nil : k - 1, count: layer.inputSize, padded: layer.inputColumns, into: "xb"))
                 ops.append(.copy(from: k, count: layer.hiddenSize, padded: layer.hiddenColumns, into: "hb"))
                 ops.append(.matvec(layer: k, recurrent: false, input: "xb", into: "ax"))

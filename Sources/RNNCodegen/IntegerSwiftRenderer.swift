@@ -53,10 +53,10 @@ public struct IntegerSwiftRenderer {
         case .widen(let from, let count, let padded, let zeroPoint, let into):
             return "        rqWiden(\(into), \(from.map { "h + \(stateOffset($0))" } ?? "x"), \(count), \(padded), \(zeroPoint))"
         case .copy(let from, let count, let padded, let into):
-            return "        rqCopy(\(into), \(from.map { "h + \(stateOffset($0))" } ?? "x"), \(count), \(padded))"
+            return "        \(plan.packing == .unsignedBytes ? "rqCopyUnsigned" : "rqCopy")(\(into), \(from.map { "h + \(stateOffset($0))" } ?? "x"), \(count), \(padded))"
         case .matvec(let k, let recurrent, let input, let into):
             let layer = plan.layers[k]
-            let function = ["rows": "rqMatvec", "pairs": "rqMatvecPairs", "bytes": "rqMatvecS8"][plan.packing.rawValue]!
+            let function = ["rows": "rqMatvec", "pairs": "rqMatvecPairs", "bytes": "rqMatvecS8", "unsignedBytes": "rqMatvecU8"][plan.packing.rawValue]!
             let bias = recurrent ? (layer.recurrentBias == nil ? "nil" : i32("br", k)) : i32("b", k)
             return "        \(function)(\(into), \(i8(recurrent ? "r" : "w", k)), \(input), \(bias), \(layer.rows), \(recurrent ? layer.hiddenColumns : layer.inputColumns))"
         case .gates(let k, let block):
@@ -82,6 +82,9 @@ public struct IntegerSwiftRenderer {
             "    " + values[start..<min(start + 16, values.count)].map { String($0) }.joined(separator: ", ")
         }.joined(separator: ",\n")
     }
+
+    var bytes: Bool { plan.packing == .bytes || plan.packing == .unsignedBytes }
+    var scratchType: String { plan.packing == .bytes ? "Int8" : plan.packing == .unsignedBytes ? "UInt8" : "Int16" }
 
     func source() -> String {
         let o = offsets()
@@ -209,8 +212,8 @@ public struct IntegerSwiftRenderer {
             fileprivate static func step(_ x: UnsafePointer<Int8>, _ y: UnsafeMutablePointer<Int8>, _ h: UnsafeMutablePointer<Int8>, _ c: UnsafeMutablePointer<Int16>) {
                 \(tables).span.withUnsafeBufferPointer { i8Buffer in
                 \(wideTables).span.withUnsafeBufferPointer { i32Buffer in
-                withScratch(InlineArray<\(W), \(plan.packing == .bytes ? "Int8" : "Int16")>.self, 0) { \(plan.packing == .bytes ? "xb" : "xw") in
-                withScratch(InlineArray<\(W), \(plan.packing == .bytes ? "Int8" : "Int16")>.self, 0) { \(plan.packing == .bytes ? "hb" : "hw") in
+                withScratch(InlineArray<\(W), \(scratchType)>.self, 0) { \(bytes ? "xb" : "xw") in
+                withScratch(InlineArray<\(W), \(scratchType)>.self, 0) { \(bytes ? "hb" : "hw") in
                 withScratch(InlineArray<\(R), Int16>.self, 0) { gate in
                 withScratch(InlineArray<\(R), Int32>.self, 0) { ax in
                 withScratch(InlineArray<\(R), Int32>.self, 0) { ah in

@@ -101,6 +101,12 @@ enum BenchCommand {
         let langText = try parsed.single("lang") ?? "all"
         guard langText == "c" || langText == "all" else { throw RNNError(at: "--lang \(langText)", "expected c or all") }
         let options = try GenerateCommand.options(withLanguage, defaultName: "bench_kernel")
+        if model.isQuantized {
+            guard batch == 1 else { throw RNNError(at: "--batch", "a quantized model's integer kernel is timed at batch 1 (its step)") }
+            return try integerHostReport(model, path: path, options: options, steps: steps,
+                                         flags: (try parsed.single("cflags") ?? "-O3 -march=native").split(separator: " ").map(String.init),
+                                         json: parsed.switches.contains("json"), stdout: stdout)
+        }
         let plan = try KernelPlan(model: model, options: options)
         guard plan.supportsStep || batch > 1 else {
             throw RNNError(at: path, "the model runs a direction in reverse and has no step function to time (--batch 2 or more times its run)")
@@ -252,6 +258,43 @@ extension BenchCommand {
                        + String(format: "%8.1f   %10.1f   %9.3f×      %.2g", r.kernelPerStep, r.naivePerStep, r.ratio, r.agreement))
         }
         stdout(out.joined(separator: "\n"))
+    }
+
+    /// A quantized model on this machine: the integer C kernel's step
+    /// beside the float C kernel of its real weights, ns per step.
+    static func integerHostReport(_ model: Model, path: String, options: KernelOptions, steps: Int, flags: [String], json: Bool,
+                                  stdout: (String) -> Void) throws {
+        let quantized = try IntegerKernelPlan(model: model, options: KernelOptions(language: .c, name: options.name + "_q"))
+        var floatOptions = options
+        floatOptions.name = options.name + "_f"
+        let float = try KernelPlan(model: model, options: floatOptions)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for file in try KernelGenerator.generate(quantized) + KernelGenerator.generate(float) {
+            try Data(file.contents).write(to: folder.appendingPathComponent(file.name))
+        }
+        try BenchmarkRenderer.render(quantized, float: float).write(to: folder.appendingPathComponent("bench.c"), atomically: true, encoding: .utf8)
+        let compiler = Toolchain().cCompiler
+        let build = try Subprocess.run(compiler, ["-std=c99"] + flags + ["\(quantized.name).c", "\(float.name).c", "bench.c", "-o", "bench", "-lm"], in: folder)
+        guard build.status == 0 else { throw RNNError(file: folder.path, "\(compiler) failed building the benchmark:\n\(build.stderr)") }
+        let result = try Subprocess.run(folder.appendingPathComponent("bench").path, [String(steps)])
+        guard result.status == 0 else { throw RNNError("the benchmark failed: \(result.stderr)") }
+        var values: [String: Double] = [:]
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ")
+            if parts.count == 2, let v = Double(parts[1]) { values[String(parts[0])] = v }
+        }
+        guard let integer = values["integer"], let floatNs = values["float"] else { throw RNNError("the benchmark printed no timings: \(result.stdout)") }
+        if json {
+            stdout("{\"kernel\": \"int8\", \"integer_ns_per_step\": \(String(format: "%.2f", integer)), \"float_ns_per_step\": \(String(format: "%.2f", floatNs)), "
+                   + "\"float_over_integer\": \(String(format: "%.3f", floatNs / integer)), \"cflags\": \"\(flags.joined(separator: " "))\"}")
+            return
+        }
+        stdout(["bench \(model.name) (\(path)), batch 1, best of 5 rounds of \(steps) steps, \(compiler) \(flags.joined(separator: " ")):",
+                "  int8 kernel  (\(quantized.packingSummary))  \(String(format: "%9.1f", integer)) ns/step",
+                "  float kernel (vector width \(float.vectorWidth))  \(String(format: "%9.1f", floatNs)) ns/step",
+                "  float/int8   \(String(format: "%.2f", floatNs / integer))×"].joined(separator: "\n"))
     }
 
     /// A quantized model on a core: the integer kernel's step against the
