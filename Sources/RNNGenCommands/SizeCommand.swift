@@ -53,8 +53,13 @@ enum SizeCommand {
     struct Row {
         var model: String
         var target: Target
-        var plan: KernelPlan
+        /// The float kernel's plan; nil for an integer kernel.
+        var plan: KernelPlan?
+        var modelName: String
+        var kernelName: String
         var size: KernelSize
+        var width: String { plan.map { "\($0.vectorWidth)" } ?? "–" }
+        var type: String { plan?.options.weightType.rawValue ?? "int8" }
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
@@ -79,6 +84,15 @@ enum SizeCommand {
         var rows: [Row] = []
         for path in parsed.positionals {
             let model = try ModelFile.loadModel(path, provided: provided)
+            if model.isQuantized {
+                // Its integer kernel: int8 weights and activations, whatever the float options.
+                for target in targets {
+                    let plan = try IntegerKernelPlan(model: model, options: KernelOptions(language: .c, name: model.name, target: target.name))
+                    rows.append(Row(model: path, target: target, plan: nil, modelName: model.name, kernelName: plan.name,
+                                    size: try KernelSizer.measure(plan, target: target)))
+                }
+                continue
+            }
             for type in types {
                 for width in widths {
                     // Each target generates its own kernel: its lowering, width and tile.
@@ -90,9 +104,10 @@ enum SizeCommand {
                         variant.options["target"] = [target.name.rawValue]
                         let plan = try KernelPlan(model: model, options: try GenerateCommand.options(variant, defaultName: model.name))
                         // auto may resolve to a width also asked for by number: one row each.
-                        if rows.contains(where: { $0.model == path && $0.target.name == target.name && $0.plan.vectorWidth == plan.vectorWidth
-                                && $0.plan.options.weightType == plan.options.weightType }) { continue }
-                        rows.append(Row(model: path, target: target, plan: plan, size: try KernelSizer.measure(plan, target: target)))
+                        if rows.contains(where: { $0.model == path && $0.target.name == target.name && $0.plan?.vectorWidth == plan.vectorWidth
+                                && $0.plan?.options.weightType == plan.options.weightType }) { continue }
+                        rows.append(Row(model: path, target: target, plan: plan, modelName: model.name, kernelName: plan.name,
+                                        size: try KernelSizer.measure(plan, target: target)))
                     }
                 }
             }
@@ -101,13 +116,16 @@ enum SizeCommand {
             stdout(json(rows))
             return
         }
-        let o = rows[0].plan.options
-        stdout("size of the C kernel, weights \(o.weights.rawValue)\(o.useLibm ? ", libm" : ""), bytes:")
+        if let o = rows.first(where: { $0.plan != nil })?.plan?.options {
+            stdout("size of the C kernel, weights \(o.weights.rawValue)\(o.useLibm ? ", libm" : ""), bytes:")
+        } else {
+            stdout("size of the int8 C kernel, bytes:")
+        }
         let header = ["model", "target", "width", "type", "code", "const", "weights", "flash", "static", "state", "stack step", "stack run", "ram", "work/step"]
         var table = [header]
         for row in rows {
-            let s = row.size, name = row.plan.name
-            table.append([row.plan.model.name, row.target.name.rawValue, "\(row.plan.vectorWidth)", row.plan.options.weightType.rawValue,
+            let s = row.size, name = row.kernelName
+            table.append([row.modelName, row.target.name.rawValue, row.width, row.type,
                           "\(s.code)", "\(s.constants)", "\(s.weights)", "\(s.flash)", "\(s.staticData)", "\(s.state)",
                           s.stack["\(name)_step"].map(String.init) ?? "–", s.stack["\(name)_run"].map(String.init) ?? "–", "\(s.ram)", "\(s.workspacePerStep)"])
         }
@@ -126,11 +144,13 @@ enum SizeCommand {
     static func json(_ rows: [Row]) -> String {
         func text(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
         let objects = rows.map { row in
-            let o = row.plan.options, s = row.size
-            return "  {\"model\": \(text(row.model)), \"name\": \(text(row.plan.name)), \"target\": \(text(row.target.name.rawValue)), \"lang\": \"c\", "
-                + "\"vector_width\": \(row.plan.vectorWidth), \"weight_type\": \(text(o.weightType.rawValue)), \"weights_mode\": \(text(o.weights.rawValue)), "
-                + "\"libm\": \(o.useLibm), \"batch_tile\": \(row.plan.batchTile), "
-                + "\"code\": \(s.code), \"constants\": \(s.constants), \"weights\": \(s.weights), \"flash\": \(s.flash), "
+            let s = row.size
+            let options = row.plan.map { plan in
+                "\"vector_width\": \(plan.vectorWidth), \"weight_type\": \(text(plan.options.weightType.rawValue)), \"weights_mode\": \(text(plan.options.weights.rawValue)), "
+                    + "\"libm\": \(plan.options.useLibm), \"batch_tile\": \(plan.batchTile), "
+            } ?? "\"vector_width\": null, \"weight_type\": \"int8\", \"weights_mode\": \"baked\", \"libm\": false, \"batch_tile\": null, "
+            return "  {\"model\": \(text(row.model)), \"name\": \(text(row.kernelName)), \"target\": \(text(row.target.name.rawValue)), \"lang\": \"c\", "
+                + options + "\"code\": \(s.code), \"constants\": \(s.constants), \"weights\": \(s.weights), \"flash\": \(s.flash), "
                 + "\"static_data\": \(s.staticData), \"state\": \(s.state), \"stack\": {"
                 + s.stack.sorted { $0.key < $1.key }.map { "\(text($0.key)): \($0.value)" }.joined(separator: ", ")
                 + "}, \"ram\": \(s.ram), \"workspace_per_step\": \(s.workspacePerStep), \"stack_is_static\": \(s.stackIsStatic), "

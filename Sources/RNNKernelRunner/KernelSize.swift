@@ -76,6 +76,47 @@ public enum KernelSizer {
     }
 }
 
+extension KernelSizer {
+    /// Compiles an integer kernel for `target` (cached) and measures it: its
+    /// weights are every per-layer table (int8 matrices, int32 biases and
+    /// multipliers, int8 shifts); the sigmoid table counts as a constant.
+    public static func measure(_ plan: IntegerKernelPlan, target: Target, toolchain: Toolchain = Toolchain()) throws -> KernelSize {
+        try target.requireTools(.c, run: false)
+        let sizeTool = target.cCompiler.hasSuffix("gcc") ? String(target.cCompiler.dropLast(3)) + "size" : "size"
+        guard Toolchain.onPath(sizeTool) else {
+            throw RNNError(at: "--target \(target.name.rawValue)", "needs \(sizeTool) (binutils), which is not on PATH: install \(target.packages.joined(separator: " "))")
+        }
+        let sources = try KernelGenerator.generate(plan).map { ($0.name, $0.contents) }
+        let flags = target.archFlags + ["-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-fstack-usage", "-fcallgraph-info=su"]
+        let directory = try BuildCache(toolchain.cacheDirectory).build(
+            kind: "size-integer-\(target.name.rawValue)", sources: sources,
+            steps: [(target.cCompiler, flags + ["-c", "\(plan.name).c", "-o", "kernel.o"])], what: "the integer C kernel for \(target.name.rawValue) (to measure it)")
+        let sections = try Subprocess.run(sizeTool, ["-A", "kernel.o"], in: directory)
+        guard sections.status == 0 else { throw RNNError(file: directory.appendingPathComponent("kernel.o").path, "\(sizeTool) failed: \(sections.stderr)") }
+        let state = plan.layers.reduce(0) { $0 + 3 * $1.hiddenSize }
+        var size = KernelSize(code: 0, constants: 0, weights: 0, staticData: 0, state: state, stack: [:], libraryCalls: [],
+                              stackIsStatic: true, workspacePerStep: 0)
+        for line in sections.stdout.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 2, let bytes = Int(fields[1]) else { continue }
+            let name = String(fields[0])
+            if name.hasPrefix(".rodata.\(plan.name)_") { size.weights += bytes }
+            else if name.hasPrefix(".text") { size.code += bytes }
+            else if name.hasPrefix(".rodata") || name.hasPrefix(".srodata") { size.constants += bytes }
+            else if name.hasPrefix(".data") || name.hasPrefix(".bss") || name.hasPrefix(".sdata") || name.hasPrefix(".sbss") { size.staticData += bytes }
+        }
+        let graphFile = directory.appendingPathComponent("kernel.ci")
+        guard let graph = try? String(contentsOf: graphFile, encoding: .utf8) else {
+            throw RNNError(file: graphFile.path, "\(target.cCompiler) wrote no call graph (-fcallgraph-info needs gcc 10 or later)")
+        }
+        let calls = CallGraph(vcg: graph)
+        for entry in calls.frames.keys where entry.hasPrefix(plan.name + "_") { size.stack[entry] = calls.deepest(from: entry) }
+        size.libraryCalls = calls.external.sorted()
+        size.stackIsStatic = calls.allStatic
+        return size
+    }
+}
+
 /// The call graph gcc writes with -fcallgraph-info=su (VCG text): frame
 /// sizes per function and calls between them.
 struct CallGraph {

@@ -66,6 +66,28 @@ final class TargetCommandTests: XCTestCase {
 
     /// size: the weight table is the model's parameters as stored, flash
     /// and RAM add up, narrow weights shrink only the weights, JSON for tools.
+    /// A quantized model's size is its int8 kernel's: its tables are the
+    /// plan's (int8 matrices padded, int32 biases; per-tensor scales need no
+    /// per-row tables), its state int8 h and int16 c.
+    func testSizeOfAnIntegerKernel() throws {
+        try require(.cortexM4)
+        let scratch = try Scratch()
+        let model = Recorded.root.appendingPathComponent("tflite/lstm_i8_h33/model.tflite").path
+        let run = scratch.rnngen(["size", model, "--json"])
+        XCTAssertEqual(run.code, 0, run.err)
+        let rows = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.out.utf8)) as? [[String: Any]])
+        XCTAssertEqual(rows.count, 1)
+        let row = rows[0]
+        XCTAssertEqual(row["weight_type"] as? String, "int8")
+        let plan = try IntegerKernelPlan(model: try TFLiteImport.read(contentsOf: model, name: "model"), options: KernelOptions(language: .c, name: "model", target: .cortexM4))
+        XCTAssertEqual(row["weights"] as? Int, plan.weightBytes)
+        XCTAssertEqual(plan.weightBytes, 132 * (8 + 36) + 4 * 132, "W 132×8 and R 132×36 bytes, 132 int32 biases")
+        XCTAssertLessThan(plan.weightBytes, 4 * 132 * (5 + 33 + 1) / 3, "a third of the float tables at most")
+        XCTAssertEqual(row["state"] as? Int, 33 + 2 * 33)
+        let stack = try XCTUnwrap(row["stack"] as? [String: Int])
+        XCTAssertGreaterThan(stack["model_step"] ?? 0, 0)
+    }
+
     func testSizeMeasuresTheKernel() throws {
         try require(.cortexM4)
         let scratch = try Scratch()
