@@ -48,7 +48,9 @@ public struct IntegerKernelPlan {
             return (x, h)
         }
         /// Whether some gate block needs the per-row rescale tables.
-        public var needsRowRescales: Bool { (0..<4).contains { uniformRescales(block: $0) == nil } }
+        public var needsRowRescales: Bool {
+            (kind == .gru && parameters.linearBeforeReset) || (0..<kind.gateCount).contains { uniformRescales(block: $0) == nil }
+        }
         /// Bounds on |input sum| and |recurrent sum| over every row and
         /// every int8 input, as this layer's kernel computes them.
         public var sumBounds: (input: Int64, recurrent: Int64) {
@@ -78,7 +80,8 @@ public struct IntegerKernelPlan {
         }
         public var hiddenSize: Int { parameters.hiddenSize }
         public var inputSize: Int { parameters.inputSize }
-        public var rows: Int { 4 * parameters.hiddenSize }
+        public var rows: Int { parameters.rows }
+        public var kind: CellKind { parameters.kind }
     }
 
     public let model: Model
@@ -112,27 +115,33 @@ public struct IntegerKernelPlan {
             }
         }
         var packing = Self.packing(for: options.target)
+        // The DSP's and Helium's row blocks are the LSTM's; GRU and RNN layers
+        // (rows not a multiple of four, a GRU's candidate rows apart) take
+        // the plain layout there.
+        if (packing == .pairs || packing == .bytes), parameters.contains(where: { $0.kind != .lstm }) { packing = .rows }
         // Folding the zero points is exact while no sum can leave int32;
         // otherwise the zero points are subtracted from the inputs.
         if packing == .bytes || packing == .unsignedBytes, !parameters.allSatisfy({ Self.foldsZeroPoints($0, offset: packing == .unsignedBytes ? 128 : 0) }) {
             packing = .rows
         }
         self.packing = packing
-        columnMultiple = packing == .bytes || packing == .unsignedBytes ? 16 : 4
+        // Helium's int16 rows read eight columns at a time.
+        columnMultiple = packing == .bytes || packing == .unsignedBytes ? 16 : options.target == .cortexM55 ? 8 : 4
         let multiple = columnMultiple
         layers = parameters.map { p in
             let inputColumns = Self.padded(p.inputSize, to: multiple), hiddenColumns = Self.padded(p.hiddenSize, to: multiple)
-            var inputBias = p.bias, recurrentBias: [Int32]?
+            var inputBias = p.bias
+            var recurrentBias: [Int32]? = p.recurrentBias.contains { $0 != 0 } ? p.recurrentBias : nil
             if packing == .bytes || packing == .unsignedBytes {
                 // The inputs the sums read are x − offset·(unsigned) … folded: b − (z + offset) · row sum.
                 let offset: Int64 = packing == .unsignedBytes ? 128 : 0
                 let xz = Int64(p.quantization.input.zeroPoint) + offset, hz = Int64(p.quantization.hidden.zeroPoint) + offset
-                inputBias = (0..<(4 * p.hiddenSize)).map { r in Int32(Int64(p.bias[r]) - xz * Self.rowSum(p.inputWeights, row: r, columns: p.inputSize)) }
-                recurrentBias = (0..<(4 * p.hiddenSize)).map { r in Int32(-hz * Self.rowSum(p.recurrentWeights, row: r, columns: p.hiddenSize)) }
+                inputBias = (0..<p.rows).map { r in Int32(Int64(p.bias[r]) - xz * Self.rowSum(p.inputWeights, row: r, columns: p.inputSize)) }
+                recurrentBias = (0..<p.rows).map { r in Int32(Int64(p.recurrentBias[r]) - hz * Self.rowSum(p.recurrentWeights, row: r, columns: p.hiddenSize)) }
             }
             return Layer(parameters: p, inputColumns: inputColumns, hiddenColumns: hiddenColumns,
-                         inputWeights: Self.pack(p.inputWeights, rows: 4 * p.hiddenSize, columns: p.inputSize, padded: inputColumns, packing),
-                         recurrentWeights: Self.pack(p.recurrentWeights, rows: 4 * p.hiddenSize, columns: p.hiddenSize, padded: hiddenColumns, packing),
+                         inputWeights: Self.pack(p.inputWeights, rows: p.rows, columns: p.inputSize, padded: inputColumns, packing),
+                         recurrentWeights: Self.pack(p.recurrentWeights, rows: p.rows, columns: p.hiddenSize, padded: hiddenColumns, packing),
                          inputBias: inputBias, recurrentBias: recurrentBias)
         }
     }
@@ -143,9 +152,9 @@ public struct IntegerKernelPlan {
     /// the zero points folded into the biases (and without).
     static func foldsZeroPoints(_ p: IntegerLSTMParameters, offset: Int64) -> Bool {
         let limit = Int64(Int32.max)
-        for r in 0..<(4 * p.hiddenSize) {
+        for r in 0..<p.rows {
             let xz = Int64(p.quantization.input.zeroPoint) + offset, hz = Int64(p.quantization.hidden.zeroPoint) + offset
-            let folded = abs(Int64(p.bias[r]) - xz * rowSum(p.inputWeights, row: r, columns: p.inputSize)) + abs(Int64(p.bias[r]))
+            let folded = abs(Int64(p.bias[r]) - xz * rowSum(p.inputWeights, row: r, columns: p.inputSize)) + abs(Int64(p.bias[r])) + abs(Int64(p.recurrentBias[r]))
             guard folded + 128 * 255 * Int64(p.inputSize) < limit,
                   abs(hz * rowSum(p.recurrentWeights, row: r, columns: p.hiddenSize)) + 128 * 255 * Int64(p.hiddenSize) < limit else { return false }
         }
@@ -200,45 +209,86 @@ public struct IntegerKernelPlan {
     /// `IntegerSwiftRenderer` spell each as one call of their prelude.
     public enum Operation: Equatable {
         case comment(String)
-        /// `xw = x − zero point` as int16, zero-padded (`layer` nil: the kernel's input `x`; else that layer's h).
-        case widen(from: Int?, count: Int, padded: Int, zeroPoint: Int, into: String)
+        /// Where int8 values come from: the kernel's input `x`, a layer's h,
+        /// or a GRU's reset h (`rh`, scratch).
+        public enum Source: Equatable {
+            case input
+            case hidden(Int)
+            case resetHidden
+        }
+        /// `xw = x − zero point` as int16, zero-padded.
+        case widen(from: Source, count: Int, padded: Int, zeroPoint: Int, into: String)
         /// `xb = x` as int8 (`.bytes`) or x + 128 as uint8 (`.unsignedBytes`), zero-padded: the zero point is in the bias.
-        case copy(from: Int?, count: Int, padded: Int, into: String)
-        /// `acc = bias + W·xw` (input) or `R·hw` (recurrent) of a layer.
-        case matvec(layer: Int, recurrent: Bool, input: String, into: String)
-        /// The rows of gate block `block` (0…3: i, o, f, c) of a layer from
-        /// its two sums: sigmoid, tanh for the candidate block 3.
-        case gates(layer: Int, block: Int)
-        /// The cell and hidden state of a layer from its gates.
+        case copy(from: Source, count: Int, padded: Int, into: String)
+        /// `acc[rows] = bias + W·xw` (input) or `R·hw` (recurrent) over a
+        /// layer's rows `rows` (all of them but for a GRU's candidate).
+        case matvec(layer: Int, recurrent: Bool, input: String, into: String, rows: Range<Int>)
+        /// The rows of gate block `block` (H rows each) of a layer from its
+        /// two sums: sigmoid, or tanh (an LSTM's candidate c, a GRU's
+        /// candidate with the reset before the product, an RNN's output).
+        case gates(layer: Int, block: Int, tanh: Bool)
+        /// An LSTM's cell and hidden state from its gates.
         case cell(layer: Int)
+        /// A GRU with the reset before the product: `rh = r ⊙ h` at h's scale.
+        case gruReset(layer: Int)
+        /// A GRU with the reset after the product: its candidate n from the
+        /// candidate rows' two sums and r.
+        case gruCandidate(layer: Int)
+        /// A GRU's h from z, n and the old h.
+        case gruUpdate(layer: Int)
+        /// An RNN's h from its tanh (Q0.15).
+        case rnnOutput(layer: Int)
         /// `y = h` of the last layer.
         case output(layer: Int)
     }
 
     /// The step, decided once: per layer, its input and its previous h
-    /// widened, the two products, the gates, the cell.
+    /// widened (or copied), the products, the gates, and the cell's update.
     public var step: [Operation] {
         var ops: [Operation] = []
+        let bytes = packing == .bytes || packing == .unsignedBytes
+        func load(_ from: Operation.Source, _ count: Int, _ padded: Int, _ zeroPoint: Int, _ name: String) -> Operation {
+            bytes ? .copy(from: from, count: count, padded: padded, into: name + "b") : .widen(from: from, count: count, padded: padded, zeroPoint: zeroPoint, into: name + "w")
+        }
         for (k, layer) in layers.enumerated() {
-            let q = layer.parameters.quantization
-            ops.append(.comment("layer \(k): LSTM \(layer.inputSize) → \(layer.hiddenSize)\(k > 0 ? ", reading layer \(k - 1)'s h" : "")"))
-            if packing == .bytes || packing == .unsignedBytes {
-                ops.append(.copy(from: k == 0 ? nil : k - 1, count: layer.inputSize, padded: layer.inputColumns, into: "xb"))
-                ops.append(.copy(from: k, count: layer.hiddenSize, padded: layer.hiddenColumns, into: "hb"))
-                ops.append(.matvec(layer: k, recurrent: false, input: "xb", into: "ax"))
-                ops.append(.matvec(layer: k, recurrent: true, input: "hb", into: "ah"))
-            } else {
-                ops.append(.widen(from: k == 0 ? nil : k - 1, count: layer.inputSize, padded: layer.inputColumns, zeroPoint: q.input.zeroPoint, into: "xw"))
-                ops.append(.widen(from: k, count: layer.hiddenSize, padded: layer.hiddenColumns, zeroPoint: q.hidden.zeroPoint, into: "hw"))
-                ops.append(.matvec(layer: k, recurrent: false, input: "xw", into: "ax"))
-                ops.append(.matvec(layer: k, recurrent: true, input: "hw", into: "ah"))
+            let q = layer.parameters.quantization, H = layer.hiddenSize, x = bytes ? "xb" : "xw", h = bytes ? "hb" : "hw"
+            ops.append(.comment("layer \(k): \(layer.kind.rawValue.uppercased()) \(layer.inputSize) → \(H)\(k > 0 ? ", reading layer \(k - 1)'s h" : "")"))
+            ops.append(load(k == 0 ? .input : .hidden(k - 1), layer.inputSize, layer.inputColumns, q.input.zeroPoint, "x"))
+            ops.append(load(.hidden(k), H, layer.hiddenColumns, q.hidden.zeroPoint, "h"))
+            ops.append(.matvec(layer: k, recurrent: false, input: x, into: "ax", rows: 0..<layer.rows))
+            switch layer.kind {
+            case .lstm:
+                ops.append(.matvec(layer: k, recurrent: true, input: h, into: "ah", rows: 0..<layer.rows))
+                for block in 0..<4 { ops.append(.gates(layer: k, block: block, tanh: block == 3)) }
+                ops.append(.cell(layer: k))
+            case .rnn:
+                ops.append(.matvec(layer: k, recurrent: true, input: h, into: "ah", rows: 0..<layer.rows))
+                ops.append(.gates(layer: k, block: 0, tanh: true))
+                ops.append(.rnnOutput(layer: k))
+            case .gru:
+                if layer.parameters.linearBeforeReset {
+                    ops.append(.matvec(layer: k, recurrent: true, input: h, into: "ah", rows: 0..<layer.rows))
+                    ops.append(.gates(layer: k, block: 0, tanh: false))
+                    ops.append(.gates(layer: k, block: 1, tanh: false))
+                    ops.append(.gruCandidate(layer: k))
+                } else {
+                    ops.append(.matvec(layer: k, recurrent: true, input: h, into: "ah", rows: 0..<(2 * H)))
+                    ops.append(.gates(layer: k, block: 0, tanh: false))
+                    ops.append(.gates(layer: k, block: 1, tanh: false))
+                    ops.append(.gruReset(layer: k))
+                    ops.append(load(.resetHidden, H, layer.hiddenColumns, q.hidden.zeroPoint, "h"))
+                    ops.append(.matvec(layer: k, recurrent: true, input: h, into: "ah", rows: (2 * H)..<(3 * H)))
+                    ops.append(.gates(layer: k, block: 2, tanh: true))
+                }
+                ops.append(.gruUpdate(layer: k))
             }
-            for block in 0..<4 { ops.append(.gates(layer: k, block: block)) }
-            ops.append(.cell(layer: k))
         }
         ops.append(.output(layer: layers.count - 1))
         return ops
     }
+
+    /// A GRU with the reset before the product keeps `rh` in scratch.
+    public var needsResetScratch: Bool { layers.contains { $0.kind == .gru && !$0.parameters.linearBeforeReset } }
 
     /// The scratch the step needs: the widest widened vector and the most gate rows.
     public var widestColumns: Int { layers.map { max($0.inputColumns, $0.hiddenColumns) }.max()! }

@@ -105,7 +105,7 @@ public enum IntegerProgramRenderer {
             var states: [String] = []
             for (k, layer) in plan.layers.enumerated() {
                 states.append("            print_ints(\"h\(k)\", state.h_l\(k), 0, \(layer.hiddenSize));")
-                states.append("            print_ints(\"c\(k)\", 0, state.c_l\(k), \(layer.hiddenSize));")
+                if layer.kind == .lstm { states.append("            print_ints(\"c\(k)\", 0, state.c_l\(k), \(layer.hiddenSize));") }
             }
             body.append("""
                 {
@@ -168,9 +168,9 @@ public enum IntegerProgramRenderer {
             let B = c.batch, S = c.steps
             let offset = timeMajor ? "(t * \(B) + b) * \(I)" : "(b * \(S) + t) * \(I)"
             var states: [String] = []
-            for k in plan.layers.indices {
+            for (k, layer) in plan.layers.enumerated() {
                 states.append("            printInts(\"h\(k)\", (0..<kernel.state.hL\(k).count).map { kernel.state.hL\(k)[$0] })")
-                states.append("            printInts(\"c\(k)\", (0..<kernel.state.cL\(k).count).map { kernel.state.cL\(k)[$0] })")
+                if layer.kind == .lstm { states.append("            printInts(\"c\(k)\", (0..<kernel.state.cL\(k).count).map { kernel.state.cL\(k)[$0] })") }
             }
             out.append("""
             do {

@@ -43,6 +43,17 @@ public struct IntegerSwiftRenderer {
     /// Layer k's h and c start in the state's storage.
     func stateOffset(_ k: Int) -> Int { plan.layers[0..<k].reduce(0) { $0 + $1.hiddenSize } }
     var stateSize: Int { plan.layers.reduce(0) { $0 + $1.hiddenSize } }
+    /// Layer k's c in the cell storage (LSTM layers only).
+    func cellOffset(_ k: Int) -> Int { plan.layers[0..<k].reduce(0) { $0 + ($1.kind == .lstm ? $1.hiddenSize : 0) } }
+    var cellSize: Int { max(1, plan.layers.reduce(0) { $0 + ($1.kind == .lstm ? $1.hiddenSize : 0) }) }
+
+    func source(_ from: IntegerKernelPlan.Operation.Source) -> String {
+        switch from {
+        case .input: return "x"
+        case .hidden(let k): return "h + \(stateOffset(k))"
+        case .resetHidden: return "rh"
+        }
+    }
 
     func spell(_ op: IntegerKernelPlan.Operation, _ o: Offsets) -> String {
         func i8(_ kind: String, _ k: Int) -> String { "i8 + \(o.int8[plan.table(kind, layer: k)]!)" }
@@ -51,17 +62,18 @@ public struct IntegerSwiftRenderer {
         case .comment(let text):
             return "        // \(text)"
         case .widen(let from, let count, let padded, let zeroPoint, let into):
-            return "        rqWiden(\(into), \(from.map { "h + \(stateOffset($0))" } ?? "x"), \(count), \(padded), \(zeroPoint))"
+            return "        rqWiden(\(into), \(source(from)), \(count), \(padded), \(zeroPoint))"
         case .copy(let from, let count, let padded, let into):
-            return "        \(plan.packing == .unsignedBytes ? "rqCopyUnsigned" : "rqCopy")(\(into), \(from.map { "h + \(stateOffset($0))" } ?? "x"), \(count), \(padded))"
-        case .matvec(let k, let recurrent, let input, let into):
-            let layer = plan.layers[k]
+            return "        \(plan.packing == .unsignedBytes ? "rqCopyUnsigned" : "rqCopy")(\(into), \(source(from)), \(count), \(padded))"
+        case .matvec(let k, let recurrent, let input, let into, let rows):
+            let layer = plan.layers[k], columns = recurrent ? layer.hiddenColumns : layer.inputColumns
             let function = ["rows": "rqMatvec", "pairs": "rqMatvecPairs", "bytes": "rqMatvecS8", "unsignedBytes": "rqMatvecU8"][plan.packing.rawValue]!
-            let bias = recurrent ? (layer.recurrentBias == nil ? "nil" : i32("br", k)) : i32("b", k)
-            return "        \(function)(\(into), \(i8(recurrent ? "r" : "w", k)), \(input), \(bias), \(layer.rows), \(recurrent ? layer.hiddenColumns : layer.inputColumns))"
-        case .gates(let k, let block):
+            let at = rows.lowerBound, offset = at == 0 ? "" : " + \(at)"
+            let bias = recurrent ? (layer.recurrentBias == nil ? "nil" : i32("br", k) + offset) : i32("b", k) + offset
+            return "        \(function)(\(into)\(offset), \(i8(recurrent ? "r" : "w", k))\(at == 0 ? "" : " + \(at * columns)"), \(input), \(bias), \(rows.count), \(columns))"
+        case .gates(let k, let block, let tanh):
             let layer = plan.layers[k], H = layer.hiddenSize, at = block * H
-            let rows = "gate + \(at), ax + \(at), ah + \(at), \(H)", candidate = block == 3 ? "true" : "false"
+            let rows = "gate + \(at), ax + \(at), ah + \(at), \(H)", candidate = tanh ? "true" : "false"
             if let (x, h) = layer.uniformRescales(block: block) {
                 return "        rqGateRowsUniform(\(rows), \(x.multiplier), \(x.shift), \(h.multiplier), \(h.shift), \(candidate))"
             }
@@ -69,9 +81,21 @@ public struct IntegerSwiftRenderer {
         case .cell(let k):
             let p = plan.layers[k].parameters
             let (tm, ts) = FixedPoint.tanhInputScaling(exponent: p.quantization.cellExponent)
-            return "        rqLSTMCell(c + \(stateOffset(k)), h + \(stateOffset(k)), gate, \(p.hiddenSize), \(p.forgetTimesCell.multiplier), \(p.forgetTimesCell.shift), "
+            return "        rqLSTMCell(c + \(cellOffset(k)), h + \(stateOffset(k)), gate, \(p.hiddenSize), \(p.forgetTimesCell.multiplier), \(p.forgetTimesCell.shift), "
                 + "\(p.inputTimesCandidate.multiplier), \(p.inputTimesCandidate.shift), \(p.outputTimesTanh.multiplier), \(p.outputTimesTanh.shift), "
                 + "\(p.quantization.hidden.zeroPoint), \(tm), \(ts), \(p.cellClip ?? -1))"
+        case .gruReset(let k):
+            let H = plan.layers[k].hiddenSize
+            return "        rqGRUReset(rh, h + \(stateOffset(k)), gate + \(H), \(H), \(plan.layers[k].parameters.quantization.hidden.zeroPoint))"
+        case .gruCandidate(let k):
+            let H = plan.layers[k].hiddenSize, at = 2 * H
+            return "        rqGRUCandidate(gate + \(at), ax + \(at), ah + \(at), gate + \(H), \(H), \(i32("mx", k)) + \(at), \(i8("sx", k)) + \(at), \(i32("mh", k)) + \(at), \(i8("sh", k)) + \(at))"
+        case .gruUpdate(let k):
+            let p = plan.layers[k].parameters, H = p.hiddenSize
+            return "        rqGRUUpdate(h + \(stateOffset(k)), gate, gate + \(2 * H), \(H), \(p.outputTimesTanh.multiplier), \(p.outputTimesTanh.shift), \(p.quantization.hidden.zeroPoint))"
+        case .rnnOutput(let k):
+            let p = plan.layers[k].parameters
+            return "        rqRNNOutput(h + \(stateOffset(k)), gate, \(p.hiddenSize), \(p.outputTimesTanh.multiplier), \(p.outputTimesTanh.shift), \(p.quantization.hidden.zeroPoint))"
         case .output(let k):
             return "        for j in 0..<\(plan.layers[k].hiddenSize) { y[j] = h[\(stateOffset(k)) + j] }"
         }
@@ -99,19 +123,24 @@ public struct IntegerSwiftRenderer {
                         get { var v = InlineArray<\(H), Int8>(repeating: 0); for j in 0..<\(H) { v[j] = h[\(at) + j] }; return v }
                         set { for j in 0..<\(H) { h[\(at) + j] = newValue[j] } }
                     }
-                    /// Layer \(k)'s cell state, in units of 2^\(q.cellExponent).
-                    public var cL\(k): InlineArray<\(H), Int16> {
-                        get { var v = InlineArray<\(H), Int16>(repeating: 0); for j in 0..<\(H) { v[j] = c[\(at) + j] }; return v }
-                        set { for j in 0..<\(H) { c[\(at) + j] = newValue[j] } }
-                    }
             """)
+            if layer.kind == .lstm {
+                let ca = cellOffset(k)
+                fields.append("""
+                        /// Layer \(k)'s cell state, in units of 2^\(q.cellExponent).
+                        public var cL\(k): InlineArray<\(H), Int16> {
+                            get { var v = InlineArray<\(H), Int16>(repeating: 0); for j in 0..<\(H) { v[j] = c[\(ca) + j] }; return v }
+                            set { for j in 0..<\(H) { c[\(ca) + j] = newValue[j] } }
+                        }
+                """)
+            }
         }
         let W = plan.widestColumns, R = plan.mostRows
         let timeMajor = plan.model.layout == .timeMajor
         let offset = { (width: Int) in timeMajor ? "(t * batch + b) * \(width)" : "(b * steps + t) * \(width)" }
         return """
-        // \(plan.name).swift: an int8 LSTM kernel generated by rnngen from the quantized model
-        // '\(Quote.text(plan.model.name))' (\(plan.layers.map { "\($0.inputSize)→\($0.hiddenSize)" }.joined(separator: ", "))). Do not edit.
+        // \(plan.name).swift: an int8 recurrent kernel generated by rnngen from the quantized model
+        // '\(Quote.text(plan.model.name))' (\(plan.layers.map { "\($0.kind.rawValue.uppercased()) \($0.inputSize)→\($0.hiddenSize)" }.joined(separator: ", "))). Do not edit.
         // Integer arithmetic of TensorFlow Lite Micro's int8 LSTM: int8 input, weights and
         // hidden state, int16 gates and cell, int32 sums; equal to it and to rnngen's
         // integer interpreter to the bit (docs/kernels.md, "Integer kernels").
@@ -129,7 +158,7 @@ public struct IntegerSwiftRenderer {
         \(Self.list(o.int32Values))
         ]
 
-        /// The int8 LSTM \(Quote.text(plan.model.name)): \(plan.layers.count) layer\(plan.layers.count == 1 ? "" : "s"), \(I) inputs, \(O) outputs.
+        /// The int8 recurrent model \(Quote.text(plan.model.name)): \(plan.layers.count) layer\(plan.layers.count == 1 ? "" : "s"), \(I) inputs, \(O) outputs.
         public struct \(T): Sendable {
             public static let inputSize = \(I)
             public static let outputSize = \(O)
@@ -143,7 +172,7 @@ public struct IntegerSwiftRenderer {
             /// The recurrent state of every layer: h (int8) and c (int16).
             public struct State: Sendable {
                 public fileprivate(set) var h: InlineArray<\(S), Int8>
-                public fileprivate(set) var c: InlineArray<\(S), Int16>
+                public fileprivate(set) var c: InlineArray<\(cellSize), Int16>
 
                 /// The zero state: each h at its zero point (a real 0), each c 0.
                 public init() {
@@ -217,9 +246,10 @@ public struct IntegerSwiftRenderer {
                 withScratch(InlineArray<\(R), Int16>.self, 0) { gate in
                 withScratch(InlineArray<\(R), Int32>.self, 0) { ax in
                 withScratch(InlineArray<\(R), Int32>.self, 0) { ah in
+                withScratch(InlineArray<\(plan.needsResetScratch ? W : 1), Int8>.self, 0) { rh in
                     let i8 = i8Buffer.baseAddress!, i32 = i32Buffer.baseAddress!
         \(plan.step.map { spell($0, o) }.joined(separator: "\n"))
-                }}}}}}}
+                }}}}}}}}
             }
         }
 

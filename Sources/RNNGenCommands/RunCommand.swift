@@ -160,6 +160,7 @@ enum RunCommand {
         for (l, name) in names.enumerated() {
             let H = final.h[l].first?.count ?? 0
             outputs[name.description] = Tensor(shape: [B, H], elementType: .int8, values: final.h[l].flatMap { $0.map(Double.init) })
+            guard final.c[l].first?.isEmpty == false else { continue }  // an LSTM's cell only
             let c = StateName(stack: name.stack, layer: name.layer, reverse: name.reverse, isCell: true)
             outputs[c.description] = Tensor(shape: [B, H], elementType: .int16, values: final.c[l].flatMap { $0.map(Double.init) })
         }

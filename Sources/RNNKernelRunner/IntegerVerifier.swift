@@ -64,9 +64,9 @@ public enum IntegerVerifier {
         } } }
         var lines: [(String, [Int64])] = [("y", flat)]
         for b in 0..<B {
-            for k in plan.layers.indices {
+            for (k, layer) in plan.layers.enumerated() {
                 lines.append(("h\(k)", final.h[k][b].map(Int64.init)))
-                lines.append(("c\(k)", final.c[k][b].map(Int64.init)))
+                if layer.kind == .lstm { lines.append(("c\(k)", final.c[k][b].map(Int64.init))) }
             }
         }
         return lines

@@ -56,9 +56,6 @@ public struct CellQuantization: Equatable, Sendable {
 
     /// Checks the quantization against its cell; `at` names it in errors.
     public func validate(for cell: Cell, at location: String) throws {
-        guard cell.kind == .lstm else {
-            throw RNNError(at: location, "integer kernels are for LSTM cells so far; this is a \(cell.kind.rawValue.uppercased())")
-        }
         let rows = cell.kind.gateCount * cell.hiddenSize
         for (name, q) in [("input", input), ("hidden", hidden)] {
             guard q.scale.isFinite, q.scale > 0, Double(Float(q.scale)) == q.scale else {
@@ -81,17 +78,20 @@ public struct CellQuantization: Equatable, Sendable {
         }
         guard cell.weights.projection == nil, cell.weights.peephole == nil, !cell.options.inputForget,
               cell.options.clip == nil, cell.options.forgetBias == 0,
-              cell.options.sampleRateDelay == nil, cell.options.activations == CellKind.lstm.defaultActivations else {
-            throw RNNError(at: location, "integer kernels take the plain LSTM (sigmoid, tanh, tanh; no peepholes, projection, activation clip, forget bias, coupled gates or sample-rate delay; a cell clip is taken)")
+              cell.options.sampleRateDelay == nil, cell.options.activations == cell.kind.defaultActivations else {
+            throw RNNError(at: location, "integer kernels take the plain cells: LSTM (sigmoid, tanh, tanh; no peepholes, projection, activation clip, forget bias, coupled gates or sample-rate delay; a cell clip is taken), GRU (sigmoid, tanh; either reset) and RNN (tanh)")
         }
         guard cell.hiddenSize == cell.outputSize else { throw RNNError(at: location, "integer kernels take no projection") }
     }
 }
 
-/// The integer form of one quantized LSTM cell, derived once from the real
+/// The integer form of one quantized cell, derived once from the real
 /// weights and the quantization: what the integer interpreter executes and
-/// the integer kernels bake. Gates in canonical order i, o, f, c.
-public struct IntegerLSTMParameters: Equatable, Sendable {
+/// the integer kernels bake. Gates in canonical order: LSTM i, o, f, c;
+/// GRU z, r, n; RNN one block.
+public typealias IntegerLSTMParameters = IntegerCellParameters
+
+public struct IntegerCellParameters: Equatable, Sendable {
     /// A multiplier and shift from `FixedPoint.quantizeMultiplier`.
     public struct Rescale: Equatable, Sendable {
         public var multiplier: Int32
@@ -100,35 +100,47 @@ public struct IntegerLSTMParameters: Equatable, Sendable {
         public func apply(_ x: Int32) -> Int32 { FixedPoint.multiplyByQuantizedMultiplier(x, multiplier, shift) }
     }
 
+    public var kind: CellKind
+    /// GRU: the reset gate multiplies the recurrent product (PyTorch's GRU).
+    public var linearBeforeReset: Bool
     public var inputSize: Int
     public var hiddenSize: Int
     public var quantization: CellQuantization
-    /// int8 W `[4H·I]` and R `[4H·H]`, row-major.
+    /// int8 W `[G·H × I]` and R `[G·H × H]`, row-major.
     public var inputWeights: [Int8]
     public var recurrentWeights: [Int8]
-    /// int32 bias per row (W's bias and R's bias together, at the input
-    /// product's scale).
+    /// int32 bias per row at the input product's scale: W's bias and R's
+    /// together, except a GRU's candidate rows with the reset after the
+    /// product, whose R bias is `recurrentBias`.
     public var bias: [Int32]
+    /// int32 bias per row at the recurrent product's scale (zero but for a
+    /// GRU's candidate rows with the reset after the product).
+    public var recurrentBias: [Int32]
     /// Per row: accumulator → Q3.12 gate pre-activation.
     public var inputRescale: [Rescale]
     public var recurrentRescale: [Rescale]
-    /// f (Q0.15) · c (2^e) → c; i (Q0.15) · g (Q0.15) → c; o (Q0.15) · tanh c (Q0.15) → h.
+    /// LSTM: f (Q0.15) · c (2^e) → c; i (Q0.15) · g (Q0.15) → c.
     public var forgetTimesCell: Rescale
     public var inputTimesCandidate: Rescale
+    /// Q0.30 → h: LSTM o · tanh(c); GRU (1 − z) · n. RNN: Q0.15 tanh → h.
     public var outputTimesTanh: Rescale
-    /// The cell clip in cell units, truncated toward zero and saturated to
-    /// int16 (TFLite Micro's quantized_cell_clip); nil: no clip.
+    /// LSTM: the cell clip in cell units, truncated toward zero and saturated
+    /// to int16 (TFLite Micro's quantized_cell_clip); nil: no clip.
     public var cellClip: Int?
 
     /// The Q3.12 scale of the gate pre-activations.
     public static let gateExponent = -12
 
+    public var rows: Int { kind.gateCount * hiddenSize }
+
     public init(cell: Cell, quantization q: CellQuantization) throws {
         try q.validate(for: cell, at: "quantization")
+        kind = cell.kind
+        linearBeforeReset = cell.options.linearBeforeReset
         inputSize = cell.inputSize
         hiddenSize = cell.hiddenSize
         quantization = q
-        let rows = 4 * hiddenSize
+        let rows = cell.kind.gateCount * hiddenSize, H = hiddenSize
         func int8(_ w: Tensor, _ scales: [Double], _ name: String) throws -> [Int8] {
             let columns = w.shape[1]
             return try (0..<w.count).map { k in
@@ -139,13 +151,21 @@ public struct IntegerLSTMParameters: Equatable, Sendable {
                 return Int8(v)
             }
         }
+        func int32(_ value: Double, _ scale: Double, _ row: Int) throws -> Int32 {
+            let v = (value / scale).rounded(.toNearestOrAwayFromZero)
+            guard v.isFinite, abs(v) < 2_147_483_647 else { throw RNNError(at: "bias[\(row)]", "bias \(value) overflows int32 at its scale") }
+            return Int32(v)
+        }
         inputWeights = try int8(cell.weights.input, q.inputWeightScales, "W")
         recurrentWeights = try int8(cell.weights.recurrent, q.recurrentWeightScales, "R")
+        // A GRU's candidate with the reset after the product keeps R's bias inside it.
+        let separate = { (r: Int) in cell.kind == .gru && cell.options.linearBeforeReset && r >= 2 * H }
         bias = try (0..<rows).map { r in
-            let b = cell.weights.inputBias.values[r] + cell.weights.recurrentBias.values[r]
-            let v = (b / (q.input.scale * q.inputWeightScales[r])).rounded(.toNearestOrAwayFromZero)
-            guard v.isFinite, abs(v) < 2_147_483_647 else { throw RNNError(at: "bias[\(r)]", "bias \(b) overflows int32 at its scale") }
-            return Int32(v)
+            let b = cell.weights.inputBias.values[r] + (separate(r) ? 0 : cell.weights.recurrentBias.values[r])
+            return try int32(b, q.input.scale * q.inputWeightScales[r], r)
+        }
+        recurrentBias = try (0..<rows).map { r in
+            separate(r) ? try int32(cell.weights.recurrentBias.values[r], q.hidden.scale * q.recurrentWeightScales[r], r) : 0
         }
         // TFLite Micro's fully connected multiplier: the float32 product of the
         // two scales, over the output's scale (2^-12) in double.
@@ -156,37 +176,91 @@ public struct IntegerLSTMParameters: Equatable, Sendable {
         let q15 = Foundation.pow(2.0, -15.0), cellScale = Foundation.pow(2.0, Double(q.cellExponent))
         forgetTimesCell = Rescale(q15 * cellScale / cellScale)
         inputTimesCandidate = Rescale(q15 * q15 / cellScale)
-        outputTimesTanh = Rescale(q15 * q15 / Double(Float(q.hidden.scale)))
-        cellClip = cell.options.cellClip.map { Int(min(max($0 / cellScale, -32768), 32767).rounded(.towardZero)) }
+        outputTimesTanh = Rescale((cell.kind == .rnn ? q15 : q15 * q15) / Double(Float(q.hidden.scale)))
+        cellClip = cell.kind == .lstm ? cell.options.cellClip.map { Int(min(max($0 / cellScale, -32768), 32767).rounded(.towardZero)) } : nil
+    }
+
+    /// The int32 sums of rows `range` over `v` (less `zeroPoint`), `weights` `[rows × columns]`.
+    func sums(_ weights: [Int8], columns: Int, _ v: [Int], zeroPoint: Int, rows range: Range<Int>, bias: [Int32]) -> [Int32] {
+        range.map { r in
+            var acc = bias[r]
+            for k in 0..<columns { acc = acc &+ Int32(weights[r * columns + k]) &* Int32(v[k] - zeroPoint) }
+            return acc
+        }
+    }
+
+    /// A gate pre-activation from its two sums: each rescaled to Q3.12 and
+    /// saturated on its own, then added with saturation.
+    func preActivation(_ ax: Int32, _ ah: Int32, row r: Int) -> Int16 {
+        let a = FixedPoint.clamp(Int(inputRescale[r].apply(ax)), FixedPoint.int16Range)
+        let b = FixedPoint.clamp(Int(recurrentRescale[r].apply(ah)), FixedPoint.int16Range)
+        return Int16(FixedPoint.clamp(a + b, FixedPoint.int16Range))
     }
 
     /// One step for one sequence: `x` int8 input, `h` int8 hidden, `c` int16
-    /// cell, updated in place. The order of operations is the arithmetic's:
-    /// each gate's input and recurrent products are rescaled and saturated to
-    /// int16 separately, then added with saturation.
+    /// cell (LSTM; empty otherwise), updated in place.
     public func step(x: [Int], h: inout [Int], c: inout [Int]) {
         let H = hiddenSize, I = inputSize
         let xz = quantization.input.zeroPoint, hz = quantization.hidden.zeroPoint
-        var gates = [Int](repeating: 0, count: 4 * H)
-        for r in 0..<(4 * H) {
-            var accX = bias[r]
-            for k in 0..<I { accX = accX &+ Int32(inputWeights[r * I + k]) &* Int32(x[k] - xz) }
-            var accH: Int32 = 0
-            for k in 0..<H { accH = accH &+ Int32(recurrentWeights[r * H + k]) &* Int32(h[k] - hz) }
-            let a = FixedPoint.clamp(Int(inputRescale[r].apply(accX)), FixedPoint.int16Range)
-            let b = FixedPoint.clamp(Int(recurrentRescale[r].apply(accH)), FixedPoint.int16Range)
-            let pre = Int16(FixedPoint.clamp(a + b, FixedPoint.int16Range))
-            // Canonical blocks i, o, f, c: the last is the candidate.
-            gates[r] = Int(r / H == 3 ? FixedPoint.tanh(pre, exponent: Self.gateExponent) : FixedPoint.sigmoid(pre))
-        }
-        for j in 0..<H {
-            let i = gates[j], o = gates[H + j], f = gates[2 * H + j], g = gates[3 * H + j]
-            let kept = FixedPoint.clamp(Int(forgetTimesCell.apply(Int32(f * c[j]))), FixedPoint.int16Range)
-            let added = FixedPoint.clamp(Int(inputTimesCandidate.apply(Int32(i * g))), FixedPoint.int16Range)
-            c[j] = FixedPoint.clamp(kept + added, FixedPoint.int16Range)
-            if let clip = cellClip { c[j] = min(max(c[j], -clip), clip) }
-            let t = Int(FixedPoint.tanh(Int16(c[j]), exponent: quantization.cellExponent))
-            h[j] = FixedPoint.clamp(hz + Int(outputTimesTanh.apply(Int32(o * t))), FixedPoint.int8Range)
+        let ax = sums(inputWeights, columns: I, x, zeroPoint: xz, rows: 0..<rows, bias: bias)
+        switch kind {
+        case .lstm:
+            let ah = sums(recurrentWeights, columns: H, h, zeroPoint: hz, rows: 0..<rows, bias: recurrentBias)
+            var gates = [Int](repeating: 0, count: rows)
+            for r in 0..<rows {
+                let pre = preActivation(ax[r], ah[r], row: r)
+                // Canonical blocks i, o, f, c: the last is the candidate.
+                gates[r] = Int(r / H == 3 ? FixedPoint.tanh(pre, exponent: Self.gateExponent) : FixedPoint.sigmoid(pre))
+            }
+            for j in 0..<H {
+                let i = gates[j], o = gates[H + j], f = gates[2 * H + j], g = gates[3 * H + j]
+                let kept = FixedPoint.clamp(Int(forgetTimesCell.apply(Int32(f * c[j]))), FixedPoint.int16Range)
+                let added = FixedPoint.clamp(Int(inputTimesCandidate.apply(Int32(i * g))), FixedPoint.int16Range)
+                c[j] = FixedPoint.clamp(kept + added, FixedPoint.int16Range)
+                if let clip = cellClip { c[j] = min(max(c[j], -clip), clip) }
+                let t = Int(FixedPoint.tanh(Int16(c[j]), exponent: quantization.cellExponent))
+                h[j] = FixedPoint.clamp(hz + Int(outputTimesTanh.apply(Int32(o * t))), FixedPoint.int8Range)
+            }
+        case .rnn:
+            let ah = sums(recurrentWeights, columns: H, h, zeroPoint: hz, rows: 0..<rows, bias: recurrentBias)
+            for j in 0..<H {
+                let t = Int(FixedPoint.tanh(preActivation(ax[j], ah[j], row: j), exponent: Self.gateExponent))
+                h[j] = FixedPoint.clamp(hz + Int(outputTimesTanh.apply(Int32(t))), FixedPoint.int8Range)
+            }
+        case .gru:
+            // z and r as gates; then the candidate n, by the reset's place.
+            let ahZR = sums(recurrentWeights, columns: H, h, zeroPoint: hz, rows: 0..<(2 * H), bias: recurrentBias)
+            let z = (0..<H).map { Int(FixedPoint.sigmoid(preActivation(ax[$0], ahZR[$0], row: $0))) }
+            let reset = (0..<H).map { Int(FixedPoint.sigmoid(preActivation(ax[H + $0], ahZR[H + $0], row: H + $0))) }
+            var n = [Int](repeating: 0, count: H)
+            if linearBeforeReset {
+                // n = tanh(Wx + bW + r ⊙ (Rh + bR)): r (Q0.15) times the
+                // recurrent part (Q3.12) back to Q3.12, rounded and saturated.
+                let ahN = sums(recurrentWeights, columns: H, h, zeroPoint: hz, rows: (2 * H)..<(3 * H), bias: recurrentBias)
+                for j in 0..<H {
+                    let r = 2 * H + j
+                    let a = FixedPoint.clamp(Int(inputRescale[r].apply(ax[r])), FixedPoint.int16Range)
+                    let b = FixedPoint.clamp(Int(recurrentRescale[r].apply(ahN[j])), FixedPoint.int16Range)
+                    let rb = FixedPoint.clamp(Int(FixedPoint.roundingDivideByPowerOfTwo(Int32(reset[j] * b), 15)), FixedPoint.int16Range)
+                    n[j] = Int(FixedPoint.tanh(Int16(FixedPoint.clamp(a + rb, FixedPoint.int16Range)), exponent: Self.gateExponent))
+                }
+            } else {
+                // n = tanh(Wx + R(r ⊙ h) + b): r ⊙ h requantized at h's scale.
+                let rh = (0..<H).map { j in
+                    FixedPoint.clamp(hz + Int(FixedPoint.roundingDivideByPowerOfTwo(Int32(reset[j] * (h[j] - hz)), 15)), FixedPoint.int8Range)
+                }
+                let ahN = sums(recurrentWeights, columns: H, rh, zeroPoint: hz, rows: (2 * H)..<(3 * H), bias: recurrentBias)
+                for j in 0..<H {
+                    n[j] = Int(FixedPoint.tanh(preActivation(ax[2 * H + j], ahN[j], row: 2 * H + j), exponent: Self.gateExponent))
+                }
+            }
+            // h = (1 − z) · n + z · h: the first at Q0.30 rescaled to h's scale,
+            // the second z (Q0.15) times h less its zero point, back by 2^15.
+            for j in 0..<H {
+                let kept = Int(FixedPoint.roundingDivideByPowerOfTwo(Int32(z[j] * (h[j] - hz)), 15))
+                let fresh = Int(outputTimesTanh.apply(Int32((32768 - z[j]) * n[j])))
+                h[j] = FixedPoint.clamp(hz + fresh + kept, FixedPoint.int8Range)
+            }
         }
     }
 }

@@ -37,6 +37,7 @@ public enum QuantizedDescription {
             var fields = ["\"cell\": \"\(cell.kind.rawValue)\"", "\"direction\": \"\(stack.direction.rawValue)\"",
                           "\"hidden_sizes\": [\(stack.layers.map { String($0.cells[0].hiddenSize) }.joined(separator: ", "))]"]
             if let clip = cell.options.cellClip { fields.append("\"cell_clip\": \(number(clip))") }
+            if cell.kind == .gru { fields.append("\"linear_before_reset\": \(cell.options.linearBeforeReset)") }
             fields.append("\"weights\": [\n        " + weights.joined(separator: ",\n        ") + "\n      ]")
             fields.append("\"quantization\": [\n        " + quantizations.joined(separator: ",\n        ") + "\n      ]")
             stages.append("    {\"recurrent\": {\n      " + fields.joined(separator: ",\n      ") + "\n    }}")

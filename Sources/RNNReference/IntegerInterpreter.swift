@@ -2,6 +2,7 @@ import Foundation
 import RNNModel
 
 /// Runs a quantized model in integers, the way TFLite Micro's int8 LSTM does
+/// (and GRU and RNN cells built from the same pieces)
 /// (docs/kernels.md, "Integer kernels"): int8 input and hidden state, int16
 /// cell, every product and rescale as `IntegerLSTMParameters.step` defines
 /// it. The integer kernels are proved against it to the bit.
@@ -49,11 +50,12 @@ public struct IntegerInterpreter {
             var out: [[[Int]]] = []
             var hs: [[Int]] = [], cs: [[Int]] = []
             for b in 0..<B {
+                let C = p.kind == .lstm ? H : 0
                 var h = initial?.h[l][b] ?? Array(repeating: hz, count: H)
-                var c = initial?.c[l][b] ?? Array(repeating: 0, count: H)
+                var c = initial?.c[l][b] ?? Array(repeating: 0, count: C)
                 if lengths[b] == 0 && model.zeroLengthState == .zero {
                     h = Array(repeating: hz, count: H)
-                    c = Array(repeating: 0, count: H)
+                    c = Array(repeating: 0, count: C)
                 }
                 var y = Array(repeating: Array(repeating: hz, count: H), count: sequence[b].count)
                 let order = reverse ? Array((0..<lengths[b]).reversed()) : Array(0..<lengths[b])
@@ -91,7 +93,8 @@ public struct IntegerInterpreter {
             let H = p.hiddenSize, q = p.quantization
             let h0 = inputs.initialStates[names[l].h], c0 = inputs.initialStates[names[l].c]
             initial.h.append((0..<B).map { b in (0..<H).map { j in h0.map { q.hidden.quantize($0.values[b * H + j]) } ?? q.hidden.zeroPoint } })
-            initial.c.append((0..<B).map { b in (0..<H).map { j in c0.map { Self.quantizeCell($0.values[b * H + j], exponent: q.cellExponent) } ?? 0 } })
+            let C = p.kind == .lstm ? H : 0
+            initial.c.append((0..<B).map { b in (0..<C).map { j in c0.map { Self.quantizeCell($0.values[b * H + j], exponent: q.cellExponent) } ?? 0 } })
         }
         let (y, final) = runIntegers(x, lengths: lengths, initial: initial)
         let out = outputQuantization, F = layers[layers.count - 1].hiddenSize
@@ -106,7 +109,7 @@ public struct IntegerInterpreter {
         for (l, p) in layers.enumerated() {
             let H = p.hiddenSize, q = p.quantization, cellScale = Foundation.pow(2.0, Double(q.cellExponent))
             finals[names[l].h] = Tensor(shape: [B, H], values: final.h[l].flatMap { $0.map(q.hidden.dequantize) })
-            finals[names[l].c] = Tensor(shape: [B, H], values: final.c[l].flatMap { $0.map { Double($0) * cellScale } })
+            if p.kind == .lstm { finals[names[l].c] = Tensor(shape: [B, H], values: final.c[l].flatMap { $0.map { Double($0) * cellScale } }) }
         }
         return ModelOutputs(y: yTensor, head: nil, finalStates: finals)
     }

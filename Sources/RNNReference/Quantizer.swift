@@ -22,10 +22,9 @@ public enum Quantizer {
         try model.validate()
         guard !calibration.isEmpty else { throw RNNError(at: "--calibrate", "give at least one calibration input") }
         for (s, stage) in model.stages.enumerated() {
-            guard case .recurrent(let stack) = stage, stack.direction != .bidirectional,
-                  stack.layers.allSatisfy({ $0.cells[0].kind == .lstm }) else {
+            guard case .recurrent(let stack) = stage, stack.direction != .bidirectional else {
                 throw RNNError(at: "model \(Quote.text(model.name)): stage \(s)",
-                               "integer kernels take stacks of one-direction LSTM layers so far; this stage is \(describe(stage))")
+                               "integer kernels take stacks of one-direction LSTM, GRU or RNN layers so far; this stage is \(describe(stage))")
             }
         }
         var ranges: [Ranges] = []

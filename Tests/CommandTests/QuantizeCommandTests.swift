@@ -98,8 +98,8 @@ final class QuantizeCommandTests: XCTestCase {
         refused([lstm, "--calibrate", calibration], ["--out", "missing"])
         let wrong = try scratch.write("wrong.npy", inputs([1, 5, 3], amplitude: 1, seed: 5))
         refused([lstm, "--calibrate", wrong, "--out", scratch.path("never")], ["--calibrate #1", "expected [B, T, 2]"])
-        refused([Repository.url("models/seed_gru/model.rnn.json").path, "--calibrate", calibration, "--out", scratch.path("never")],
-                ["stage 0", "one-direction LSTM", "GRU"])
+        refused([Repository.url("models/torch_lstm_proj/model.rnn.json").path, "--calibrate", try scratch.write("four.npy", inputs([1, 5, 4], amplitude: 1, seed: 9)),
+                 "--out", scratch.path("never")], ["quantization", "plain cells", "projection"])
         refused([Repository.url("models/audio_lstm/model.rnn.json").path, "--calibrate", try scratch.write("one.npy", inputs([1, 5, 1], amplitude: 1, seed: 6)),
                  "--out", scratch.path("never")], ["stage 1", "a dense layer"])
     }

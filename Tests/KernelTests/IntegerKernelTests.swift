@@ -7,7 +7,7 @@ import RNNKernelRunner
 import RNNTestSupport
 
 /// Integer kernels against the integer interpreter, value for value: random
-/// quantized LSTM stacks (`RandomQuantizedModels`) compiled together into
+/// quantized LSTM, GRU (both resets) and RNN stacks (`RandomQuantizedModels`) compiled together into
 /// one C and one Swift program, and the recorded TFLite models. A single
 /// differing value fails. `RNNGEN_INTEGER_SEED` picks the first seed
 /// (printed), `RNNGEN_INTEGER_COUNT` the number of models (default 40; a
@@ -58,6 +58,10 @@ final class IntegerKernelTests: XCTestCase {
         XCTAssertTrue(all.contains { $0.model.quantizedCells.contains { $0.cell.options.cellClip != nil } })
         XCTAssertTrue(all.contains { $0.model.quantizedCells.contains { $0.cell.hiddenSize % 4 != 0 } })
         XCTAssertTrue(all.contains { $0.model.quantizedCells.contains { $0.cell.hiddenSize > 32 } })
+        for kind in CellKind.allCases { XCTAssertTrue(all.contains { $0.model.quantizedCells[0].cell.kind == kind }, "\(kind)") }
+        for reset in [true, false] {
+            XCTAssertTrue(all.contains { $0.model.quantizedCells[0].cell.kind == .gru && $0.model.quantizedCells[0].cell.options.linearBeforeReset == reset })
+        }
     }
 
     /// The recorded TFLite models' kernels, C and Swift: equal to the
@@ -84,7 +88,9 @@ final class IntegerKernelTests: XCTestCase {
         for (target, packing) in [(KernelTarget.cortexM4, IntegerKernelPlan.Packing.pairs), (.cortexM55, .bytes)] {
             for language in KernelOptions.Language.allCases {
                 let runs = try runs(language, seeds: language == .c ? seeds : Array(seeds.prefix(2)), target: target)
-                XCTAssertTrue(runs.allSatisfy { $0.plan.packing == packing })
+                // GRU and RNN layers take the plain layout there.
+                XCTAssertTrue(runs.allSatisfy { $0.plan.packing == ($0.plan.layers.allSatisfy { $0.kind == .lstm } ? packing : .rows) })
+                XCTAssertTrue(runs.contains { $0.plan.packing == packing })
                 let toolchain = language == .swift ? Toolchain(swiftFlags: ["-Onone"]) : Toolchain()
                 for r in try IntegerVerifier.verify(runs, language: language, target: try Target.named("host"), toolchain: toolchain) {
                     XCTAssertTrue(r.passed, "\(target.rawValue) \(language.rawValue) \(r.kernel) \(r.name): \(r.first ?? "")")

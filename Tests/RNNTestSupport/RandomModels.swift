@@ -81,11 +81,14 @@ public struct RandomQuantizedModels {
         let I = size(12), layers = Int(rng.next() % 3) + 1
         let hidden = (0..<layers).map { _ in rng.next() % 4 == 0 ? size(70) : size(20) }
         var models = RandomModels(seed: seed ^ 0xf00d)
-        let clip: Double? = rng.next() % 4 == 0 ? [0.5, 3, 10][Int(rng.next() % 3)] : nil
-        let stack = models.stack(RandomModels.CellSpec(kind: .lstm, cellClip: clip), inputSize: I, hiddenSizes: hidden)
+        // Half LSTMs (TFLite Micro's cell), the rest GRUs of either reset and RNNs.
+        let kind: CellKind = rng.next() % 2 == 0 ? .lstm : (rng.next() % 3 == 0 ? .rnn : .gru)
+        let resetAfter = rng.next() % 2 == 0
+        let clip: Double? = kind == .lstm && rng.next() % 4 == 0 ? [0.5, 3, 10][Int(rng.next() % 3)] : nil
+        let stack = models.stack(RandomModels.CellSpec(kind: kind, cellClip: clip, linearBeforeReset: kind == .gru && resetAfter), inputSize: I, hiddenSizes: hidden)
         var model = Model(name: "q\(seed)", inputSize: I, layout: rng.next() % 4 == 0 ? .timeMajor : .batchMajor, stages: [.recurrent(stack)])
         let calibrated = rng.next() % 2 == 0
-        var text = "LSTM I=\(I) H=\(hidden)\(clip.map { " cell_clip \($0)" } ?? "") \(model.layout.rawValue)"
+        var text = "\(kind.rawValue.uppercased())\(kind == .gru ? (resetAfter ? " (reset after)" : " (reset before)") : "") I=\(I) H=\(hidden)\(clip.map { " cell_clip \($0)" } ?? "") \(model.layout.rawValue)"
         if calibrated {
             let amplitude = [0.3, 1, 4][Int(rng.next() % 3)]
             let x = Tensor(shape: [3, 20, I], values: (0..<(60 * I)).map { _ in rng.uniform(-amplitude, amplitude) })
@@ -99,7 +102,7 @@ public struct RandomQuantizedModels {
             var stack = model.stacks[0]
             for l in stack.layers.indices {
                 var cell = stack.layers[l].cells[0]
-                let rows = 4 * cell.hiddenSize
+                let rows = cell.kind.gateCount * cell.hiddenSize
                 let q = CellQuantization(input: previous, hidden: affine(), cellExponent: -8 - Int(rng.next() % 13),
                                          inputWeightScales: (0..<rows).map { _ in Double(Float(rng.uniform(0.001, 0.03))) },
                                          recurrentWeightScales: (0..<rows).map { _ in Double(Float(rng.uniform(0.001, 0.03))) })
@@ -114,7 +117,10 @@ public struct RandomQuantizedModels {
                 let big = [3e3, 1e6, 6e8][Int(rng.next() % 3)]
                 cell.weights.inputBias = Tensor(shape: [rows], values: (0..<rows).map { r in
                     (rng.uniform(-big, big)).rounded() * (q.input.scale * q.inputWeightScales[r]) })
-                cell.weights.recurrentBias = Tensor(zeros: [rows])
+                // A GRU with the reset after the product keeps R's candidate bias apart.
+                let H = cell.hiddenSize
+                cell.weights.recurrentBias = Tensor(shape: [rows], values: (0..<rows).map { r in
+                    cell.kind == .gru && cell.options.linearBeforeReset && r >= 2 * H ? rng.uniform(-2000, 2000).rounded() * (q.hidden.scale * q.recurrentWeightScales[r]) : 0 })
                 cell.quantization = q
                 stack.layers[l].cells[0] = cell
                 previous = q.hidden
