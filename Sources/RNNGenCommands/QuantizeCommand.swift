@@ -30,9 +30,9 @@ enum QuantizeCommand {
     integers and scales as a description (with --calibrate, its dequantized
     weights are quantized again from your data).
 
-    Integer kernels take stacks of one-direction LSTM layers (no peepholes,
-    projection, activation clip or coupled gates); other models get an error
-    naming the stage.
+    Integer kernels take stacks of one-direction LSTM (no peepholes, projection,
+    activation clip or coupled gates), GRU (either reset) and RNN (tanh)
+    layers; other models get an error naming the stage.
 
     OPTIONS:
       --calibrate FILE.npy  Calibration input; repeat for several.
