@@ -48,16 +48,25 @@ public enum KernelSizer {
         let directory = try BuildCache(toolchain.cacheDirectory).build(
             kind: "size-\(target.name.rawValue)", sources: sources,
             steps: [(target.cCompiler, flags + ["-c", kernel, "-o", "kernel.o"])], what: "the C kernel for \(target.name.rawValue) (to measure it)")
-        let sections = try Subprocess.run(sizeTool, ["-A", "kernel.o"], in: directory)
-        guard sections.status == 0 else { throw RNNError(file: directory.appendingPathComponent("kernel.o").path, "\(sizeTool) failed: \(sections.stderr)") }
-        var size = KernelSize(code: 0, constants: 0, weights: 0, staticData: 0, state: plan.stateFloats * 4, stack: [:], libraryCalls: [],
+        let base = KernelSize(code: 0, constants: 0, weights: 0, staticData: 0, state: plan.stateFloats * 4, stack: [:], libraryCalls: [],
                               stackIsStatic: true, workspacePerStep: plan.workspaceFloatsPerStep * 4)
         let weightSections = [".rodata.\(plan.name)_weights", ".rodata.\(plan.name)_matrices"]
+        return try measureObject(in: directory, sizeTool: sizeTool, target: target, entryPrefix: plan.name + "_", base: base) { weightSections.contains($0) }
+    }
+
+    /// Reads `kernel.o`'s sections (code, constants, weights — the sections
+    /// `isWeights` names —, static data) and gcc's call graph (every entry
+    /// point's deepest stack) into `base`.
+    static func measureObject(in directory: URL, sizeTool: String, target: Target, entryPrefix: String, base: KernelSize,
+                              isWeights: (String) -> Bool) throws -> KernelSize {
+        let sections = try Subprocess.run(sizeTool, ["-A", "kernel.o"], in: directory)
+        guard sections.status == 0 else { throw RNNError(file: directory.appendingPathComponent("kernel.o").path, "\(sizeTool) failed: \(sections.stderr)") }
+        var size = base
         for line in sections.stdout.split(separator: "\n") {
             let fields = line.split(separator: " ", omittingEmptySubsequences: true)
             guard fields.count >= 2, let bytes = Int(fields[1]) else { continue }
             let name = String(fields[0])
-            if weightSections.contains(name) { size.weights += bytes }
+            if isWeights(name) { size.weights += bytes }
             else if name.hasPrefix(".text") { size.code += bytes }
             else if name.hasPrefix(".rodata") || name.hasPrefix(".srodata") { size.constants += bytes }
             else if name.hasPrefix(".data") || name.hasPrefix(".bss") || name.hasPrefix(".sdata") || name.hasPrefix(".sbss") { size.staticData += bytes }
@@ -67,9 +76,7 @@ public enum KernelSizer {
             throw RNNError(file: graphFile.path, "\(target.cCompiler) wrote no call graph (-fcallgraph-info needs gcc 10 or later)")
         }
         let calls = CallGraph(vcg: graph)
-        for entry in calls.frames.keys where entry.hasPrefix(plan.name + "_") {
-            size.stack[entry] = calls.deepest(from: entry)
-        }
+        for entry in calls.frames.keys where entry.hasPrefix(entryPrefix) { size.stack[entry] = calls.deepest(from: entry) }
         size.libraryCalls = calls.external.sorted()
         size.stackIsStatic = calls.allStatic
         return size
@@ -91,29 +98,10 @@ extension KernelSizer {
         let directory = try BuildCache(toolchain.cacheDirectory).build(
             kind: "size-integer-\(target.name.rawValue)", sources: sources,
             steps: [(target.cCompiler, flags + ["-c", "\(plan.name).c", "-o", "kernel.o"])], what: "the integer C kernel for \(target.name.rawValue) (to measure it)")
-        let sections = try Subprocess.run(sizeTool, ["-A", "kernel.o"], in: directory)
-        guard sections.status == 0 else { throw RNNError(file: directory.appendingPathComponent("kernel.o").path, "\(sizeTool) failed: \(sections.stderr)") }
-        let state = plan.layers.reduce(0) { $0 + 3 * $1.hiddenSize }
-        var size = KernelSize(code: 0, constants: 0, weights: 0, staticData: 0, state: state, stack: [:], libraryCalls: [],
+        let state = plan.layers.reduce(0) { $0 + ($1.kind == .lstm ? 3 : 1) * $1.hiddenSize }
+        let base = KernelSize(code: 0, constants: 0, weights: 0, staticData: 0, state: state, stack: [:], libraryCalls: [],
                               stackIsStatic: true, workspacePerStep: 0)
-        for line in sections.stdout.split(separator: "\n") {
-            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard fields.count >= 2, let bytes = Int(fields[1]) else { continue }
-            let name = String(fields[0])
-            if name.hasPrefix(".rodata.\(plan.name)_") { size.weights += bytes }
-            else if name.hasPrefix(".text") { size.code += bytes }
-            else if name.hasPrefix(".rodata") || name.hasPrefix(".srodata") { size.constants += bytes }
-            else if name.hasPrefix(".data") || name.hasPrefix(".bss") || name.hasPrefix(".sdata") || name.hasPrefix(".sbss") { size.staticData += bytes }
-        }
-        let graphFile = directory.appendingPathComponent("kernel.ci")
-        guard let graph = try? String(contentsOf: graphFile, encoding: .utf8) else {
-            throw RNNError(file: graphFile.path, "\(target.cCompiler) wrote no call graph (-fcallgraph-info needs gcc 10 or later)")
-        }
-        let calls = CallGraph(vcg: graph)
-        for entry in calls.frames.keys where entry.hasPrefix(plan.name + "_") { size.stack[entry] = calls.deepest(from: entry) }
-        size.libraryCalls = calls.external.sorted()
-        size.stackIsStatic = calls.allStatic
-        return size
+        return try measureObject(in: directory, sizeTool: sizeTool, target: target, entryPrefix: plan.name + "_", base: base) { $0.hasPrefix(".rodata.\(plan.name)_") }
     }
 }
 

@@ -47,14 +47,20 @@ public struct TargetBench {
         }
         try target.requireTools(.c, run: true, swiftCompiler: toolchain.swiftCompiler)
         let sources = try target.programSources(plan) + [("bench.c", Array(TargetBenchRenderer.render(plan, timer: timer, steps: steps).utf8))]
+        return try build(sources, kind: "bench", optimization: optimization, baseline: "naive")
+    }
+
+    /// Builds a bench program from `sources` at `optimization` (cached), runs
+    /// it under the emulator with -icount, and reads its lines.
+    func build(_ sources: [(String, [UInt8])], kind: String, optimization: String, baseline: String) throws -> Result {
         let cFiles = sources.map(\.0).filter { $0.hasSuffix(".c") }
         let directory = try BuildCache(toolchain.cacheDirectory).build(
-            kind: "\(target.name.rawValue)-bench", sources: sources,
+            kind: "\(target.name.rawValue)-\(kind)", sources: sources,
             steps: [(target.cCompiler, target.cFlags(optimization) + cFiles + target.linkFlags + ["-o", "bench.elf"])],
-            what: "the bench program for \(target.name.rawValue)")
+            what: "the \(kind == "bench" ? "bench" : "integer bench") program for \(target.name.rawValue)")
         let run = try target.emulate(directory.appendingPathComponent("bench.elf"), extraFlags: ["-icount", "shift=0,align=off,sleep=off"],
                                      marker: "rnngen-bench", timeout: timeout)
-        return try TargetBench.parse(run.printed, optimization: optimization, place: run.place, status: run.status)
+        return try TargetBench.parse(run.printed, optimization: optimization, place: run.place, status: run.status, baseline: baseline)
     }
 
     /// The integer kernel of a quantized model against the float kernel of
@@ -68,14 +74,7 @@ public struct TargetBench {
         try target.requireTools(.c, run: true, swiftCompiler: toolchain.swiftCompiler)
         let sources = try KernelGenerator.generate(quantized).map { ($0.name, $0.contents) } + target.programSources(float)
             + [("bench.c", Array(TargetBenchRenderer.render(quantized, float: float, timer: timer, steps: steps).utf8))]
-        let cFiles = sources.map(\.0).filter { $0.hasSuffix(".c") }
-        let directory = try BuildCache(toolchain.cacheDirectory).build(
-            kind: "\(target.name.rawValue)-bench-integer", sources: sources,
-            steps: [(target.cCompiler, target.cFlags(optimization) + cFiles + target.linkFlags + ["-o", "bench.elf"])],
-            what: "the integer bench program for \(target.name.rawValue)")
-        let run = try target.emulate(directory.appendingPathComponent("bench.elf"), extraFlags: ["-icount", "shift=0,align=off,sleep=off"],
-                                     marker: "rnngen-bench", timeout: timeout)
-        return try TargetBench.parse(run.printed, optimization: optimization, place: run.place, status: run.status, baseline: "float")
+        return try build(sources, kind: "bench-integer", optimization: optimization, baseline: "float")
     }
 
     /// Reads the bench program's lines; anything missing is an error quoting the output.
