@@ -129,16 +129,24 @@ public enum IntegerProgramRenderer {
     public static func swift(_ runs: [(plan: IntegerKernelPlan, cases: [IntegerCase])]) -> String {
         var out = ["// Runs rnngen's integer kernels on their verification cases; prints every output.", ""]
         out.append("""
-        func printInts<S: Sequence>(_ label: String, _ values: S) where S.Element: BinaryInteger {
-            var line = label
-            for v in values { line += " \\(v)" }
-            print(line)
+        // One value at a time, no String.count: Embedded Swift has no Unicode tables.
+        func printInts<S: Sequence>(_ label: StaticString, _ values: S) where S.Element: BinaryInteger {
+            print(label, terminator: "")
+            for v in values { print(" " + String(Int(v)), terminator: "") }
+            print("")
+        }
+
+        func printHex(_ bits: UInt32) {
+            let hex = String(bits, radix: 16)
+            print(" " + String(repeating: "0", count: 8 - hex.utf8.count) + hex, terminator: "")
         }
 
         """)
         for (plan, cases) in runs { out += swift(plan, cases: cases) }
-        out += runs.map { "run\(SwiftTypeName.derive($0.plan.name))()" }
-        out.append("print(\"\(endMarker)\")")
+        // A library-style program (-parse-as-library), so it builds as Embedded Swift too.
+        out.append("@main\nstruct IntegerProgram {\n    static func main() {")
+        out += runs.map { "        run\(SwiftTypeName.derive($0.plan.name))()" }
+        out.append("        print(\"\(endMarker)\")\n    }\n}")
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -152,15 +160,15 @@ public enum IntegerProgramRenderer {
                 do {
                     let real: [Float] = [\(list(c.real) { String($0) })]
                     var kernel = \(T)()
-                    var line = "yf"
+                    print("\(caseMarker) \(n) \(index)")
+                    print("yf", terminator: "")
                     for t in 0..<\(c.steps) {
                         var x = InlineArray<\(I), Float>(repeating: 0)
                         for k in 0..<\(I) { x[k] = real[t * \(I) + k] }
                         let y = kernel.step(real: x)
-                        for j in 0..<\(O) { let hex = String(y[j].bitPattern, radix: 16); line += " " + String(repeating: "0", count: 8 - hex.count) + hex }
+                        for j in 0..<\(O) { printHex(y[j].bitPattern) }
                     }
-                    print("\(caseMarker) \(n) \(index)")
-                    print(line)
+                    print("")
                 }
                 """)
                 continue

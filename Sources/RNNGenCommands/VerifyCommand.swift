@@ -39,7 +39,8 @@ enum VerifyCommand {
     sequence, real inputs through step_float; then what quantization adds, the
     integer run dequantized against the real weights in double, per output,
     on random sequences within the input's range (--max-added-error E gates
-    it). On a microcontroller target the C kernel is checked.
+    it). On a target both kernels it builds are checked (Embedded Swift on the
+    Cortex-M4, M7 and rv32).
 
     Targets: with --target, the kernel is cross-compiled with a program that
     holds the same trials as constants, run under emulation, and its outputs
@@ -129,7 +130,7 @@ enum VerifyCommand {
             throw RNNError(at: "--max-added-error", "only means something with --weight-type \(WeightType.narrowListed)")
         }
         if model.isQuantized {
-            return try verifyInteger(model, path: path, parsed: parsed, target: target, languages: langText == "all" && target.name != .host ? [.c] : languages,
+            return try verifyInteger(model, path: path, parsed: parsed, target: target, languages: languages,
                                      seed: seed, trialCount: trialCount, limit: maxAdded, stdout: stdout)
         }
         var allPassed = true

@@ -84,16 +84,23 @@ public enum IntegerVerifier {
             program = "program"
             steps = [(toolchain.cCompiler, ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + toolchain.cFlags + sources.map(\.0).filter { $0.hasSuffix(".c") } + ["-o", program])]
         case (.swift, .host):
-            sources.append(("main.swift", Array(IntegerProgramRenderer.swift(runs).utf8)))
+            sources.append(("program.swift", Array(IntegerProgramRenderer.swift(runs).utf8)))
             program = "program"
-            steps = [(toolchain.swiftCompiler, ["-O", "-wmo"] + toolchain.swiftFlags + sources.map(\.0).filter { $0.hasSuffix(".swift") } + ["-o", program])]
+            steps = [(toolchain.swiftCompiler, ["-O", "-wmo", "-parse-as-library"] + toolchain.swiftFlags + sources.map(\.0).filter { $0.hasSuffix(".swift") } + ["-o", program])]
         case (.c, _):
             sources.append(("program.c", Array(IntegerProgramRenderer.c(runs).utf8)))
             sources += target.supportSources
             program = "program.elf"
             steps = [(target.cCompiler, target.cFlags("-O2") + ["-Werror"] + sources.map(\.0).filter { $0.hasSuffix(".c") } + target.linkFlags + ["-o", program])]
         case (.swift, _):
-            throw RNNError(at: "--target \(target.name.rawValue)", "integer kernels in Swift are verified on the host so far; verify the C kernel on \(target.name.rawValue)")
+            // Embedded Swift, linked with the board's start-up code and C library.
+            sources.append(("program.swift", Array(IntegerProgramRenderer.swift(runs).utf8)))
+            sources.append(("swift_support.c", Array(KernelTemplates.c["embedded_swift_support.c"]!.utf8)))
+            sources += target.supportSources
+            program = "program.elf"
+            let startup = target.supportSources.map(\.0).filter { $0.hasSuffix(".c") }
+            steps = [(toolchain.swiftCompiler, target.swiftFlags + Target.embeddedSwiftFlags + ["-c"] + sources.map(\.0).filter { $0.hasSuffix(".swift") } + ["-o", "program.o"]),
+                     (target.cCompiler, target.cFlags("-O2") + ["program.o"] + startup + ["swift_support.c"] + target.linkFlags + target.swiftLinkFlags + ["-o", program])]
         }
         let directory = try BuildCache(toolchain.cacheDirectory).build(kind: "integer-\(target.name.rawValue)-\(language.rawValue)", sources: sources, steps: steps,
                                                                        what: "the integer \(language.rawValue) kernels for \(target.name.rawValue)")

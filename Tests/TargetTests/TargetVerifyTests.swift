@@ -57,30 +57,39 @@ final class TargetVerifyTests: XCTestCase {
         try verify(jobs, trials: 4)
     }
 
-    /// Integer kernels on every emulated target, C: random quantized LSTM
-    /// stacks and the recorded TFLite models, generated for the target (DSP
-    /// pair packing on the Cortex-M4 and M7, Helium's eight lanes on the
-    /// M55), every value equal to the integer interpreter's. One program per
-    /// target holds every kernel.
+    /// Integer kernels on every emulated target: random quantized stacks
+    /// (LSTM, GRU, RNN) and the recorded TFLite models, generated for the
+    /// target (DSP pair packing on the Cortex-M4 and M7, Helium on the M55),
+    /// every value equal to the integer interpreter's. One program per target
+    /// and language holds every kernel.
     func testIntegerKernelsAreExactOnEveryTarget() throws {
         let recorded = try FixtureCatalog.tfliteCases().filter(\.quantized).map { folder, _ in
             (folder.lastPathComponent, try TFLiteImport.read(contentsOf: folder.appendingPathComponent("model.tflite").path, name: folder.lastPathComponent))
         }
         let random = (0..<UInt64(fullTests ? 12 : 4)).map { seed in ("q\(seed + 300)", RandomQuantizedModels.model(seed: seed + 300).model) }
-        let targets = Target.all.filter { $0.name != .host }
-        for target in targets { try requireTarget(target, .c) }
-        let failures = concurrentFailures(targets.count) { index -> [String] in
-            let target = targets[index]
+        // C on every emulated target; Embedded Swift where the target builds
+        // it (the Cortex-M4, M7 and rv32), on the recorded models and two random ones.
+        var jobs: [(target: Target, language: KernelOptions.Language)] = []
+        for target in Target.all where target.name != .host {
+            for language in target.languages {
+                try requireTarget(target, language)
+                jobs.append((target, language))
+            }
+        }
+        XCTAssertTrue(jobs.contains { $0.language == .swift })
+        let failures = concurrentFailures(jobs.count) { index -> [String] in
+            let (target, language) = jobs[index]
+            let models = language == .c ? recorded + random : recorded + random.prefix(2)
             do {
-                let runs = try (recorded + random).map { name, model in
-                    let plan = try IntegerKernelPlan(model: model, options: KernelOptions(language: .c, name: name, target: target.name))
+                let runs = try models.map { name, model in
+                    let plan = try IntegerKernelPlan(model: model, options: KernelOptions(language: language, name: name, target: target.name))
                     return (plan: plan, cases: IntegerVerifier.cases(for: plan))
                 }
-                let reports = try IntegerVerifier.verify(runs, language: .c, target: target)
-                guard reports.count == 4 * runs.count else { return ["\(target.name.rawValue): \(reports.count) reports for \(runs.count) kernels"] }
-                return reports.filter { !$0.passed }.map { "\($0.kernel) \($0.name) on \(target.name.rawValue): \($0.mismatches) of \($0.values) differ; first \($0.first ?? "")" }
+                let reports = try IntegerVerifier.verify(runs, language: language, target: target)
+                guard reports.count == 4 * runs.count else { return ["\(target.name.rawValue) \(language.rawValue): \(reports.count) reports for \(runs.count) kernels"] }
+                return reports.filter { !$0.passed }.map { "\($0.kernel) \($0.name) in \(language.rawValue) on \(target.name.rawValue): \($0.mismatches) of \($0.values) differ; first \($0.first ?? "")" }
             } catch {
-                return ["\(target.name.rawValue): \(error)"]
+                return ["\(target.name.rawValue) \(language.rawValue): \(error)"]
             }
         }
         for message in failures { XCTFail(message) }
