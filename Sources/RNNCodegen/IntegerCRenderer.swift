@@ -86,10 +86,10 @@ public struct IntegerCRenderer {
             out.append("static const int8_t \(plan.table("r", layer: k))[\(layer.recurrentWeights.count)] = {\n\(Self.list(layer.recurrentWeights))\n};")
             if let recurrentBias = layer.recurrentBias {
                 out.append("/* the biases with the zero points folded in: b − x zero point · row sums of W; −h zero point · row sums of R */")
-                out.append("static const int32_t \(plan.table("b", layer: k))[\(layer.rows)] = {\n\(Self.list(layer.inputBias, perLine: 8))\n};")
-                out.append("static const int32_t \(plan.table("br", layer: k))[\(layer.rows)] = {\n\(Self.list(recurrentBias, perLine: 8))\n};")
+                out.append("static const int32_t \(plan.table("b", layer: k))[\(layer.inputBias.count)] = {\n\(Self.list(layer.inputBias, perLine: 8))\n};")
+                out.append("static const int32_t \(plan.table("br", layer: k))[\(recurrentBias.count)] = {\n\(Self.list(recurrentBias, perLine: 8))\n};")
             } else {
-                out.append("static const int32_t \(plan.table("b", layer: k))[\(layer.rows)] = {\n\(Self.list(layer.inputBias, perLine: 8))\n};")
+                out.append("static const int32_t \(plan.table("b", layer: k))[\(layer.inputBias.count)] = {\n\(Self.list(layer.inputBias, perLine: 8))\n};")
             }
             if layer.needsRowRescales {
                 out.append("/* per row: the sums' multipliers (·2^shift/2^31) to the gates' Q3.12 */")
@@ -120,13 +120,15 @@ public struct IntegerCRenderer {
         case .widen(let from, let count, let padded, let zeroPoint, let into):
             return "    rq_widen(\(into), \(source(from)), \(count), \(padded), \(zeroPoint));"
         case .copy(let from, let count, let padded, let into):
-            return "    \(plan.packing == .unsignedBytes ? "rq_copy_unsigned" : "rq_copy")(\(into), \(source(from)), \(count), \(padded));"
+            return "    \(plan.packing.inputOffset != 0 ? "rq_copy_unsigned" : "rq_copy")(\(into), \(source(from)), \(count), \(padded));"
         case .matvec(let k, let recurrent, let input, let into, let rows):
             let layer = plan.layers[k], columns = recurrent ? layer.hiddenColumns : layer.inputColumns
-            let function = ["rows": "rq_matvec", "pairs": "rq_matvec_pairs", "bytes": "rq_matvec_s8", "unsignedBytes": "rq_matvec_u8"][plan.packing.rawValue]!
+            let function = ["rows": "rq_matvec", "pairs": "rq_matvec_pairs", "bytes": "rq_matvec_s8", "unsignedBytes": "rq_matvec_u8",
+                            "unsignedBlocks": "rq_matvec_u8_blocks"][plan.packing.rawValue]!
             let at = rows.lowerBound, offset = at == 0 ? "" : " + \(at)"
             let bias = recurrent ? (layer.recurrentBias == nil ? "0" : plan.table("br", layer: k) + offset) : plan.table("b", layer: k) + offset
-            return "    \(function)(\(into)\(offset), \(plan.table(recurrent ? "r" : "w", layer: k))\(at == 0 ? "" : " + \(at * columns)"), \(input), \(bias), \(rows.count), \(columns));"
+            let count = rows == 0..<layer.rows ? plan.computedRows(layer) : rows.count
+            return "    \(function)(\(into)\(offset), \(plan.table(recurrent ? "r" : "w", layer: k))\(at == 0 ? "" : " + \(at * columns)"), \(input), \(bias), \(count), \(columns));"
         case .gates(let k, let block, let tanh):
             let layer = plan.layers[k], H = layer.hiddenSize, at = block * H
             let rows = "gate + \(at), ax + \(at), ah + \(at), \(H)", candidate = tanh ? 1 : 0
@@ -183,7 +185,7 @@ public struct IntegerCRenderer {
 
         void \(name)_step(\(name)_state *restrict state, const int8_t *restrict x, int8_t *restrict y)
         {
-            \(plan.packing == .bytes ? "int8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : plan.packing == .unsignedBytes ? "uint8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : "int16_t xw[\(plan.widestColumns)], hw[\(plan.widestColumns)];")
+            \(plan.packing == .bytes ? "int8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : plan.packing.inputOffset != 0 ? "uint8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : "int16_t xw[\(plan.widestColumns)], hw[\(plan.widestColumns)];")
             int16_t gate[\(plan.mostRows)];\(plan.needsResetScratch ? "\n    int8_t rh[\(plan.widestColumns)];" : "")
             int32_t ax[\(plan.mostRows)], ah[\(plan.mostRows)];
         \(plan.step.map(spell).joined(separator: "\n"))

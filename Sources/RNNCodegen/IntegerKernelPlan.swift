@@ -23,6 +23,11 @@ public struct IntegerKernelPlan {
         /// the unsigned × signed byte dot products of x86's VNNI, which GCC
         /// emits for this loop at -O3 (the host).
         case unsignedBytes
+        /// As `unsignedBytes`, the weights in blocks of 16 rows by 4 columns
+        /// (rows padded to 16): one broadcast of four inputs and one VNNI
+        /// instruction serve sixteen rows (AVX-512 VNNI), with no horizontal
+        /// sums (the host, but for a GRU with the reset before the product).
+        case unsignedBlocks
     }
 
     public struct Layer {
@@ -121,24 +126,30 @@ public struct IntegerKernelPlan {
         if (packing == .pairs || packing == .bytes), parameters.contains(where: { $0.kind != .lstm }) { packing = .rows }
         // Folding the zero points is exact while no sum can leave int32;
         // otherwise the zero points are subtracted from the inputs.
-        if packing == .bytes || packing == .unsignedBytes, !parameters.allSatisfy({ Self.foldsZeroPoints($0, offset: packing == .unsignedBytes ? 128 : 0) }) {
+        // Row blocks need whole-row products: a GRU with the reset before the product has a partial one.
+        if packing == .unsignedBlocks, parameters.contains(where: { $0.kind == .gru && !$0.linearBeforeReset }) { packing = .unsignedBytes }
+        if packing.foldsZeroPoints, !parameters.allSatisfy({ Self.foldsZeroPoints($0, offset: packing.inputOffset) }) {
             packing = .rows
         }
         self.packing = packing
         // Helium's int16 rows read eight columns at a time.
-        columnMultiple = packing == .bytes || packing == .unsignedBytes ? 16 : options.target == .cortexM55 ? 8 : 4
+        columnMultiple = packing.foldsZeroPoints ? 16 : options.target == .cortexM55 ? 8 : 4
         let multiple = columnMultiple
         layers = parameters.map { p in
             let inputColumns = Self.padded(p.inputSize, to: multiple), hiddenColumns = Self.padded(p.hiddenSize, to: multiple)
             var inputBias = p.bias
             var recurrentBias: [Int32]? = p.recurrentBias.contains { $0 != 0 } ? p.recurrentBias : nil
-            if packing == .bytes || packing == .unsignedBytes {
+            if packing.foldsZeroPoints {
                 // The inputs the sums read are x − offset·(unsigned) … folded: b − (z + offset) · row sum.
-                let offset: Int64 = packing == .unsignedBytes ? 128 : 0
+                let offset = packing.inputOffset
                 let xz = Int64(p.quantization.input.zeroPoint) + offset, hz = Int64(p.quantization.hidden.zeroPoint) + offset
                 inputBias = (0..<p.rows).map { r in Int32(Int64(p.bias[r]) - xz * Self.rowSum(p.inputWeights, row: r, columns: p.inputSize)) }
                 recurrentBias = (0..<p.rows).map { r in Int32(Int64(p.recurrentBias[r]) - hz * Self.rowSum(p.recurrentWeights, row: r, columns: p.hiddenSize)) }
             }
+            // Row blocks: rows and biases padded to 16 with zeros.
+            let paddedRows = packing == .unsignedBlocks ? Self.padded(p.rows, to: 16) : p.rows
+            inputBias += Array(repeating: 0, count: paddedRows - p.rows)
+            recurrentBias = recurrentBias.map { $0 + Array(repeating: 0, count: paddedRows - p.rows) }
             return Layer(parameters: p, inputColumns: inputColumns, hiddenColumns: hiddenColumns,
                          inputWeights: Self.pack(p.inputWeights, rows: p.rows, columns: p.inputSize, padded: inputColumns, packing),
                          recurrentWeights: Self.pack(p.recurrentWeights, rows: p.rows, columns: p.hiddenSize, padded: hiddenColumns, packing),
@@ -162,6 +173,9 @@ public struct IntegerKernelPlan {
     }
 
     /// The DSP extension's dual 16-bit multiply-add on Cortex-M4 and M7.
+    /// The rows the kernel computes for a layer (padded to 16 in row blocks).
+    public func computedRows(_ layer: Layer) -> Int { packing == .unsignedBlocks ? Self.padded(layer.rows, to: 16) : layer.rows }
+
     /// How the weights are laid out and read, for reports.
     public var packingSummary: String {
         switch packing {
@@ -169,6 +183,7 @@ public struct IntegerKernelPlan {
         case .pairs: return "weights in blocks of four rows for the DSP's dual 16-bit multiply-add, columns padded to \(columnMultiple)"
         case .bytes: return "raw int8 inputs with the zero points folded into the biases, sixteen products per Helium instruction, columns padded to \(columnMultiple)"
         case .unsignedBytes: return "inputs offset to unsigned bytes, the zero points folded into the biases, byte dot products (VNNI at -O3), columns padded to \(columnMultiple)"
+        case .unsignedBlocks: return "inputs offset to unsigned bytes, the zero points folded into the biases, weights in blocks of 16 rows for AVX-512 VNNI, columns padded to \(columnMultiple)"
         }
     }
 
@@ -176,7 +191,7 @@ public struct IntegerKernelPlan {
         switch target {
         case .cortexM4, .cortexM7: return .pairs
         case .cortexM55: return .bytes
-        case .host: return .unsignedBytes
+        case .host: return .unsignedBlocks
         default: return .rows
         }
     }
@@ -188,13 +203,15 @@ public struct IntegerKernelPlan {
     /// holding column group by column group the four rows' four bytes,
     /// ordered k, k+2, k+1, k+3.
     public static func pack(_ w: [Int8], rows: Int, columns: Int, padded: Int, _ packing: Packing) -> [Int8] {
-        var out = [Int8](repeating: 0, count: rows * padded)
+        var out = [Int8](repeating: 0, count: (packing == .unsignedBlocks ? Self.padded(rows, to: 16) : rows) * padded)
         for r in 0..<rows {
             for k in 0..<columns {
                 let at: Int
                 switch packing {
                 case .rows, .bytes, .unsignedBytes:
                     at = r * padded + k
+                case .unsignedBlocks:
+                    at = (r / 16) * 16 * padded + (k / 4) * 64 + (r % 16) * 4 + k % 4
                 case .pairs:
                     let block = r / 4, row = r % 4, group = k / 4, within = k % 4
                     at = block * 4 * padded + group * 16 + row * 4 + [0, 2, 1, 3][within]
@@ -246,7 +263,7 @@ public struct IntegerKernelPlan {
     /// widened (or copied), the products, the gates, and the cell's update.
     public var step: [Operation] {
         var ops: [Operation] = []
-        let bytes = packing == .bytes || packing == .unsignedBytes
+        let bytes = packing.foldsZeroPoints
         func load(_ from: Operation.Source, _ count: Int, _ padded: Int, _ zeroPoint: Int, _ name: String) -> Operation {
             bytes ? .copy(from: from, count: count, padded: padded, into: name + "b") : .widen(from: from, count: count, padded: padded, zeroPoint: zeroPoint, into: name + "w")
         }
@@ -292,16 +309,23 @@ public struct IntegerKernelPlan {
 
     /// The scratch the step needs: the widest widened vector and the most gate rows.
     public var widestColumns: Int { layers.map { max($0.inputColumns, $0.hiddenColumns) }.max()! }
-    public var mostRows: Int { layers.map(\.rows).max()! }
+    public var mostRows: Int { layers.map(computedRows).max()! }
 
     /// The weight bytes the kernel bakes: int8 matrices, int32 biases, and
     /// where rows differ, per-row multipliers (int32) and shifts (int8).
     public var weightBytes: Int {
-        layers.reduce(0) { $0 + $1.inputWeights.count + $1.recurrentWeights.count + 4 * $1.rows * ($1.recurrentBias == nil ? 1 : 2)
+        layers.reduce(0) { $0 + $1.inputWeights.count + $1.recurrentWeights.count + 4 * computedRows($1) * ($1.recurrentBias == nil ? 1 : 2)
             + ($1.needsRowRescales ? 10 * $1.rows : 0) }
     }
 
     /// The name of a layer's table: `w` and `r` weights, `b` and `br` biases, `mx`/`sx`
     /// and `mh`/`sh` the input and recurrent multipliers and shifts.
     public func table(_ kind: String, layer: Int) -> String { "\(name)_\(kind)_l\(layer)" }
+}
+
+extension IntegerKernelPlan.Packing {
+    /// The layouts whose sums read raw inputs, the zero points in the biases.
+    public var foldsZeroPoints: Bool { self == .bytes || self == .unsignedBytes || self == .unsignedBlocks }
+    /// What the inputs are offset by before the products (unsigned bytes: 128).
+    public var inputOffset: Int64 { self == .unsignedBytes || self == .unsignedBlocks ? 128 : 0 }
 }

@@ -64,13 +64,15 @@ public struct IntegerSwiftRenderer {
         case .widen(let from, let count, let padded, let zeroPoint, let into):
             return "        rqWiden(\(into), \(source(from)), \(count), \(padded), \(zeroPoint))"
         case .copy(let from, let count, let padded, let into):
-            return "        \(plan.packing == .unsignedBytes ? "rqCopyUnsigned" : "rqCopy")(\(into), \(source(from)), \(count), \(padded))"
+            return "        \(plan.packing.inputOffset != 0 ? "rqCopyUnsigned" : "rqCopy")(\(into), \(source(from)), \(count), \(padded))"
         case .matvec(let k, let recurrent, let input, let into, let rows):
             let layer = plan.layers[k], columns = recurrent ? layer.hiddenColumns : layer.inputColumns
-            let function = ["rows": "rqMatvec", "pairs": "rqMatvecPairs", "bytes": "rqMatvecS8", "unsignedBytes": "rqMatvecU8"][plan.packing.rawValue]!
+            let function = ["rows": "rqMatvec", "pairs": "rqMatvecPairs", "bytes": "rqMatvecS8", "unsignedBytes": "rqMatvecU8",
+                            "unsignedBlocks": "rqMatvecU8Blocks"][plan.packing.rawValue]!
             let at = rows.lowerBound, offset = at == 0 ? "" : " + \(at)"
             let bias = recurrent ? (layer.recurrentBias == nil ? "nil" : i32("br", k) + offset) : i32("b", k) + offset
-            return "        \(function)(\(into)\(offset), \(i8(recurrent ? "r" : "w", k))\(at == 0 ? "" : " + \(at * columns)"), \(input), \(bias), \(rows.count), \(columns))"
+            let count = rows == 0..<layer.rows ? plan.computedRows(layer) : rows.count
+            return "        \(function)(\(into)\(offset), \(i8(recurrent ? "r" : "w", k))\(at == 0 ? "" : " + \(at * columns)"), \(input), \(bias), \(count), \(columns))"
         case .gates(let k, let block, let tanh):
             let layer = plan.layers[k], H = layer.hiddenSize, at = block * H
             let rows = "gate + \(at), ax + \(at), ah + \(at), \(H)", candidate = tanh ? "true" : "false"
@@ -107,8 +109,8 @@ public struct IntegerSwiftRenderer {
         }.joined(separator: ",\n")
     }
 
-    var bytes: Bool { plan.packing == .bytes || plan.packing == .unsignedBytes }
-    var scratchType: String { plan.packing == .bytes ? "Int8" : plan.packing == .unsignedBytes ? "UInt8" : "Int16" }
+    var bytes: Bool { plan.packing.foldsZeroPoints }
+    var scratchType: String { plan.packing == .bytes ? "Int8" : plan.packing.inputOffset != 0 ? "UInt8" : "Int16" }
 
     func source() -> String {
         let o = offsets()

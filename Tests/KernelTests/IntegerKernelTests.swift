@@ -45,6 +45,17 @@ final class IntegerKernelTests: XCTestCase {
     }
 
     func testRandomQuantizedModelsInC() throws { try check(.c) }
+
+    /// The same built for this machine (-O3 -march=native): the intrinsic
+    /// paths the host's CPU has (AVX-512 VNNI on x86 where present) against
+    /// the interpreter.
+    func testRandomQuantizedModelsInCForThisMachine() throws {
+        let seeds = (0..<UInt64(12)).map { Self.seed &+ 500 &+ $0 }
+        let reports = try IntegerVerifier.verify(try runs(.c, seeds: seeds), language: .c, target: try Target.named("host"),
+                                                 toolchain: Toolchain(cFlags: ["-O3", "-march=native"]))
+        XCTAssertEqual(reports.count, 4 * seeds.count)
+        for r in reports { XCTAssertTrue(r.passed, "\(r.kernel) \(r.name): \(r.first ?? "")") }
+    }
     func testRandomQuantizedModelsInSwift() throws { try check(.swift) }
 
     /// The generator covers what it must: both quantizations, stacks,
