@@ -138,23 +138,8 @@ enum RunCommand {
         }
         var modelInputs = ModelInputs(x: x)
         if let lens = inputs["seq_lens"] { modelInputs.sequenceLengths = try lens.integers("--input seq_lens") }
-        let (T, B, lengths) = try modelInputs.checked(for: model)
-        let I = model.inputSize
-        let xs: [[[Int]]] = (0..<B).map { b in
-            (0..<T).map { t in
-                let base = model.layout == .timeMajor ? (t * B + b) * I : (b * T + t) * I
-                return (0..<I).map { Int(x.values[base + $0]) }
-            }
-        }
-        let (y, final) = interpreter.runIntegers(xs, lengths: lengths)
-        let F = y.first?.first?.count ?? model.sequenceOutputSize
-        var yTensor = Tensor(zeros: model.layout == .timeMajor ? [T, B, F] : [B, T, F], elementType: .int8)
-        for b in 0..<B {
-            for t in 0..<T {
-                let base = model.layout == .timeMajor ? (t * B + b) * F : (b * T + t) * F
-                for j in 0..<F { yTensor.values[base + j] = Double(y[b][t][j]) }
-            }
-        }
+        let (_, B, lengths) = try modelInputs.checked(for: model)
+        let (yTensor, final) = interpreter.runIntegers(x, lengths: lengths)
         var outputs = ["y": yTensor]
         let names = model.stateNames.map(\.name).filter { !$0.isCell }
         for (l, name) in names.enumerated() {

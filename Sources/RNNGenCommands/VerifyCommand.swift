@@ -216,13 +216,18 @@ enum VerifyCommand {
         }
         let outputScale = integer.outputQuantization.scale
         stdout("what quantization adds (integer run, dequantized, vs the real weights in double; \(max(trialCount, 1)) random sequences within the input's range [\(Float(low)), \(Float(high))]):")
+        return printAdded(order, added, limit: limit, stdout: stdout) { name, value in name == "y" ? String(format: " (%.1f output steps)", value / outputScale) : "" }
+    }
+
+    /// One line per output: its largest |Δ| (and `note`), checked against `limit`. False if any is over.
+    static func printAdded(_ order: [String], _ added: [String: Double], limit: Double?, stdout: (String) -> Void,
+                           note: (String, Double) -> String = { _, _ in "" }) -> Bool {
         var passed = true
         for name in order {
             let value = added[name]!
             let over = limit.map { value > $0 } ?? false
             passed = passed && !over
-            stdout("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + "  max |Δ| " + String(format: "%.2e", value)
-                   + (name == "y" ? String(format: " (%.1f output steps)", value / outputScale) : "")
+            stdout("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + "  max |Δ| " + String(format: "%.2e", value) + note(name, value)
                    + (limit.map { over ? "  FAIL (over --max-added-error \($0))" : "  ok (≤ \($0))" } ?? ""))
         }
         return passed
@@ -253,14 +258,7 @@ enum VerifyCommand {
             }
         }
         stdout("weights stored as \(type.rawValue): what rounding adds (interpreter on rounded weights vs on f32 weights, same trials):")
-        var passed = true
-        for name in order {
-            let value = added[name]!
-            let over = limit.map { value > $0 } ?? false
-            passed = passed && !over
-            stdout("  " + name.padding(toLength: 12, withPad: " ", startingAt: 0) + "  max |Δ| " + String(format: "%.2e", value)
-                   + (limit.map { over ? "  FAIL (over --max-added-error \($0))" : "  ok (≤ \($0))" } ?? ""))
-        }
+        let passed = printAdded(order, added, limit: limit, stdout: stdout)
         let report = WeightRoundingReport(model, stored: stored, as: type)
         stdout("  per matrix, largest |Δw| and largest row sum Σ_j |Δw_rj| (one step moves a pre-activation by at most")
         stdout("  that sum × the largest |input| of the matrix):")

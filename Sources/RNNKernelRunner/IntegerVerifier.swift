@@ -50,18 +50,9 @@ public enum IntegerVerifier {
             return [("yf", y.values.map { Int64(Float($0).bitPattern) })]
         }
         let B = c.batch, T = c.steps
-        let xs: [[[Int]]] = (0..<B).map { b in
-            (0..<T).map { t in
-                let base = model.layout == .timeMajor ? (t * B + b) * I : (b * T + t) * I
-                return (0..<I).map { Int(c.x[base + $0]) }
-            }
-        }
-        let (y, final) = interpreter.runIntegers(xs, lengths: c.lengths)
-        let O = plan.outputSize
-        var flat = [Int64](repeating: 0, count: B * T * O)
-        for b in 0..<B { for t in 0..<T { for j in 0..<O {
-            flat[((model.layout == .timeMajor ? t * B + b : b * T + t)) * O + j] = Int64(y[b][t][j])
-        } } }
+        let x = Tensor(shape: model.layout == .timeMajor ? [T, B, I] : [B, T, I], elementType: .int8, values: c.x.map(Double.init))
+        let (y, final) = interpreter.runIntegers(x, lengths: c.lengths)
+        let flat = y.values.map { Int64($0) }
         var lines: [(String, [Int64])] = [("y", flat)]
         for b in 0..<B {
             for (k, layer) in plan.layers.enumerated() {

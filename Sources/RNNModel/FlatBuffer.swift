@@ -119,19 +119,22 @@ struct FlatBuffer {
         return String(decoding: bytes[start..<(start + count)], as: UTF8.self)
     }
 
+    /// A vector of `size`-byte scalars, each read at its position by `read`.
+    private func scalars<T>(_ t: Table, _ index: Int, _ name: String, size: Int, _ read: (Int, String) throws -> T) throws -> [T]? {
+        guard let (start, count) = try vector(t, index, name, elementSize: size) else { return nil }
+        return try (0..<count).map { try read(start + size * $0, "\(t.path).\(name)") }
+    }
+
     func int32s(_ t: Table, _ index: Int, _ name: String) throws -> [Int]? {
-        guard let (start, count) = try vector(t, index, name, elementSize: 4) else { return nil }
-        return try (0..<count).map { Int(Int32(bitPattern: try u32(start + 4 * $0, "\(t.path).\(name)"))) }
+        try scalars(t, index, name, size: 4) { Int(Int32(bitPattern: try u32($0, $1))) }
     }
 
     func int64s(_ t: Table, _ index: Int, _ name: String) throws -> [Int64]? {
-        guard let (start, count) = try vector(t, index, name, elementSize: 8) else { return nil }
-        return try (0..<count).map { Int64(bitPattern: try u64(start + 8 * $0, "\(t.path).\(name)")) }
+        try scalars(t, index, name, size: 8) { Int64(bitPattern: try u64($0, $1)) }
     }
 
     func float32s(_ t: Table, _ index: Int, _ name: String) throws -> [Float]? {
-        guard let (start, count) = try vector(t, index, name, elementSize: 4) else { return nil }
-        return try (0..<count).map { Float(bitPattern: try u32(start + 4 * $0, "\(t.path).\(name)")) }
+        try scalars(t, index, name, size: 4) { Float(bitPattern: try u32($0, $1)) }
     }
 
     func bytes(_ t: Table, _ index: Int, _ name: String) throws -> ArraySlice<UInt8>? {

@@ -320,6 +320,34 @@ public enum Layout: String, CaseIterable, Sendable {
     case batchMajor = "batch_major"
 }
 
+extension Layout {
+    /// The row of item `b`'s step `t` in a tensor of `batch` items and `steps` steps.
+    public func row(item b: Int, step t: Int, batch B: Int, steps T: Int) -> Int { self == .timeMajor ? t * B + b : b * T + t }
+
+    /// A tensor's rows as `[b][t]` → `width` values.
+    public func sequences(_ x: Tensor, batch B: Int, steps T: Int, width: Int) -> [[[Double]]] {
+        (0..<B).map { b in
+            (0..<T).map { t in
+                let base = row(item: b, step: t, batch: B, steps: T) * width
+                return Array(x.values[base..<(base + width)])
+            }
+        }
+    }
+
+    /// `[b][t]` → `width` values as a tensor in this layout.
+    public func tensor(_ sequences: [[[Double]]], steps T: Int, width: Int, elementType: ElementType = .float32) -> Tensor {
+        let B = sequences.count
+        var out = Tensor(zeros: self == .timeMajor ? [T, B, width] : [B, T, width], elementType: elementType)
+        for b in 0..<B {
+            for t in 0..<T {
+                let base = row(item: b, step: t, batch: B, steps: T) * width
+                out.values.replaceSubrange(base..<(base + width), with: sequences[b][t])
+            }
+        }
+        return out
+    }
+}
+
 /// A validated model: a small pipeline of dense layers and recurrent stacks.
 public struct Model: Equatable, Sendable {
     public var name: String

@@ -74,19 +74,25 @@ public struct IntegerInterpreter {
         return (sequence, finals)
     }
 
+    /// An int8 `x` in the model's layout (`[B, T, I]` or `[T, B, I]`) in,
+    /// the int8 `y` in the same layout and the final states out.
+    public func runIntegers(_ x: Tensor, lengths: [Int]) -> (y: Tensor, final: States) {
+        let (B, T) = model.layout == .timeMajor ? (x.shape[1], x.shape[0]) : (x.shape[0], x.shape[1])
+        let xs = model.layout.sequences(x, batch: B, steps: T, width: model.inputSize).map { $0.map { $0.map { Int($0) } } }
+        let (y, final) = runIntegers(xs, lengths: lengths)
+        let yTensor = model.layout.tensor(y.map { $0.map { $0.map(Double.init) } }, steps: T, width: outputSize, elementType: .int8)
+        return (yTensor, final)
+    }
+
+    var outputSize: Int { layers[layers.count - 1].hiddenSize }
+
     /// Real inputs in, real outputs out: x and the initial states quantized
     /// (h at the hidden scale, c at 2^cellExponent, both saturated), the
     /// integer run, and its results dequantized.
     public func run(_ inputs: ModelInputs) throws -> ModelOutputs {
         let (T, B, lengths) = try inputs.checked(for: model)
-        let I = model.inputSize
         let xq = inputQuantization
-        let x: [[[Int]]] = (0..<B).map { b in
-            (0..<T).map { t in
-                let base = model.layout == .timeMajor ? (t * B + b) * I : (b * T + t) * I
-                return (0..<I).map { xq.quantize(inputs.x.values[base + $0]) }
-            }
-        }
+        let x = model.layout.sequences(inputs.x, batch: B, steps: T, width: model.inputSize).map { $0.map { $0.map(xq.quantize) } }
         let names = stateNames
         var initial = States(h: [], c: [])
         for (l, p) in layers.enumerated() {
@@ -97,14 +103,9 @@ public struct IntegerInterpreter {
             initial.c.append((0..<B).map { b in (0..<C).map { j in c0.map { Self.quantizeCell($0.values[b * H + j], exponent: q.cellExponent) } ?? 0 } })
         }
         let (y, final) = runIntegers(x, lengths: lengths, initial: initial)
-        let out = outputQuantization, F = layers[layers.count - 1].hiddenSize
-        var yTensor = Tensor(zeros: model.layout == .timeMajor ? [T, B, F] : [B, T, F])
-        for b in 0..<B {
-            for t in 0..<T {
-                let base = model.layout == .timeMajor ? (t * B + b) * F : (b * T + t) * F
-                for j in 0..<F { yTensor.values[base + j] = t < lengths[b] ? out.dequantize(y[b][t][j]) : 0 }
-            }
-        }
+        let out = outputQuantization
+        let real = y.enumerated().map { b, steps in steps.enumerated().map { t, v in t < lengths[b] ? v.map(out.dequantize) : v.map { _ in 0.0 } } }
+        let yTensor = model.layout.tensor(real, steps: T, width: outputSize)
         var finals: [StateName: Tensor] = [:]
         for (l, p) in layers.enumerated() {
             let H = p.hiddenSize, q = p.quantization, cellScale = Foundation.pow(2.0, Double(q.cellExponent))

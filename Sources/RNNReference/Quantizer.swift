@@ -35,13 +35,7 @@ public enum Quantizer {
             }
             guard x.values.allSatisfy(\.isFinite) else { throw RNNError(at: "--calibrate #\(k + 1)", "holds NaN or infinity") }
             let (T, B) = model.layout == .timeMajor ? (x.shape[0], x.shape[1]) : (x.shape[1], x.shape[0])
-            let I = model.inputSize
-            sequences.append((0..<B).map { b in
-                (0..<T).map { t in
-                    let base = model.layout == .timeMajor ? (t * B + b) * I : (b * T + t) * I
-                    return Array(x.values[base..<(base + I)])
-                }
-            })
+            sequences.append(model.layout.sequences(x, batch: B, steps: T, width: model.inputSize))
         }
         var stages = model.stages
         for (s, stage) in model.stages.enumerated() {
