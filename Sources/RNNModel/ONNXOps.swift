@@ -64,7 +64,15 @@ public enum ONNXOps {
         func fail(_ message: String) -> RNNError { RNNError(at: node.label, message) }
         func input(_ i: Int) throws -> Tensor { try ONNXOps.input(node, i, values) }
         func optional(_ i: Int) throws -> Tensor? { node.input(i) == nil ? nil : try input(i) }
-        func ints(_ t: Tensor) -> [Int] { t.values.map { Int($0) } }
+        // Integer tensors travel as doubles: INT64_MAX (a Slice's "to the
+        // end") rounds up to 2^63, beyond Int, so magnitudes clamp to 2^62,
+        // still past any axis; a fraction or a NaN is an error.
+        func ints(_ t: Tensor) throws -> [Int] {
+            try t.values.map { v in
+                guard v == v.rounded() else { throw fail("expected integers, found \(v)") }
+                return Int(max(min(v, 0x1p62), -0x1p62))
+            }
+        }
         func normalize(_ axis: Int, rank: Int) throws -> Int {
             let a = axis < 0 ? axis + rank : axis
             guard a >= 0 && a < rank else { throw fail("axis \(axis) is out of range for rank \(rank)") }
@@ -173,7 +181,7 @@ public enum ONNXOps {
             return [Tensor(shape: shape, elementType: first.elementType, values: out)]
 
         case "Expand":
-            let data = try input(0), target = ints(try input(1))
+            let data = try input(0), target = try ints(try input(1))
             let rank = max(data.rank, target.count)
             let a = Array(repeating: 1, count: rank - data.rank) + data.shape
             let b = Array(repeating: 1, count: rank - target.count) + target
@@ -209,7 +217,7 @@ public enum ONNXOps {
 
         case "Reshape":
             let data = try input(0)
-            var shape = ints(try input(1))
+            var shape = try ints(try input(1))
             let allowZero = (node.int("allowzero") ?? 0) != 0
             for (axis, size) in shape.enumerated() where size == 0 && !allowZero {
                 guard axis < data.rank else { throw fail("shape \(shape) copies axis \(axis) the input does not have") }
@@ -227,9 +235,12 @@ public enum ONNXOps {
 
         case "Slice":
             let data = try input(0)
-            let starts = ints(try input(1)), ends = ints(try input(2))
+            let starts = try ints(try input(1)), ends = try ints(try input(2))
             let axes = try optional(3).map(ints) ?? Array(0..<starts.count)
             let steps = try optional(4).map(ints) ?? Array(repeating: 1, count: starts.count)
+            guard ends.count == starts.count, axes.count == starts.count, steps.count == starts.count else {
+                throw fail("starts, ends, axes and steps should have one entry each per sliced axis, found \(starts.count), \(ends.count), \(axes.count) and \(steps.count)")
+            }
             var ranges = data.shape.map { (start: 0, end: $0, step: 1) }
             for k in 0..<starts.count {
                 let axis = try normalize(axes[k], rank: data.rank)

@@ -171,8 +171,11 @@ public enum TFLiteImport {
                     guard op.inputs.count >= 20, op.outputs.count == 1 else {
                         throw fail(op.path, "an UNIDIRECTIONAL_SEQUENCE_LSTM has 20 or 24 inputs and 1 output, found \(op.inputs.count) and \(op.outputs.count)")
                     }
+                    guard op.inputs[0] >= 0, op.outputs[0] >= 0 else {
+                        throw fail(op.path, "an UNIDIRECTIONAL_SEQUENCE_LSTM needs an input tensor and an output tensor, found index \(op.inputs[0]) and \(op.outputs[0]) (-1 marks an absent tensor)")
+                    }
                     if let current, op.inputs[0] != current {
-                        throw fail(op.path, "reads \(describe(tensors[max(op.inputs[0], 0)])), not the output of the operator before it: rnngen reads a chain of LSTMs")
+                        throw fail(op.path, "reads \(describe(tensors[op.inputs[0]])), not the output of the operator before it: rnngen reads a chain of LSTMs")
                     }
                     let (cell, timeMajor) = try lstmCell(op)
                     let opLayout: Layout = timeMajor ? .timeMajor : .batchMajor
