@@ -82,8 +82,8 @@ public struct IntegerCRenderer {
         for (k, layer) in plan.layers.enumerated() {
             let p = layer.parameters
             out.append("/* layer \(k): W \(layer.rows)×\(layer.inputColumns) and R \(layer.rows)×\(layer.hiddenColumns), \(plan.packing == .pairs ? "in blocks of four rows, each four columns stored k, k+2, k+1, k+3" : "row after row"); gates i, o, f, c */")
-            out.append("static const int8_t \(plan.table("w", layer: k))[\(layer.inputWeights.count)] = {\n\(Self.list(layer.inputWeights))\n};")
-            out.append("static const int8_t \(plan.table("r", layer: k))[\(layer.recurrentWeights.count)] = {\n\(Self.list(layer.recurrentWeights))\n};")
+            out.append("static const int8_t \(plan.table("w", layer: k))[\(layer.inputWeights.count)] RQ_ALIGNED = {\n\(Self.list(layer.inputWeights))\n};")
+            out.append("static const int8_t \(plan.table("r", layer: k))[\(layer.recurrentWeights.count)] RQ_ALIGNED = {\n\(Self.list(layer.recurrentWeights))\n};")
             if let recurrentBias = layer.recurrentBias {
                 out.append("/* the biases with the zero points folded in: b − x zero point · row sums of W; −h zero point · row sums of R */")
                 out.append("static const int32_t \(plan.table("b", layer: k))[\(layer.inputBias.count)] = {\n\(Self.list(layer.inputBias, perLine: 8))\n};")
@@ -185,7 +185,7 @@ public struct IntegerCRenderer {
 
         void \(name)_step(\(name)_state *restrict state, const int8_t *restrict x, int8_t *restrict y)
         {
-            \(plan.packing == .bytes ? "int8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : plan.packing.inputOffset != 0 ? "uint8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : "int16_t xw[\(plan.widestColumns)], hw[\(plan.widestColumns)];")
+            \(plan.packing == .bytes ? "int8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : plan.packing.inputOffset != 0 ? "uint8_t xb[\(plan.widestColumns)], hb[\(plan.widestColumns)];" : "int16_t xw[\(plan.widestColumns)] RQ_ALIGNED, hw[\(plan.widestColumns)] RQ_ALIGNED;")
             int16_t gate[\(plan.mostRows)];\(plan.needsResetScratch ? "\n    int8_t rh[\(plan.widestColumns)];" : "")
             int32_t ax[\(plan.mostRows)], ah[\(plan.mostRows)];
         \(plan.step.map(spell).joined(separator: "\n"))
