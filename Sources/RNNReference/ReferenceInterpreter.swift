@@ -86,6 +86,12 @@ public struct ReferenceInterpreter {
     typealias Sequences = [[[Double]]]
 
     public func run(_ inputs: ModelInputs) throws -> ModelOutputs {
+        try run(inputs, record: nil)
+    }
+
+    /// The run, keeping in `record` (when given) what the backward pass
+    /// reads: each stage's input and every cell step's state before it.
+    func run(_ inputs: ModelInputs, record: ForwardRecord?) throws -> ModelOutputs {
         try model.validate()
         let x = inputs.x
         let (T, B, lengths) = try inputs.checked(for: model)
@@ -101,13 +107,17 @@ public struct ReferenceInterpreter {
         var lastHidden: [[Double]] = Array(repeating: [], count: B)
         var headOutput: Tensor?
         var stackIndex = 0
+        record?.lengths = lengths
+        record?.modelInput = modelInput
 
         for stage in model.stages {
+            record?.stageInputs.append(sequence)
+            record?.lastHidden.append(lastHidden)
             switch stage {
             case .dense(let dense):
                 sequence = sequence.map { $0.map { apply(dense, to: $0) } }
             case .recurrent(let stack):
-                let result = runStack(stack, index: stackIndex, sequence, lengths: lengths, inputs: inputs, finals: &finals)
+                let result = runStack(stack, index: stackIndex, sequence, lengths: lengths, inputs: inputs, finals: &finals, record: record)
                 sequence = result.output
                 lastHidden = result.lastHidden
                 stackIndex += 1
@@ -115,7 +125,7 @@ public struct ReferenceInterpreter {
                 var outputs: [Sequences] = []
                 var hiddens: [[[Double]]] = []
                 for stack in stacks {
-                    let result = runStack(stack, index: stackIndex, sequence, lengths: lengths, inputs: inputs, finals: &finals)
+                    let result = runStack(stack, index: stackIndex, sequence, lengths: lengths, inputs: inputs, finals: &finals, record: record)
                     outputs.append(result.output)
                     hiddens.append(result.lastHidden)
                     stackIndex += 1
@@ -136,6 +146,7 @@ public struct ReferenceInterpreter {
             }
         }
 
+        record?.output = sequence
         let F = model.sequenceOutputSize
         var y = Tensor(zeros: model.layout == .timeMajor ? [T, B, F] : [B, T, F])
         for b in 0..<B {
@@ -173,7 +184,7 @@ public struct ReferenceInterpreter {
     /// Runs one stack; returns its output sequence and, per item, the top
     /// layer's final `h` of every direction concatenated.
     func runStack(_ stack: RecurrentStack, index: Int, _ input: Sequences, lengths: [Int],
-                  inputs: ModelInputs, finals: inout [StateName: Tensor]) -> (output: Sequences, lastHidden: [[Double]]) {
+                  inputs: ModelInputs, finals: inout [StateName: Tensor], record: ForwardRecord? = nil) -> (output: Sequences, lastHidden: [[Double]]) {
         let B = input.count
         var topFinals: [[[Double]]] = []  // per direction: [b] → h
 
@@ -182,7 +193,9 @@ public struct ReferenceInterpreter {
             let hName = StateName(stack: index, layer: layer, reverse: reverse, isCell: false)
             let cName = StateName(stack: index, layer: layer, reverse: reverse, isCell: true)
             let result = runCellOverTime(cell, sequence, lengths: lengths, reverse: reverse,
-                                         initialH: inputs.initialStates[hName], initialC: inputs.initialStates[cName])
+                                         initialH: inputs.initialStates[hName], initialC: inputs.initialStates[cName],
+                                         record: record.map { record in { record.cells[hName, default: []].append(($0, $1)) } })
+            record?.cellInputs[hName] = sequence
             finals[hName] = Tensor(shape: [B, cell.stateHistory * cell.outputSize], values: result.h.flatMap { $0 })
             if cell.hasCellState {
                 finals[cName] = Tensor(shape: [B, cell.stateHistory * cell.hiddenSize], values: result.c.flatMap { $0 })
@@ -229,7 +242,8 @@ public struct ReferenceInterpreter {
     /// Runs one cell over every item's valid steps, forward or reverse.
     /// Past an item's length the output is zero and the state is carried.
     func runCellOverTime(_ cell: Cell, _ input: Sequences, lengths: [Int], reverse: Bool,
-                         initialH: Tensor?, initialC: Tensor?) -> (output: Sequences, h: [[Double]], c: [[Double]]) {
+                         initialH: Tensor?, initialC: Tensor?,
+                         record: ((_ steps: [(t: Int, h: [Double], c: [Double])], _ zeroed: Bool) -> Void)? = nil) -> (output: Sequences, h: [[Double]], c: [[Double]]) {
         if let delay = cell.delay { return runDelayedCell(cell, delay, input, lengths: lengths, initialH: initialH, initialC: initialC) }
         let math = CellMath(cell)
         let hSize = cell.outputSize, cSize = cell.hiddenSize
@@ -241,17 +255,21 @@ public struct ReferenceInterpreter {
             var c = initialC.map { Array($0.values[(b * cSize)..<((b + 1) * cSize)]) } ?? Array(repeating: 0, count: cSize)
             var out = Array(repeating: [Double](repeating: 0, count: hSize), count: T)
             let length = lengths[b]
-            if length == 0 && model.zeroLengthState == .zero {
+            let zeroed = length == 0 && model.zeroLengthState == .zero
+            if zeroed {
                 h = Array(repeating: 0, count: hSize)
                 c = Array(repeating: 0, count: cSize)
             }
             let order = reverse ? Array((0..<length).reversed()) : Array(0..<length)
+            var steps: [(t: Int, h: [Double], c: [Double])] = []
             for t in order {
+                if record != nil { steps.append((t, h, c)) }
                 let next = math.step(x: input[b][t], h: h, c: c)
                 h = next.h
                 if cell.hasCellState { c = next.c }
                 out[t] = h
             }
+            record?(steps, zeroed)
             outputs.append(out)
             finalH.append(h)
             finalC.append(cell.hasCellState ? c : [])
@@ -294,4 +312,21 @@ public struct ReferenceInterpreter {
         }
         return (outputs, finalH, finalC)
     }
+}
+
+/// What one forward run keeps for the backward pass (`ReferenceGradients`).
+final class ForwardRecord {
+    typealias Sequences = ReferenceInterpreter.Sequences
+    var lengths: [Int] = []
+    var modelInput: Sequences = []
+    /// The sequence and the last recurrent stage's final h entering each stage.
+    var stageInputs: [Sequences] = []
+    var lastHidden: [[[Double]]] = []
+    /// The model's sequence output.
+    var output: Sequences = []
+    /// Per cell (named by its h state), item by item: the steps in the order
+    /// they ran, each with the state it read, and whether a zero-length item
+    /// had its state zeroed; and the sequence the cell read.
+    var cells: [StateName: [(steps: [(t: Int, h: [Double], c: [Double])], zeroed: Bool)]] = [:]
+    var cellInputs: [StateName: Sequences] = [:]
 }

@@ -43,19 +43,32 @@ final class CellGradientTests: XCTestCase {
     }
 
     /// Central differences of `loss` in one coordinate, trying a smaller
-    /// step where the first straddles a kink (a relu at 0, a clip's limit):
-    /// the analytic value must agree with one of them.
+    /// step where the first straddles a kink near the point (a relu near 0,
+    /// a clip's limit). Where the point sits exactly on a kink (a relu gate
+    /// exactly 0 times a zero initial state), the one-sided derivatives
+    /// differ even at a step of 1e-8, the derivative is not defined and the
+    /// backward pass's value is a convention: such points are counted in
+    /// `kinks` and not compared; the tests require them to be rare.
     static func agrees(_ analytic: Double, _ loss: (Double) -> Double, at value: Double) -> (Bool, Double) {
         var numeric = 0.0
+        func close(_ a: Double, _ b: Double) -> Bool { abs(a - b) <= 1e-5 + 1e-3 * abs(b) }
         for eps in [1e-6, 1e-7] {
             numeric = (loss(value + eps) - loss(value - eps)) / (2 * eps)
-            if abs(analytic - numeric) <= 1e-5 + 1e-3 * abs(numeric) { return (true, numeric) }
+            if close(analytic, numeric) { return (true, numeric) }
+        }
+        let centre = loss(value), eps = 1e-8
+        let right = (loss(value + eps) - centre) / eps, left = (centre - loss(value - eps)) / eps
+        if !close(right, left) {
+            kinks += 1
+            return (true, numeric)
         }
         return (false, numeric)
     }
+    nonisolated(unsafe) static var kinks = 0
 
     func testOneStepMatchesFiniteDifferencesOnRandomCells() throws {
         var random = RandomModels(seed: Self.seed)
+        Self.kinks = 0
         var checked = 0, failures: [String] = []
         var kinds: [String: Int] = [:]
         for index in 0..<Self.count {
@@ -92,7 +105,8 @@ final class CellGradientTests: XCTestCase {
             check("h", inputs.h, loss.h) { loss(cell, h: $0) }
             check("c", inputs.c, loss.c) { loss(cell, c: $0) }
         }
-        print("cell gradients: \(Self.count) random cells (seed \(Self.seed); \(kinds)), \(checked) partial derivatives, \(failures.count) off")
+        print("cell gradients: \(Self.count) random cells (seed \(Self.seed); \(kinds)), \(checked) partial derivatives (\(Self.kinks) on a kink, not compared), \(failures.count) off")
+        XCTAssertLessThanOrEqual(Self.kinks, checked / 1000, "points on a kink should be rare")
         XCTAssert(failures.isEmpty, failures.prefix(10).joined(separator: "\n"))
         XCTAssertEqual(Set(kinds.keys).count, 3, "every cell kind drawn")
     }
