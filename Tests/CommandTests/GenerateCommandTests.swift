@@ -3,6 +3,7 @@ import XCTest
 import RNNCodegen
 import RNNKernelRunner
 import RNNModel
+import RNNReference
 import RNNTestSupport
 
 /// `rnngen generate`, `verify` and the compiled engines through the CLI.
@@ -152,6 +153,30 @@ final class GenerateCommandTests: XCTestCase {
         var finite = Verifier.OutputReport(output: "y")
         Verifier.compare(Tensor(shape: [1], values: [.infinity]), Tensor(shape: [1], values: [3e38]), trial: "f", into: &finite)
         XCTAssertFalse(finite.passed, "an infinity where the reference fits in a Float fails")
+    }
+
+    /// An item whose float64 reference leaves Float's range is not compared
+    /// (a float kernel cannot follow it: 0·∞ is NaN); the other items are.
+    func testItemsBeyondFloatAreLeftOutAndCounted() throws {
+        // h = 1e30 · (x + h): x = 1e10 reaches 1e40 at the first step.
+        let cell = Cell(kind: .rnn, inputSize: 1, hiddenSize: 1, options: CellOptions(activations: [Activation(.affine, alpha: 1e30, beta: 0)]),
+                        weights: CellWeights(input: Tensor(shape: [1, 1], values: [1]), recurrent: Tensor(shape: [1, 1], values: [1]),
+                                             inputBias: Tensor(zeros: [1]), recurrentBias: Tensor(zeros: [1])))
+        let model = Model(name: "big", inputSize: 1, layout: .batchMajor,
+                          stages: [.recurrent(RecurrentStack(direction: .forward, layers: [RecurrentLayer(cells: [cell])]))])
+        let plan = try KernelPlan(model: model, options: KernelOptions(language: .c, name: "big"))
+        let trial = Verifier.Trial(name: "t", inputs: ModelInputs(x: Tensor(shape: [2, 1, 1], values: [1e10, 1e-31])))
+        func run(_ second: Double) throws -> [Verifier.OutputReport] {
+            try Verifier.verify(plan: plan, trials: [trial]) { _, _ in
+                ModelOutputs(y: Tensor(shape: [2, 1, 1], values: [.nan, second]), head: nil,
+                             finalStates: [model.stateNames[0].name: Tensor(shape: [2, 1], values: [.nan, second])])
+            }
+        }
+        let right = try run(0.1)
+        XCTAssertTrue(right.allSatisfy(\.passed), "\(right)")
+        XCTAssertEqual(right.first?.itemsBeyondFloat, 1)
+        let wrong = try run(0.2)
+        XCTAssertFalse(wrong.contains { $0.passed }, "the item within range is still compared")
     }
 
     func testRunWithEveryEngineWritesTheSameFiles() throws {
