@@ -7,6 +7,9 @@ public struct ModelGradients {
     public var loss: Double
     public var parameters: [(name: ParameterName, gradient: [Double])]
     public var initialStates: [StateName: Tensor]
+    /// The run's outputs (truncated backpropagation carries `finalStates`
+    /// into the next window).
+    public var outputs: ModelOutputs
 
     /// The gradient of one parameter.
     public subscript(name: ParameterName) -> [Double]? { parameters.first { $0.name == name }?.gradient }
@@ -42,7 +45,7 @@ public struct ReferenceGradients {
         var backward = Backward(model: model, record: record)
         backward.run(dSequence: evaluated.dSequence, dHead: evaluated.dHead)
         let parameters = model.parameters.map { ($0.name, backward.gradients[$0.name] ?? Array(repeating: 0, count: $0.value.count)) }
-        return ModelGradients(loss: evaluated.value, parameters: parameters, initialStates: backward.initialStates)
+        return ModelGradients(loss: evaluated.value, parameters: parameters, initialStates: backward.initialStates, outputs: outputs)
     }
 }
 
