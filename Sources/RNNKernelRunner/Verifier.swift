@@ -79,6 +79,10 @@ public struct Verifier {
     }
 
     /// Compares one output tensor into `report`.
+    /// Whether a reference value is, rounded to Float, an infinity: beyond
+    /// ±3.4e38 (or infinite already).
+    static func overflowsFloat(_ v: Double) -> Bool { !v.isNaN && Float(v).isInfinite }
+
     public static func compare(_ got: Tensor, _ want: Tensor, trial: String, into report: inout OutputReport) {
         guard got.shape == want.shape else {
             report.nanMismatch = "\(trial): shape \(got.shapeDescription), expected \(want.shapeDescription)"
@@ -88,7 +92,7 @@ public struct Verifier {
             // The reference computes in Double; a value beyond Float's range
             // is, rounded to the kernel's Float, that infinity: the kernel's
             // overflow is then the right answer, not a mismatch.
-            let r = exact.isFinite && Float(exact).isInfinite ? Double(Float(exact)) : exact
+            let r = exact.isFinite && overflowsFloat(exact) ? Double(Float(exact)) : exact
             // NaN exactly where the reference has NaN, an infinity exactly
             // where it has the same infinity.
             if r.isNaN || k.isNaN || r.isInfinite || k.isInfinite {
@@ -146,9 +150,8 @@ public struct Verifier {
             let B = want.y.shape[timeMajor ? 1 : 0], T = want.y.shape[timeMajor ? 0 : 1], F = want.y.shape[2]
             func yItem(_ i: Int) -> Int { timeMajor ? (i / max(F, 1)) % max(B, 1) : i / max(T * F, 1) }
             func rowItem(_ t: Tensor) -> (Int) -> Int { { i in i / max(t.count / max(B, 1), 1) } }
-            func beyond(_ v: Double) -> Bool { !v.isNaN && abs(v) > Double(Float.greatestFiniteMagnitude) }
             var outside = Set<Int>()
-            func scan(_ t: Tensor, _ item: (Int) -> Int) { for (i, v) in t.values.enumerated() where beyond(v) { outside.insert(item(i)) } }
+            func scan(_ t: Tensor, _ item: (Int) -> Int) { for (i, v) in t.values.enumerated() where overflowsFloat(v) { outside.insert(item(i)) } }
             scan(want.y, yItem)
             if let head = want.head { scan(head, rowItem(head)) }
             for tensor in want.finalStates.values { scan(tensor, rowItem(tensor)) }

@@ -1,4 +1,3 @@
-import Foundation
 import RNNModel
 
 /// A loss and its gradient with respect to every parameter of a model
@@ -21,7 +20,6 @@ public struct ModelGradients {
 /// (`CellMath.backward`), every item over its own length.
 public struct ReferenceGradients {
     public let model: Model
-    typealias Sequences = ReferenceInterpreter.Sequences
 
     public init(model: Model) { self.model = model }
 
@@ -36,16 +34,25 @@ public struct ReferenceGradients {
 
     public func gradients(_ inputs: ModelInputs, loss: Loss) throws -> ModelGradients {
         if let why = Self.refusal(model) { throw RNNError(at: "model", "no gradients: \(why)") }
-        let record = ForwardRecord()
-        let outputs = try ReferenceInterpreter(model: model).run(inputs, record: record)
-        let lengths = record.lengths
-        let head = outputs.head.map { h in (0..<h.shape[0]).map { Array(h.values[($0 * h.shape[1])..<(($0 + 1) * h.shape[1])]) } }
-        let evaluated = try loss.evaluate(sequence: record.output, head: head, lengths: lengths, layout: model.layout)
-
+        let (record, outputs, evaluated) = try forward(inputs, loss: loss)
         var backward = Backward(model: model, record: record)
         backward.run(dSequence: evaluated.dSequence, dHead: evaluated.dHead)
         let parameters = model.parameters.map { ($0.name, backward.gradients[$0.name] ?? Array(repeating: 0, count: $0.value.count)) }
         return ModelGradients(loss: evaluated.value, parameters: parameters, initialStates: backward.initialStates, outputs: outputs)
+    }
+
+    /// The loss of one run, without its gradients.
+    public func loss(_ inputs: ModelInputs, loss: Loss) throws -> Double {
+        try forward(inputs, loss: loss).evaluated.value
+    }
+
+    /// The recorded run and its loss, with the loss's gradient with respect to the outputs.
+    func forward(_ inputs: ModelInputs, loss: Loss) throws
+        -> (record: ForwardRecord, outputs: ModelOutputs, evaluated: (value: Double, dSequence: [[[Double]]], dHead: [[Double]]?)) {
+        let record = ForwardRecord()
+        let outputs = try ReferenceInterpreter(model: model).run(inputs, record: record)
+        let head = outputs.head.map { h in (0..<h.shape[0]).map { Array(h.values[($0 * h.shape[1])..<(($0 + 1) * h.shape[1])]) } }
+        return (record, outputs, try loss.evaluate(sequence: record.output, head: head, lengths: record.lengths, layout: model.layout))
     }
 }
 
@@ -54,12 +61,14 @@ private struct Backward {
     typealias Sequences = ReferenceInterpreter.Sequences
     let model: Model
     let record: ForwardRecord
+    let interpreter: ReferenceInterpreter
     var gradients: [ParameterName: [Double]] = [:]
     var initialStates: [StateName: Tensor] = [:]
 
     init(model: Model, record: ForwardRecord) {
         self.model = model
         self.record = record
+        interpreter = ReferenceInterpreter(model: model)
         for (name, value) in model.parameters { gradients[name] = Array(repeating: 0, count: value.count) }
     }
 
@@ -72,13 +81,7 @@ private struct Backward {
         // The head reads the final h of the last recurrent stage before it;
         // its gradient waits here until the backward pass reaches that stage.
         var dLastHidden: [[Double]]?
-        var firstStack: [Int] = []
-        var stacks = 0
-        for stage in model.stages {
-            firstStack.append(stacks)
-            if case .recurrent = stage { stacks += 1 }
-            if case .parallel(let list) = stage { stacks += list.count }
-        }
+        let firstStack = record.firstStack
         for s in model.stages.indices.reversed() {
             let input = record.stageInputs[s]
             switch model.stages[s] {
@@ -122,11 +125,7 @@ private struct Backward {
     /// y = act(W x + b): adds the layer's gradients, returns dL/dx.
     mutating func dense(_ layer: DenseLayer, stage: Int, x: [Double], dy: [Double]) -> [Double] {
         let n = layer.inputSize, W = layer.weight.values
-        let pre = (0..<layer.outputSize).map { row -> Double in
-            var sum = layer.bias?.values[row] ?? 0
-            for j in 0..<n { sum += W[row * n + j] * x[j] }
-            return sum
-        }
+        let pre = interpreter.preActivation(layer, x)
         let dPre = activation(layer.activation, stage: stage, pre: pre, dy: dy)
         var dW = [Double](repeating: 0, count: W.count), dx = [Double](repeating: 0, count: n)
         for row in 0..<layer.outputSize {
@@ -150,10 +149,7 @@ private struct Backward {
             add(ParameterName(stage: stage, tensor: .slopes), (0..<pre.count).map { pre[$0] < 0 ? pre[$0] * dy[$0] : 0 })
             return (0..<pre.count).map { pre[$0] < 0 ? slopes.values[$0] * dy[$0] : dy[$0] }
         case .softmax:
-            let top = pre.max() ?? 0
-            let exps = pre.map { Foundation.exp($0 - top) }
-            let total = exps.reduce(0, +)
-            let p = exps.map { $0 / total }
+            let p = interpreter.apply(.softmax, to: pre)
             let dot = zip(p, dy).reduce(0) { $0 + $1.0 * $1.1 }
             return (0..<pre.count).map { p[$0] * (dy[$0] - dot) }
         }

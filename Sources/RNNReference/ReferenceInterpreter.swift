@@ -108,11 +108,11 @@ public struct ReferenceInterpreter {
         var headOutput: Tensor?
         var stackIndex = 0
         record?.lengths = lengths
-        record?.modelInput = modelInput
 
         for stage in model.stages {
             record?.stageInputs.append(sequence)
             record?.lastHidden.append(lastHidden)
+            record?.firstStack.append(stackIndex)
             switch stage {
             case .dense(let dense):
                 sequence = sequence.map { $0.map { apply(dense, to: $0) } }
@@ -159,13 +159,17 @@ public struct ReferenceInterpreter {
     }
 
     func apply(_ dense: DenseLayer, to x: [Double]) -> [Double] {
+        apply(dense.activation, to: preActivation(dense, x))
+    }
+
+    /// `W x + b`, before the layer's activation.
+    func preActivation(_ dense: DenseLayer, _ x: [Double]) -> [Double] {
         let n = dense.inputSize
-        let out = (0..<dense.outputSize).map { row -> Double in
+        return (0..<dense.outputSize).map { row -> Double in
             var sum = dense.bias?.values[row] ?? 0
             for j in 0..<n { sum += dense.weight.values[row * n + j] * x[j] }
             return sum
         }
-        return apply(dense.activation, to: out)
     }
 
     func apply(_ activation: DenseActivation, to x: [Double]) -> [Double] {
@@ -318,10 +322,11 @@ public struct ReferenceInterpreter {
 final class ForwardRecord {
     typealias Sequences = ReferenceInterpreter.Sequences
     var lengths: [Int] = []
-    var modelInput: Sequences = []
-    /// The sequence and the last recurrent stage's final h entering each stage.
+    /// The sequence and the last recurrent stage's final h entering each
+    /// stage, and the index (in state names) of its first stack.
     var stageInputs: [Sequences] = []
     var lastHidden: [[[Double]]] = []
+    var firstStack: [Int] = []
     /// The model's sequence output.
     var output: Sequences = []
     /// Per cell (named by its h state), item by item: the steps in the order

@@ -103,10 +103,7 @@ final class ModelGradientTests: XCTestCase {
     }
 
     static func loss(_ model: Model, _ inputs: ModelInputs, _ loss: Loss) throws -> Double {
-        let record = ForwardRecord()
-        let outputs = try ReferenceInterpreter(model: model).run(inputs, record: record)
-        let head = outputs.head.map { h in (0..<h.shape[0]).map { Array(h.values[($0 * h.shape[1])..<(($0 + 1) * h.shape[1])]) } }
-        return try loss.evaluate(sequence: record.output, head: head, lengths: record.lengths, layout: model.layout).value
+        try ReferenceGradients(model: model).loss(inputs, loss: loss)
     }
 
     func testGradientsMatchFiniteDifferencesOnRandomModels() throws {
