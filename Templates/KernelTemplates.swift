@@ -56,5 +56,6 @@ public enum KernelTemplates {
         "widen_bf16.swift": text(PackageResources.widen_bf16_swift_tmpl),
         "widen_i8.swift": text(PackageResources.widen_i8_swift_tmpl),
         "integer_prelude.swift": text(PackageResources.integer_prelude_swift_tmpl),
+        "training_prelude.swift": text(PackageResources.training_prelude_swift_tmpl),
     ]
 }

@@ -18,6 +18,12 @@ public enum KernelGenerator {
         return try generate(try KernelPlan(model: model, options: options))
     }
 
+    /// The files of a training kernel (`rnngen generate --training`).
+    public static func generateTraining(_ model: Model, options: TrainingOptions) throws -> [File] {
+        let plan = try TrainingPlan(model: model, options: options)
+        return TrainingRenderer(plan: plan).render().map { File(name: $0.file, contents: Array($0.text.utf8)) }
+    }
+
     /// The files of an integer kernel.
     public static func generate(_ plan: IntegerKernelPlan) throws -> [File] {
         switch plan.options.language {

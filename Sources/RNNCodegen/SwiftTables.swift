@@ -51,7 +51,9 @@ extension SwiftRenderer {
     var encodesATable: Bool { baked && (!literalTable || (plan.weightType != .f32 && !literalMatrices)) }
 
     /// The base64 decoder of text tables, once per file.
-    var tableDecoder: String {
+    var tableDecoder: String { Self.tableDecoder }
+
+    static var tableDecoder: String {
         """
 
         /// Base64 (A–Z a–z 0–9 + /, line breaks skipped) to bytes.
@@ -84,6 +86,10 @@ extension SwiftRenderer {
     /// A large table as base64 text of its little-endian bytes, decoded once,
     /// on first use, into `<name>Table`.
     func encodedTable(name table: String, element: String, count: Int, bytes: [UInt8], doc: String) -> String {
+        Self.encodedTable(name: table, element: element, count: count, bytes: bytes, doc: doc)
+    }
+
+    static func encodedTable(name table: String, element: String, count: Int, bytes: [UInt8], doc: String) -> String {
         let text = Base64.encode(bytes)
         var lines: [String] = []
         var start = text.startIndex

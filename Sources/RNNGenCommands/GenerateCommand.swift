@@ -11,6 +11,8 @@ enum GenerateCommand {
                           [--weight-type \(WeightType.choices)] [--batch-tile auto|1|2|4|8]
                           [--weights baked|runtime] [--libm] [--sample-rate-delay D]
                           [--golden | --golden-only [--module M] [--xctest]]
+           rnngen generate MODEL --training --lang c|swift --out DIR [--name NAME]
+                          --steps K --batch-tile B --loss cross-entropy|mse|esr
 
     Writes fixed-size inference kernels for every part of MODEL's pipeline:
       --lang c      NAME.h and NAME.c: C99 with GCC/Clang vector extensions;
@@ -33,6 +35,32 @@ enum GenerateCommand {
     are computed (the DSP's dual multiply-adds on Cortex-M4/M7, Helium on the
     M55). Only --lang, --name and --target apply (docs/kernels.md, "Integer
     kernels").
+
+    With --training it writes a training kernel instead (docs/TRAINING.md):
+    truncated backpropagation through time over windows of K steps for B items
+    per call, the loss and its gradient at every step, gradients added into a
+    table the caller owns, and optimizer steps (SGD with momentum, Adagrad,
+    Adam; learning rate and clipping by global norm at run time). The weights
+    are a mutable table of floats in the order of the model's parameters (the
+    header lists it); the state carried from window to window is the caller's.
+      --lang c      NAME_train.h and NAME_train.c (scalar C99; link with -lm
+                    for sqrtf).
+      --lang swift  NAMETraining.swift: an enum of static functions on
+                    pointers; no Foundation.
+      --steps K     Truncation steps per window (1…\(TrainingOptions.maximumSteps)).
+      --batch-tile B
+                    Items per call (1…\(TrainingOptions.maximumBatchTile)); a batch is several
+                    calls whose gradients add up before one optimizer step.
+      --loss L      cross-entropy: softmax cross-entropy of the output as
+                    logits against an int32 label per item and step.
+                    mse, esr: the squared error against a float target (one
+                    kernel; the scale passed at run time makes it the mean
+                    squared error or the error-to-signal ratio).
+    Training kernels take forward stacks of RNN, GRU (both resets) and LSTM
+    cells (clip, forget bias, coupled input-forget), dense layers with an
+    elementwise activation, activation and residual stages. Peepholes,
+    projections, cell_clip, reverse and bidirectional stacks and heads are
+    refused by name: rnngen train --engine reference trains those.
 
     ARGUMENTS:
       MODEL                 A description (*.rnn.json), an ONNX model (*.onnx),
@@ -213,14 +241,19 @@ enum GenerateCommand {
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
         let parsed = try Arguments(args, valued: ["input", "lang", "out", "name", "vector-width", "weights", "module", "fma", "weight-type", "batch-tile", "sample-rate-delay",
-                                                      "target", "lowering"],
-                                   booleans: ["libm", "golden", "golden-only", "xctest"], command: "generate")
+                                                      "target", "lowering", "steps", "loss"],
+                                   booleans: ["libm", "golden", "golden-only", "xctest", "training"], command: "generate")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "generate", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen generate --help)")
         }
         guard let out = try parsed.single("out") else { throw RNNError(at: "--out", "missing: say which folder to write into") }
         let path = parsed.positionals[0]
         let model = try ModelFile.loadModel(path, provided: try RunCommand.readInputs(parsed.options["input"] ?? []))
+        if parsed.switches.contains("training") {
+            let files = try KernelGenerator.generateTraining(model, options: try trainingOptions(parsed, defaultName: model.name))
+            try write(files, to: out, stdout: stdout)
+            return
+        }
         let options = try options(parsed, defaultName: model.name)
         let goldenOnly = parsed.switches.contains("golden-only")
         var files = goldenOnly ? [] : try KernelGenerator.generate(model, options: options)
@@ -234,10 +267,45 @@ enum GenerateCommand {
         } else if parsed.options["module"] != nil || parsed.switches.contains("xctest") {
             throw RNNError(at: parsed.options["module"] != nil ? "--module" : "--xctest", "applies to the golden check only; add --golden")
         }
+        try write(files, to: out, stdout: stdout)
+    }
+
+    static func write(_ files: [KernelGenerator.File], to out: String, stdout: (String) -> Void) throws {
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         for file in files {
             try AtomicFile.write(Data(file.contents), to: URL(fileURLWithPath: out).appendingPathComponent(file.name).path)
         }
         stdout("wrote " + files.map { "\($0.name) (\($0.contents.count) bytes)" }.joined(separator: ", ") + " to \(out)")
+    }
+
+    /// `--training`'s options; the inference kernel's options are refused by name.
+    static func trainingOptions(_ parsed: Arguments, defaultName: String) throws -> TrainingOptions {
+        guard let langText = try parsed.single("lang") else {
+            throw RNNError(at: "--lang", "missing: say which language to generate (c or swift)")
+        }
+        guard let language = KernelOptions.Language(rawValue: langText) else {
+            throw RNNError(at: "--lang \(langText)", "unknown language (expected c or swift)")
+        }
+        for option in ["vector-width", "weights", "fma", "weight-type", "sample-rate-delay", "target", "lowering", "module", "input"] where parsed.options[option] != nil {
+            throw RNNError(at: "--\(option)", "applies to inference kernels, not to --training")
+        }
+        for flag in ["libm", "golden", "golden-only", "xctest"] where parsed.switches.contains(flag) {
+            throw RNNError(at: "--\(flag)", "applies to inference kernels, not to --training")
+        }
+        func count(_ option: String, _ range: ClosedRange<Int>, _ what: String) throws -> Int {
+            guard let text = try parsed.single(option) else { throw RNNError(at: "--\(option)", "missing: say \(what) (\(range.lowerBound)…\(range.upperBound))") }
+            guard let n = Int(text), range.contains(n) else { throw RNNError(at: "--\(option) \(Quote.text(text))", "expected \(what), \(range.lowerBound)…\(range.upperBound)") }
+            return n
+        }
+        let steps = try count("steps", 1...TrainingOptions.maximumSteps, "the truncation steps per window")
+        let tile = try count("batch-tile", 1...TrainingOptions.maximumBatchTile, "the items per call")
+        guard let lossText = try parsed.single("loss") else { throw RNNError(at: "--loss", "missing: say cross-entropy, mse or esr") }
+        let loss: TrainingLoss
+        switch lossText {
+        case "cross-entropy": loss = .crossEntropy
+        case "mse", "esr", "squared-error": loss = .squaredError
+        default: throw RNNError(at: "--loss \(Quote.text(lossText))", "expected cross-entropy, mse or esr")
+        }
+        return TrainingOptions(language: language, name: try parsed.single("name") ?? defaultName, steps: steps, batchTile: tile, loss: loss)
     }
 }

@@ -1,0 +1,118 @@
+import RNNModel
+
+/// A training kernel as a small scalar program: float locals, loads and
+/// stores at addresses, loops over constant counts (forward and backward in
+/// time), comparisons, and the activations with their derivatives.
+/// `TrainingLowering` decides every formula once — the forward pass and what
+/// it keeps, the backward pass through time, the loss, the optimizer steps;
+/// `TrainingCPrinter` and `TrainingSwiftPrinter` only spell it. Inference
+/// kernels are vector programs (`KernelProgram`); a training step is
+/// dominated by outer products and transposed products over rows whose
+/// lengths are the model's sizes, written here as plain loops with the
+/// contiguous index innermost, which compilers vectorise.
+public struct TrainingProgram {
+    public var functions: [TrainingFunction]
+}
+
+public struct TrainingFunction {
+    public enum ParameterKind: Equatable {
+        /// Floats read (`const float *`, `UnsafePointer<Float>`).
+        case floats
+        /// Floats read and written.
+        case mutableFloats
+        /// Class labels (`const int32_t *`, `UnsafePointer<Int32>`).
+        case labels
+        /// One float passed by value.
+        case scalar
+    }
+
+    public struct Parameter: Equatable {
+        public var name: String
+        public var kind: ParameterKind
+        /// What the caller passes, for the comment above the function.
+        public var doc: String
+    }
+
+    /// `gradients`, `adagrad`, …; printers add the kernel's prefix.
+    public var name: String
+    public var doc: [String]
+    public var parameters: [Parameter]
+    /// Whether the function returns a float (its last statement a `returns`).
+    public var returnsFloat: Bool
+    public var body: [TrainingStatement]
+}
+
+/// A float comparison, or an integer one (`j == label`).
+public indirect enum TrainingCondition: Equatable {
+    case less(TrainingExpression, TrainingExpression)
+    case lessOrEqual(TrainingExpression, TrainingExpression)
+    case greater(TrainingExpression, TrainingExpression)
+    case greaterOrEqual(TrainingExpression, TrainingExpression)
+    /// An integer local equal to an integer expression (text).
+    case integerEqual(String, String)
+    case and(TrainingCondition, TrainingCondition)
+}
+
+/// A float-valued expression.
+public indirect enum TrainingExpression: Equatable {
+    case literal(Float)
+    /// A float local or a scalar parameter.
+    case local(String)
+    case load(Address)
+    case add(TrainingExpression, TrainingExpression)
+    case subtract(TrainingExpression, TrainingExpression)
+    case multiply(TrainingExpression, TrainingExpression)
+    case divide(TrainingExpression, TrainingExpression)
+    case negate(TrainingExpression)
+    /// The activation, spelled as the inference kernels spell it.
+    case activation(Activation, TrainingExpression)
+    case exp(TrainingExpression)
+    /// log(1 + u).
+    case logOnePlus(TrainingExpression)
+    case squareRoot(TrainingExpression)
+    /// `condition ? a : b`.
+    case select(TrainingCondition, TrainingExpression, TrainingExpression)
+
+    static let zero = TrainingExpression.literal(0)
+    static let one = TrainingExpression.literal(1)
+
+    static func + (a: TrainingExpression, b: TrainingExpression) -> TrainingExpression { .add(a, b) }
+    static func - (a: TrainingExpression, b: TrainingExpression) -> TrainingExpression { .subtract(a, b) }
+    static func * (a: TrainingExpression, b: TrainingExpression) -> TrainingExpression { .multiply(a, b) }
+    static func / (a: TrainingExpression, b: TrainingExpression) -> TrainingExpression { .divide(a, b) }
+}
+
+public indirect enum TrainingStatement {
+    case comment(String)
+    /// `for index in 0..<count`.
+    case loop(String, count: Int, [TrainingStatement])
+    /// `for index in (0..<count).reversed()`.
+    case loopDown(String, count: Int, [TrainingStatement])
+    /// A float constant local.
+    case constant(String, TrainingExpression)
+    /// A float variable local.
+    case variable(String, TrainingExpression)
+    /// A float variable set.
+    case assign(String, TrainingExpression)
+    /// A float variable increased: `name += value`.
+    case increase(String, TrainingExpression)
+    case store(Address, TrainingExpression)
+    /// `address += value`.
+    case accumulate(Address, TrainingExpression)
+    /// An integer local read from a `labels` parameter.
+    case label(String, Address)
+    case when(TrainingCondition, [TrainingStatement], otherwise: [TrainingStatement])
+    case returns(TrainingExpression)
+}
+
+extension TrainingStatement {
+    /// Variables this statement (and any nested one) assigns after declaring.
+    func assigned(into set: inout Set<String>) {
+        switch self {
+        case .assign(let name, _), .increase(let name, _): set.insert(name)
+        case .loop(_, _, let body), .loopDown(_, _, let body): for s in body { s.assigned(into: &set) }
+        case .when(_, let body, let otherwise): for s in body + otherwise { s.assigned(into: &set) }
+        default: break
+        }
+    }
+}

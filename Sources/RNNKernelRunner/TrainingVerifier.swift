@@ -1,0 +1,352 @@
+import Foundation
+import RNNCodegen
+import RNNModel
+import RNNReference
+
+/// `rnngen verify --training`: builds a model's training kernel with a
+/// harness, runs one window of random inputs through it from a random
+/// carried state, and compares with the interpreter in float64: the loss,
+/// every parameter's gradient, the final state, the initial parameter
+/// table, and one step of each optimizer applied to the kernel's own
+/// gradients.
+///
+/// Tolerances (docs/TRAINING.md, "How training kernels are checked"): the
+/// kernel computes in float32 (unit roundoff u = 2⁻²⁴). A gradient entry is
+/// a sum over the tile's B items and K steps of products that went through
+/// up to K·L chained steps of dot products of at most n = max fan-in
+/// terms; each adds relative errors of at most about n·u. So each
+/// parameter tensor's gradient is compared normwise:
+/// max |kernel − reference| ≤ 4·u·(n + K·L + B·K)·max(‖reference‖∞, ‖kernel‖∞·0 + m)
+/// with m the tensor's largest reference magnitude; a tensor whose
+/// gradient is all below 1e-30 must be below the same bound of 1e-30. The
+/// loss and the final state use u·(n + K·L)·8 relative to their largest
+/// magnitude (at least 1). The optimizer step: |Δw| ≤ 8u·(|w| + |lr·step|).
+public struct TrainingVerifier {
+    public var toolchain: Toolchain
+
+    public init(toolchain: Toolchain = Toolchain()) { self.toolchain = toolchain }
+
+    public struct Check: Sendable {
+        public var what: String
+        public var worst: Double
+        public var bound: Double
+        public var passed: Bool { worst <= bound }
+    }
+
+    public struct Report: Sendable {
+        public var checks: [Check]
+        public var passed: Bool { checks.allSatisfy(\.passed) }
+        /// The largest ratio of error to bound.
+        public var worstRatio: Double { checks.map { $0.bound > 0 ? $0.worst / $0.bound : ($0.worst > 0 ? .infinity : 0) }.max() ?? 0 }
+    }
+
+    /// Optimizer settings the harness uses (the reference runs the same).
+    static let learningRate = 0.05, momentum = 0.9, clipNorm = 0.5, adagradStart = 0.1
+    static let beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8
+
+    public func verify(_ model: Model, options: TrainingOptions, seed: UInt64) throws -> Report {
+        let plan = try TrainingPlan(model: model, options: options)
+        let program = try build(plan)
+        var rng = SplitMix64(seed: seed)
+        let K = plan.steps, B = plan.batchTile, I = plan.inputSize, F = plan.outputSize, P = plan.parameterCount
+        let xValues = (0..<(B * K * I)).map { _ in rng.uniform(-1.5, 1.5) }
+        let stateValues = (0..<plan.stateFloats).map { _ in rng.uniform(-0.8, 0.8) }
+        let labels = (0..<(B * K)).map { _ in Int(rng.next() % UInt64(F)) }
+        let targets = (0..<(B * K * F)).map { _ in rng.uniform(-1, 1) }
+        let scale = options.loss == .crossEntropy ? 1 / Double(B * K) : 1 / Double(B * K * F)
+        let params = model.parameters.flatMap { $0.value.values }
+
+        // The interpreter: the model's own layout, the carried state as initial states.
+        let batchMajor = Tensor(shape: [B, K, I], values: xValues.map { Double(Float($0)) })
+        let x = model.layout == .batchMajor ? batchMajor : TrainingVerifier.timeMajor(batchMajor)
+        var states: [StateName: Tensor] = [:]
+        var offset = 0
+        for (name, size) in model.stateNames {
+            states[name] = Tensor(shape: [B, size], values: stateValues[offset..<(offset + B * size)].map { Double(Float($0)) })
+            offset += B * size
+        }
+        let loss: Loss
+        switch options.loss {
+        case .crossEntropy:
+            loss = .crossEntropy(labels: (0..<B).map { b in Array(labels[(b * K)..<((b + 1) * K)]) })
+        case .squaredError:
+            let target = Tensor(shape: [B, K, F], values: targets.map { Double(Float($0)) })
+            loss = .meanSquaredError(target: model.layout == .batchMajor ? target : TrainingVerifier.timeMajor(target))
+        }
+        let reference = try ReferenceGradients(model: model).gradients(ModelInputs(x: x, initialStates: states), loss: loss)
+
+        // The kernel.
+        var input = Data()
+        func append(_ values: [Double]) { for v in values { withUnsafeBytes(of: Float(v).bitPattern.littleEndian) { input.append(contentsOf: $0) } } }
+        append(params)
+        append(stateValues)
+        append(xValues)
+        if options.loss == .crossEntropy {
+            for l in labels { withUnsafeBytes(of: Int32(l).littleEndian) { input.append(contentsOf: $0) } }
+        } else {
+            append(targets)
+        }
+        append([scale, TrainingVerifier.learningRate, TrainingVerifier.momentum, TrainingVerifier.clipNorm, TrainingVerifier.adagradStart,
+                TrainingVerifier.beta1, TrainingVerifier.beta2, TrainingVerifier.epsilon])
+        let out = try program.run(input, floats: P + 1 + P + plan.stateFloats + 3 * P + 3)
+        var cursor = 0
+        func take(_ n: Int) -> [Double] {
+            defer { cursor += n }
+            return Array(out[cursor..<(cursor + n)])
+        }
+        let initial = take(P), kernelLoss = take(1)[0], grads = take(P), finalState = take(plan.stateFloats)
+        let stepped = [take(P), take(P), take(P)]
+        let leftover = take(3)
+
+        let u = pow(2.0, -24.0)
+        let fanIn = plan.stagesFanIn
+        let depth = plan.layerCount
+        var checks: [Check] = []
+        let exactInitial = zip(initial, params).map { abs($0 - Double(Float($1))) }.max() ?? 0
+        checks.append(Check(what: "initial parameter table", worst: exactInitial, bound: 0))
+        let valueBound = 8 * u * Double(fanIn + K * depth)
+        checks.append(Check(what: "loss", worst: abs(kernelLoss - reference.loss), bound: valueBound * max(1, abs(reference.loss))))
+        var finalExpected: [Double] = []
+        for (name, _) in model.stateNames { finalExpected += reference.outputs.finalStates[name]?.values ?? [] }
+        let stateWorst = zip(finalState, finalExpected).map { abs($0 - $1) }.max() ?? 0
+        checks.append(Check(what: "final state", worst: stateWorst, bound: valueBound * max(1, finalExpected.map(abs).max() ?? 0)))
+        let gradientFactor = 4 * u * Double(fanIn + K * depth + B * K)
+        for (k, entry) in plan.parameterLayout.enumerated() {
+            let r = reference.parameters[k].gradient
+            let g = Array(grads[entry.offset..<(entry.offset + entry.count)])
+            let worst = zip(g, r).map { abs($0 - $1) }.max() ?? 0
+            let magnitude = r.map(abs).max() ?? 0
+            checks.append(Check(what: "gradient of \(entry.name)", worst: worst, bound: magnitude < 1e-30 ? 1e-30 : gradientFactor * magnitude))
+        }
+
+        // One step of each optimizer on the kernel's own gradients, in float64.
+        let gradientLists = plan.parameterLayout.map { entry in Array(grads[entry.offset..<(entry.offset + entry.count)]) }
+        let floatModel = try model.replacingAll(params.map { Double(Float($0)) }, layout: plan.parameterLayout)
+        let rules: [(String, OptimizerRule)] = [("SGD with momentum", .sgd(momentum: TrainingVerifier.momentum)),
+                                                ("Adagrad", .adagrad(initialAccumulator: TrainingVerifier.adagradStart)),
+                                                ("Adam", .adam(beta1: TrainingVerifier.beta1, beta2: TrainingVerifier.beta2, epsilon: TrainingVerifier.epsilon))]
+        for (k, (what, rule)) in rules.enumerated() {
+            var optimizer = Optimizer(rule: rule, learningRate: TrainingVerifier.learningRate, clipNorm: TrainingVerifier.clipNorm, for: model)
+            let next = try optimizer.step(floatModel, gradients: gradientLists).parameters.flatMap { $0.value.values }
+            var worst = 0.0, bound = 0.0, ratio = -1.0
+            for i in 0..<P {
+                let error = abs(stepped[k][i] - next[i])
+                let allowed = 8 * u * (abs(next[i]) + abs(next[i] - Double(Float(params[i])))) + 1e-30
+                if error / allowed > ratio { (worst, bound, ratio) = (error, allowed, error / allowed) }
+            }
+            checks.append(Check(what: "one \(what) step", worst: worst, bound: bound))
+        }
+        checks.append(Check(what: "gradients zeroed by the optimizer steps", worst: leftover.map(abs).max() ?? 0, bound: 0))
+        return Report(checks: checks)
+    }
+
+    static func timeMajor(_ t: Tensor) -> Tensor {
+        let (B, T, F) = (t.shape[0], t.shape[1], t.shape[2])
+        var out = Tensor(shape: [T, B, F], values: Array(repeating: 0, count: t.count))
+        for b in 0..<B { for s in 0..<T { for j in 0..<F { out.values[(s * B + b) * F + j] = t.values[(b * T + s) * F + j] } } }
+        return out
+    }
+
+    // MARK: - The harness
+
+    struct Program {
+        let executable: URL
+        func run(_ input: Data, floats: Int) throws -> [Double] {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-train-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let inPath = directory.appendingPathComponent("in.bin"), outPath = directory.appendingPathComponent("out.bin")
+            try input.write(to: inPath)
+            let result = try Subprocess.run(executable.path, [inPath.path, outPath.path], timeout: 600)
+            guard result.status == 0 else {
+                throw RNNError(at: "training kernel", "the harness failed (status \(result.status)): \(result.stderr.prefix(400))")
+            }
+            let data = try Data(contentsOf: outPath)
+            guard data.count == floats * 4 else {
+                throw RNNError(at: "training kernel", "the harness wrote \(data.count) bytes, expected \(floats * 4)")
+            }
+            return data.withUnsafeBytes { raw in (0..<floats).map { Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
+        }
+    }
+
+    func build(_ plan: TrainingPlan) throws -> Program {
+        var sources = TrainingRenderer(plan: plan).render().map { ($0.file, Array($0.text.utf8)) }
+        let compiler: String, command: [String]
+        switch plan.options.language {
+        case .c:
+            sources.append(("harness.c", Array(TrainingHarness.c(plan).utf8)))
+            compiler = toolchain.cCompiler
+            command = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + toolchain.cFlags
+                + sources.map(\.0).filter { $0.hasSuffix(".c") } + ["-o", "harness", "-lm"]
+        case .swift:
+            sources.append(("main.swift", Array(TrainingHarness.swift(plan).utf8)))
+            compiler = toolchain.swiftCompiler
+            command = ["-O", "-wmo", "-warnings-as-errors"] + toolchain.swiftFlags + sources.map(\.0).filter { $0.hasSuffix(".swift") } + ["-o", "harness"]
+        }
+        let directory = try BuildCache(toolchain.cacheDirectory).build(kind: "train-" + plan.options.language.rawValue, sources: sources,
+                                                                       steps: [(compiler, command)], what: "the generated training kernel")
+        return Program(executable: directory.appendingPathComponent("harness"))
+    }
+}
+
+extension TrainingPlan {
+    /// The widest dot product a step takes: the largest input plus hidden size of a layer, or a dense layer's inputs.
+    var stagesFanIn: Int {
+        model.stages.map { stage -> Int in
+            switch stage {
+            case .recurrent(let s): return s.layers.map { $0.cells[0].inputSize + $0.cells[0].hiddenSize }.max() ?? 0
+            case .dense(let d), .head(let d): return d.inputSize
+            default: return 1
+            }
+        }.max() ?? 1
+    }
+
+    /// Recurrent layers plus dense layers: the depth a gradient passes through.
+    var layerCount: Int {
+        model.stages.reduce(0) { total, stage in
+            switch stage {
+            case .recurrent(let s): return total + s.layers.count
+            case .dense: return total + 1
+            default: return total
+            }
+        }
+    }
+}
+
+extension Model {
+    /// The model with every parameter taken from a flat table laid out as `layout`.
+    func replacingAll(_ table: [Double], layout: [(name: ParameterName, offset: Int, count: Int)]) throws -> Model {
+        var model = self
+        for entry in layout {
+            guard let next = model.replacing(entry.name, with: Array(table[entry.offset..<(entry.offset + entry.count)])) else {
+                throw RNNError(at: "\(entry.name)", "could not be set")
+            }
+            model = next
+        }
+        return model
+    }
+}
+
+/// The programs that run a training kernel once for `TrainingVerifier`:
+/// read the inputs, take the initial table, one window's gradients, and one
+/// step of each optimizer from the same start; write everything out.
+enum TrainingHarness {
+    static func c(_ plan: TrainingPlan) -> String {
+        let n = plan.options.name, p = "\(n)_train", P = plan.parameterCount
+        let K = plan.steps, B = plan.batchTile
+        let labels = plan.options.loss == .crossEntropy
+        let targetDeclaration = labels ? "static int32_t target[\(B * K)];" : "static float target[\(B * K * plan.outputSize)];"
+        return """
+        #include <stdio.h>
+        #include <stdint.h>
+        #include <string.h>
+        #include "\(n)_train.h"
+
+        static float params[\(P)], start[\(P)], grads[\(P)], copy[\(P)], state[\(max(plan.stateFloats, 1))], work[\(max(plan.workspaceFloats, 1))];
+        static float x[\(B * K * plan.inputSize)], opt[\(2 * P + 2)];
+        \(targetDeclaration)
+
+        static int take(FILE *f, void *to, size_t bytes) { return fread(to, 1, bytes, f) == bytes; }
+        static void put(FILE *f, const float *from, size_t count) { fwrite(from, sizeof(float), count, f); }
+
+        int main(int argc, char **argv)
+        {
+            float settings[8];
+            if (argc != 3) return 2;
+            FILE *in = fopen(argv[1], "rb");
+            if (!in) return 3;
+            if (!take(in, start, sizeof start) || !take(in, state, \(plan.stateFloats) * sizeof(float)) || !take(in, x, sizeof x)
+                || !take(in, target, sizeof target) || !take(in, settings, sizeof settings)) return 4;
+            fclose(in);
+            FILE *out = fopen(argv[2], "wb");
+            if (!out) return 5;
+            \(p)_initial_parameters(params);
+            put(out, params, \(P));
+            memset(grads, 0, sizeof grads);
+            const float loss = \(p)_gradients(start, state, x, target, settings[0], grads, work);
+            put(out, &loss, 1);
+            put(out, grads, \(P));
+            put(out, state, \(plan.stateFloats));
+            float left[3];
+            /* SGD with momentum */
+            memcpy(params, start, sizeof params); memcpy(copy, grads, sizeof copy); memset(opt, 0, sizeof opt);
+            \(p)_sgd(params, copy, opt, settings[1], settings[2], settings[3]);
+            put(out, params, \(P));
+            left[0] = 0.0f; for (int i = 0; i < \(P); ++i) left[0] += copy[i] < 0 ? -copy[i] : copy[i];
+            /* Adagrad */
+            memcpy(params, start, sizeof params); memcpy(copy, grads, sizeof copy);
+            for (int i = 0; i < \(P); ++i) opt[i] = settings[4];
+            \(p)_adagrad(params, copy, opt, settings[1], settings[3]);
+            put(out, params, \(P));
+            left[1] = 0.0f; for (int i = 0; i < \(P); ++i) left[1] += copy[i] < 0 ? -copy[i] : copy[i];
+            /* Adam */
+            memcpy(params, start, sizeof params); memcpy(copy, grads, sizeof copy); memset(opt, 0, sizeof opt);
+            opt[\(2 * P)] = 1.0f; opt[\(2 * P + 1)] = 1.0f;
+            \(p)_adam(params, copy, opt, settings[1], settings[5], settings[6], settings[7], settings[3]);
+            put(out, params, \(P));
+            left[2] = 0.0f; for (int i = 0; i < \(P); ++i) left[2] += copy[i] < 0 ? -copy[i] : copy[i];
+            put(out, left, 3);
+            return fclose(out) == 0 ? 0 : 6;
+        }
+
+        """
+    }
+
+    static func swift(_ plan: TrainingPlan) -> String {
+        let type = "\(SwiftTypeName.derive(plan.options.name))Training", P = plan.parameterCount
+        let labels = plan.options.loss == .crossEntropy
+        let K = plan.steps, B = plan.batchTile
+        let targetCount = labels ? B * K : B * K * plan.outputSize
+        return """
+        import Foundation
+
+        let arguments = CommandLine.arguments
+        guard arguments.count == 3, let input = FileManager.default.contents(atPath: arguments[1]) else { exit(2) }
+        var cursor = 0
+        func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(count, 1))
+            p.initialize(repeating: 0, count: max(count, 1))
+            input.withUnsafeBytes { raw in for i in 0..<count { p[i] = Float(bitPattern: raw.loadUnaligned(fromByteOffset: cursor + 4 * i, as: UInt32.self)) } }
+            cursor += 4 * count
+            return p
+        }
+        let start = floats(\(P)), state = floats(\(plan.stateFloats)), x = floats(\(B * K * plan.inputSize))
+        let targetFloats = floats(\(targetCount))
+        let settings = floats(8)
+        let params = UnsafeMutablePointer<Float>.allocate(capacity: \(P)), grads = UnsafeMutablePointer<Float>.allocate(capacity: \(P))
+        let copy = UnsafeMutablePointer<Float>.allocate(capacity: \(P)), opt = UnsafeMutablePointer<Float>.allocate(capacity: \(2 * P + 2))
+        let work = UnsafeMutablePointer<Float>.allocate(capacity: \(max(plan.workspaceFloats, 1)))
+        var out: [Float] = []
+        func put(_ p: UnsafePointer<Float>, _ count: Int) { for i in 0..<count { out.append(p[i]) } }
+        \(type).initialParameters(params: params)
+        put(params, \(P))
+        grads.initialize(repeating: 0, count: \(P))
+        \(labels ? "let loss = targetFloats.withMemoryRebound(to: Int32.self, capacity: \(targetCount)) { \(type).gradients(params: start, state: state, x: x, labels: $0, scale: settings[0], grads: grads, work: work) }" : "let loss = \(type).gradients(params: start, state: state, x: x, target: targetFloats, scale: settings[0], grads: grads, work: work)")
+        out.append(loss)
+        put(grads, \(P))
+        put(state, \(plan.stateFloats))
+        var left: [Float] = []
+        func restart() {
+            params.update(from: start, count: \(P))
+            copy.update(from: grads, count: \(P))
+            opt.update(repeating: 0, count: \(2 * P + 2))
+        }
+        func leftover() { left.append((0..<\(P)).reduce(Float(0)) { $0 + copy[$1].magnitude }) }
+        restart()
+        \(type).sgd(params: params, grads: copy, velocity: opt, learningRate: settings[1], momentum: settings[2], clipNorm: settings[3])
+        put(params, \(P)); leftover()
+        restart()
+        opt.update(repeating: settings[4], count: \(P))
+        \(type).adagrad(params: params, grads: copy, accumulator: opt, learningRate: settings[1], clipNorm: settings[3])
+        put(params, \(P)); leftover()
+        restart()
+        opt[\(2 * P)] = 1; opt[\(2 * P + 1)] = 1
+        \(type).adam(params: params, grads: copy, moments: opt, learningRate: settings[1], beta1: settings[5], beta2: settings[6], epsilon: settings[7], clipNorm: settings[3])
+        put(params, \(P)); leftover()
+        out += left
+        let data = out.withUnsafeBufferPointer { Data(buffer: $0) }
+        guard FileManager.default.createFile(atPath: arguments[2], contents: data) else { exit(5) }
+
+        """
+    }
+}
