@@ -194,7 +194,7 @@ struct TrainingSwiftPrinter: TrainingPrinter {
     // `as Float` keeps the type checker from trying every literal type.
     func literal(_ value: Float) -> String { "(\(Literal.float(value)) as Float)" }
     func local(_ name: String) -> String { Literal.camelCase(name) }
-    func base(_ name: String) -> String { name == "initial" ? "initialParameters" : Literal.camelCase(name) }
+    func base(_ name: String) -> String { name == "initial" ? "initialParameterTable" : Literal.camelCase(name) }
     func call(_ function: String, _ argument: String, parameters: [Double]) -> String {
         "\(Literal.camelCase(function))(\(([argument] + parameters.map { Literal.float(Float($0)) }).joined(separator: ", ")))"
     }

@@ -135,7 +135,7 @@ public struct TrainingRenderer {
         out += "}\n\n"
         if values.count <= SwiftRenderer.literalTableLimit {
             out += "/// The description's weights, in the parameter table's order.\n"
-            out += "fileprivate let initialParameters: InlineArray<\(values.count), Float> = [\n"
+            out += "fileprivate let initialParameterTable: InlineArray<\(values.count), Float> = [\n"
             out += KernelDescription.rows(values.map { Literal.float($0) }, perRow: 8).joined(separator: "\n") + "\n]\n\n"
         } else {
             var bytes: [UInt8] = []
@@ -143,9 +143,8 @@ public struct TrainingRenderer {
                 let bits = v.bitPattern
                 bytes += [UInt8(bits & 0xff), UInt8((bits >> 8) & 0xff), UInt8((bits >> 16) & 0xff), UInt8(bits >> 24)]
             }
-            out += SwiftRenderer.encodedTable(name: "initialParameters", element: "Float", count: values.count, bytes: bytes,
+            out += SwiftRenderer.encodedTable(name: "initialParameter", element: "Float", count: values.count, bytes: bytes,
                                               doc: "The description's weights, in the parameter table's order")
-            out += "fileprivate var initialParameters: UnsafePointer<Float> { initialParametersTable }\n"
             out += SwiftRenderer.tableDecoder + "\n"
         }
         out += Template(swift: "training_prelude.swift").render([:])

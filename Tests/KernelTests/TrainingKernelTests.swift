@@ -56,20 +56,36 @@ final class TrainingKernelTests: XCTestCase {
         return (model, TrainingOptions(language: language, name: "t\(seed)", steps: size(7), batchTile: size(5), loss: loss))
     }
 
-    func check(_ language: KernelOptions.Language, seeds: Range<UInt64>) throws {
-        var ratios: [Double] = []
-        for seed in seeds {
-            let (model, options) = TrainingKernelTests.trainable(seed: seed, language: language)
-            let report = try TrainingVerifier().verify(model, options: options, seed: seed &* 31 &+ 7)
-            for c in report.checks where !c.passed {
-                XCTFail("seed \(seed) (\(ModelSummary(model).lines.map { $0.label + " " + $0.detail }.joined(separator: "; "))), K \(options.steps), B \(options.batchTile), \(options.loss.rawValue): \(c.what): \(c.worst) > \(c.bound)")
-            }
-            ratios.append(report.worstRatio)
+    /// Random models per run: `RNNGEN_TRAINING_COUNT` (default 40 in C, 12 in Swift), seeds from `RNNGEN_PROPERTY_SEED`.
+    func check(_ language: KernelOptions.Language, count defaultCount: Int) throws {
+        let env = ProcessInfo.processInfo.environment
+        let count = env["RNNGEN_TRAINING_COUNT"].flatMap { Int($0) } ?? defaultCount
+        let base = env["RNNGEN_PROPERTY_SEED"].flatMap { UInt64($0) } ?? 1
+        let cases = (0..<UInt64(count)).map { k -> TrainingVerifier.Case in
+            let (model, options) = TrainingKernelTests.trainable(seed: base &+ k, language: language)
+            return TrainingVerifier.Case(model: model, options: options, seed: (base &+ k) &* 31 &+ 7)
         }
-        print("training kernels (\(language.rawValue)): \(seeds.count) models, worst error / bound \(ratios.max() ?? 0)")
+        let reports = try TrainingVerifier().verify(cases)
+        for (c, report) in zip(cases, reports) {
+            for check in report.checks where !check.passed {
+                let summary = ModelSummary(c.model).lines.map { $0.label + " " + $0.detail }.joined(separator: "; ")
+                XCTFail("\(c.options.name) (\(summary)), K \(c.options.steps), B \(c.options.batchTile), \(c.options.loss.rawValue): \(check.what): \(check.worst) > \(check.bound)")
+            }
+        }
+        var worst = (what: "-", ratio: 0.0)
+        for (c, report) in zip(cases, reports) {
+            for check in report.checks where check.bound > 0 && check.worst / check.bound > worst.ratio {
+                worst = (c.options.name + " " + check.what, check.worst / check.bound)
+            }
+        }
+        print("training kernels (\(language.rawValue)): \(count) models from seed \(base), worst error / bound \(worst.ratio) (\(worst.what))")
     }
 
     func testCKernelsMatchTheInterpretersGradients() throws {
-        try check(.c, seeds: 1..<41)
+        try check(.c, count: 40)
+    }
+
+    func testSwiftKernelsMatchTheInterpretersGradients() throws {
+        try check(.swift, count: 12)
     }
 }
