@@ -57,34 +57,64 @@ public struct TrainingVerifier {
         try verify([Case(model: model, options: options, seed: seed)])[0]
     }
 
-    /// Checks several models (all of one language) built into one program.
-    public func verify(_ cases: [Case]) throws -> [Report] {
+    /// Checks several models (all of one language) built into one program,
+    /// run on `target` (C on any; Swift on the host).
+    public func verify(_ cases: [Case], target: Target? = nil) throws -> [Report] {
         guard let language = cases.first?.options.language else { return [] }
         guard cases.allSatisfy({ $0.options.language == language }) else { throw RNNError(at: "verify --training", "one language per batch of kernels") }
         guard Set(cases.map(\.options.name)).count == cases.count else { throw RNNError(at: "verify --training", "kernel names must differ within a batch") }
+        let target = try target ?? Target.named("host")
+        if target.name != .host && language == .swift {
+            throw RNNError(at: "--target \(target.name.rawValue)", "training kernels are checked on microcontrollers in C; check the Swift kernel on the host")
+        }
         let plans = try cases.map { try TrainingPlan(model: $0.model, options: $0.options) }
-        let program = try build(plans)
-        return try zip(cases, plans).map { try check($0.0, plan: $0.1, program: program) }
+        let windows = zip(cases, plans).map { Window($0.0, plan: $0.1) }
+        let outputs = try run(plans, windows: windows, target: target)
+        return try zip(zip(cases, plans), zip(windows, outputs)).map { try compare($0.0.0, plan: $0.0.1, window: $0.1.0, out: $0.1.1) }
     }
 
-    func check(_ c: Case, plan: TrainingPlan, program: Program) throws -> Report {
-        let (model, options, seed) = (c.model, c.options, c.seed)
-        var rng = SplitMix64(seed: seed)
+    /// One random window: the inputs, labels or targets, carried state and the
+    /// harness's input words (float bits, int32 labels).
+    struct Window {
+        var x: [Double], state: [Double], labels: [Int], targets: [Double], scale: Double
+        var words: [UInt32]
+
+        init(_ c: Case, plan: TrainingPlan) {
+            var rng = SplitMix64(seed: c.seed)
+            let K = plan.steps, B = plan.batchTile, I = plan.inputSize, F = plan.outputSize
+            x = (0..<(B * K * I)).map { _ in Double(Float(rng.uniform(-1.5, 1.5))) }
+            state = (0..<plan.stateFloats).map { _ in Double(Float(rng.uniform(-0.8, 0.8))) }
+            labels = (0..<(B * K)).map { _ in Int(rng.next() % UInt64(F)) }
+            targets = (0..<(B * K * F)).map { _ in Double(Float(rng.uniform(-1, 1))) }
+            scale = c.options.loss == .crossEntropy ? 1 / Double(B * K) : 1 / Double(B * K * F)
+            var words: [UInt32] = []
+            func append(_ values: [Double]) { words += values.map { Float($0).bitPattern } }
+            append(c.model.parameters.flatMap { $0.value.values })
+            append(state)
+            append(x)
+            if c.options.loss == .crossEntropy { words += labels.map { UInt32(bitPattern: Int32($0)) } } else { append(targets) }
+            append([scale, TrainingVerifier.learningRate, TrainingVerifier.momentum, TrainingVerifier.clipNorm, TrainingVerifier.adagradStart,
+                    TrainingVerifier.beta1, TrainingVerifier.beta2, TrainingVerifier.epsilon])
+            self.words = words
+        }
+    }
+
+    /// The floats the harness writes for one kernel.
+    static func outputCount(_ plan: TrainingPlan) -> Int { 5 * plan.parameterCount + plan.stateFloats + 4 }
+
+    func compare(_ c: Case, plan: TrainingPlan, window: Window, out: [Double]) throws -> Report {
+        let (model, options) = (c.model, c.options)
         let K = plan.steps, B = plan.batchTile, I = plan.inputSize, F = plan.outputSize, P = plan.parameterCount
-        let xValues = (0..<(B * K * I)).map { _ in rng.uniform(-1.5, 1.5) }
-        let stateValues = (0..<plan.stateFloats).map { _ in rng.uniform(-0.8, 0.8) }
-        let labels = (0..<(B * K)).map { _ in Int(rng.next() % UInt64(F)) }
-        let targets = (0..<(B * K * F)).map { _ in rng.uniform(-1, 1) }
-        let scale = options.loss == .crossEntropy ? 1 / Double(B * K) : 1 / Double(B * K * F)
         let params = model.parameters.flatMap { $0.value.values }
+        let (xValues, stateValues, labels, targets) = (window.x, window.state, window.labels, window.targets)
 
         // The interpreter: the model's own layout, the carried state as initial states.
-        let batchMajor = Tensor(shape: [B, K, I], values: xValues.map { Double(Float($0)) })
+        let batchMajor = Tensor(shape: [B, K, I], values: xValues)
         let x = model.layout == .batchMajor ? batchMajor : TrainingVerifier.timeMajor(batchMajor)
         var states: [StateName: Tensor] = [:]
         var offset = 0
         for (name, size) in model.stateNames {
-            states[name] = Tensor(shape: [B, size], values: stateValues[offset..<(offset + B * size)].map { Double(Float($0)) })
+            states[name] = Tensor(shape: [B, size], values: Array(stateValues[offset..<(offset + B * size)]))
             offset += B * size
         }
         let loss: Loss
@@ -92,25 +122,15 @@ public struct TrainingVerifier {
         case .crossEntropy:
             loss = .crossEntropy(labels: (0..<B).map { b in Array(labels[(b * K)..<((b + 1) * K)]) })
         case .squaredError:
-            let target = Tensor(shape: [B, K, F], values: targets.map { Double(Float($0)) })
+            let target = Tensor(shape: [B, K, F], values: targets)
             loss = .meanSquaredError(target: model.layout == .batchMajor ? target : TrainingVerifier.timeMajor(target))
         }
         let reference = try ReferenceGradients(model: model).gradients(ModelInputs(x: x, initialStates: states), loss: loss)
 
-        // The kernel.
-        var input = Data()
-        func append(_ values: [Double]) { for v in values { withUnsafeBytes(of: Float(v).bitPattern.littleEndian) { input.append(contentsOf: $0) } } }
-        append(params)
-        append(stateValues)
-        append(xValues)
-        if options.loss == .crossEntropy {
-            for l in labels { withUnsafeBytes(of: Int32(l).littleEndian) { input.append(contentsOf: $0) } }
-        } else {
-            append(targets)
+        // The kernel's outputs.
+        guard out.count == TrainingVerifier.outputCount(plan) else {
+            throw RNNError(at: "training kernel \(options.name)", "the harness wrote \(out.count) floats, expected \(TrainingVerifier.outputCount(plan))")
         }
-        append([scale, TrainingVerifier.learningRate, TrainingVerifier.momentum, TrainingVerifier.clipNorm, TrainingVerifier.adagradStart,
-                TrainingVerifier.beta1, TrainingVerifier.beta2, TrainingVerifier.epsilon])
-        let out = try program.run(options.name, input, floats: P + 1 + P + plan.stateFloats + 3 * P + 3)
         var cursor = 0
         func take(_ n: Int) -> [Double] {
             defer { cursor += n }
@@ -181,43 +201,46 @@ public struct TrainingVerifier {
 
     // MARK: - The harness
 
-    struct Program {
-        let executable: URL
-        func run(_ name: String, _ input: Data, floats: Int) throws -> [Double] {
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-train-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(at: directory) }
-            let inPath = directory.appendingPathComponent("in.bin"), outPath = directory.appendingPathComponent("out.bin")
-            try input.write(to: inPath)
-            let result = try Subprocess.run(executable.path, [inPath.path, outPath.path, name], timeout: 600)
-            guard result.status == 0 else {
-                throw RNNError(at: "training kernel", "the harness failed (status \(result.status)): \(result.stderr.prefix(400))")
-            }
-            let data = try Data(contentsOf: outPath)
-            guard data.count == floats * 4 else {
-                throw RNNError(at: "training kernel", "the harness wrote \(data.count) bytes, expected \(floats * 4)")
-            }
-            return data.withUnsafeBytes { raw in (0..<floats).map { Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
-        }
-    }
-
-    func build(_ plans: [TrainingPlan]) throws -> Program {
+    /// Builds the kernels with their harness and runs it: C with the windows
+    /// compiled in, printing every output as hex words (the same program on
+    /// the host and under a microcontroller's emulator); Swift on the host,
+    /// reading the windows from files.
+    func run(_ plans: [TrainingPlan], windows: [Window], target: Target) throws -> [[Double]] {
         var sources = plans.flatMap { TrainingRenderer(plan: $0).render().map { ($0.file, Array($0.text.utf8)) } }
-        let compiler: String, command: [String]
+        let cache = BuildCache(toolchain.cacheDirectory)
         switch plans[0].options.language {
         case .c:
-            sources.append(("harness.c", Array(TrainingHarness.c(plans).utf8)))
-            compiler = toolchain.cCompiler
-            command = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"] + toolchain.cFlags
-                + sources.map(\.0).filter { $0.hasSuffix(".c") } + ["-o", "harness", "-lm"]
+            try target.requireTools(.c, run: true)
+            sources.append(("harness.c", Array(TrainingHarness.c(plans, inputs: windows.map(\.words)).utf8)))
+            let host = target.name == .host
+            let compiler = host ? toolchain.cCompiler : target.cCompiler
+            let flags = host ? ["-std=c99", "-O2", "-Wall", "-Wextra"] + toolchain.cFlags : target.cFlags("-O2")
+            sources += target.supportSources
+            let command = flags + ["-Werror"] + sources.map(\.0).filter { $0.hasSuffix(".c") } + target.linkFlags + ["-o", "harness"]
+            let directory = try cache.build(kind: "train-\(target.name.rawValue)-c", sources: sources, steps: [(compiler, command)],
+                                            what: "the generated training kernels")
+            let program = directory.appendingPathComponent("harness")
+            let printed: String
+            if host {
+                let result = try Subprocess.run(program.path, [], timeout: 600)
+                guard result.status == 0 else { throw RNNError(at: "training kernels", "the harness failed (status \(result.status)): \(result.stderr.prefix(400))") }
+                printed = result.stdout
+            } else {
+                let run = try target.emulate(program, marker: TrainingHarness.marker, timeout: 1800)
+                guard run.status == 0 else { throw RNNError(file: run.place, "the harness failed (status \(run.status)): \(run.other.prefix(400))") }
+                printed = run.printed
+            }
+            return try TrainingHarness.parse(printed, names: plans.map(\.options.name))
         case .swift:
             sources.append(("main.swift", Array(TrainingHarness.swift(plans).utf8)))
-            compiler = toolchain.swiftCompiler
-            command = ["-O", "-wmo", "-warnings-as-errors"] + toolchain.swiftFlags + sources.map(\.0).filter { $0.hasSuffix(".swift") } + ["-o", "harness"]
+            let command = ["-O", "-wmo", "-warnings-as-errors"] + toolchain.swiftFlags + sources.map(\.0).filter { $0.hasSuffix(".swift") } + ["-o", "harness"]
+            let directory = try cache.build(kind: "train-swift", sources: sources, steps: [(toolchain.swiftCompiler, command)],
+                                            what: "the generated training kernels")
+            return try zip(plans, windows).map { plan, window in
+                try TrainingHarness.runFiles(directory.appendingPathComponent("harness"), name: plan.options.name, words: window.words,
+                                             floats: TrainingVerifier.outputCount(plan))
+            }
         }
-        let directory = try BuildCache(toolchain.cacheDirectory).build(kind: "train-" + plans[0].options.language.rawValue, sources: sources,
-                                                                       steps: [(compiler, command)], what: "the generated training kernels")
-        return Program(executable: directory.appendingPathComponent("harness"))
     }
 }
 
@@ -263,78 +286,131 @@ extension Model {
 /// read the inputs, take the initial table, one window's gradients, and one
 /// step of each optimizer from the same start; write everything out.
 enum TrainingHarness {
-    static func c(_ plans: [TrainingPlan]) -> String {
+    static let marker = "rnngen-training"
+
+    /// The C harness: every kernel's window compiled in as words, every
+    /// output printed as a hex word, one kernel after another between markers.
+    static func c(_ plans: [TrainingPlan], inputs: [[UInt32]]) -> String {
         let includes = plans.map { "#include \"\($0.options.name)_train.h\"" }.joined(separator: "\n")
-        let dispatch = plans.map { "    if (strcmp(argv[3], \"\($0.options.name)\") == 0) return run_\($0.options.name)(argv[1], argv[2]);" }.joined(separator: "\n")
+        let calls = plans.map { "    printf(\"\(marker) \($0.options.name)\\n\");\n    run_\($0.options.name)();" }.joined(separator: "\n")
         return """
         #include <stdio.h>
         #include <stdint.h>
         #include <string.h>
         \(includes)
 
-        static int take(FILE *f, void *to, size_t bytes) { return fread(to, 1, bytes, f) == bytes; }
-        static void put(FILE *f, const float *from, size_t count) { fwrite(from, sizeof(float), count, f); }
-
-        \(plans.map(c).joined(separator: "\n"))
-        int main(int argc, char **argv)
+        static const uint32_t *input;
+        static void take(void *to, size_t words) { memcpy(to, input, words * 4); input += words; }
+        static void put(const float *from, size_t count)
         {
-            if (argc != 4) return 2;
-        \(dispatch)
-            return 7;
+            for (size_t i = 0; i < count; ++i) {
+                uint32_t bits;
+                memcpy(&bits, from + i, 4);
+                printf("%08lx\\n", (unsigned long)bits);
+            }
+        }
+
+        \(zip(plans, inputs).map { c($0.0, input: $0.1) }.joined(separator: "\n"))
+        int main(void)
+        {
+        \(calls)
+            printf("\(marker) end\\n");
+            return 0;
         }
 
         """
     }
 
-    static func c(_ plan: TrainingPlan) -> String {
+    static func c(_ plan: TrainingPlan, input: [UInt32]) -> String {
         let n = plan.options.name, p = "\(n)_train", P = plan.parameterCount
         let K = plan.steps, B = plan.batchTile
         let labels = plan.options.loss == .crossEntropy
-        let targetDeclaration = labels ? "static int32_t target[\(B * K)];" : "static float target[\(B * K * plan.outputSize)];"
+        let targetCount = labels ? B * K : B * K * plan.outputSize
+        let words = stride(from: 0, to: input.count, by: 8).map { start in
+            "    " + input[start..<min(start + 8, input.count)].map { String(format: "0x%08x", $0) }.joined(separator: ", ") + ","
+        }
         return """
-        static int run_\(n)(const char *inPath, const char *outPath)
+        static const uint32_t input_\(n)[\(input.count)] = {
+        \(words.joined(separator: "\n"))
+        };
+
+        static void run_\(n)(void)
         {
             static float params[\(P)], start[\(P)], grads[\(P)], copy[\(P)], state[\(max(plan.stateFloats, 1))], work[\(max(plan.workspaceFloats, 1))];
             static float x[\(B * K * plan.inputSize)], opt[\(2 * P + 2)];
-            \(targetDeclaration)
-            float settings[8];
-            FILE *in = fopen(inPath, "rb");
-            if (!in) return 3;
-            if (!take(in, start, sizeof start) || !take(in, state, \(plan.stateFloats) * sizeof(float)) || !take(in, x, sizeof x)
-                || !take(in, target, sizeof target) || !take(in, settings, sizeof settings)) return 4;
-            fclose(in);
-            FILE *out = fopen(outPath, "wb");
-            if (!out) return 5;
+            static \(labels ? "int32_t" : "float") target[\(targetCount)];
+            float settings[8], left[3];
+            input = input_\(n);
+            take(start, \(P)); take(state, \(plan.stateFloats)); take(x, \(B * K * plan.inputSize)); take(target, \(targetCount)); take(settings, 8);
             \(p)_initial_parameters(params);
-            put(out, params, \(P));
+            put(params, \(P));
             memset(grads, 0, sizeof grads);
             const float loss = \(p)_gradients(start, state, x, target, settings[0], grads, work);
-            put(out, &loss, 1);
-            put(out, grads, \(P));
-            put(out, state, \(plan.stateFloats));
-            float left[3];
+            put(&loss, 1);
+            put(grads, \(P));
+            put(state, \(plan.stateFloats));
             /* SGD with momentum */
             memcpy(params, start, sizeof params); memcpy(copy, grads, sizeof copy); memset(opt, 0, sizeof opt);
             \(p)_sgd(params, copy, opt, settings[1], settings[2], settings[3]);
-            put(out, params, \(P));
+            put(params, \(P));
             left[0] = 0.0f; for (int i = 0; i < \(P); ++i) left[0] += copy[i] < 0 ? -copy[i] : copy[i];
             /* Adagrad */
             memcpy(params, start, sizeof params); memcpy(copy, grads, sizeof copy);
             for (int i = 0; i < \(P); ++i) opt[i] = settings[4];
             \(p)_adagrad(params, copy, opt, settings[1], settings[3]);
-            put(out, params, \(P));
+            put(params, \(P));
             left[1] = 0.0f; for (int i = 0; i < \(P); ++i) left[1] += copy[i] < 0 ? -copy[i] : copy[i];
             /* Adam */
             memcpy(params, start, sizeof params); memcpy(copy, grads, sizeof copy); memset(opt, 0, sizeof opt);
             opt[\(2 * P)] = 1.0f; opt[\(2 * P + 1)] = 1.0f;
             \(p)_adam(params, copy, opt, settings[1], settings[5], settings[6], settings[7], settings[3]);
-            put(out, params, \(P));
+            put(params, \(P));
             left[2] = 0.0f; for (int i = 0; i < \(P); ++i) left[2] += copy[i] < 0 ? -copy[i] : copy[i];
-            put(out, left, 3);
-            return fclose(out) == 0 ? 0 : 6;
+            put(left, 3);
         }
 
         """
+    }
+
+    /// Each kernel's printed floats, by the markers.
+    static func parse(_ printed: String, names: [String]) throws -> [[Double]] {
+        var sections: [String: [Double]] = [:]
+        var current: String? = nil
+        var ended = false
+        for line in printed.split(whereSeparator: \.isNewline) {
+            let text = line.trimmingCharacters(in: .whitespaces)
+            if text.hasPrefix(marker + " ") {
+                let name = String(text.dropFirst(marker.count + 1))
+                if name == "end" { ended = true; current = nil } else { current = name; sections[name] = [] }
+                continue
+            }
+            guard let name = current else { continue }
+            guard let bits = UInt32(text, radix: 16) else { throw RNNError(at: "training harness", "unexpected output line \(Quote.text(text))") }
+            sections[name]!.append(Double(Float(bitPattern: bits)))
+        }
+        guard ended else { throw RNNError(at: "training harness", "the program stopped before the end (\(printed.suffix(300)))") }
+        return try names.map { name in
+            guard let values = sections[name] else { throw RNNError(at: "training harness", "printed nothing for \(name)") }
+            return values
+        }
+    }
+
+    /// Runs the Swift harness on one kernel's window through files.
+    static func runFiles(_ executable: URL, name: String, words: [UInt32], floats: Int) throws -> [Double] {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rnngen-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let inPath = directory.appendingPathComponent("in.bin"), outPath = directory.appendingPathComponent("out.bin")
+        var input = Data()
+        for w in words { withUnsafeBytes(of: w.littleEndian) { input.append(contentsOf: $0) } }
+        try input.write(to: inPath)
+        let result = try Subprocess.run(executable.path, [inPath.path, outPath.path, name], timeout: 600)
+        guard result.status == 0 else {
+            throw RNNError(at: "training kernel \(name)", "the harness failed (status \(result.status)): \(result.stderr.prefix(400))")
+        }
+        let data = try Data(contentsOf: outPath)
+        guard data.count == floats * 4 else { throw RNNError(at: "training kernel \(name)", "the harness wrote \(data.count) bytes, expected \(floats * 4)") }
+        return data.withUnsafeBytes { raw in (0..<floats).map { Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
     }
 
     static func swift(_ plans: [TrainingPlan]) -> String {
