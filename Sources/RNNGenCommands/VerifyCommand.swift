@@ -9,6 +9,8 @@ enum VerifyCommand {
     USAGE: rnngen verify MODEL [--target T] [--lang c|swift|all] [--trials N] [--seed S]
                         [--vector-width auto|4|8|16] [--fma auto|on|off] [--weight-type \(WeightType.choices)] [--batch-tile N]
                         [--weights baked|runtime] [--libm] [--sample-rate-delay D]
+           rnngen verify MODEL --training --steps K --batch-tile B --loss cross-entropy|mse|esr
+                        [--target T] [--lang c|swift|all] [--trials N] [--seed S]
 
     The differential test: generates and compiles MODEL's kernel, runs it and
     the reference interpreter on the same inputs, and prints, per output, the
@@ -42,6 +44,20 @@ enum VerifyCommand {
     it). On a target both kernels it builds are checked (Embedded Swift on the
     Cortex-M4, M7 and rv32).
 
+    Training kernels (--training; see rnngen generate --help): each trial is
+    one window of K steps for B items, random inputs, labels or targets and a
+    random carried state; the kernel's loss, every parameter's gradient, the
+    final state, its initial parameter table (exactly), and one step of SGD
+    with momentum, Adagrad and Adam (clipping by global norm on) applied to
+    the kernel's own gradients, all against the interpreter in float64. The
+    tolerances follow from float32's rounding u = 2^-24, n the widest dot
+    product, L the layers:
+      gradient of a tensor  ≤ 4u·(n + K·L + B·K) · the largest reference
+                              gradient of its layer
+      loss, final state     ≤ 8u·(n + K·L) · max(1, largest reference value)
+      an optimizer step     ≤ 8u·(|w| + |step|) per parameter
+    (docs/TRAINING.md). Swift on the host; C on the host and every target.
+
     Targets: with --target, the kernel is cross-compiled with a program that
     holds the same trials as constants, run under emulation, and its outputs
     (printed as float bits) compared on this machine by the same rule:
@@ -73,6 +89,8 @@ enum VerifyCommand {
       --max-added-error E   With a narrow --weight-type, or on a quantized model:
                             also fail if rounding the weights (quantizing) changes
                             any output by more than E.
+      --training            Check the training kernel (with --steps, --batch-tile,
+                            --loss as rnngen generate takes them; --trials windows).
       --input NAME=FILE.npy For ONNX models whose weights are graph inputs (W, R,
                             B, P): their values. Repeat for each.
       -h, --help            Show this help.
@@ -87,7 +105,7 @@ enum VerifyCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws -> Bool {
-        let parsed = try Arguments(args, valued: ["target", "input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "batch-tile", "sample-rate-delay", "max-added-error", "lowering"], booleans: ["libm"], command: "verify")
+        let parsed = try Arguments(args, valued: ["target", "input", "lang", "trials", "seed", "vector-width", "weights", "fma", "weight-type", "batch-tile", "sample-rate-delay", "max-added-error", "lowering", "steps", "loss"], booleans: ["libm", "training"], command: "verify")
         guard parsed.positionals.count == 1 else {
             throw RNNError(at: "verify", "expected one MODEL argument, found \(parsed.positionals.count) (see rnngen verify --help)")
         }
@@ -129,6 +147,10 @@ enum VerifyCommand {
         if maxAdded != nil && narrowType == nil && !model.isQuantized {
             throw RNNError(at: "--max-added-error", "only means something with --weight-type \(WeightType.narrowListed)")
         }
+        if parsed.switches.contains("training") {
+            return try verifyTraining(model, path: path, parsed: parsed, target: target, languages: languages,
+                                      seed: seed, trials: parsed.options["trials"] == nil ? 3 : trialCount, stdout: stdout)
+        }
         if model.isQuantized {
             return try verifyInteger(model, path: path, parsed: parsed, target: target, languages: languages,
                                      seed: seed, trialCount: trialCount, limit: maxAdded, stdout: stdout)
@@ -166,6 +188,45 @@ enum VerifyCommand {
         stdout(allPassed ? "verify: passed" : "verify: FAILED")
         return allPassed
     }
+
+    /// A training kernel against the interpreter's float64 gradients, `trials` windows per language.
+    static func verifyTraining(_ model: Model, path: String, parsed: Arguments, target: Target, languages: [KernelOptions.Language],
+                               seed: UInt64, trials: Int, stdout: (String) -> Void) throws -> Bool {
+        var parsed = parsed
+        parsed.options["target"] = nil
+        parsed.options["trials"] = nil
+        parsed.options["seed"] = nil
+        let checked = target.name == .host ? languages : languages.filter { $0 == .c }
+        let on = target.name == .host ? "" : " on \(target.name.rawValue) (\(target.summary))"
+        stdout("verify \(model.name) (\(path))\(on): training kernels against the interpreter's float64 gradients, \(trials) window\(trials == 1 ? "" : "s"), seed \(seed)")
+        if checked.count < languages.count { stdout("  (Swift training kernels are checked on the host; C here)") }
+        var allPassed = true
+        for language in checked {
+            var withLanguage = parsed
+            withLanguage.options["lang"] = [language.rawValue]
+            var options = try GenerateCommand.trainingOptions(withLanguage, defaultName: "verified")
+            let cases = (0..<trials).map { k -> TrainingVerifier.Case in
+                options.name = "verified_\(k)"
+                return TrainingVerifier.Case(model: model, options: options, seed: seed &+ UInt64(k))
+            }
+            let reports = try TrainingVerifier().verify(cases, target: target)
+            stdout("\(language.rawValue) training kernel, \(options.steps) steps, batch tile \(options.batchTile), \(options.loss.rawValue):")
+            // Per check, the worst window.
+            let names = reports[0].checks.map(\.what)
+            let width = max(5, names.map(\.count).max() ?? 0)
+            stdout("  " + "check".padding(toLength: width, withPad: " ", startingAt: 0) + "  max abs err   bound         err/bound  result")
+            for (k, name) in names.enumerated() {
+                let worst = reports.map { $0.checks[k] }.max { a, b in ratio(a) < ratio(b) }!
+                stdout("  " + name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + sci(worst.worst) + "   " + sci(worst.bound)
+                       + "   " + sci(ratio(worst)) + "  " + (worst.passed ? "ok" : "FAIL"))
+                allPassed = allPassed && worst.passed
+            }
+        }
+        stdout(allPassed ? "verify: passed" : "verify: FAILED")
+        return allPassed
+    }
+
+    static func ratio(_ c: TrainingVerifier.Check) -> Double { c.bound > 0 ? c.worst / c.bound : (c.worst > 0 ? .infinity : 0) }
 
     /// A quantized model: its integer kernels against the integer
     /// interpreter, value for value; then what quantization adds: the
