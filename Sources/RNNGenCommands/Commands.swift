@@ -26,6 +26,10 @@ public enum Commands {
       quantize MODEL --calibrate X.npy --out DIR
                             Pick int8 scales from your data; write the quantized
                             model as a description (run it with run --quantized).
+      train MODEL --input x=X.npy --labels|--target Y.npy --loss L --steps K --out DIR
+                            Train the model on your data (truncated backpropagation
+                            through time) with its generated training kernel or the
+                            interpreter; write the trained description.
       size MODEL [--target T|all] [--json]
                             Flash and RAM (stack included) of the C kernel on a
                             target.
@@ -75,13 +79,16 @@ public enum Commands {
             case "quantize":
                 if rest.contains("--help") || rest.contains("-h") { stdout(QuantizeCommand.help); return 0 }
                 try QuantizeCommand.run(rest, stdout: stdout)
+            case "train":
+                if rest.contains("--help") || rest.contains("-h") { stdout(TrainCommand.help); return 0 }
+                try TrainCommand.run(rest, stdout: stdout)
             case "size":
                 if rest.contains("--help") || rest.contains("-h") { stdout(SizeCommand.help); return 0 }
                 try SizeCommand.run(rest, stdout: stdout)
             case "--version":
                 stdout("rnngen 0.1.0")
             default:
-                throw RNNError(at: command, "unknown command (commands: inspect, run, generate, verify, bench, size, quantize; see rnngen --help)")
+                throw RNNError(at: command, "unknown command (commands: inspect, run, generate, verify, bench, size, quantize, train; see rnngen --help)")
             }
             return 0
         } catch {

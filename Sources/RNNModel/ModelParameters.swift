@@ -129,3 +129,51 @@ extension Model {
         return done ? model : nil
     }
 }
+
+extension Model {
+    /// The model with fresh weights as TensorFlow 1 initialises them:
+    /// glorot-uniform matrices (a cell's W and R together, as TF1's one
+    /// kernel over [x, h]: limit √(6 / (I + H + G·H)); a dense layer's
+    /// √(6 / (in + out)); projections √(6 / (H + P))), zero biases,
+    /// peepholes and PReLU slopes; drawn in `parameters`' order from `seed`.
+    public func glorotInitialized(seed: UInt64) -> Model {
+        var rng = SplitMix64(seed: seed)
+        var model = self
+        func uniform(_ count: Int, limit: Double) -> [Double] { (0..<count).map { _ in Double(Float(rng.uniform(-limit, limit))) } }
+        for (name, value) in parameters {
+            let values: [Double]
+            switch name.tensor {
+            case .input, .recurrent, .weight, .projection:
+                let (fanIn, fanOut) = Model.fans(of: name, shape: value.shape, in: self)
+                values = uniform(value.count, limit: (6.0 / Double(fanIn + fanOut)).squareRoot())
+            case .inputBias, .recurrentBias, .bias, .peephole, .slopes:
+                values = Array(repeating: 0, count: value.count)
+            }
+            model = model.replacing(name, with: values) ?? model
+        }
+        return model
+    }
+
+    /// A matrix's fan-in and fan-out for glorot's limit.
+    static func fans(of name: ParameterName, shape: [Int], in model: Model) -> (Int, Int) {
+        switch name.tensor {
+        case .input, .recurrent:
+            // One TF1 kernel over [x, h]: rows of W and R together.
+            guard let s = name.layer, let d = name.direction, let stack = model.stackOf(name),
+                  s < stack.layers.count, d < stack.layers[s].cells.count else { return (shape.last ?? 1, shape.first ?? 1) }
+            let cell = stack.layers[s].cells[d]
+            return (cell.inputSize + cell.outputSize, cell.kind.gateCount * cell.hiddenSize)
+        default:
+            return (shape.count > 1 ? shape[1] : 1, shape.first ?? 1)
+        }
+    }
+
+    func stackOf(_ name: ParameterName) -> RecurrentStack? {
+        guard name.stage < stages.count else { return nil }
+        switch stages[name.stage] {
+        case .recurrent(let stack): return stack
+        case .parallel(let list): return name.stack.flatMap { $0 < list.count ? list[$0] : nil }
+        default: return nil
+        }
+    }
+}
