@@ -26,6 +26,12 @@ swift run --package-path GuitarAmp guitar-amp --compare GuitarAmp/C/build/out.wa
 make -C GuitarAmp/C clean
 rm -rf "$wavs"
 
+# The echo tutorial trained by the generated training kernels: C, Swift, and
+# C on the emulated Cortex-M4F, each landing where the data say it must.
+make -C EchoTask clean
+make -C EchoTask test RNNGEN="$rnngen"
+make -C EchoTask clean
+
 # generate-kernels, the command plugin, writes both languages into the package.
 swift package --package-path BinarySequence --allow-writing-to-package-directory generate-kernels --output .build/generated-check
 test -f BinarySequence/.build/generated-check/BinarySequenceModel/binary_seq_rnn/c/binary_seq_rnn.c

@@ -174,7 +174,7 @@ struct TrainingCPrinter: TrainingPrinter {
     var conditionOpen: (String) -> String { { "if (\($0)) {" } }
 }
 
-/// Swift: `for t in 0..<K`, `let x: Float`, the scalar prelude's functions, `squareRoot()`.
+/// Swift: `for t in 0..<K`, `let x: Float`, the scalar prelude's functions (its own square root).
 struct TrainingSwiftPrinter: TrainingPrinter {
     func signature(_ f: TrainingFunction) -> String {
         let parameters = f.parameters.map { p -> String in
@@ -198,7 +198,7 @@ struct TrainingSwiftPrinter: TrainingPrinter {
     func call(_ function: String, _ argument: String, parameters: [Double]) -> String {
         "\(Literal.camelCase(function))(\(([argument] + parameters.map { Literal.float(Float($0)) }).joined(separator: ", ")))"
     }
-    func squareRoot(_ argument: String) -> String { "(\(argument)).squareRoot()" }
+    func squareRoot(_ argument: String) -> String { "squareRoot(\(argument))" }
     func declare(_ name: String, mutable: Bool, _ value: String) -> String { "\(mutable ? "var" : "let") \(name): Float = \(value)" }
     func label(_ name: String, _ element: String) -> String { "let \(name) = Int(\(element))" }
     func loop(_ index: String, count: Int, down: Bool) -> String {
