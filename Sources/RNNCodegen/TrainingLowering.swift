@@ -108,7 +108,9 @@ struct TrainingLowering {
         let lossParameter: TrainingFunction.Parameter = plan.options.loss == .crossEntropy
             ? .init(name: "labels", kind: .labels, doc: "\(B * K) class labels, [item][step], each 0…\(plan.outputSize - 1)")
             : .init(name: "target", kind: .floats, doc: "\(B * K * plan.outputSize) floats, [item][step][output]")
-        var body: [S] = [.comment("Forward through the window, keeping what the backward pass reads.")]
+        var body: [S] = [.comment("The weight matrices transposed, so every item's forward sums run along contiguous rows.")]
+        for stage in plan.stages { body += transposed(stage) }
+        body.append(.comment("Forward through the window, keeping what the backward pass reads."))
         for stage in plan.stages { body += forward(stage) }
         body += [.comment("The loss at every step, and its gradient with respect to the output.")]
         body += loss()
@@ -137,15 +139,16 @@ struct TrainingLowering {
         switch stage.kind {
         case .layer(let layer): return forward(layer, input: x)
         case .dense(let d):
-            var row: [S] = [.variable("acc", d.bias.map { load(params($0).adding("r", stride: 1)) } ?? .zero),
-                            loop("k", d.inputs, [.increase("acc", load(params(d.weight).adding("r", stride: d.inputs).adding("k", stride: 1)) * load(x.at("t", "b", "k")))])]
+            // y[b] = bias + Σ_k x[b][k]·Wᵀ[k]: one contiguous row of Wᵀ per input, for every item.
+            let yAt = y.at("t", "b", "r")
+            var step: [S] = [loop("b", B, [loop("r", d.outputs, [.store(yAt, d.bias.map { load(params($0).adding("r", stride: 1)) } ?? .zero)])]),
+                             loop("k", d.inputs, [loop("b", B, [.constant("v", load(x.at("t", "b", "k"))),
+                                                                loop("r", d.outputs, [.accumulate(yAt, .local("v") * load(work(d.weightT).adding("k", stride: d.outputs).adding("r", stride: 1)))])])])]
             if let f = d.activation, let pre = d.pre {
-                row += [.store(perStep(pre, width: d.outputs).adding("r", stride: 1), .local("acc")),
-                        .store(y.at("t", "b", "r"), .activation(f, .local("acc")))]
-            } else {
-                row.append(.store(y.at("t", "b", "r"), .local("acc")))
+                let preAt = perStep(pre, width: d.outputs).adding("r", stride: 1)
+                step.append(loop("b", B, [loop("r", d.outputs, [.store(preAt, load(yAt)), .store(yAt, .activation(f, load(preAt)))])]))
             }
-            return [.comment("Dense layer \(d.id): \(d.inputs) → \(d.outputs)."), loop("t", K, [loop("b", B, [loop("r", d.outputs, row)])])]
+            return [.comment("Dense layer \(d.id): \(d.inputs) → \(d.outputs)."), loop("t", K, step)]
         case .activation(let f):
             return [.comment("\(f) at every step."),
                     loop("t", K, [loop("b", B, [loop("j", y.width, [.store(y.at("t", "b", "j"), .activation(f, load(x.at("t", "b", "j"))))])])])]
@@ -158,26 +161,43 @@ struct TrainingLowering {
         }
     }
 
+    /// `Wᵀ[k][r] = W[r][k]` into the workspace for a layer's matrices.
+    func transposed(_ stage: TrainingStage) -> [S] {
+        func copy(_ from: Int, rows: Int, columns: Int, to: Int) -> S {
+            loop("r", rows, [loop("k", columns, [.store(work(to).adding("k", stride: rows).adding("r", stride: 1),
+                                                        load(params(from).adding("r", stride: columns).adding("k", stride: 1)))])])
+        }
+        switch stage.kind {
+        case .layer(let l): return [copy(l.W, rows: l.gates * l.H, columns: l.I, to: l.Wt), copy(l.R, rows: l.gates * l.H, columns: l.H, to: l.Rt)]
+        case .dense(let d): return [copy(d.weight, rows: d.outputs, columns: d.inputs, to: d.weightT)]
+        case .activation, .residual: return []
+        }
+    }
+
     func backward(_ stage: TrainingStage) -> [S] {
         let x = stage.input, y = stage.output, dy = stage.outputGradient
         switch stage.kind {
         case .layer(let layer): return backward(layer, input: x, inputGradient: stage.inputGradient, outputGradient: dy)
         case .dense(let d):
-            var dPre: E = load(dy.at("t", "b", "r"))
+            var step: [S] = []
+            let dyAt = dy.at("t", "b", "r")
             if let f = d.activation, let pre = d.pre {
-                dPre = dPre * derivative(f, x: load(perStep(pre, width: d.outputs).adding("r", stride: 1)), y: load(y.at("t", "b", "r")))
+                // The output gradient becomes the pre-activation's, in place.
+                step.append(loop("b", B, [loop("r", d.outputs, [
+                    .store(dyAt, load(dyAt) * derivative(f, x: load(perStep(pre, width: d.outputs).adding("r", stride: 1)), y: load(y.at("t", "b", "r")))),
+                ])]))
             }
             var columns: [S] = [.accumulate(grads(d.weight).adding("r", stride: d.inputs).adding("k", stride: 1), .local("dp") * load(x.at("t", "b", "k")))]
-            var item: [S] = []
             if let dx = stage.inputGradient {
-                item.append(loop("k", d.inputs, [.store(dx.at("t", "b", "k"), .zero)]))
+                step.append(loop("b", B, [loop("k", d.inputs, [.store(dx.at("t", "b", "k"), .zero)])]))
                 columns.append(.accumulate(dx.at("t", "b", "k"), load(params(d.weight).adding("r", stride: d.inputs).adding("k", stride: 1)) * .local("dp")))
             }
-            var row: [S] = [.constant("dp", dPre)]
-            if let bias = d.bias { row.append(.accumulate(grads(bias).adding("r", stride: 1), .local("dp"))) }
-            row.append(loop("k", d.inputs, columns))
-            item.append(loop("r", d.outputs, row))
-            return [.comment("Dense layer \(d.id), backward."), loop("t", K, [loop("b", B, item)])]
+            // Row by row, every item: the row's weights and gradients stay in cache.
+            var item: [S] = [.constant("dp", load(dyAt))]
+            if let bias = d.bias { item.append(.accumulate(grads(bias).adding("r", stride: 1), .local("dp"))) }
+            item.append(loop("k", d.inputs, columns))
+            step.append(loop("r", d.outputs, [loop("b", B, item)]))
+            return [.comment("Dense layer \(d.id), backward."), loop("t", K, step)]
         case .activation(let f):
             guard let dx = stage.inputGradient else { return [] }
             return [.comment("\(f), backward."),
@@ -228,20 +248,29 @@ struct TrainingLowering {
         table(offset + first * columns).adding("r", stride: columns).adding("k", stride: 1)
     }
 
-    /// `z[first + r] = biases + W x + R read` for `count` rows.
+    /// For every item of step t, rows `first ..< first + count` of the gate
+    /// sums: biases + Σ_k x[k]·Wᵀ[k] + Σ_k read(h)[k]·Rᵀ[k], into `target`
+    /// (`[K][B][width]` at `offset`, from row `first` unless `fromFirst` is false).
     func gateSums(_ l: TrainingLayer, input x: TrainingSequence, first: Int, count: Int,
-                  usesInput useInput: Bool = true, usesRecurrent useRecurrent: Bool = true, into target: Address? = nil,
-                  read: (E) -> E = { $0 }) -> S {
+                  usesInput useInput: Bool = true, usesRecurrent useRecurrent: Bool = true, into target: (offset: Int, width: Int)? = nil,
+                  read: (E) -> E = { $0 }) -> [S] {
         let GH = l.gates * l.H
+        let (offset, width) = target ?? (l.z + first, GH)
+        let at = perStep(offset, width: width).adding("r", stride: 1)
         let hPrev = perStep(l.h, width: l.H).adding("k", stride: 1)
         var start: E = .zero
         if useInput { start = load(params(l.Wb + first).adding("r", stride: 1)) }
         if useRecurrent { start = useInput ? start + load(params(l.Rb + first).adding("r", stride: 1)) : load(params(l.Rb + first).adding("r", stride: 1)) }
-        var body: [S] = [.variable("acc", start)]
-        if useInput { body.append(loop("k", l.I, [.increase("acc", load(row(params, l.W, first: first, columns: l.I)) * load(x.at("t", "b", "k")))])) }
-        if useRecurrent { body.append(loop("k", l.H, [.increase("acc", load(row(params, l.R, first: first, columns: l.H)) * read(load(hPrev)))])) }
-        body.append(.store(target ?? perStep(l.z + first, width: GH).adding("r", stride: 1), .local("acc")))
-        return loop("r", count, body)
+        var body: [S] = [loop("b", B, [loop("r", count, [.store(at, start)])])]
+        if useInput {
+            body.append(loop("k", l.I, [loop("b", B, [.constant("v", load(x.at("t", "b", "k"))),
+                                                      loop("r", count, [.accumulate(at, .local("v") * load(work(l.Wt + first).adding("k", stride: GH).adding("r", stride: 1)))])])]))
+        }
+        if useRecurrent {
+            body.append(loop("k", l.H, [loop("b", B, [.constant("v", read(load(hPrev))),
+                                                      loop("r", count, [.accumulate(at, .local("v") * load(work(l.Rt + first).adding("k", stride: GH).adding("r", stride: 1)))])])]))
+        }
+        return body
     }
 
     func forward(_ l: TrainingLayer, input x: TrainingSequence) -> [S] {
@@ -252,30 +281,29 @@ struct TrainingLowering {
         let hPrev = perStep(l.h, width: H).adding("j", stride: 1)
         let hNew = perStep(l.h, width: H, stepShift: 1).adding("j", stride: 1)
         var body: [S] = []
+        let items = { (units: [S]) -> S in self.loop("b", self.B, [self.loop("j", H, units)]) }
         switch l.cell.kind {
         case .rnn:
-            body = [gateSums(l, input: x, first: 0, count: H),
-                    loop("j", H, [.constant("v", activate(acts[0], z(0), clip: clip)),
-                                  .store(a(0), .local("v")), .store(hNew, .local("v"))])]
+            body = gateSums(l, input: x, first: 0, count: H)
+                + [items([.constant("v", activate(acts[0], z(0), clip: clip)), .store(a(0), .local("v")), .store(hNew, .local("v"))])]
         case .lstm:
             let cPrev = perStep(l.c!, width: H).adding("j", stride: 1)
             let cNew = perStep(l.c!, width: H, stepShift: 1).adding("j", stride: 1)
             let forgetBias = Float(o.forgetBias)
             let forget: S = o.inputForget ? .constant("gf", .one - .local("gi"))
                 : .constant("gf", activate(acts[0], forgetBias == 0 ? z(2) : z(2) + .literal(forgetBias), clip: clip))
-            body = [gateSums(l, input: x, first: 0, count: 4 * H),
-                    loop("j", H, [
-                        .constant("gi", activate(acts[0], z(0), clip: clip)),
-                        forget,
-                        .constant("gc", activate(acts[1], z(3), clip: clip)),
-                        .constant("go", activate(acts[0], z(1), clip: clip)),
-                        .constant("c", .local("gf") * load(cPrev) + .local("gi") * .local("gc")),
-                        .constant("hc", .activation(acts[2], .local("c"))),
-                        .store(a(0), .local("gi")), .store(a(1), .local("go")), .store(a(2), .local("gf")), .store(a(3), .local("gc")),
-                        .store(cNew, .local("c")),
-                        .store(perStep(l.hc!, width: H).adding("j", stride: 1), .local("hc")),
-                        .store(hNew, .local("go") * .local("hc")),
-                    ])]
+            body = gateSums(l, input: x, first: 0, count: 4 * H) + [items([
+                .constant("gi", activate(acts[0], z(0), clip: clip)),
+                forget,
+                .constant("gc", activate(acts[1], z(3), clip: clip)),
+                .constant("go", activate(acts[0], z(1), clip: clip)),
+                .constant("c", .local("gf") * load(cPrev) + .local("gi") * .local("gc")),
+                .constant("hc", .activation(acts[2], .local("c"))),
+                .store(a(0), .local("gi")), .store(a(1), .local("go")), .store(a(2), .local("gf")), .store(a(3), .local("gc")),
+                .store(cNew, .local("c")),
+                .store(perStep(l.hc!, width: H).adding("j", stride: 1), .local("hc")),
+                .store(hNew, .local("go") * .local("hc")),
+            ])]
         case .gru:
             let u = activate(acts[0], z(0), clip: clip), r = activate(acts[0], z(1), clip: clip)
             let mix: (E) -> S = { candidate in
@@ -283,25 +311,25 @@ struct TrainingLowering {
             }
             if o.linearBeforeReset {
                 let n = perStep(l.n!, width: H).adding("j", stride: 1)
-                body = [gateSums(l, input: x, first: 0, count: 2 * H),
-                        gateSums(l, input: x, first: 2 * H, count: H, usesRecurrent: false),
-                        gateSums(l, input: x, first: 2 * H, count: H, usesInput: false, into: perStep(l.n!, width: H).adding("r", stride: 1)),
-                        loop("j", H, [
-                            .store(a(0), u), .constant("gr", r), .store(a(1), .local("gr")),
-                            // The candidate's pre-activation, kept whole for the backward pass.
-                            .constant("zh", z(2) + .local("gr") * load(n)),
-                            .store(perStep(l.z + 2 * H, width: GH).adding("j", stride: 1), .local("zh")),
-                            .constant("gh", activate(acts[1], .local("zh"), clip: clip)),
-                            .store(a(2), .local("gh")),
-                            mix(.local("gh")),
-                        ])]
+                body = gateSums(l, input: x, first: 0, count: 2 * H)
+                    + gateSums(l, input: x, first: 2 * H, count: H, usesRecurrent: false)
+                    + gateSums(l, input: x, first: 2 * H, count: H, usesInput: false, into: (l.n!, H))
+                    + [items([
+                        .store(a(0), u), .constant("gr", r), .store(a(1), .local("gr")),
+                        // The candidate's pre-activation, kept whole for the backward pass.
+                        .constant("zh", z(2) + .local("gr") * load(n)),
+                        .store(perStep(l.z + 2 * H, width: GH).adding("j", stride: 1), .local("zh")),
+                        .constant("gh", activate(acts[1], .local("zh"), clip: clip)),
+                        .store(a(2), .local("gh")),
+                        mix(.local("gh")),
+                    ])]
             } else {
                 // The candidate's recurrent sum reads r ⊙ h, so r comes first.
                 let rAt = perStep(l.a + H, width: GH).adding("k", stride: 1)
-                body = [gateSums(l, input: x, first: 0, count: 2 * H),
-                        loop("j", H, [.store(a(0), u), .store(a(1), r)]),
-                        gateSums(l, input: x, first: 2 * H, count: H, read: { self.load(rAt) * $0 }),
-                        loop("j", H, [.constant("gh", activate(acts[1], z(2), clip: clip)), .store(a(2), .local("gh")), mix(.local("gh"))])]
+                body = gateSums(l, input: x, first: 0, count: 2 * H)
+                    + [items([.store(a(0), u), .store(a(1), r)])]
+                    + gateSums(l, input: x, first: 2 * H, count: H, read: { self.load(rAt) * $0 })
+                    + [items([.constant("gh", activate(acts[1], z(2), clip: clip)), .store(a(2), .local("gh")), mix(.local("gh"))])]
             }
         }
         let state = Address("state", l.stateH).adding("b", stride: H).adding("j", stride: 1)
@@ -316,7 +344,7 @@ struct TrainingLowering {
         }
         return [.comment("\(l.cell.kind.rawValue.uppercased()) layer \(l.id): \(l.I) → \(H); step 0 of h\(l.c == nil ? "" : " and c") is the carried state."),
                 loop("b", B, [loop("j", H, start)]),
-                loop("t", K, [loop("b", B, body)]),
+                loop("t", K, body),
                 loop("b", B, [loop("j", H, end)])]
     }
 
@@ -391,36 +419,36 @@ struct TrainingLowering {
             }
         }
 
-        // Every row's gradient reaches its weights, biases, x and h.
+        // Every row's gradient reaches its weights, biases, x and h; row by
+        // row, every item, so the row's weights and gradients stay in cache.
         let hPrevK = perStep(l.h, width: H).adding("k", stride: 1)
         let rowW = perItem(l.dgW, width: GH).adding("r", stride: 1)
         let rowR = perItem(l.dgR, width: GH).adding("r", stride: 1)
         func weightRows(first: Int, count: Int, read: E) -> S {
             var body: [S] = [.constant("gw", load(rowW.plus(first))), .constant("gr", load(rowR.plus(first))),
                              .accumulate(grads(l.Wb + first).adding("r", stride: 1), .local("gw")),
-                             .accumulate(grads(l.Rb + first).adding("r", stride: 1), .local("gr")),
-                             loop("k", l.I, [.accumulate(row(grads, l.W, first: first, columns: l.I), .local("gw") * load(x.at("t", "b", "k")))]),
-                             loop("k", H, [.accumulate(row(grads, l.R, first: first, columns: H), .local("gr") * read)])]
+                             .accumulate(grads(l.Rb + first).adding("r", stride: 1), .local("gr"))]
+            var inputs: [S] = [.accumulate(row(grads, l.W, first: first, columns: l.I), .local("gw") * load(x.at("t", "b", "k")))]
+            if let dx { inputs.append(.accumulate(dx.at("t", "b", "k"), load(row(params, l.W, first: first, columns: l.I)) * .local("gw"))) }
+            var recurrent: [S] = [.accumulate(row(grads, l.R, first: first, columns: H), .local("gr") * read)]
             if first < plainRows {
-                body.append(loop("k", H, [.accumulate(perItem(l.dNext, width: H).adding("k", stride: 1), load(row(params, l.R, first: first, columns: H)) * .local("gr"))]))
+                recurrent.append(.accumulate(perItem(l.dNext, width: H).adding("k", stride: 1), load(row(params, l.R, first: first, columns: H)) * .local("gr")))
             }
-            return loop("r", count, body)
+            body += [loop("k", l.I, inputs), loop("k", H, recurrent)]
+            return loop("r", count, [loop("b", B, body)])
         }
-        var rows: [S] = [weightRows(first: 0, count: plainRows, read: load(hPrevK))]
+        var rows: [S] = []
+        if let dx { rows.append(loop("b", B, [loop("k", l.I, [.store(dx.at("t", "b", "k"), .zero)])])) }
+        rows.append(weightRows(first: 0, count: plainRows, read: load(hPrevK)))
         if plainRows < GH {
             let rAt = perStep(l.a + H, width: GH).adding("k", stride: 1)
             rows.append(weightRows(first: plainRows, count: GH - plainRows, read: load(rAt) * load(hPrevK)))
-        }
-        if let dx {
-            rows.append(loop("k", l.I, [.store(dx.at("t", "b", "k"), .zero)]))
-            rows.append(loop("r", GH, [.constant("g", load(rowW)),
-                                      loop("k", l.I, [.accumulate(dx.at("t", "b", "k"), load(row(params, l.W, first: 0, columns: l.I)) * .local("g"))])]))
         }
         var reset: [S] = [loop("b", B, [loop("j", H, [.store(dNext, .zero)])])]
         if let dc = l.dcNext { reset.append(loop("b", B, [loop("j", H, [.store(perItem(dc, width: H).adding("j", stride: 1), .zero)])])) }
         return [.comment("\(l.cell.kind.rawValue.uppercased()) layer \(l.id), backward from the window's last step (no gradient from past it).")]
             + reset
-            + [.loopDown("t", count: K, [loop("b", B, [loop("j", H, units)] + afterUnits + rows)])]
+            + [.loopDown("t", count: K, [loop("b", B, [loop("j", H, units)] + afterUnits)] + rows)]
     }
 
     // MARK: - Optimizers

@@ -65,6 +65,9 @@ struct TrainingLayer {
     /// gate gradients on the input side and (GRU) the recurrent side
     /// (`[B][G·H]`); the reset-before GRU's gradient of r⊙h (`[B][H]`).
     var dNext: Int, dcNext: Int?, dgW: Int, dgR: Int, dRead: Int?
+    /// Workspace: W and R transposed (`[I][G·H]`, `[H][G·H]`), so the
+    /// forward sums run along contiguous rows for every item.
+    var Wt: Int, Rt: Int
 }
 
 /// One dense layer of a training kernel.
@@ -75,6 +78,8 @@ struct TrainingDense {
     var activation: Activation?
     /// Workspace: the pre-activations `[K][B][O]` where there is an activation.
     var pre: Int?
+    /// Workspace: the weight transposed, `[in][out]`.
+    var weightT: Int
 }
 
 enum TrainingStageKind {
@@ -186,10 +191,11 @@ public struct TrainingPlan {
                     let dgW = allocate(B * G * H)
                     let dgR = gru ? allocate(B * G * H) : dgW
                     let dRead = gru && !cell.options.linearBeforeReset ? allocate(B * H) : nil
+                    let Wt = allocate(cell.inputSize * G * H), Rt = allocate(H * G * H)
                     let trained = TrainingLayer(cell: cell, id: "s\(s)_l\(l)", I: cell.inputSize, H: H,
                                                 W: offset(.input), R: offset(.recurrent), Wb: offset(.inputBias), Rb: offset(.recurrentBias),
                                                 stateH: stateH, stateC: stateC, h: h, c: c, z: z, a: a, hc: hc, n: n,
-                                                dNext: dNext, dcNext: dcNext, dgW: dgW, dgR: dgR, dRead: dRead)
+                                                dNext: dNext, dcNext: dcNext, dgW: dgW, dgR: dgR, dRead: dRead, Wt: Wt, Rt: Rt)
                     // The layer's output sequence is its h from step 1 on.
                     append(.layer(trained), output: TrainingSequence(base: "work", offset: h + B * H, stepStride: B * H, itemStride: H, width: H))
                 }
@@ -204,7 +210,8 @@ public struct TrainingPlan {
                 let weight = offsets[ParameterName(stage: s, tensor: .weight)]!
                 let bias = offsets[ParameterName(stage: s, tensor: .bias)]
                 let pre = activation == nil ? nil : allocate(K * B * layer.outputSize)
-                let dense = TrainingDense(id: "s\(s)", inputs: layer.inputSize, outputs: layer.outputSize, weight: weight, bias: bias, activation: activation, pre: pre)
+                let dense = TrainingDense(id: "s\(s)", inputs: layer.inputSize, outputs: layer.outputSize, weight: weight, bias: bias, activation: activation,
+                                          pre: pre, weightT: allocate(layer.inputSize * layer.outputSize))
                 append(.dense(dense), output: sequence(width: layer.outputSize))
             case .activation(let activation):
                 guard let f = activation.elementwise else {
