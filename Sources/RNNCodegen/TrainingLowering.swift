@@ -16,9 +16,53 @@ struct TrainingLowering {
     static func program(_ plan: TrainingPlan) -> TrainingProgram {
         let lowering = TrainingLowering(plan: plan)
         return TrainingProgram(functions: [
-            lowering.initialParameters(), lowering.resetState(), lowering.gradients(),
+            lowering.initialParameters(), lowering.resetState(), lowering.withViews(lowering.gradients()),
             lowering.sgd(), lowering.adagrad(), lowering.adam(),
         ])
+    }
+
+    /// A parameter tensor's short name: `w_s0_l0`, `rb_s0_l1`, `b_s2`.
+    static func shortName(_ p: ParameterName) -> String {
+        let tensor: String
+        switch p.tensor {
+        case .input, .weight: tensor = "w"
+        case .recurrent: tensor = "r"
+        case .inputBias: tensor = "wb"
+        case .recurrentBias: tensor = "rb"
+        case .peephole: tensor = "p"
+        case .projection: tensor = "proj"
+        case .bias: tensor = "b"
+        case .slopes: tensor = "slopes"
+        }
+        var place = "s\(p.stage)"
+        if let k = p.stack, k > 0 { place += "_k\(k)" }
+        if let l = p.layer { place += "_l\(l)" }
+        if let d = p.direction, d > 0 { place += "_d\(d)" }
+        return tensor + "_" + place
+    }
+
+    /// The function with its workspace, parameter and gradient addresses
+    /// rewritten to named parts (`z_s0_l0[…]` for `work[… + 266240]`).
+    func withViews(_ f: TrainingFunction) -> TrainingFunction {
+        var regions: [String: [(name: String, offset: Int, end: Int)]] = [
+            "work": plan.buffers.map { ($0.name, $0.offset, $0.offset + $0.floats) },
+            "params": plan.parameterLayout.map { (TrainingLowering.shortName($0.name), $0.offset, $0.offset + $0.count) },
+            "grads": plan.parameterLayout.map { ("d" + TrainingLowering.shortName($0.name), $0.offset, $0.offset + $0.count) },
+        ]
+        for key in regions.keys { regions[key]!.sort { $0.offset < $1.offset } }
+        var used: [String: TrainingFunction.View] = [:]
+        func rename(_ a: Address) -> Address {
+            guard let list = regions[a.base], let region = list.last(where: { $0.offset <= a.offset }), a.offset < max(region.end, region.offset + 1) else { return a }
+            used[region.name] = TrainingFunction.View(name: region.name, parameter: a.base, offset: region.offset, mutable: a.base != "params")
+            var renamed = a
+            renamed.base = region.name
+            renamed.offset = a.offset - region.offset
+            return renamed
+        }
+        var copy = f
+        copy.body = f.body.map { $0.mappingAddresses(rename) }
+        copy.views = used.values.sorted { ($0.parameter, $0.offset) < ($1.parameter, $1.offset) }
+        return copy
     }
 
     // MARK: - Addresses
@@ -435,7 +479,18 @@ struct TrainingLowering {
                 recurrent.append(.accumulate(perItem(l.dNext, width: H).adding("k", stride: 1), load(row(params, l.R, first: first, columns: H)) * .local("gr")))
             }
             body += [loop("k", l.I, inputs), loop("k", H, recurrent)]
-            return loop("r", count, [loop("b", B, body)])
+            // Rows in blocks, the items inside: consecutive updates go to
+            // different rows, so no sum waits for the one before it, and the
+            // block's rows stay in cache across the items.
+            guard let block = [8, 4, 2].first(where: { count % $0 == 0 && count > $0 }) else { return loop("r", count, [loop("b", B, body)]) }
+            let blocked = body.map { statement in
+                statement.mappingAddresses { address in
+                    var a = address
+                    a.terms = a.terms.map { $0.index == "r" ? Address.Term(index: "rb * \(block) + r", stride: $0.stride) : $0 }
+                    return a
+                }
+            }
+            return loop("rb", count / block, [loop("b", B, [loop("r", block, blocked)])])
         }
         var rows: [S] = []
         if let dx { rows.append(loop("b", B, [loop("k", l.I, [.store(dx.at("t", "b", "k"), .zero)])])) }

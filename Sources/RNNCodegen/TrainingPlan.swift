@@ -112,6 +112,8 @@ public struct TrainingPlan {
     /// Floats of carried state for the whole tile.
     public let stateFloats: Int
     public let workspaceFloats: Int
+    /// The workspace's parts: each buffer's name, offset and floats.
+    public let buffers: [(name: String, offset: Int, floats: Int)]
     public let inputSize: Int
     public let outputSize: Int
     let stages: [TrainingStage]
@@ -144,19 +146,21 @@ public struct TrainingPlan {
         parameterCount = total
 
         var state = 0, work = 0
-        func allocate(_ floats: Int) -> Int {
+        var buffers: [(name: String, offset: Int, floats: Int)] = []
+        func allocate(_ name: String, _ floats: Int) -> Int {
+            buffers.append((name, work, floats))
             defer { work += floats }
             return work
         }
-        func sequence(width: Int) -> TrainingSequence {
-            TrainingSequence(base: "work", offset: allocate(K * B * width), stepStride: B * width, itemStride: width, width: width)
+        func sequence(_ name: String, width: Int) -> TrainingSequence {
+            TrainingSequence(base: "work", offset: allocate(name, K * B * width), stepStride: B * width, itemStride: width, width: width)
         }
         let input = TrainingSequence(base: "x", offset: 0, stepStride: model.inputSize, itemStride: K * model.inputSize, width: model.inputSize)
         var current = input
         var currentGradient: TrainingSequence? = nil
         var stages: [TrainingStage] = []
-        func append(_ kind: TrainingStageKind, output: TrainingSequence) {
-            let gradient = sequence(width: output.width)
+        func append(_ kind: TrainingStageKind, _ id: String, output: TrainingSequence) {
+            let gradient = sequence("dy_" + id, width: output.width)
             stages.append(TrainingStage(kind: kind, input: current, inputGradient: currentGradient, output: output, outputGradient: gradient))
             current = output
             currentGradient = gradient
@@ -181,23 +185,24 @@ public struct TrainingPlan {
                     state += B * H
                     var stateC: Int? = nil
                     if lstm { stateC = state; state += B * H }
-                    let h = allocate((K + 1) * B * H)
-                    let c = lstm ? allocate((K + 1) * B * H) : nil
-                    let z = allocate(K * B * G * H), a = allocate(K * B * G * H)
-                    let hc = lstm ? allocate(K * B * H) : nil
-                    let n = gru && cell.options.linearBeforeReset ? allocate(K * B * H) : nil
-                    let dNext = allocate(B * H)
-                    let dcNext = lstm ? allocate(B * H) : nil
-                    let dgW = allocate(B * G * H)
-                    let dgR = gru ? allocate(B * G * H) : dgW
-                    let dRead = gru && !cell.options.linearBeforeReset ? allocate(B * H) : nil
-                    let Wt = allocate(cell.inputSize * G * H), Rt = allocate(H * G * H)
+                    let id = "s\(s)_l\(l)"
+                    let h = allocate("h_" + id, (K + 1) * B * H)
+                    let c = lstm ? allocate("c_" + id, (K + 1) * B * H) : nil
+                    let z = allocate("z_" + id, K * B * G * H), a = allocate("a_" + id, K * B * G * H)
+                    let hc = lstm ? allocate("hc_" + id, K * B * H) : nil
+                    let n = gru && cell.options.linearBeforeReset ? allocate("n_" + id, K * B * H) : nil
+                    let dNext = allocate("dh_next_" + id, B * H)
+                    let dcNext = lstm ? allocate("dc_next_" + id, B * H) : nil
+                    let dgW = allocate("dg_" + id, B * G * H)
+                    let dgR = gru ? allocate("dg_recurrent_" + id, B * G * H) : dgW
+                    let dRead = gru && !cell.options.linearBeforeReset ? allocate("d_reset_h_" + id, B * H) : nil
+                    let Wt = allocate("wt_" + id, cell.inputSize * G * H), Rt = allocate("rt_" + id, H * G * H)
                     let trained = TrainingLayer(cell: cell, id: "s\(s)_l\(l)", I: cell.inputSize, H: H,
                                                 W: offset(.input), R: offset(.recurrent), Wb: offset(.inputBias), Rb: offset(.recurrentBias),
                                                 stateH: stateH, stateC: stateC, h: h, c: c, z: z, a: a, hc: hc, n: n,
                                                 dNext: dNext, dcNext: dcNext, dgW: dgW, dgR: dgR, dRead: dRead, Wt: Wt, Rt: Rt)
                     // The layer's output sequence is its h from step 1 on.
-                    append(.layer(trained), output: TrainingSequence(base: "work", offset: h + B * H, stepStride: B * H, itemStride: H, width: H))
+                    append(.layer(trained), id, output: TrainingSequence(base: "work", offset: h + B * H, stepStride: B * H, itemStride: H, width: H))
                 }
             case .dense(let layer):
                 var activation: Activation? = nil
@@ -209,17 +214,17 @@ public struct TrainingPlan {
                 }
                 let weight = offsets[ParameterName(stage: s, tensor: .weight)]!
                 let bias = offsets[ParameterName(stage: s, tensor: .bias)]
-                let pre = activation == nil ? nil : allocate(K * B * layer.outputSize)
+                let pre = activation == nil ? nil : allocate("pre_s\(s)", K * B * layer.outputSize)
                 let dense = TrainingDense(id: "s\(s)", inputs: layer.inputSize, outputs: layer.outputSize, weight: weight, bias: bias, activation: activation,
-                                          pre: pre, weightT: allocate(layer.inputSize * layer.outputSize))
-                append(.dense(dense), output: sequence(width: layer.outputSize))
+                                          pre: pre, weightT: allocate("wt_s\(s)", layer.inputSize * layer.outputSize))
+                append(.dense(dense), "s\(s)", output: sequence("y_s\(s)", width: layer.outputSize))
             case .activation(let activation):
                 guard let f = activation.elementwise else {
                     throw RNNError(at: place, "is a \(activation.description) stage; training kernels take elementwise activation stages (a softmax belongs in the cross-entropy loss)")
                 }
-                append(.activation(f), output: sequence(width: current.width))
+                append(.activation(f), "s\(s)", output: sequence("y_s\(s)", width: current.width))
             case .residual(let residual):
-                append(.residual(residual), output: sequence(width: current.width))
+                append(.residual(residual), "s\(s)", output: sequence("y_s\(s)", width: current.width))
             case .parallel:
                 throw RNNError(at: place, "is a pair of stacks (one per direction); training kernels train forward stacks only (train it with rnngen train --engine reference)")
             case .head:
@@ -228,6 +233,7 @@ public struct TrainingPlan {
         }
         guard !stages.isEmpty else { throw RNNError(at: "model", "has no stages to train") }
         self.stages = stages
+        self.buffers = buffers
         stateFloats = state
         workspaceFloats = work
         inputSize = model.inputSize

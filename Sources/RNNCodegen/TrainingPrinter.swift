@@ -5,6 +5,8 @@ import RNNModel
 /// statement, a call and a literal are written.
 protocol TrainingPrinter {
     func signature(_ f: TrainingFunction) -> String
+    /// A named part of a parameter, declared at the top of the body.
+    func view(_ v: TrainingFunction.View) -> String
     func literal(_ value: Float) -> String
     func local(_ name: String) -> String
     func base(_ name: String) -> String
@@ -20,7 +22,7 @@ protocol TrainingPrinter {
 
 extension TrainingPrinter {
     func print(_ f: TrainingFunction) -> String {
-        var lines = [signature(f)]
+        var lines = [signature(f)] + f.views.map { "    " + view($0) }
         var assigned: Set<String> = []
         for s in f.body { s.assigned(into: &assigned) }
         for s in f.body { lines += statement(s, indent: "    ", assigned: assigned) }
@@ -158,6 +160,10 @@ struct TrainingCPrinter: TrainingPrinter {
         return "\(f.returnsFloat ? "float" : "void") \(prefix)_\(f.name)(\(parameters.joined(separator: ", ")))\n{"
     }
 
+    func view(_ v: TrainingFunction.View) -> String {
+        let at = v.offset == 0 ? v.parameter : "\(v.parameter) + \(v.offset)"
+        return v.mutable ? "float *restrict const \(v.name) = \(at);" : "const float *restrict const \(v.name) = \(at);"
+    }
     func literal(_ value: Float) -> String { Literal.cFloat(value) }
     func local(_ name: String) -> String { name }
     func base(_ name: String) -> String { name == "initial" ? "\(prefix)_initial" : name }
@@ -191,6 +197,10 @@ struct TrainingSwiftPrinter: TrainingPrinter {
         return "\(discardable)public static func \(Literal.camelCase(f.name))(\(parameters.joined(separator: ", ")))\(result) {"
     }
 
+    func view(_ v: TrainingFunction.View) -> String {
+        let parameter = Literal.camelCase(v.parameter)
+        return "let \(base(v.name)) = \(v.offset == 0 ? parameter : "\(parameter) + \(v.offset)")"
+    }
     // `as Float` keeps the type checker from trying every literal type.
     func literal(_ value: Float) -> String { "(\(Literal.float(value)) as Float)" }
     func local(_ name: String) -> String { Literal.camelCase(name) }

@@ -40,6 +40,17 @@ public struct TrainingFunction {
     /// Whether the function returns a float (its last statement a `returns`).
     public var returnsFloat: Bool
     public var body: [TrainingStatement]
+
+    /// A named part of a parameter (`w_s0_l0 = params + 0`): the body
+    /// addresses the parts, so a compiler sees arrays that cannot overlap.
+    public struct View: Equatable {
+        public var name: String
+        public var parameter: String
+        public var offset: Int
+        public var mutable: Bool
+    }
+
+    public var views: [View] = []
 }
 
 /// A float comparison, or an integer one (`j == label`).
@@ -105,7 +116,59 @@ public indirect enum TrainingStatement {
     case returns(TrainingExpression)
 }
 
+extension TrainingExpression {
+    /// The expression with every address transformed.
+    func mappingAddresses(_ f: (Address) -> Address) -> TrainingExpression {
+        switch self {
+        case .literal, .local: return self
+        case .load(let a): return .load(f(a))
+        case .add(let a, let b): return .add(a.mappingAddresses(f), b.mappingAddresses(f))
+        case .subtract(let a, let b): return .subtract(a.mappingAddresses(f), b.mappingAddresses(f))
+        case .multiply(let a, let b): return .multiply(a.mappingAddresses(f), b.mappingAddresses(f))
+        case .divide(let a, let b): return .divide(a.mappingAddresses(f), b.mappingAddresses(f))
+        case .negate(let a): return .negate(a.mappingAddresses(f))
+        case .activation(let g, let a): return .activation(g, a.mappingAddresses(f))
+        case .exp(let a): return .exp(a.mappingAddresses(f))
+        case .logOnePlus(let a): return .logOnePlus(a.mappingAddresses(f))
+        case .squareRoot(let a): return .squareRoot(a.mappingAddresses(f))
+        case .select(let c, let a, let b): return .select(c.mappingAddresses(f), a.mappingAddresses(f), b.mappingAddresses(f))
+        }
+    }
+}
+
+extension TrainingCondition {
+    func mappingAddresses(_ f: (Address) -> Address) -> TrainingCondition {
+        switch self {
+        case .less(let a, let b): return .less(a.mappingAddresses(f), b.mappingAddresses(f))
+        case .lessOrEqual(let a, let b): return .lessOrEqual(a.mappingAddresses(f), b.mappingAddresses(f))
+        case .greater(let a, let b): return .greater(a.mappingAddresses(f), b.mappingAddresses(f))
+        case .greaterOrEqual(let a, let b): return .greaterOrEqual(a.mappingAddresses(f), b.mappingAddresses(f))
+        case .integerEqual: return self
+        case .and(let a, let b): return .and(a.mappingAddresses(f), b.mappingAddresses(f))
+        }
+    }
+}
+
 extension TrainingStatement {
+    /// The statement with every address transformed.
+    func mappingAddresses(_ f: (Address) -> Address) -> TrainingStatement {
+        switch self {
+        case .comment: return self
+        case .loop(let i, let n, let body): return .loop(i, count: n, body.map { $0.mappingAddresses(f) })
+        case .loopDown(let i, let n, let body): return .loopDown(i, count: n, body.map { $0.mappingAddresses(f) })
+        case .constant(let n, let e): return .constant(n, e.mappingAddresses(f))
+        case .variable(let n, let e): return .variable(n, e.mappingAddresses(f))
+        case .assign(let n, let e): return .assign(n, e.mappingAddresses(f))
+        case .increase(let n, let e): return .increase(n, e.mappingAddresses(f))
+        case .store(let a, let e): return .store(f(a), e.mappingAddresses(f))
+        case .accumulate(let a, let e): return .accumulate(f(a), e.mappingAddresses(f))
+        case .label(let n, let a): return .label(n, f(a))
+        case .when(let c, let body, let otherwise):
+            return .when(c.mappingAddresses(f), body.map { $0.mappingAddresses(f) }, otherwise: otherwise.map { $0.mappingAddresses(f) })
+        case .returns(let e): return .returns(e.mappingAddresses(f))
+        }
+    }
+
     /// Variables this statement (and any nested one) assigns after declaring.
     func assigned(into set: inout Set<String>) {
         switch self {
