@@ -28,6 +28,7 @@ public enum KernelTemplates {
         "widen_i8.c": text(PackageResources.widen_i8_c_tmpl),
         // The scalar lowering (cores without float SIMD).
         "prelude_scalar.c": text(PackageResources.prelude_scalar_c_tmpl),
+        "training_rows.c": text(PackageResources.training_rows_c_tmpl),
         "exp_log_scalar.c": text(PackageResources.exp_log_scalar_c_tmpl),
         "exp_log_libm_scalar.c": text(PackageResources.exp_log_libm_scalar_c_tmpl),
         "tanh_scalar.c": text(PackageResources.tanh_scalar_c_tmpl),

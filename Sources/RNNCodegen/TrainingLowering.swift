@@ -183,11 +183,11 @@ struct TrainingLowering {
         switch stage.kind {
         case .layer(let layer): return forward(layer, input: x)
         case .dense(let d):
-            // y[b] = bias + Σ_k x[b][k]·Wᵀ[k]: one contiguous row of Wᵀ per input, for every item.
+            // y[b] = bias + Σ_k x[b][k]·Wᵀ[k], for every item.
             let yAt = y.at("t", "b", "r")
             var step: [S] = [loop("b", B, [loop("r", d.outputs, [.store(yAt, d.bias.map { load(params($0).adding("r", stride: 1)) } ?? .zero)])]),
-                             loop("k", d.inputs, [loop("b", B, [.constant("v", load(x.at("t", "b", "k"))),
-                                                                loop("r", d.outputs, [.accumulate(yAt, .local("v") * load(work(d.weightT).adding("k", stride: d.outputs).adding("r", stride: 1)))])])])]
+                             loop("b", B, [.rows(to: y.at("t", "b", nil), count: d.outputs, scalars: x.at("t", "b", nil), scalarStride: 1,
+                                                 vectors: work(d.weightT), vectorStride: d.outputs, over: d.inputs, add: true)])]
             if let f = d.activation, let pre = d.pre {
                 let preAt = perStep(pre, width: d.outputs).adding("r", stride: 1)
                 step.append(loop("b", B, [loop("r", d.outputs, [.store(preAt, load(yAt)), .store(yAt, .activation(f, load(preAt)))])]))
@@ -231,16 +231,15 @@ struct TrainingLowering {
                     .store(dyAt, load(dyAt) * derivative(f, x: load(perStep(pre, width: d.outputs).adding("r", stride: 1)), y: load(y.at("t", "b", "r")))),
                 ])]))
             }
-            var columns: [S] = [.accumulate(grads(d.weight).adding("r", stride: d.inputs).adding("k", stride: 1), .local("dp") * load(x.at("t", "b", "k")))]
+            if let bias = d.bias { step.append(loop("b", B, [loop("r", d.outputs, [.accumulate(grads(bias).adding("r", stride: 1), load(dyAt))])])) }
+            // Each weight row: the items' output gradients times their inputs.
+            step.append(loop("r", d.outputs, [.rows(to: grads(d.weight).adding("r", stride: d.inputs), count: d.inputs,
+                                                    scalars: dy.step("t").adding("r", stride: 1), scalarStride: d.outputs,
+                                                    vectors: x.step("t"), vectorStride: x.itemStride, over: B, add: true)]))
             if let dx = stage.inputGradient {
-                step.append(loop("b", B, [loop("k", d.inputs, [.store(dx.at("t", "b", "k"), .zero)])]))
-                columns.append(.accumulate(dx.at("t", "b", "k"), load(params(d.weight).adding("r", stride: d.inputs).adding("k", stride: 1)) * .local("dp")))
+                step.append(loop("b", B, [.rows(to: dx.at("t", "b", nil), count: d.inputs, scalars: dy.at("t", "b", nil), scalarStride: 1,
+                                                vectors: params(d.weight), vectorStride: d.inputs, over: d.outputs, add: false)]))
             }
-            // Row by row, every item: the row's weights and gradients stay in cache.
-            var item: [S] = [.constant("dp", load(dyAt))]
-            if let bias = d.bias { item.append(.accumulate(grads(bias).adding("r", stride: 1), .local("dp"))) }
-            item.append(loop("k", d.inputs, columns))
-            step.append(loop("r", d.outputs, [loop("b", B, item)]))
             return [.comment("Dense layer \(d.id), backward."), loop("t", K, step)]
         case .activation(let f):
             guard let dx = stage.inputGradient else { return [] }
@@ -293,28 +292,35 @@ struct TrainingLowering {
     }
 
     /// For every item of step t, rows `first ..< first + count` of the gate
-    /// sums: biases + Σ_k x[k]·Wᵀ[k] + Σ_k read(h)[k]·Rᵀ[k], into `target`
-    /// (`[K][B][width]` at `offset`, from row `first` unless `fromFirst` is false).
+    /// sums: biases + Σ_k x[k]·Wᵀ[k] + Σ_k h[k]·Rᵀ[k] (h, or `read` for
+    /// the reset-before GRU's candidate), into `target` (`[K][B][width]`
+    /// at `offset`; the layer's z from row `first` by default).
     func gateSums(_ l: TrainingLayer, input x: TrainingSequence, first: Int, count: Int,
                   usesInput useInput: Bool = true, usesRecurrent useRecurrent: Bool = true, into target: (offset: Int, width: Int)? = nil,
-                  read: (E) -> E = { $0 }) -> [S] {
+                  read: Address? = nil) -> [S] {
         let GH = l.gates * l.H
         let (offset, width) = target ?? (l.z + first, GH)
-        let at = perStep(offset, width: width).adding("r", stride: 1)
-        let hPrev = perStep(l.h, width: l.H).adding("k", stride: 1)
+        let item = perStep(offset, width: width)
         var start: E = .zero
         if useInput { start = load(params(l.Wb + first).adding("r", stride: 1)) }
         if useRecurrent { start = useInput ? start + load(params(l.Rb + first).adding("r", stride: 1)) : load(params(l.Rb + first).adding("r", stride: 1)) }
-        var body: [S] = [loop("b", B, [loop("r", count, [.store(at, start)])])]
+        var perItem: [S] = [loop("r", count, [.store(item.adding("r", stride: 1), start)])]
         if useInput {
-            body.append(loop("k", l.I, [loop("b", B, [.constant("v", load(x.at("t", "b", "k"))),
-                                                      loop("r", count, [.accumulate(at, .local("v") * load(work(l.Wt + first).adding("k", stride: GH).adding("r", stride: 1)))])])]))
+            perItem.append(.rows(to: item, count: count, scalars: x.at("t", "b", nil), scalarStride: 1,
+                                 vectors: work(l.Wt + first), vectorStride: GH, over: l.I, add: true))
         }
         if useRecurrent {
-            body.append(loop("k", l.H, [loop("b", B, [.constant("v", read(load(hPrev))),
-                                                      loop("r", count, [.accumulate(at, .local("v") * load(work(l.Rt + first).adding("k", stride: GH).adding("r", stride: 1)))])])]))
+            perItem.append(.rows(to: item, count: count, scalars: read ?? perStep(l.h, width: l.H), scalarStride: 1,
+                                 vectors: work(l.Rt + first), vectorStride: GH, over: l.H, add: true))
         }
-        return body
+        return [loop("b", B, perItem)]
+    }
+
+    /// The reset-before GRU's r ⊙ h for every item of step t, into its buffer.
+    func resetTimesH(_ l: TrainingLayer) -> S {
+        let GH = l.gates * l.H
+        return loop("b", B, [loop("k", l.H, [.store(perItem(l.resetH!, width: l.H).adding("k", stride: 1),
+                                                    load(perStep(l.a + l.H, width: GH).adding("k", stride: 1)) * load(perStep(l.h, width: l.H).adding("k", stride: 1)))])])
     }
 
     func forward(_ l: TrainingLayer, input x: TrainingSequence) -> [S] {
@@ -369,10 +375,9 @@ struct TrainingLowering {
                     ])]
             } else {
                 // The candidate's recurrent sum reads r ⊙ h, so r comes first.
-                let rAt = perStep(l.a + H, width: GH).adding("k", stride: 1)
                 body = gateSums(l, input: x, first: 0, count: 2 * H)
-                    + [items([.store(a(0), u), .store(a(1), r)])]
-                    + gateSums(l, input: x, first: 2 * H, count: H, read: { self.load(rAt) * $0 })
+                    + [items([.store(a(0), u), .store(a(1), r)]), resetTimesH(l)]
+                    + gateSums(l, input: x, first: 2 * H, count: H, read: perItem(l.resetH!, width: H))
                     + [items([.constant("gh", activate(acts[1], z(2), clip: clip)), .store(a(2), .local("gh")), mix(.local("gh"))])]
             }
         }
@@ -453,9 +458,8 @@ struct TrainingLowering {
                 units.append(.store(dgR(2), .local("dzh")))
                 // d(r ⊙ h) = R_hᵀ dzh; r and h each get their share.
                 afterUnits = [
-                    loop("k", H, [.store(dRead.adding("k", stride: 1), .zero)]),
-                    loop("r", H, [.constant("g", load(perItem(l.dgW + 2 * H, width: GH).adding("r", stride: 1))),
-                                  loop("k", H, [.accumulate(dRead.adding("k", stride: 1), load(row(params, l.R, first: 2 * H, columns: H)) * .local("g"))])]),
+                    .rows(to: dRead, count: H, scalars: perItem(l.dgW + 2 * H, width: GH), scalarStride: 1,
+                          vectors: params(l.R + 2 * H * H), vectorStride: H, over: H, add: false),
                     loop("j", H, [.constant("dzr", reset(load(dRead.adding("j", stride: 1)) * load(hPrev))),
                                   .store(dgW(1), .local("dzr")), .store(dgR(1), .local("dzr")),
                                   .accumulate(dNext, load(dRead.adding("j", stride: 1)) * aAt(1))]),
@@ -463,47 +467,41 @@ struct TrainingLowering {
             }
         }
 
-        // Every row's gradient reaches its weights, biases, x and h; row by
-        // row, every item, so the row's weights and gradients stay in cache.
-        let hPrevK = perStep(l.h, width: H).adding("k", stride: 1)
+        // Every row's gradient reaches its biases, its weights (the items'
+        // gate gradients times their inputs), h and x.
         let rowW = perItem(l.dgW, width: GH).adding("r", stride: 1)
         let rowR = perItem(l.dgR, width: GH).adding("r", stride: 1)
-        func weightRows(first: Int, count: Int, read: E) -> S {
-            var body: [S] = [.constant("gw", load(rowW.plus(first))), .constant("gr", load(rowR.plus(first))),
-                             .accumulate(grads(l.Wb + first).adding("r", stride: 1), .local("gw")),
-                             .accumulate(grads(l.Rb + first).adding("r", stride: 1), .local("gr"))]
-            var inputs: [S] = [.accumulate(row(grads, l.W, first: first, columns: l.I), .local("gw") * load(x.at("t", "b", "k")))]
-            if let dx { inputs.append(.accumulate(dx.at("t", "b", "k"), load(row(params, l.W, first: first, columns: l.I)) * .local("gw"))) }
-            var recurrent: [S] = [.accumulate(row(grads, l.R, first: first, columns: H), .local("gr") * read)]
-            if first < plainRows {
-                recurrent.append(.accumulate(perItem(l.dNext, width: H).adding("k", stride: 1), load(row(params, l.R, first: first, columns: H)) * .local("gr")))
-            }
-            body += [loop("k", l.I, inputs), loop("k", H, recurrent)]
-            // Rows in blocks, the items inside: consecutive updates go to
-            // different rows, so no sum waits for the one before it, and the
-            // block's rows stay in cache across the items.
-            guard let block = [8, 4, 2].first(where: { count % $0 == 0 && count > $0 }) else { return loop("r", count, [loop("b", B, body)]) }
-            let blocked = body.map { statement in
-                statement.mappingAddresses { address in
-                    var a = address
-                    a.terms = a.terms.map { $0.index == "r" ? Address.Term(index: "rb * \(block) + r", stride: $0.stride) : $0 }
-                    return a
-                }
-            }
-            return loop("rb", count / block, [loop("b", B, [loop("r", block, blocked)])])
-        }
-        var rows: [S] = []
-        if let dx { rows.append(loop("b", B, [loop("k", l.I, [.store(dx.at("t", "b", "k"), .zero)])])) }
-        rows.append(weightRows(first: 0, count: plainRows, read: load(hPrevK)))
+        var rows: [S] = [loop("b", B, [loop("r", GH, [.accumulate(grads(l.Wb).adding("r", stride: 1), load(rowW)),
+                                                     .accumulate(grads(l.Rb).adding("r", stride: 1), load(rowR))])])]
+        // The weight gradients, transposed: row k of dWᵀ gains Σ_b x[b][k]·dg[b].
+        rows.append(loop("k", l.I, [.rows(to: work(l.dWt).adding("k", stride: GH), count: GH, scalars: x.step("t").adding("k", stride: 1), scalarStride: x.itemStride,
+                                          vectors: work(l.dgW), vectorStride: GH, over: B, add: true)]))
+        rows.append(loop("k", H, [.rows(to: work(l.dRt).adding("k", stride: GH), count: plainRows, scalars: work(l.h).adding("t", stride: B * H).adding("k", stride: 1),
+                                        scalarStride: H, vectors: work(l.dgR), vectorStride: GH, over: B, add: true)]))
         if plainRows < GH {
-            let rAt = perStep(l.a + H, width: GH).adding("k", stride: 1)
-            rows.append(weightRows(first: plainRows, count: GH - plainRows, read: load(rAt) * load(hPrevK)))
+            rows.append(resetTimesH(l))
+            rows.append(loop("k", H, [.rows(to: work(l.dRt + plainRows).adding("k", stride: GH), count: GH - plainRows, scalars: work(l.resetH!).adding("k", stride: 1),
+                                            scalarStride: H, vectors: work(l.dgR + plainRows), vectorStride: GH, over: B, add: true)]))
+        }
+        rows.append(loop("b", B, [.rows(to: perItem(l.dNext, width: H), count: H, scalars: perItem(l.dgR, width: GH), scalarStride: 1,
+                                        vectors: params(l.R), vectorStride: H, over: plainRows, add: true)]))
+        if let dx {
+            rows.append(loop("b", B, [.rows(to: dx.at("t", "b", nil), count: l.I, scalars: perItem(l.dgW, width: GH), scalarStride: 1,
+                                            vectors: params(l.W), vectorStride: l.I, over: GH, add: false)]))
         }
         var reset: [S] = [loop("b", B, [loop("j", H, [.store(dNext, .zero)])])]
         if let dc = l.dcNext { reset.append(loop("b", B, [loop("j", H, [.store(perItem(dc, width: H).adding("j", stride: 1), .zero)])])) }
+        reset.append(loop("i", l.I * GH, [.store(work(l.dWt).adding("i", stride: 1), .zero)]))
+        reset.append(loop("i", H * GH, [.store(work(l.dRt).adding("i", stride: 1), .zero)]))
+        let addBack: [S] = [
+            .comment("The window's weight gradients, transposed back onto the caller's."),
+            loop("r", GH, [loop("k", l.I, [.accumulate(row(grads, l.W, first: 0, columns: l.I), load(work(l.dWt).adding("k", stride: GH).adding("r", stride: 1)))])]),
+            loop("r", GH, [loop("k", H, [.accumulate(row(grads, l.R, first: 0, columns: H), load(work(l.dRt).adding("k", stride: GH).adding("r", stride: 1)))])]),
+        ]
         return [.comment("\(l.cell.kind.rawValue.uppercased()) layer \(l.id), backward from the window's last step (no gradient from past it).")]
             + reset
             + [.loopDown("t", count: K, [loop("b", B, [loop("j", H, units)] + afterUnits)] + rows)]
+            + addBack
     }
 
     // MARK: - Optimizers

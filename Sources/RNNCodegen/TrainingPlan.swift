@@ -38,6 +38,9 @@ struct TrainingSequence {
     var itemStride: Int
     var width: Int
 
+    /// Step `t`'s first float (item 0, feature 0).
+    func step(_ t: String) -> Address { Address(base, offset).adding(t, stride: stepStride) }
+
     /// The float of step `t`, item `b`, feature `j` plus `plus`.
     func at(_ t: String, _ b: String, _ j: String?, plus: Int = 0) -> Address {
         var address = Address(base, offset + plus).adding(t, stride: stepStride).adding(b, stride: itemStride)
@@ -65,9 +68,15 @@ struct TrainingLayer {
     /// gate gradients on the input side and (GRU) the recurrent side
     /// (`[B][G·H]`); the reset-before GRU's gradient of r⊙h (`[B][H]`).
     var dNext: Int, dcNext: Int?, dgW: Int, dgR: Int, dRead: Int?
+    /// The reset-before GRU's r ⊙ h for one step (`[B][H]`): what its candidate rows read.
+    var resetH: Int?
     /// Workspace: W and R transposed (`[I][G·H]`, `[H][G·H]`), so the
     /// forward sums run along contiguous rows for every item.
     var Wt: Int, Rt: Int
+    /// Workspace: the window's gradients of W and R, transposed like Wt and Rt,
+    /// so each step adds long rows (every gate row at once); added to the
+    /// caller's gradients after the window.
+    var dWt: Int, dRt: Int
 }
 
 /// One dense layer of a training kernel.
@@ -196,11 +205,13 @@ public struct TrainingPlan {
                     let dgW = allocate("dg_" + id, B * G * H)
                     let dgR = gru ? allocate("dg_recurrent_" + id, B * G * H) : dgW
                     let dRead = gru && !cell.options.linearBeforeReset ? allocate("d_reset_h_" + id, B * H) : nil
+                    let resetH = gru && !cell.options.linearBeforeReset ? allocate("rh_" + id, B * H) : nil
                     let Wt = allocate("wt_" + id, cell.inputSize * G * H), Rt = allocate("rt_" + id, H * G * H)
+                    let dWt = allocate("dwt_" + id, cell.inputSize * G * H), dRt = allocate("drt_" + id, H * G * H)
                     let trained = TrainingLayer(cell: cell, id: "s\(s)_l\(l)", I: cell.inputSize, H: H,
                                                 W: offset(.input), R: offset(.recurrent), Wb: offset(.inputBias), Rb: offset(.recurrentBias),
                                                 stateH: stateH, stateC: stateC, h: h, c: c, z: z, a: a, hc: hc, n: n,
-                                                dNext: dNext, dcNext: dcNext, dgW: dgW, dgR: dgR, dRead: dRead, Wt: Wt, Rt: Rt)
+                                                dNext: dNext, dcNext: dcNext, dgW: dgW, dgR: dgR, dRead: dRead, resetH: resetH, Wt: Wt, Rt: Rt, dWt: dWt, dRt: dRt)
                     // The layer's output sequence is its h from step 1 on.
                     append(.layer(trained), id, output: TrainingSequence(base: "work", offset: h + B * H, stepStride: B * H, itemStride: H, width: H))
                 }

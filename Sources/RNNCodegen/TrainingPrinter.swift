@@ -16,6 +16,9 @@ protocol TrainingPrinter {
     func declare(_ name: String, mutable: Bool, _ value: String) -> String
     func label(_ name: String, _ element: String) -> String
     func loop(_ index: String, count: Int, down: Bool) -> String
+    /// A pointer to an address (`z + t * 8 + b`).
+    func pointer(_ at: Address) -> String
+    func rows(to: String, count: Int, scalars: String, scalarStride: Int, vectors: String, vectorStride: Int, over: Int, add: Bool) -> String
     var terminator: String { get }
     var conditionOpen: (String) -> String { get }
 }
@@ -60,6 +63,8 @@ extension TrainingPrinter {
             if !otherwise.isEmpty { lines += [indent + "} else {"] + body(otherwise) }
             return lines + [indent + "}"]
         case .returns(let e): return [indent + "return \(expression(e))" + end]
+        case .rows(let to, let n, let a, let aStride, let x, let xStride, let m, let add):
+            return [indent + rows(to: pointer(to), count: n, scalars: pointer(a), scalarStride: aStride, vectors: pointer(x), vectorStride: xStride, over: m, add: add) + end]
         }
     }
 
@@ -171,6 +176,10 @@ struct TrainingCPrinter: TrainingPrinter {
         "rg_\(function)(\(([argument] + parameters.map { Literal.cFloat(Float($0)) }).joined(separator: ", ")))"
     }
     func squareRoot(_ argument: String) -> String { "sqrtf(\(argument))" }
+    func pointer(_ at: Address) -> String { at.pointerText(base: base(at.base)) }
+    func rows(to: String, count: Int, scalars: String, scalarStride: Int, vectors: String, vectorStride: Int, over: Int, add: Bool) -> String {
+        "rg_rows(\(to), \(count), \(scalars), \(scalarStride), \(vectors), \(vectorStride), \(over), \(add ? 1 : 0))"
+    }
     func declare(_ name: String, mutable: Bool, _ value: String) -> String { "\(mutable ? "" : "const ")float \(name) = \(value)" }
     func label(_ name: String, _ element: String) -> String { "const int \(name) = (int)\(element)" }
     func loop(_ index: String, count: Int, down: Bool) -> String {
@@ -209,6 +218,13 @@ struct TrainingSwiftPrinter: TrainingPrinter {
         "\(Literal.camelCase(function))(\(([argument] + parameters.map { Literal.float(Float($0)) }).joined(separator: ", ")))"
     }
     func squareRoot(_ argument: String) -> String { "squareRoot(\(argument))" }
+    func pointer(_ at: Address) -> String {
+        let base = self.base(at.base)
+        return at.offsetText(indexFirst: false).map { "\(base) + (\($0))" } ?? base
+    }
+    func rows(to: String, count: Int, scalars: String, scalarStride: Int, vectors: String, vectorStride: Int, over: Int, add: Bool) -> String {
+        "rows(\(to), \(count), \(scalars), \(scalarStride), \(vectors), \(vectorStride), \(over), \(add))"
+    }
     func declare(_ name: String, mutable: Bool, _ value: String) -> String { "\(mutable ? "var" : "let") \(name): Float = \(value)" }
     func label(_ name: String, _ element: String) -> String { "let \(name) = Int(\(element))" }
     func loop(_ index: String, count: Int, down: Bool) -> String {

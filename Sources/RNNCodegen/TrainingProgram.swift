@@ -114,6 +114,9 @@ public indirect enum TrainingStatement {
     case label(String, Address)
     case when(TrainingCondition, [TrainingStatement], otherwise: [TrainingStatement])
     case returns(TrainingExpression)
+    /// Row sums (`rg_rows`): for j < count,
+    /// `to[j] = (add ? to[j] : 0) + Σ_{i < over} scalars[i·scalarStride] · vectors[i·vectorStride + j]`.
+    case rows(to: Address, count: Int, scalars: Address, scalarStride: Int, vectors: Address, vectorStride: Int, over: Int, add: Bool)
 }
 
 extension TrainingExpression {
@@ -166,6 +169,8 @@ extension TrainingStatement {
         case .when(let c, let body, let otherwise):
             return .when(c.mappingAddresses(f), body.map { $0.mappingAddresses(f) }, otherwise: otherwise.map { $0.mappingAddresses(f) })
         case .returns(let e): return .returns(e.mappingAddresses(f))
+        case .rows(let to, let n, let a, let aStride, let x, let xStride, let m, let add):
+            return .rows(to: f(to), count: n, scalars: f(a), scalarStride: aStride, vectors: f(x), vectorStride: xStride, over: m, add: add)
         }
     }
 
