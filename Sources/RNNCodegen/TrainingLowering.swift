@@ -78,6 +78,32 @@ struct TrainingLowering {
     func perItem(_ offset: Int, width: Int) -> Address { Address("work", offset).adding("b", stride: width) }
 
     func load(_ a: Address) -> E { .load(a) }
+
+    /// `for index in 0..<count { rows(...) }`, four values of `index` at a
+    /// time (`rows4`: each vector loaded feeds four sums), the rest one by one.
+    func groupedRows(_ index: String, _ count: Int, to: Address, n: Int, scalars: Address, scalarStride: Int,
+                     vectors: Address, vectorStride: Int, over m: Int, add: Bool) -> [S] {
+        func stride(_ a: Address) -> Int { a.terms.filter { $0.index == index }.reduce(0) { $0 + $1.stride } }
+        func substituted(_ a: Address, _ text: String) -> Address {
+            var copy = a
+            copy.terms = a.terms.map { $0.index == index ? Address.Term(index: text, stride: $0.stride) : $0 }
+            return copy
+        }
+        var out: [S] = []
+        let groups = count / 4
+        if groups > 0 {
+            let group = "\(index)4 * 4"
+            out.append(loop("\(index)4", groups, [.rows4(to: substituted(to, group), toStride: stride(to), count: n,
+                                                          scalars: substituted(scalars, group), scalarGroupStride: stride(scalars), scalarStride: scalarStride,
+                                                          vectors: substituted(vectors, group), vectorStride: vectorStride, over: m, add: add)]))
+        }
+        if count % 4 > 0 {
+            let rest = groups == 0 ? index : "\(index) + \(groups * 4)"
+            out.append(loop(index, count % 4, [.rows(to: substituted(to, rest), count: n, scalars: substituted(scalars, rest), scalarStride: scalarStride,
+                                                     vectors: substituted(vectors, rest), vectorStride: vectorStride, over: m, add: add)]))
+        }
+        return out
+    }
     func loop(_ index: String, _ count: Int, _ body: [S]) -> S { .loop(index, count: count, body) }
 
     // MARK: - Activations
@@ -186,8 +212,8 @@ struct TrainingLowering {
             // y[b] = bias + Σ_k x[b][k]·Wᵀ[k], for every item.
             let yAt = y.at("t", "b", "r")
             var step: [S] = [loop("b", B, [loop("r", d.outputs, [.store(yAt, d.bias.map { load(params($0).adding("r", stride: 1)) } ?? .zero)])]),
-                             loop("b", B, [.rows(to: y.at("t", "b", nil), count: d.outputs, scalars: x.at("t", "b", nil), scalarStride: 1,
-                                                 vectors: work(d.weightT), vectorStride: d.outputs, over: d.inputs, add: true)])]
+                            ] + groupedRows("b", B, to: y.at("t", "b", nil), n: d.outputs, scalars: x.at("t", "b", nil), scalarStride: 1,
+                                            vectors: work(d.weightT), vectorStride: d.outputs, over: d.inputs, add: true)
             if let f = d.activation, let pre = d.pre {
                 let preAt = perStep(pre, width: d.outputs).adding("r", stride: 1)
                 step.append(loop("b", B, [loop("r", d.outputs, [.store(preAt, load(yAt)), .store(yAt, .activation(f, load(preAt)))])]))
@@ -233,12 +259,12 @@ struct TrainingLowering {
             }
             if let bias = d.bias { step.append(loop("b", B, [loop("r", d.outputs, [.accumulate(grads(bias).adding("r", stride: 1), load(dyAt))])])) }
             // Each weight row: the items' output gradients times their inputs.
-            step.append(loop("r", d.outputs, [.rows(to: grads(d.weight).adding("r", stride: d.inputs), count: d.inputs,
-                                                    scalars: dy.step("t").adding("r", stride: 1), scalarStride: d.outputs,
-                                                    vectors: x.step("t"), vectorStride: x.itemStride, over: B, add: true)]))
+            step += groupedRows("r", d.outputs, to: grads(d.weight).adding("r", stride: d.inputs), n: d.inputs,
+                                scalars: dy.step("t").adding("r", stride: 1), scalarStride: d.outputs,
+                                vectors: x.step("t"), vectorStride: x.itemStride, over: B, add: true)
             if let dx = stage.inputGradient {
-                step.append(loop("b", B, [.rows(to: dx.at("t", "b", nil), count: d.inputs, scalars: dy.at("t", "b", nil), scalarStride: 1,
-                                                vectors: params(d.weight), vectorStride: d.inputs, over: d.outputs, add: false)]))
+                step += groupedRows("b", B, to: dx.at("t", "b", nil), n: d.inputs, scalars: dy.at("t", "b", nil), scalarStride: 1,
+                                    vectors: params(d.weight), vectorStride: d.inputs, over: d.outputs, add: false)
             }
             return [.comment("Dense layer \(d.id), backward."), loop("t", K, step)]
         case .activation(let f):
@@ -304,16 +330,16 @@ struct TrainingLowering {
         var start: E = .zero
         if useInput { start = load(params(l.Wb + first).adding("r", stride: 1)) }
         if useRecurrent { start = useInput ? start + load(params(l.Rb + first).adding("r", stride: 1)) : load(params(l.Rb + first).adding("r", stride: 1)) }
-        var perItem: [S] = [loop("r", count, [.store(item.adding("r", stride: 1), start)])]
+        var body: [S] = [loop("b", B, [loop("r", count, [.store(item.adding("r", stride: 1), start)])])]
         if useInput {
-            perItem.append(.rows(to: item, count: count, scalars: x.at("t", "b", nil), scalarStride: 1,
-                                 vectors: work(l.Wt + first), vectorStride: GH, over: l.I, add: true))
+            body += groupedRows("b", B, to: item, n: count, scalars: x.at("t", "b", nil), scalarStride: 1,
+                                vectors: work(l.Wt + first), vectorStride: GH, over: l.I, add: true)
         }
         if useRecurrent {
-            perItem.append(.rows(to: item, count: count, scalars: read ?? perStep(l.h, width: l.H), scalarStride: 1,
-                                 vectors: work(l.Rt + first), vectorStride: GH, over: l.H, add: true))
+            body += groupedRows("b", B, to: item, n: count, scalars: read ?? perStep(l.h, width: l.H), scalarStride: 1,
+                                vectors: work(l.Rt + first), vectorStride: GH, over: l.H, add: true)
         }
-        return [loop("b", B, perItem)]
+        return body
     }
 
     /// The reset-before GRU's r ⊙ h for every item of step t, into its buffer.
@@ -474,20 +500,20 @@ struct TrainingLowering {
         var rows: [S] = [loop("b", B, [loop("r", GH, [.accumulate(grads(l.Wb).adding("r", stride: 1), load(rowW)),
                                                      .accumulate(grads(l.Rb).adding("r", stride: 1), load(rowR))])])]
         // The weight gradients, transposed: row k of dWᵀ gains Σ_b x[b][k]·dg[b].
-        rows.append(loop("k", l.I, [.rows(to: work(l.dWt).adding("k", stride: GH), count: GH, scalars: x.step("t").adding("k", stride: 1), scalarStride: x.itemStride,
-                                          vectors: work(l.dgW), vectorStride: GH, over: B, add: true)]))
-        rows.append(loop("k", H, [.rows(to: work(l.dRt).adding("k", stride: GH), count: plainRows, scalars: work(l.h).adding("t", stride: B * H).adding("k", stride: 1),
-                                        scalarStride: H, vectors: work(l.dgR), vectorStride: GH, over: B, add: true)]))
+        rows += groupedRows("k", l.I, to: work(l.dWt).adding("k", stride: GH), n: GH, scalars: x.step("t").adding("k", stride: 1), scalarStride: x.itemStride,
+                            vectors: work(l.dgW), vectorStride: GH, over: B, add: true)
+        rows += groupedRows("k", H, to: work(l.dRt).adding("k", stride: GH), n: plainRows, scalars: work(l.h).adding("t", stride: B * H).adding("k", stride: 1),
+                            scalarStride: H, vectors: work(l.dgR), vectorStride: GH, over: B, add: true)
         if plainRows < GH {
             rows.append(resetTimesH(l))
-            rows.append(loop("k", H, [.rows(to: work(l.dRt + plainRows).adding("k", stride: GH), count: GH - plainRows, scalars: work(l.resetH!).adding("k", stride: 1),
-                                            scalarStride: H, vectors: work(l.dgR + plainRows), vectorStride: GH, over: B, add: true)]))
+            rows += groupedRows("k", H, to: work(l.dRt + plainRows).adding("k", stride: GH), n: GH - plainRows, scalars: work(l.resetH!).adding("k", stride: 1),
+                                scalarStride: H, vectors: work(l.dgR + plainRows), vectorStride: GH, over: B, add: true)
         }
-        rows.append(loop("b", B, [.rows(to: perItem(l.dNext, width: H), count: H, scalars: perItem(l.dgR, width: GH), scalarStride: 1,
-                                        vectors: params(l.R), vectorStride: H, over: plainRows, add: true)]))
+        rows += groupedRows("b", B, to: perItem(l.dNext, width: H), n: H, scalars: perItem(l.dgR, width: GH), scalarStride: 1,
+                            vectors: params(l.R), vectorStride: H, over: plainRows, add: true)
         if let dx {
-            rows.append(loop("b", B, [.rows(to: dx.at("t", "b", nil), count: l.I, scalars: perItem(l.dgW, width: GH), scalarStride: 1,
-                                            vectors: params(l.W), vectorStride: l.I, over: GH, add: false)]))
+            rows += groupedRows("b", B, to: dx.at("t", "b", nil), n: l.I, scalars: perItem(l.dgW, width: GH), scalarStride: 1,
+                                vectors: params(l.W), vectorStride: l.I, over: GH, add: false)
         }
         var reset: [S] = [loop("b", B, [loop("j", H, [.store(dNext, .zero)])])]
         if let dc = l.dcNext { reset.append(loop("b", B, [loop("j", H, [.store(perItem(dc, width: H).adding("j", stride: 1), .zero)])])) }

@@ -19,6 +19,7 @@ protocol TrainingPrinter {
     /// A pointer to an address (`z + t * 8 + b`).
     func pointer(_ at: Address) -> String
     func rows(to: String, count: Int, scalars: String, scalarStride: Int, vectors: String, vectorStride: Int, over: Int, add: Bool) -> String
+    func rows4(to: String, toStride: Int, count: Int, scalars: String, scalarGroupStride: Int, scalarStride: Int, vectors: String, vectorStride: Int, over: Int, add: Bool) -> String
     var terminator: String { get }
     var conditionOpen: (String) -> String { get }
 }
@@ -65,6 +66,9 @@ extension TrainingPrinter {
         case .returns(let e): return [indent + "return \(expression(e))" + end]
         case .rows(let to, let n, let a, let aStride, let x, let xStride, let m, let add):
             return [indent + rows(to: pointer(to), count: n, scalars: pointer(a), scalarStride: aStride, vectors: pointer(x), vectorStride: xStride, over: m, add: add) + end]
+        case .rows4(let to, let ys, let n, let a, let aq, let aStride, let x, let xStride, let m, let add):
+            return [indent + rows4(to: pointer(to), toStride: ys, count: n, scalars: pointer(a), scalarGroupStride: aq, scalarStride: aStride,
+                                   vectors: pointer(x), vectorStride: xStride, over: m, add: add) + end]
         }
     }
 
@@ -180,6 +184,9 @@ struct TrainingCPrinter: TrainingPrinter {
     func rows(to: String, count: Int, scalars: String, scalarStride: Int, vectors: String, vectorStride: Int, over: Int, add: Bool) -> String {
         "rg_rows(\(to), \(count), \(scalars), \(scalarStride), \(vectors), \(vectorStride), \(over), \(add ? 1 : 0))"
     }
+    func rows4(to: String, toStride: Int, count: Int, scalars: String, scalarGroupStride: Int, scalarStride: Int, vectors: String, vectorStride: Int, over: Int, add: Bool) -> String {
+        "rg_rows4(\(to), \(toStride), \(count), \(scalars), \(scalarGroupStride), \(scalarStride), \(vectors), \(vectorStride), \(over), \(add ? 1 : 0))"
+    }
     func declare(_ name: String, mutable: Bool, _ value: String) -> String { "\(mutable ? "" : "const ")float \(name) = \(value)" }
     func label(_ name: String, _ element: String) -> String { "const int \(name) = (int)\(element)" }
     func loop(_ index: String, count: Int, down: Bool) -> String {
@@ -224,6 +231,9 @@ struct TrainingSwiftPrinter: TrainingPrinter {
     }
     func rows(to: String, count: Int, scalars: String, scalarStride: Int, vectors: String, vectorStride: Int, over: Int, add: Bool) -> String {
         "rows(\(to), \(count), \(scalars), \(scalarStride), \(vectors), \(vectorStride), \(over), \(add))"
+    }
+    func rows4(to: String, toStride: Int, count: Int, scalars: String, scalarGroupStride: Int, scalarStride: Int, vectors: String, vectorStride: Int, over: Int, add: Bool) -> String {
+        "rows4(\(to), \(toStride), \(count), \(scalars), \(scalarGroupStride), \(scalarStride), \(vectors), \(vectorStride), \(over), \(add))"
     }
     func declare(_ name: String, mutable: Bool, _ value: String) -> String { "\(mutable ? "var" : "let") \(name): Float = \(value)" }
     func label(_ name: String, _ element: String) -> String { "let \(name) = Int(\(element))" }

@@ -117,6 +117,10 @@ public indirect enum TrainingStatement {
     /// Row sums (`rg_rows`): for j < count,
     /// `to[j] = (add ? to[j] : 0) + Σ_{i < over} scalars[i·scalarStride] · vectors[i·vectorStride + j]`.
     case rows(to: Address, count: Int, scalars: Address, scalarStride: Int, vectors: Address, vectorStride: Int, over: Int, add: Bool)
+    /// Four row sums reading the same vectors (`rg_rows4`): sum q < 4 writes
+    /// `to + q·toStride` from `scalars + q·scalarGroupStride`.
+    case rows4(to: Address, toStride: Int, count: Int, scalars: Address, scalarGroupStride: Int, scalarStride: Int,
+               vectors: Address, vectorStride: Int, over: Int, add: Bool)
 }
 
 extension TrainingExpression {
@@ -171,6 +175,8 @@ extension TrainingStatement {
         case .returns(let e): return .returns(e.mappingAddresses(f))
         case .rows(let to, let n, let a, let aStride, let x, let xStride, let m, let add):
             return .rows(to: f(to), count: n, scalars: f(a), scalarStride: aStride, vectors: f(x), vectorStride: xStride, over: m, add: add)
+        case .rows4(let to, let ys, let n, let a, let aq, let aStride, let x, let xStride, let m, let add):
+            return .rows4(to: f(to), toStride: ys, count: n, scalars: f(a), scalarGroupStride: aq, scalarStride: aStride, vectors: f(x), vectorStride: xStride, over: m, add: add)
         }
     }
 
