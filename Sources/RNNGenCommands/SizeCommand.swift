@@ -30,6 +30,13 @@ enum SizeCommand {
       ram         static + state + the deepest stack of any entry point
       work/step   what run needs from the caller, per step of the longest sequence
 
+    With --training --steps K --batch-tile B --loss L (as rnngen generate
+    takes them) it measures the training kernel instead, and lists the arrays
+    the caller holds for it: parameters, gradients, the optimizer's state
+    (SGD's velocity and Adagrad's accumulators as many floats as the
+    parameters, Adam's twice that and two), the carried state of the tile and
+    the workspace — every one a compile-time constant (NAME_TRAIN_… in the header).
+
     Calls into the C library (memset; expf and friends with --libm; soft-float
     helpers on the Cortex-M3) are named under the table; their stack is not
     counted. A linked program adds its start-up code and C library.
@@ -50,6 +57,37 @@ enum SizeCommand {
       -h, --help            Show this help.
     """
 
+    /// `size --training`: the training kernel's code and stack on each target, and the caller's arrays.
+    static func training(_ parsed: Arguments, stdout: (String) -> Void) throws {
+        guard !parsed.positionals.isEmpty else { throw RNNError(at: "size", "expected one or more MODEL arguments (see rnngen size --help)") }
+        let targetText = try parsed.single("target") ?? "cortex-m4"
+        let targets = targetText == "all" ? Target.all : try targetText.split(separator: ",").map { try Target.named(String($0)) }
+        var options = parsed
+        options.options["target"] = nil
+        options.options["lang"] = ["c"]
+        var table = [["model", "target", "code", "const", "initial", "stack", "params", "grads", "adagrad", "adam", "state", "workspace", "ram (adam)"]]
+        for path in parsed.positionals {
+            let model = try ModelFile.loadModel(path)
+            let plan = try TrainingPlan(model: model, options: try GenerateCommand.trainingOptions(options, defaultName: model.name))
+            let P = plan.parameterCount * 4
+            for target in targets {
+                let s = try KernelSizer.measure(plan, target: target)
+                let stack = s.stack.values.max() ?? 0
+                let ram = P + P + (2 * plan.parameterCount + 2) * 4 + s.state + s.workspacePerStep + stack
+                table.append([model.name, target.name.rawValue, "\(s.code)", "\(s.constants)", "\(s.weights)", "\(stack)", "\(P)", "\(P)", "\(P)",
+                              "\((2 * plan.parameterCount + 2) * 4)", "\(s.state)", "\(s.workspacePerStep)", "\(ram)"])
+            }
+            stdout("training kernel of \(model.name): \(plan.steps) steps, batch tile \(plan.batchTile), \(plan.options.loss.rawValue); bytes:")
+        }
+        let widths = table[0].indices.map { c in table.map { $0[c].count }.max()! }
+        for line in table {
+            stdout("  " + line.enumerated().map { c, cell in
+                c < 2 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) : String(repeating: " ", count: widths[c] - cell.count) + cell
+            }.joined(separator: "  "))
+        }
+        stdout("ram (adam): parameters, gradients, Adam's state, carried state, workspace and the deepest stack; the initial table is flash")
+    }
+
     struct Row {
         var model: String
         var target: Target
@@ -63,8 +101,10 @@ enum SizeCommand {
     }
 
     static func run(_ args: [String], stdout: (String) -> Void) throws {
-        let parsed = try Arguments(args, valued: ["target", "input", "lang", "vector-width", "weights", "fma", "weight-type", "batch-tile", "sample-rate-delay", "lowering"],
-                                   booleans: ["libm", "json"], command: "size")
+        let parsed = try Arguments(args, valued: ["target", "input", "lang", "vector-width", "weights", "fma", "weight-type", "batch-tile", "sample-rate-delay", "lowering",
+                                                  "steps", "loss"],
+                                   booleans: ["libm", "json", "training"], command: "size")
+        if parsed.switches.contains("training") { return try training(parsed, stdout: stdout) }
         guard !parsed.positionals.isEmpty else {
             throw RNNError(at: "size", "expected one or more MODEL arguments (see rnngen size --help)")
         }

@@ -105,6 +105,28 @@ extension KernelSizer {
     }
 }
 
+extension KernelSizer {
+    /// Compiles a training kernel for `target` (cached) and measures it: its
+    /// weights are the initial parameter table; `state` is the carried state
+    /// of the tile, `workspacePerStep` the whole workspace (the caller's).
+    public static func measure(_ plan: TrainingPlan, target: Target, toolchain: Toolchain = Toolchain()) throws -> KernelSize {
+        try target.requireTools(.c, run: false)
+        let sizeTool = target.cCompiler.hasSuffix("gcc") ? String(target.cCompiler.dropLast(3)) + "size" : "size"
+        guard Toolchain.onPath(sizeTool) else {
+            throw RNNError(at: "--target \(target.name.rawValue)", "needs \(sizeTool) (binutils), which is not on PATH: install \(target.packages.joined(separator: " "))")
+        }
+        let name = plan.options.name + "_train"
+        let sources = TrainingRenderer(plan: plan).render().map { ($0.file, Array($0.text.utf8)) }
+        let flags = target.archFlags + ["-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-fstack-usage", "-fcallgraph-info=su"]
+        let directory = try BuildCache(toolchain.cacheDirectory).build(
+            kind: "size-training-\(target.name.rawValue)", sources: sources,
+            steps: [(target.cCompiler, flags + ["-c", "\(name).c", "-o", "kernel.o"])], what: "the C training kernel for \(target.name.rawValue) (to measure it)")
+        let base = KernelSize(code: 0, constants: 0, weights: 0, staticData: 0, state: plan.stateFloats * 4, stack: [:], libraryCalls: [],
+                              stackIsStatic: true, workspacePerStep: plan.workspaceFloats * 4)
+        return try measureObject(in: directory, sizeTool: sizeTool, target: target, entryPrefix: name + "_", base: base) { $0 == ".rodata.\(name)_initial" }
+    }
+}
+
 /// The call graph gcc writes with -fcallgraph-info=su (VCG text): frame
 /// sizes per function and calls between them.
 struct CallGraph {
