@@ -124,21 +124,7 @@ extension KernelPrinter {
 
     /// An activation's function in the kernel's helpers (C's name; Swift's
     /// is its camel case) and the parameters that follow the value.
-    func activationCall(_ a: Activation) -> (function: String, parameters: [Double]) {
-        switch a.kind {
-        case .sigmoid: return ("sigmoid", [])
-        case .tanh: return ("tanh", [])
-        case .relu: return ("relu", [])
-        case .affine: return ("affine", [a.alpha, a.beta])
-        case .leakyRelu: return ("leaky_relu", [a.alpha])
-        case .thresholdedRelu: return ("thresholded_relu", [a.alpha])
-        case .scaledTanh: return ("scaled_tanh", [a.alpha, a.beta])
-        case .hardSigmoid: return ("hard_sigmoid", [a.alpha, a.beta])
-        case .elu: return ("elu", [a.alpha])
-        case .softsign: return ("softsign", [])
-        case .softplus: return ("softplus", [])
-        }
-    }
+    func activationCall(_ a: Activation) -> (function: String, parameters: [Double]) { ActivationSpelling.call(a) }
 
     /// The statements spelled the same way in both languages but for their
     /// keywords: integer and pointer locals, assignments, copies, calls.

@@ -101,7 +101,7 @@ extension TrainingPrinter {
         case .divide(let a, let b): return "\(operand(a, atLeast: 2)) / \(operand(b, atLeast: 3))"
         case .negate(let a): return "-\(operand(a, atLeast: 4))"
         case .activation(let f, let x):
-            let (function, parameters) = TrainingActivation.call(f)
+            let (function, parameters) = ActivationSpelling.call(f)
             return call(function, expression(x), parameters: parameters)
         case .exp(let x): return call("exp", expression(x), parameters: [])
         case .logOnePlus(let x): return call("log1p", expression(x), parameters: [])
@@ -128,26 +128,6 @@ extension TrainingStatement {
         switch self {
         case .loop, .loopDown, .when, .comment: return false
         default: return true
-        }
-    }
-}
-
-/// The activations' names and parameters, shared by both printers (snake
-/// case; Swift spells them in camel case).
-enum TrainingActivation {
-    static func call(_ a: Activation) -> (function: String, parameters: [Double]) {
-        switch a.kind {
-        case .sigmoid: return ("sigmoid", [])
-        case .tanh: return ("tanh", [])
-        case .relu: return ("relu", [])
-        case .affine: return ("affine", [a.alpha, a.beta])
-        case .leakyRelu: return ("leaky_relu", [a.alpha])
-        case .thresholdedRelu: return ("thresholded_relu", [a.alpha])
-        case .scaledTanh: return ("scaled_tanh", [a.alpha, a.beta])
-        case .hardSigmoid: return ("hard_sigmoid", [a.alpha, a.beta])
-        case .elu: return ("elu", [a.alpha])
-        case .softsign: return ("softsign", [])
-        case .softplus: return ("softplus", [])
         }
     }
 }

@@ -32,16 +32,22 @@ public struct KernelSize: Sendable, Equatable {
 }
 
 public enum KernelSizer {
-    /// Compiles `plan`'s C kernel for `target` (cached) and measures it.
-    public static func measure(_ plan: KernelPlan, target: Target, toolchain: Toolchain = Toolchain()) throws -> KernelSize {
-        guard plan.options.language == .c else {
-            throw RNNError(at: "--lang \(plan.options.language.rawValue)", "rnngen size measures C kernels (gcc's -fstack-usage gives their stack)")
-        }
+    /// The target's `size` (binutils), after checking its compiler is there.
+    static func sizeTool(for target: Target) throws -> String {
         try target.requireTools(.c, run: false)
         let sizeTool = target.cCompiler.hasSuffix("gcc") ? String(target.cCompiler.dropLast(3)) + "size" : "size"
         guard Toolchain.onPath(sizeTool) else {
             throw RNNError(at: "--target \(target.name.rawValue)", "needs \(sizeTool) (binutils), which is not on PATH: install \(target.packages.joined(separator: " "))")
         }
+        return sizeTool
+    }
+
+    /// Compiles `plan`'s C kernel for `target` (cached) and measures it.
+    public static func measure(_ plan: KernelPlan, target: Target, toolchain: Toolchain = Toolchain()) throws -> KernelSize {
+        guard plan.options.language == .c else {
+            throw RNNError(at: "--lang \(plan.options.language.rawValue)", "rnngen size measures C kernels (gcc's -fstack-usage gives their stack)")
+        }
+        let sizeTool = try KernelSizer.sizeTool(for: target)
         let sources = try KernelGenerator.buildSources(plan)
         let kernel = "\(plan.name).c"
         let flags = target.archFlags + ["-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-fstack-usage", "-fcallgraph-info=su"]
@@ -88,11 +94,7 @@ extension KernelSizer {
     /// weights are every per-layer table (int8 matrices, int32 biases and
     /// multipliers, int8 shifts); the sigmoid table counts as a constant.
     public static func measure(_ plan: IntegerKernelPlan, target: Target, toolchain: Toolchain = Toolchain()) throws -> KernelSize {
-        try target.requireTools(.c, run: false)
-        let sizeTool = target.cCompiler.hasSuffix("gcc") ? String(target.cCompiler.dropLast(3)) + "size" : "size"
-        guard Toolchain.onPath(sizeTool) else {
-            throw RNNError(at: "--target \(target.name.rawValue)", "needs \(sizeTool) (binutils), which is not on PATH: install \(target.packages.joined(separator: " "))")
-        }
+        let sizeTool = try KernelSizer.sizeTool(for: target)
         let sources = try KernelGenerator.generate(plan).map { ($0.name, $0.contents) }
         let flags = target.archFlags + ["-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-fstack-usage", "-fcallgraph-info=su"]
         let directory = try BuildCache(toolchain.cacheDirectory).build(
@@ -110,11 +112,7 @@ extension KernelSizer {
     /// weights are the initial parameter table; `state` is the carried state
     /// of the tile, `workspacePerStep` the whole workspace (the caller's).
     public static func measure(_ plan: TrainingPlan, target: Target, toolchain: Toolchain = Toolchain()) throws -> KernelSize {
-        try target.requireTools(.c, run: false)
-        let sizeTool = target.cCompiler.hasSuffix("gcc") ? String(target.cCompiler.dropLast(3)) + "size" : "size"
-        guard Toolchain.onPath(sizeTool) else {
-            throw RNNError(at: "--target \(target.name.rawValue)", "needs \(sizeTool) (binutils), which is not on PATH: install \(target.packages.joined(separator: " "))")
-        }
+        let sizeTool = try KernelSizer.sizeTool(for: target)
         let name = plan.options.name + "_train"
         let sources = TrainingRenderer(plan: plan).render().map { ($0.file, Array($0.text.utf8)) }
         let flags = target.archFlags + ["-std=c99", "-O2", "-ffunction-sections", "-fdata-sections", "-fstack-usage", "-fcallgraph-info=su"]
