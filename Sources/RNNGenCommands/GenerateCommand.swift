@@ -43,8 +43,10 @@ enum GenerateCommand {
     Adam; learning rate and clipping by global norm at run time). The weights
     are a mutable table of floats in the order of the model's parameters (the
     header lists it); the state carried from window to window is the caller's.
-      --lang c      NAME_train.h and NAME_train.c (scalar C99; link with -lm
-                    for sqrtf).
+      --lang c      NAME_train.h and NAME_train.c: C99, with GCC/Clang vector
+                    types and the compiler's FMA intrinsics where the target
+                    has them (x86, Arm64), plain loops elsewhere (Cortex-M,
+                    RISC-V); link with -lm for sqrtf.
       --lang swift  NAMETraining.swift: an enum of static functions on
                     pointers; no Foundation.
       --steps K     Truncation steps per window (1…\(TrainingOptions.maximumSteps)).
