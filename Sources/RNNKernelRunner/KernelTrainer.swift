@@ -71,14 +71,7 @@ public struct KernelTrainer {
         let out = try Data(contentsOf: work.appendingPathComponent("out.bin"))
         guard out.count == plan.parameterCount * 4 else { throw RNNError(at: "training kernel", "the driver wrote \(out.count) bytes, expected \(plan.parameterCount * 4)") }
         let table = out.withUnsafeBytes { raw in (0..<plan.parameterCount).map { Double(Float(bitPattern: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) } }
-        var trained = model
-        for entry in plan.parameterLayout {
-            guard let next = trained.replacing(entry.name, with: Array(table[entry.offset..<(entry.offset + entry.count)])) else {
-                throw RNNError(at: "\(entry.name)", "could not be set")
-            }
-            trained = next
-        }
-        return trained
+        return try model.replacingAll(table, layout: plan.parameterLayout)
     }
 
     /// Runs a program, handing each line it prints to `line` as it comes.

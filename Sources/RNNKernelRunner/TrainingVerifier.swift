@@ -113,7 +113,7 @@ public struct TrainingVerifier {
 
         // The interpreter: the model's own layout, the carried state as initial states.
         let batchMajor = Tensor(shape: [B, K, I], values: xValues)
-        let x = model.layout == .batchMajor ? batchMajor : TrainingVerifier.timeMajor(batchMajor)
+        let x = model.layout.arranging(batchMajor: batchMajor)
         var states: [StateName: Tensor] = [:]
         var offset = 0
         for (name, size) in model.stateNames {
@@ -126,7 +126,7 @@ public struct TrainingVerifier {
             loss = .crossEntropy(labels: (0..<B).map { b in Array(labels[(b * K)..<((b + 1) * K)]) })
         case .squaredError:
             let target = Tensor(shape: [B, K, F], values: targets)
-            loss = .meanSquaredError(target: model.layout == .batchMajor ? target : TrainingVerifier.timeMajor(target))
+            loss = .meanSquaredError(target: model.layout.arranging(batchMajor: target))
         }
         let reference = try ReferenceGradients(model: model).gradients(ModelInputs(x: x, initialStates: states), loss: loss)
 
@@ -195,13 +195,6 @@ public struct TrainingVerifier {
         }
         checks.append(Check(what: "gradients zeroed by the optimizer steps", worst: leftover.map(abs).max() ?? 0, bound: 0))
         return Report(checks: checks, atKink: atKink)
-    }
-
-    static func timeMajor(_ t: Tensor) -> Tensor {
-        let (B, T, F) = (t.shape[0], t.shape[1], t.shape[2])
-        var out = Tensor(shape: [T, B, F], values: Array(repeating: 0, count: t.count))
-        for b in 0..<B { for s in 0..<T { for j in 0..<F { out.values[(s * B + b) * F + j] = t.values[(b * T + s) * F + j] } } }
-        return out
     }
 
     // MARK: - The harness

@@ -324,6 +324,15 @@ extension Layout {
     /// The row of item `b`'s step `t` in a tensor of `batch` items and `steps` steps.
     public func row(item b: Int, step t: Int, batch B: Int, steps T: Int) -> Int { self == .timeMajor ? t * B + b : b * T + t }
 
+    /// A batch-major tensor `[B, T, F]` in this layout (itself when batch major).
+    public func arranging(batchMajor t: Tensor) -> Tensor {
+        guard self == .timeMajor else { return t }
+        let (B, T, F) = (t.shape[0], t.shape[1], t.shape[2])
+        var out = Tensor(shape: [T, B, F], values: Array(repeating: 0, count: t.count))
+        for b in 0..<B { for s in 0..<T { for j in 0..<F { out.values[(s * B + b) * F + j] = t.values[(b * T + s) * F + j] } } }
+        return out
+    }
+
     /// A tensor's rows as `[b][t]` → `width` values.
     public func sequences(_ x: Tensor, batch B: Int, steps T: Int, width: Int) -> [[[Double]]] {
         (0..<B).map { b in

@@ -34,7 +34,7 @@ public struct TrainingData: Sendable {
             var out = [Float](repeating: 0, count: N * T * width)
             for n in 0..<N {
                 for s in 0..<T {
-                    let from = (timeMajor ? s * N + n : n * T + s) * width, to = (n * T + s) * width
+                    let from = model.layout.row(item: n, step: s, batch: N, steps: T) * width, to = (n * T + s) * width
                     for j in 0..<width { out[to + j] = Float(t.values[from + j]) }
                 }
             }
@@ -54,7 +54,7 @@ public struct TrainingData: Sendable {
             var list = [Int32](repeating: 0, count: N * T)
             for n in 0..<N {
                 for s in 0..<T {
-                    let k = timeMajor ? s * N + n : n * T + s
+                    let k = model.layout.row(item: n, step: s, batch: N, steps: T)
                     let v = labels.values[k]
                     guard v.isFinite, v == v.rounded(), v >= 0, v < Double(F) else {
                         throw RNNError(file: file, "label \(k) (\(TrainingData.position(k, labels.shape))) is \(v); expected a class 0…\(F - 1) (the model has \(F) outputs)")
@@ -154,7 +154,7 @@ public struct ReferenceTrainer {
                 for n in 0..<N { for t in 0..<K { for j in 0..<I { x[(n * K + t) * I + j] = Double(data.x[(n * data.steps + w * K + t) * I + j]) } } }
                 let lengths = data.lengths.map { $0.map { min(max($0 - w * K, 0), K) } }
                 let batchMajor = Tensor(shape: [N, K, I], values: x)
-                let inputs = ModelInputs(x: layout == .batchMajor ? batchMajor : ReferenceTrainer.timeMajor(batchMajor), sequenceLengths: lengths, initialStates: carried)
+                let inputs = ModelInputs(x: layout.arranging(batchMajor: batchMajor), sequenceLengths: lengths, initialStates: carried)
                 let loss: Loss
                 if let labels = data.labels {
                     loss = .crossEntropy(labels: (0..<N).map { n in (0..<K).map { Int(labels[n * data.steps + w * K + $0]) } })
@@ -162,7 +162,7 @@ public struct ReferenceTrainer {
                     var y = [Double](repeating: 0, count: N * K * F)
                     for n in 0..<N { for t in 0..<K { for j in 0..<F { y[(n * K + t) * F + j] = Double(data.target![(n * data.steps + w * K + t) * F + j]) } } }
                     let t = Tensor(shape: [N, K, F], values: y)
-                    let target = layout == .batchMajor ? t : ReferenceTrainer.timeMajor(t)
+                    let target = layout.arranging(batchMajor: t)
                     loss = objective == .esr ? .errorToSignal(target: target) : .meanSquaredError(target: target)
                 }
                 let g = try ReferenceGradients(model: model).gradients(inputs, loss: loss)
@@ -178,12 +178,5 @@ public struct ReferenceTrainer {
             }
         }
         return model
-    }
-
-    static func timeMajor(_ t: Tensor) -> Tensor {
-        let (B, T, F) = (t.shape[0], t.shape[1], t.shape[2])
-        var out = Tensor(shape: [T, B, F], values: Array(repeating: 0, count: t.count))
-        for b in 0..<B { for s in 0..<T { for j in 0..<F { out.values[(s * B + b) * F + j] = t.values[(b * T + s) * F + j] } } }
-        return out
     }
 }
